@@ -1,0 +1,31 @@
+"""OpenLineage for governance checks: every check is a run with START and COMPLETE or FAIL events.
+
+Importing this package is cheap; openlineage-python is imported when the first event is built.
+See ``docs/lineage.md``.
+"""
+
+from governance.lineage.events import complete_event, fail_event, start_event
+from governance.lineage.naming import (
+    PRODUCER_TEMPLATE,
+    VERDICT_FACET,
+    VERDICT_SCHEMA_ID,
+    VERDICT_SCHEMA_URL,
+    job_name,
+    new_run_id,
+    producer,
+)
+from governance.lineage.schemas import facet_schemas
+
+__all__ = [
+    "PRODUCER_TEMPLATE",
+    "VERDICT_FACET",
+    "VERDICT_SCHEMA_ID",
+    "VERDICT_SCHEMA_URL",
+    "complete_event",
+    "facet_schemas",
+    "fail_event",
+    "job_name",
+    "new_run_id",
+    "producer",
+    "start_event",
+]

@@ -1,0 +1,172 @@
+"""Input and output datasets of a governance check.
+
+Inputs are the evaluation data and, unless the manifest evaluates a predictions column, the model
+artifact: both local files (namespace ``file``, name = the path as the record gives it). The output
+is the evaluation record itself, in the job's namespace, named ``evaluations/<evaluation_id>``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from openlineage.client.event_v2 import InputDataset, OutputDataset
+from openlineage.client.facet_v2 import (
+    dataset_type_dataset,
+    dataset_version_dataset,
+    input_statistics_input_dataset,
+    lifecycle_state_change_dataset,
+    schema_dataset,
+)
+
+from governance.errors import LineageError
+from governance.lineage import naming
+from governance.lineage._record import MISSING, require_item
+
+
+def inputs(artifacts: Mapping[str, Any], producer: str) -> list[InputDataset]:
+    """Return the input datasets: the evaluation data, then the model artifact if there is one.
+
+    Parameters
+    ----------
+    artifacts
+        The record's ``artifacts``.
+    producer
+        The producer URI.
+
+    Returns
+    -------
+    list of InputDataset
+        One or two datasets.
+
+    Raises
+    ------
+    LineageError
+        If ``artifacts.data.path`` or ``artifacts.model.path`` is missing.
+    """
+    data = artifacts.get("data")
+    found = [] if data is None else [evaluation_data(data, producer)]
+    model = artifacts.get("model")
+    if model is not None:
+        found.append(model_artifact(model, producer))
+    return found
+
+
+def evaluation_data(data: Mapping[str, Any], producer: str) -> InputDataset:
+    """Return the evaluation data set, with its columns, digest and row count.
+
+    Parameters
+    ----------
+    data
+        The record's ``artifacts.data``.
+    producer
+        The producer URI.
+
+    Returns
+    -------
+    InputDataset
+        Facets ``datasetType`` (FILE), ``schema`` (if columns are known), ``version`` (the
+        digest, if known); input facet ``inputStatistics`` (if the row count is known).
+    """
+    facets: dict[str, Any] = {
+        "datasetType": dataset_type_dataset.DatasetTypeDatasetFacet(
+            datasetType="FILE", producer=producer
+        ),
+    }
+    columns = data.get("columns")
+    if columns is not None:
+        facets["schema"] = schema_dataset.SchemaDatasetFacet(
+            fields=[
+                schema_dataset.SchemaDatasetFacetFields(
+                    name=str(require_item(column, "name", f"artifacts.data.columns[{index}]")),
+                    type=None if column.get("type") is None else str(column["type"]),
+                )
+                for index, column in enumerate(columns)
+            ],
+            producer=producer,
+        )
+    _add_version(facets, data, producer)
+    input_facets: dict[str, Any] = {}
+    if data.get("rows") is not None:
+        input_facets["inputStatistics"] = (
+            input_statistics_input_dataset.InputStatisticsInputDatasetFacet(
+                rowCount=int(data["rows"]), producer=producer
+            )
+        )
+    return InputDataset(
+        namespace=naming.FILE_NAMESPACE,
+        name=_path(data, "artifacts.data.path"),
+        facets=facets,
+        inputFacets=input_facets,
+    )
+
+
+def model_artifact(model: Mapping[str, Any], producer: str) -> InputDataset:
+    """Return the model artifact as a data set.
+
+    Parameters
+    ----------
+    model
+        The record's ``artifacts.model``.
+    producer
+        The producer URI.
+
+    Returns
+    -------
+    InputDataset
+        Facets ``datasetType`` (MODEL) and ``version`` (the digest, if known).
+    """
+    facets: dict[str, Any] = {
+        "datasetType": dataset_type_dataset.DatasetTypeDatasetFacet(
+            datasetType="MODEL", producer=producer
+        ),
+    }
+    _add_version(facets, model, producer)
+    return InputDataset(
+        namespace=naming.FILE_NAMESPACE,
+        name=_path(model, "artifacts.model.path"),
+        facets=facets,
+    )
+
+
+def evaluation_record(namespace: str, evaluation_id: str, producer: str) -> OutputDataset:
+    """Return the evaluation record as the output data set of the run.
+
+    Parameters
+    ----------
+    namespace
+        The job namespace.
+    evaluation_id
+        The evaluation id.
+    producer
+        The producer URI.
+
+    Returns
+    -------
+    OutputDataset
+        ``<namespace>`` / ``evaluations/<evaluation_id>``, created by this run.
+    """
+    return OutputDataset(
+        namespace=namespace,
+        name=naming.evaluation_dataset_name(evaluation_id),
+        facets={
+            "lifecycleStateChange": lifecycle_state_change_dataset.LifecycleStateChangeDatasetFacet(
+                lifecycleStateChange=lifecycle_state_change_dataset.LifecycleStateChange.CREATE,
+                producer=producer,
+            ),
+        },
+    )
+
+
+def _add_version(facets: dict[str, Any], artifact: Mapping[str, Any], producer: str) -> None:
+    if artifact.get("digest") is not None:
+        facets["version"] = dataset_version_dataset.DatasetVersionDatasetFacet(
+            datasetVersion=str(artifact["digest"]), producer=producer
+        )
+
+
+def _path(artifact: Mapping[str, Any], field: str) -> str:
+    path = artifact.get("path")
+    if path is None or path == "":
+        raise LineageError(MISSING, field=field)
+    return str(path)

@@ -1,0 +1,100 @@
+"""Names and URIs of the OpenLineage side of a governance check, defined in one place.
+
+Every ``governance check`` is one run of the job ``<model name>.governance_check`` in the
+configured namespace; its ``runId`` is the evaluation id. The producer URI names the tool version
+that wrote the event, and each custom facet has a versioned ``_schemaURL`` whose schema ships in
+``governance/lineage/schemas/``.
+"""
+
+from __future__ import annotations
+
+JOB_SUFFIX = ".governance_check"
+"""Appended to the model name to form the job name."""
+
+PRODUCER_TEMPLATE = "https://github.com/governance-project/governance/tree/{version}"
+"""The ``producer`` of every event and ``_producer`` of every facet we write."""
+
+SCHEMA_BASE = "https://governance-project.github.io/spec/facets"
+"""Where the JSON schemas of our custom facets are published (and what their ``$id`` says)."""
+
+VERDICT_FACET = "governance_verdict"
+"""Run facet key of the verdict of a check."""
+
+VERDICT_SCHEMA_ID = f"{SCHEMA_BASE}/1-0-0/GovernanceVerdictRunFacet.json"
+"""``$id`` of the shipped schema ``schemas/GovernanceVerdictRunFacet.json``."""
+
+VERDICT_SCHEMA_URL = f"{VERDICT_SCHEMA_ID}#/$defs/GovernanceVerdictRunFacet"
+"""``_schemaURL`` of the ``governance_verdict`` run facet."""
+
+INTEGRATION = "GOVERNANCE"
+"""``integration`` of the ``jobType`` job facet."""
+
+JOB_TYPE = "CHECK"
+"""``jobType`` of the ``jobType`` job facet."""
+
+FILE_NAMESPACE = "file"
+"""Dataset namespace of local files (the OpenLineage naming convention)."""
+
+
+def job_name(model_name: str) -> str:
+    """Return the OpenLineage job name of the checks of a model.
+
+    Parameters
+    ----------
+    model_name
+        The model's name, as in the manifest.
+
+    Returns
+    -------
+    str
+        ``<model_name>.governance_check``.
+    """
+    return f"{model_name}{JOB_SUFFIX}"
+
+
+def producer(version: str) -> str:
+    """Return the producer URI for a tool version.
+
+    Parameters
+    ----------
+    version
+        The governance version that writes the event (``record["tool"]["version"]``).
+
+    Returns
+    -------
+    str
+        ``https://github.com/governance-project/governance/tree/<version>``.
+    """
+    return PRODUCER_TEMPLATE.format(version=version)
+
+
+def evaluation_dataset_name(evaluation_id: str) -> str:
+    """Return the output dataset name of an evaluation record.
+
+    Parameters
+    ----------
+    evaluation_id
+        The evaluation id (the run id).
+
+    Returns
+    -------
+    str
+        ``evaluations/<evaluation_id>``, in the job's namespace.
+    """
+    return f"evaluations/{evaluation_id}"
+
+
+def new_run_id() -> str:
+    """Return a new run id: a time-ordered UUID (version 7), as text.
+
+    Uses openlineage-python's generator, so run ids sort by start time like those of other
+    OpenLineage producers. Use it as the evaluation id.
+
+    Returns
+    -------
+    str
+        The canonical text form of the UUID.
+    """
+    from openlineage.client.uuid import generate_new_uuid
+
+    return str(generate_new_uuid())

@@ -1,0 +1,193 @@
+"""Verify a signed report: intact, covering the whole file, and from a trusted signer.
+
+A report is valid only if every signature in it is intact and chains to a trust root the caller
+names, and the last signature's byte range covers the *entire* file: any byte appended after
+signing, including a well-formed incremental update, makes the report invalid. Revocation is not
+checked online: the validation context never fetches anything.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from governance.errors import InputError, SigningError
+from governance.reporting.keys import certificate_is_dev, load_certificate, subject_of
+
+NOT_A_PDF = "not a PDF file"
+UNREADABLE_PDF = "the PDF cannot be read: {error}"
+NO_SIGNATURE = "the report is not signed"
+SIGNATURE_UNREADABLE = "signature {name!r} cannot be validated: {error}"
+NOT_INTACT = "signature {name!r} does not match the signed bytes: the report was modified"
+NOT_COVERING = (
+    "the last signature does not cover the whole file: bytes were appended or the report "
+    "was updated after signing"
+)
+NOT_TRUSTED = "signer is not trusted: pass --trust-root CERT"
+NOT_TRUSTED_BY_ROOTS = "signer {subject} is not trusted by the given trust roots ({reason})"
+BAD_SIGNATURE_VALUE = "signature {name!r} is cryptographically invalid"
+MISSING_REPORT = "report not found"
+BAD_TRUST_ROOT = "trust root is not a usable certificate: {error}"
+
+
+@dataclass(frozen=True)
+class ReportVerification:
+    """The outcome of :func:`verify_report`.
+
+    Parameters
+    ----------
+    valid
+        True only if the report is signed, intact, covered entirely by its last signature,
+        and signed by a trusted signer.
+    problems
+        Why it is not valid, one sentence each; empty when valid.
+    signer_subject
+        The last signer's certificate subject (RFC 4514), if a signature was found.
+    signed_at
+        The signing time the signer reported, if any.
+    covers_whole_file
+        Whether the last signature's byte range covers every byte of the file.
+    intact
+        Whether every signature's digest matches the bytes it covers.
+    trusted
+        Whether every signer chains to one of the trust roots.
+    dev_key
+        Whether the last signer's certificate is a governance development certificate.
+    """
+
+    valid: bool
+    problems: list[str] = field(default_factory=list)
+    signer_subject: str | None = None
+    signed_at: dt.datetime | None = None
+    covers_whole_file: bool = False
+    intact: bool = False
+    trusted: bool = False
+    dev_key: bool = False
+
+
+def _invalid(problem: str) -> ReportVerification:
+    return ReportVerification(valid=False, problems=[problem])
+
+
+def _load_trust_roots(paths: Sequence[Path]) -> list[Any]:
+    from asn1crypto import x509 as asn1_x509
+    from cryptography.hazmat.primitives import serialization
+
+    roots = []
+    for path in paths:
+        try:
+            cert = load_certificate(Path(path))
+        except SigningError as exc:
+            raise InputError(exc.message, path=exc.path, hint="--trust-root CERT") from exc
+        roots.append(asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER)))
+    return roots
+
+
+def verify_report(pdf: Path, *, trust_roots: Sequence[Path] = ()) -> ReportVerification:
+    """Verify the PAdES signature of a report.
+
+    Parameters
+    ----------
+    pdf
+        The report.
+    trust_roots
+        Certificates (PEM or DER) to trust as roots. With none, no signer is trusted: a
+        self-signed (development) certificate is trusted only when passed here.
+
+    Returns
+    -------
+    ReportVerification
+        The outcome; a file that is not a PDF, or not signed, gives ``valid=False`` with a
+        problem, not an exception.
+
+    Raises
+    ------
+    InputError
+        If ``pdf`` or a trust root file is missing or unreadable, or a trust root is not a
+        certificate.
+    """
+    from cryptography import x509
+    from pyhanko.pdf_utils.misc import PdfError
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import SignatureCoverageLevel, validate_pdf_signature
+    from pyhanko_certvalidator import ValidationContext
+
+    pdf = Path(pdf)
+    try:
+        data = pdf.read_bytes()
+    except FileNotFoundError as exc:
+        raise InputError(MISSING_REPORT, path=pdf) from exc
+    except OSError as exc:
+        raise InputError(f"cannot read the report: {exc.strerror}", path=pdf) from exc
+    roots = _load_trust_roots(trust_roots)
+
+    if data.lstrip()[:5] != b"%PDF-":
+        return _invalid(NOT_A_PDF)
+    # A hostile or damaged file can make the parser fail in many ways; each of them means
+    # "cannot be verified", never a crash of the verifier.
+    malformed = (PdfError, ValueError, KeyError, IndexError, TypeError, AttributeError)
+    try:
+        reader = PdfFileReader(io.BytesIO(data), strict=False)
+        signatures = list(reader.embedded_signatures)
+    except malformed as exc:
+        return _invalid(UNREADABLE_PDF.format(error=exc))
+    if not signatures:
+        return _invalid(NO_SIGNATURE)
+
+    problems: list[str] = []
+    intact = trusted = True
+    covers = last_checked = False
+    subject: str | None = None
+    signed_at: dt.datetime | None = None
+    dev_key = False
+    for index, signature in enumerate(signatures):
+        name = signature.field_name
+        is_last = index == len(signatures) - 1
+        context = ValidationContext(
+            trust_roots=roots, allow_fetching=False, revocation_mode="soft-fail"
+        )
+        try:
+            status = validate_pdf_signature(signature, context)
+        except malformed as exc:
+            problems.append(SIGNATURE_UNREADABLE.format(name=name, error=exc))
+            intact = trusted = False
+            continue
+        cert = x509.load_der_x509_certificate(status.signing_cert.dump())
+        if not status.intact:
+            intact = False
+            problems.append(NOT_INTACT.format(name=name))
+        elif not status.valid:
+            intact = False
+            problems.append(BAD_SIGNATURE_VALUE.format(name=name))
+        if not status.trusted:
+            trusted = False
+            if roots:
+                indication = getattr(status.trust_problem_indic, "name", None) or "unknown"
+                reason = str(indication).lower().replace("_", " ")
+                problems.append(
+                    NOT_TRUSTED_BY_ROOTS.format(subject=subject_of(cert), reason=reason)
+                )
+            elif NOT_TRUSTED not in problems:
+                problems.append(NOT_TRUSTED)
+        if is_last:
+            subject = subject_of(cert)
+            signed_at = status.signer_reported_dt
+            dev_key = certificate_is_dev(cert)
+            covers = status.coverage == SignatureCoverageLevel.ENTIRE_FILE
+            last_checked = True
+    if last_checked and not covers:
+        problems.append(NOT_COVERING)
+    return ReportVerification(
+        valid=not problems,
+        problems=problems,
+        signer_subject=subject,
+        signed_at=signed_at,
+        covers_whole_file=covers,
+        intact=intact,
+        trusted=trusted,
+        dev_key=dev_key,
+    )

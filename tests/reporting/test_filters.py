@@ -1,0 +1,56 @@
+import pytest
+
+from governance.reporting import filters
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (None, "—"),
+        (0.31273841, "0.3127"),
+        (0.8, "0.8000"),
+        (0.0, "0.0000"),
+        (-0.05, "-0.0500"),
+        (0.00001234, "1.234e-05"),
+        (16281, "16,281"),
+        (1234.56789, "1,234.5679"),
+        (True, "yes"),
+        (float("nan"), "NaN"),
+        (float("inf"), "∞"),
+        ("n/a", "n/a"),
+    ],
+)
+def test_number(value, expected):
+    assert filters.number(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ({"min": 0.8, "max": None}, "≥ 0.8000"),
+        ({"min": None, "max": 0.1}, "≤ 0.1000"),
+        ({"min": 0.8, "max": 1.25}, "0.8000 – 1.2500"),
+        ({"min": None, "max": None}, "—"),
+        ({"min": 30, "max": None}, "≥ 30"),
+        (None, "—"),
+    ],
+)
+def test_threshold(value, expected):
+    assert filters.threshold(value) == expected
+
+
+def test_timestamp_and_date():
+    assert filters.timestamp("2026-11-27T14:00:02.654321Z") == "2026-11-27 14:00:02 UTC"
+    assert filters.timestamp("2026-11-27T15:00:02+01:00") == "2026-11-27 14:00:02 UTC"
+    assert filters.date("2026-11-27T14:00:02Z") == "2026-11-27"
+    assert filters.timestamp("yesterday") == "yesterday"
+    assert filters.timestamp(None) == "—"
+
+
+def test_labels():
+    assert filters.verdict_label("failed") == "FAILED"
+    assert filters.verdict_label("passed") == "PASSED"
+    assert filters.outcome_label("insufficient") == "INSUFFICIENT"
+    assert filters.outcome_label("novel") == "NOVEL"
+    assert filters.text(None) == "—"
+    assert filters.text("") == "—"

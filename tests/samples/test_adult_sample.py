@@ -12,7 +12,11 @@ import pandas as pd
 import pytest
 import skops.io
 import yaml
-from fairlearn.metrics import demographic_parity_ratio, equalized_odds_ratio
+from fairlearn.metrics import (
+    demographic_parity_difference,
+    demographic_parity_ratio,
+    equalized_odds_difference,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "samples" / "adult-income"
@@ -35,11 +39,40 @@ COLUMNS = [
     "income",
 ]
 TRUSTED_ROOTS = {"numpy", "scipy", "sklearn"}
-# Figures on adult-test quoted in samples/adult-income/README.md.
+# Figures on adult-test quoted in samples/adult-income/README.md: accuracy, selection rate per
+# group, and per sensitive feature fairlearn's demographic-parity ratio and difference and
+# equalized-odds difference (method "between_groups").
 DOCUMENTED = {
-    "baseline": {"accuracy": 0.8525, "Female": 0.0758, "Male": 0.2537, "dp": 0.2989, "eo": 0.2139},
-    "mitigated": {"accuracy": 0.8345, "Female": 0.1564, "Male": 0.1736, "dp": 0.9012, "eo": 0.5904},
+    "baseline": {
+        "accuracy": 0.8525,
+        "rates": {
+            "Female": 0.0758,
+            "Male": 0.2537,
+            "Amer-Indian-Eskimo": 0.0503,
+            "Asian-Pac-Islander": 0.2458,
+            "Black": 0.0846,
+            "Other": 0.0815,
+            "White": 0.2077,
+        },
+        "sex": {"dp_ratio": 0.2989, "dp_difference": 0.1779, "eo_difference": 0.0913},
+        "race": {"dp_ratio": 0.2047, "dp_difference": 0.1955, "eo_difference": 0.3383},
+    },
+    "mitigated": {
+        "accuracy": 0.8288,
+        "rates": {
+            "Female": 0.1937,
+            "Male": 0.1964,
+            "Amer-Indian-Eskimo": 0.1950,
+            "Asian-Pac-Islander": 0.1979,
+            "Black": 0.2012,
+            "Other": 0.2370,
+            "White": 0.1944,
+        },
+        "sex": {"dp_ratio": 0.9862, "dp_difference": 0.0027, "eo_difference": 0.2795},
+        "race": {"dp_ratio": 0.8201, "dp_difference": 0.0426, "eo_difference": 0.2737},
+    },
 }
+SENSITIVE = ("sex", "race")
 
 
 def load_script(name: str) -> ModuleType:
@@ -103,30 +136,49 @@ def test_skops_files_hold_only_trusted_types(models) -> None:
             assert type(step).__module__.startswith("sklearn."), (name, step)
 
 
-def test_baseline_fails_and_mitigated_passes_demographic_parity(test_data, predictions) -> None:
+@pytest.mark.parametrize("feature", SENSITIVE)
+def test_baseline_fails_and_mitigated_passes_four_fifths_rule(
+    test_data, predictions, feature: str
+) -> None:
+    # the policy applies the four-fifths rule to each declared sensitive feature separately
     y_true = test_data["income"] == ">50K"
     ratios = {
-        name: demographic_parity_ratio(y_true, pred == ">50K", sensitive_features=test_data["sex"])
+        name: demographic_parity_ratio(
+            y_true, pred == ">50K", sensitive_features=test_data[feature]
+        )
         for name, pred in predictions.items()
     }
     assert ratios["baseline"] < 0.5
-    assert ratios["mitigated"] >= 0.85
-    assert (predictions["mitigated"] == test_data["income"]).mean() > 0.78
+    assert ratios["mitigated"] >= 0.8
+
+
+def test_mitigated_keeps_accuracy_and_demographic_parity_difference(test_data, predictions) -> None:
+    y_true = test_data["income"] == ">50K"
+    y_pred = predictions["mitigated"] == ">50K"
+    assert (y_pred == y_true).mean() >= 0.8
+    for feature in SENSITIVE:
+        groups = test_data[feature]
+        assert demographic_parity_difference(y_true, y_pred, sensitive_features=groups) <= 0.1
 
 
 def test_documented_figures_match_the_committed_models(test_data, predictions) -> None:
     y_true = (test_data["income"] == ">50K").to_numpy()
     for name, figures in DOCUMENTED.items():
         y_pred = predictions[name] == ">50K"
-        sex = test_data["sex"]
-        measured = {
-            "accuracy": (y_pred == y_true).mean(),
-            "Female": y_pred[sex == "Female"].mean(),
-            "Male": y_pred[sex == "Male"].mean(),
-            "dp": demographic_parity_ratio(y_true, y_pred, sensitive_features=sex),
-            "eo": equalized_odds_ratio(y_true, y_pred, sensitive_features=sex),
-        }
-        assert {k: round(float(v), 4) for k, v in measured.items()} == figures, name
+        measured: dict = {"accuracy": round(float((y_pred == y_true).mean()), 4), "rates": {}}
+        for feature in SENSITIVE:
+            groups = test_data[feature].to_numpy()
+            for group in np.unique(groups):
+                measured["rates"][group] = round(float(y_pred[groups == group].mean()), 4)
+            measured[feature] = {
+                key: round(float(metric(y_true, y_pred, sensitive_features=groups)), 4)
+                for key, metric in (
+                    ("dp_ratio", demographic_parity_ratio),
+                    ("dp_difference", demographic_parity_difference),
+                    ("eo_difference", equalized_odds_difference),
+                )
+            }
+        assert measured == figures, name
 
 
 def test_predictions_are_deterministic(test_data, predictions) -> None:
@@ -138,17 +190,34 @@ def test_predictions_are_deterministic(test_data, predictions) -> None:
         assert np.array_equal(load_model(name).predict(test_data), first), name
 
 
-def test_mitigated_is_baseline_with_sex_thresholds(models) -> None:
+def test_mitigated_is_baseline_with_sex_and_race_offsets(models, test_data) -> None:
     baseline, mitigated = models["baseline"], models["mitigated"]
     names = list(baseline.named_steps["features"].get_feature_names_out())
     assert names == list(mitigated.named_steps["features"].get_feature_names_out())
     delta = mitigated.named_steps["classifier"].coef_ - baseline.named_steps["classifier"].coef_
     changed = {names[i] for i in np.flatnonzero(delta[0])}
-    assert changed == {"categorical__sex_Female", "categorical__sex_Male"}
+    # one offset per sex and per race, except the reference race White (offset 0)
+    assert changed == {
+        "categorical__sex_Female",
+        "categorical__sex_Male",
+        "categorical__race_Amer-Indian-Eskimo",
+        "categorical__race_Asian-Pac-Islander",
+        "categorical__race_Black",
+        "categorical__race_Other",
+    }
     assert np.array_equal(
         mitigated.named_steps["classifier"].intercept_,
         baseline.named_steps["classifier"].intercept_,
     )
+    # predictions are exactly "baseline score + offset[sex] + offset[race] > 0"
+    offset = dict(zip(names, delta[0], strict=True))
+    X = test_data.drop(columns=["income"])
+    margin = (
+        baseline.decision_function(X)
+        + X["sex"].map(lambda g: offset[f"categorical__sex_{g}"]).to_numpy()
+        + X["race"].map(lambda g: offset[f"categorical__race_{g}"]).to_numpy()
+    )
+    assert np.array_equal(mitigated.predict(X) == ">50K", margin > 0)
 
 
 def test_skops_files_are_canonical(models) -> None:
@@ -184,3 +253,14 @@ def test_prepare_data_reproduces_committed_files(tmp_path: Path) -> None:
     assert [p.name for p in written] == ["adult-train.csv.gz", "adult-test.csv.gz"]
     for path in written:
         assert path.read_bytes() == (SAMPLE / "data" / path.name).read_bytes(), path.name
+
+
+def test_train_reproduces_committed_models() -> None:
+    # retraining (deterministic: lbfgs, fixed data, raking) gives the committed bytes
+    train = load_script("train")
+    X_train, y_train = train.load("train")
+    baseline = train.build_baseline().fit(X_train, y_train)
+    offsets, _, _ = train.find_offsets(baseline, X_train)
+    mitigated = train.fold_offsets(baseline, offsets)
+    for name, model in (("baseline", baseline), ("mitigated", mitigated)):
+        assert train.canonical_skops(model) == (SAMPLE / "models" / f"{name}.skops").read_bytes()

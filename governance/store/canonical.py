@@ -1,0 +1,156 @@
+"""Canonical JSON and sha256 helpers.
+
+``canonical_json`` follows RFC 8785 (JSON Canonicalization Scheme): object keys sorted by their
+UTF-16 code units, no insignificant whitespace, strings with the minimal escaping of JSON and no
+escapes for non-ASCII text, numbers in the shortest form that reads back to the same IEEE
+754 double, formatted as ECMAScript prints them (``1``, ``0.1``, ``1e+21``, ``1e-7``). One
+deliberate difference: Python integers are written exactly, also beyond 2**53.
+
+This module imports only the standard library, so policy digests can reuse it without importing
+the database layer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = ["CanonicalJSONError", "canonical_json", "sha256_hex"]
+
+NOT_FINITE = "NaN and Infinity have no JSON representation (found {value!r} at {where})"
+BAD_KEY = "object keys must be strings (found {key!r} at {where})"
+BAD_TYPE = "{type} is not a JSON type (found at {where})"
+BAD_TEXT = "text is not valid Unicode (lone surrogate at {where})"
+
+_encode_string = json.encoder.encode_basestring
+
+
+class CanonicalJSONError(ValueError):
+    """A value cannot be written as canonical JSON."""
+
+
+def canonical_json(obj: Any) -> str:
+    """Return the RFC 8785 canonical JSON text of ``obj``.
+
+    Parameters
+    ----------
+    obj
+        ``None``, ``bool``, ``int``, finite ``float``, ``str``, a list or tuple, or a mapping
+        with string keys, nested to any depth.
+
+    Returns
+    -------
+    str
+        The canonical text; encode it as UTF-8 to hash it.
+
+    Raises
+    ------
+    CanonicalJSONError
+        For NaN or infinite floats, non-string keys, lone surrogates, or non-JSON types.
+    """
+    parts: list[str] = []
+    _write(obj, parts, "$")
+    return "".join(parts)
+
+
+def sha256_hex(data: str | bytes) -> str:
+    """Return the lowercase hex sha256 of ``data`` (text is hashed as UTF-8).
+
+    Parameters
+    ----------
+    data
+        Bytes, or text to encode as UTF-8.
+
+    Returns
+    -------
+    str
+        64 lowercase hex digits.
+    """
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    return hashlib.sha256(data).hexdigest()
+
+
+def _write(obj: Any, out: list[str], where: str) -> None:
+    if obj is None:
+        out.append("null")
+    elif obj is True:
+        out.append("true")
+    elif obj is False:
+        out.append("false")
+    elif isinstance(obj, str):
+        out.append(_string(obj, where))
+    elif isinstance(obj, int):
+        out.append(str(int(obj)))
+    elif isinstance(obj, float):
+        out.append(_number(obj, where))
+    elif isinstance(obj, Mapping):
+        _write_object(obj, out, where)
+    elif isinstance(obj, list | tuple):
+        out.append("[")
+        for index, item in enumerate(obj):
+            if index:
+                out.append(",")
+            _write(item, out, f"{where}[{index}]")
+        out.append("]")
+    else:
+        raise CanonicalJSONError(BAD_TYPE.format(type=type(obj).__name__, where=where))
+
+
+def _write_object(obj: Mapping[Any, Any], out: list[str], where: str) -> None:
+    for key in obj:
+        if not isinstance(key, str):
+            raise CanonicalJSONError(BAD_KEY.format(key=key, where=where))
+    out.append("{")
+    for index, key in enumerate(sorted(obj, key=_utf16_order)):
+        if index:
+            out.append(",")
+        out.append(_string(key, where))
+        out.append(":")
+        _write(obj[key], out, f"{where}.{key}")
+    out.append("}")
+
+
+def _utf16_order(key: str) -> bytes:
+    return key.encode("utf-16-be", "surrogatepass")
+
+
+def _string(text: str, where: str) -> str:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise CanonicalJSONError(BAD_TEXT.format(where=where)) from None
+    encoded: str = _encode_string(text)
+    return encoded
+
+
+def _number(value: float, where: str) -> str:
+    """Format a double as ECMAScript's Number.prototype.toString does."""
+    if not math.isfinite(value):
+        raise CanonicalJSONError(NOT_FINITE.format(value=value, where=where))
+    if value == 0:
+        return "0"
+    sign = "-" if value < 0 else ""
+    mantissa, _, exp_text = repr(abs(value)).partition("e")
+    whole, _, fraction = mantissa.partition(".")
+    digits = (whole + fraction).lstrip("0")
+    # position of the decimal point relative to the start of ``digits``
+    point = len(whole) + (int(exp_text) if exp_text else 0)
+    point -= len(whole + fraction) - len((whole + fraction).lstrip("0"))
+    digits = digits.rstrip("0")
+    k = len(digits)
+    if k <= point <= 21:
+        text = digits + "0" * (point - k)
+    elif 0 < point <= 21:
+        text = f"{digits[:point]}.{digits[point:]}"
+    elif -6 < point <= 0:
+        text = "0." + "0" * (-point) + digits
+    else:
+        exponent = point - 1
+        exp_sign = "+" if exponent >= 0 else "-"
+        head = digits if k == 1 else f"{digits[0]}.{digits[1:]}"
+        text = f"{head}e{exp_sign}{abs(exponent)}"
+    return sign + text

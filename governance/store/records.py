@@ -1,0 +1,113 @@
+"""The values the store hands out: log entries, chain reports, evaluation summaries."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from governance.store.chain import entry_hash, format_time
+
+__all__ = ["ChainReport", "Entry", "EvaluationSummary"]
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One entry of the audit log.
+
+    Attributes
+    ----------
+    seq
+        Position in the log, from 1, without gaps.
+    kind
+        What the entry records (``evaluation``, ``openlineage.event``, ...).
+    created_at
+        When it was appended (UTC).
+    payload_json
+        The payload as stored: canonical JSON text.
+    prev_hash
+        ``entry_hash`` of the previous entry; 64 zeros for the first.
+    entry_hash
+        sha256 of this entry's fields (see :func:`governance.store.chain.entry_hash`).
+    """
+
+    seq: int
+    kind: str
+    created_at: datetime
+    payload_json: str
+    prev_hash: str
+    entry_hash: str
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        """The payload as a new dict (changing it does not change the entry)."""
+        value: dict[str, Any] = json.loads(self.payload_json)
+        return value
+
+    @property
+    def created_at_text(self) -> str:
+        """``created_at`` exactly as it is hashed: ``YYYY-MM-DDTHH:MM:SS.ffffffZ``."""
+        return format_time(self.created_at)
+
+    def hash_matches(self) -> bool:
+        """Whether ``entry_hash`` is the hash of this entry's fields."""
+        computed = entry_hash(
+            self.seq, self.kind, self.created_at_text, self.payload_json, self.prev_hash
+        )
+        return computed == self.entry_hash
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    """The result of :meth:`AuditStore.verify`.
+
+    Attributes
+    ----------
+    ok
+        Whether every entry is intact and linked to the one before it.
+    entries
+        How many entries were read.
+    head_hash
+        The hash of the last entry read, or ``None`` for an empty log.
+    first_bad_seq
+        The first entry found wrong (or missing), or ``None`` if ``ok``.
+    problem
+        What is wrong with it, in one line, or ``None`` if ``ok``.
+    """
+
+    ok: bool
+    entries: int
+    head_hash: str | None
+    first_bad_seq: int | None
+    problem: str | None
+
+
+@dataclass(frozen=True)
+class EvaluationSummary:
+    """One row of the ``evaluations`` projection.
+
+    Attributes
+    ----------
+    evaluation_id
+        The evaluation's UUID.
+    model_name, model_version
+        The model under review.
+    verdict
+        ``passed`` or ``failed``.
+    exit_code
+        What ``governance check`` exited with.
+    started_at, finished_at
+        When the check ran (UTC).
+    entry_seq
+        The audit log entry holding the full evaluation record.
+    """
+
+    evaluation_id: str
+    model_name: str
+    model_version: str | None
+    verdict: str
+    exit_code: int
+    started_at: datetime
+    finished_at: datetime
+    entry_seq: int

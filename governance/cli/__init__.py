@@ -1,0 +1,71 @@
+"""The ``governance`` command: thin over the library, with one error boundary.
+
+Expected failures (:class:`~governance.errors.GovernanceError`) print ``Error: <message>`` on one
+line and exit with the error's code; anything else is an internal error (exit 3). Set
+``GOVERNANCE_DEBUG=1`` to see the traceback of an internal error.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+
+import click
+
+from governance._version import __version__
+from governance.cli.lazy import LazyGroup
+from governance.errors import EXIT_INTERNAL, EXIT_USAGE, GovernanceError
+
+COMMANDS = {
+    "check": "governance.cli.check:check",
+    "verify": "governance.cli.verify:verify",
+    "keys": "governance.cli.keys:keys",
+    "audit": "governance.cli.audit:audit",
+    "checks": "governance.cli.checks:checks",
+}
+
+
+@click.group(
+    cls=LazyGroup,
+    lazy_subcommands=COMMANDS,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+@click.version_option(__version__, prog_name="governance")
+def cli() -> None:
+    """Decide whether a machine-learning model may be deployed, prove why, and keep the proof.
+
+    Exit codes: 0 passed, 1 gate failed (or verification failed), 2 invalid input or usage,
+    3 internal error.
+    """
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Run the CLI and exit with its code."""
+    try:
+        result = cli.main(args=argv, prog_name="governance", standalone_mode=False)
+    except GovernanceError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except click.exceptions.UsageError as exc:
+        exc.show()
+        sys.exit(EXIT_USAGE)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(EXIT_USAGE)
+    except BrokenPipeError:
+        sys.exit(0)
+    except Exception as exc:
+        if os.environ.get("GOVERNANCE_DEBUG"):
+            traceback.print_exc()
+        click.echo(
+            f"Internal error: {type(exc).__name__}: {exc} "
+            "(set GOVERNANCE_DEBUG=1 for the traceback; please report it)",
+            err=True,
+        )
+        sys.exit(EXIT_INTERNAL)
+    sys.exit(result if isinstance(result, int) else 0)

@@ -1,0 +1,104 @@
+"""``governance check``: the pre-deploy gate."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from governance.cli.options import config_option, settings, store_option, write_output
+from governance.config import SEVERITY_CHOICES
+
+
+@click.command()
+@click.argument("manifest", type=click.Path(path_type=Path))
+@click.option(
+    "--policy",
+    "-p",
+    "policies",
+    multiple=True,
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Policy file or directory of policies; repeatable.",
+)
+@store_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Output format on stdout (or --output).",
+)
+@click.option("--output", "-o", type=click.Path(path_type=Path), help="Write the output here.")
+@click.option("--report", type=click.Path(path_type=Path), help="Also write a PDF report here.")
+@click.option(
+    "--sign/--no-sign", default=True, show_default=True, help="Sign the PDF report (PAdES)."
+)
+@click.option("--signing-key", type=click.Path(path_type=Path), help="PEM private key.")
+@click.option("--signing-cert", type=click.Path(path_type=Path), help="PEM certificate.")
+@click.option(
+    "--trust-model",
+    is_flag=True,
+    help="Allow loading a joblib/pickle model (runs code from the file: only for trusted files).",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(SEVERITY_CHOICES),
+    help="Lowest severity whose failure blocks the gate [default: high].",
+)
+@click.option("--namespace", help="OpenLineage job namespace [default: governance].")
+@config_option
+def check(
+    manifest: Path,
+    policies: tuple[Path, ...],
+    store_url: str | None,
+    fmt: str,
+    output: Path | None,
+    report: Path | None,
+    sign: bool,
+    signing_key: Path | None,
+    signing_cert: Path | None,
+    trust_model: bool,
+    fail_on: str | None,
+    namespace: str | None,
+    config_file: Path | None,
+) -> int:
+    """Evaluate MANIFEST's model against the policies; exit 0 passed, 1 blocked, 2 bad input.
+
+    Every evaluation is appended to the audit store with its OpenLineage events.
+    """
+    from governance.gate import CheckOptions, GateRun, run_gate
+    from governance.policy.model import Severity
+    from governance.reporting.formats import format_record
+
+    resolved = settings(
+        config_file,
+        store_url=store_url,
+        fail_on=fail_on,
+        namespace=namespace,
+        signing_key=str(signing_key) if signing_key else None,
+        signing_cert=str(signing_cert) if signing_cert else None,
+    )
+    options = CheckOptions(
+        manifest=manifest,
+        policies=policies,
+        trust_model=trust_model,
+        fail_on=Severity.parse(resolved.require("fail_on", "")),
+        namespace=resolved.require("namespace", ""),
+    )
+    run = GateRun(
+        options=options,
+        store_url=resolved.require("store_url", ""),
+        report=report,
+        signing_key=resolved["signing_key"] if sign else None,
+        signing_cert=resolved["signing_cert"] if sign else None,
+        sign=sign,
+    )
+    result = run_gate(run)
+    write_output(format_record(result.record, fmt), output)
+    if result.report is not None:
+        state = "signed" if result.report.signed else "unsigned"
+        click.echo(f"Report ({state}): {result.report.path}", err=True)
+    exit_code: int = result.record["exit_code"]
+    return exit_code

@@ -1,0 +1,49 @@
+"""Options shared by several commands, and settings resolution from them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from governance.config import Settings, load_settings
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def store_option(function: F) -> F:
+    """``--store URL`` (else GOVERNANCE_STORE_URL, governance.yml, or .governance/audit.db)."""
+    return click.option(
+        "--store",
+        "store_url",
+        metavar="URL",
+        help="Audit store URL (sqlite:///file.db or postgresql+psycopg://...).",
+    )(function)
+
+
+def config_option(function: F) -> F:
+    """``--config FILE``."""
+    return click.option(
+        "--config",
+        "config_file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Settings file (default: ./governance.yml if present).",
+    )(function)
+
+
+def settings(config_file: Path | None, **flags: str | None) -> Settings:
+    """Resolve settings with these flag values on top."""
+    return load_settings(flags, config_file=config_file)
+
+
+def write_output(text: str, output: Path | None) -> None:
+    """Write ``text`` to ``output`` atomically, or to stdout."""
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    partial = output.with_name(output.name + ".partial")
+    partial.write_text(text, encoding="utf-8")
+    partial.replace(output)

@@ -1,0 +1,121 @@
+"""One table of settings, resolved with the precedence CLI flag > GOVERNANCE_* env > file > default.
+
+The file is ``governance.yml`` in the working directory, or the one named by ``--config`` /
+``GOVERNANCE_CONFIG``. See ``docs/configuration.md``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from governance.errors import ConfigError
+from governance.yaml_source import LocatedDict, load_yaml_text, position_of, read_text
+
+CONFIG_FILE = "governance.yml"
+CONFIG_ENV = "GOVERNANCE_CONFIG"
+DEFAULT_STORE_URL = "sqlite:///.governance/audit.db"
+SEVERITY_CHOICES = ("critical", "high", "medium", "low", "info")
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A setting: its name in governance.yml, its environment variable, default and help."""
+
+    name: str
+    env: str
+    default: str | None
+    help: str
+    choices: tuple[str, ...] = ()
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("store_url", "GOVERNANCE_STORE_URL", DEFAULT_STORE_URL, "audit store URL"),
+    Setting("namespace", "GOVERNANCE_NAMESPACE", "governance", "OpenLineage job namespace"),
+    Setting("signing_key", "GOVERNANCE_SIGNING_KEY", None, "PEM private key for reports"),
+    Setting("signing_cert", "GOVERNANCE_SIGNING_CERT", None, "PEM certificate of that key"),
+    Setting(
+        "fail_on",
+        "GOVERNANCE_FAIL_ON",
+        "high",
+        "lowest severity whose failure blocks",
+        SEVERITY_CHOICES,
+    ),
+)
+SETTINGS_BY_NAME = {setting.name: setting for setting in SETTINGS}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved settings and where each value came from (``flag``, ``env``, file or default)."""
+
+    values: Mapping[str, str | None]
+    sources: Mapping[str, str]
+
+    def __getitem__(self, name: str) -> str | None:
+        return self.values[name]
+
+    def require(self, name: str, hint: str) -> str:
+        """The value of ``name``, or a ConfigError saying how to set it."""
+        value = self.values[name]
+        if not value:
+            setting = SETTINGS_BY_NAME[name]
+            raise ConfigError(
+                f"{name} is not set (flag, {setting.env} or {CONFIG_FILE})", hint=hint
+            )
+        return value
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    text = read_text(path, ConfigError, "configuration file")
+    documents = [doc for doc in load_yaml_text(text, path, ConfigError) if doc is not None]
+    if not documents:
+        return {}
+    document = documents[0]
+    if len(documents) > 1 or not isinstance(document, LocatedDict):
+        raise ConfigError("expected one mapping of settings", path=path, line=1)
+    for key, value in document.items():
+        position = position_of(document, [key])
+        line = position[0] if position else None
+        if key not in SETTINGS_BY_NAME:
+            known = ", ".join(SETTINGS_BY_NAME)
+            raise ConfigError(f"unknown setting {key!r} (known: {known})", path=path, line=line)
+        if value is not None and not isinstance(value, str | int | float):
+            raise ConfigError(f"{key} must be a single value", path=path, line=line, field=key)
+    return {key: None if value is None else str(value) for key, value in document.items()}
+
+
+def load_settings(
+    flags: Mapping[str, str | None] | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    config_file: Path | None = None,
+    cwd: Path | None = None,
+) -> Settings:
+    """Resolve every setting; an invalid value is a ConfigError naming its source."""
+    flags = flags or {}
+    env = os.environ if env is None else env
+    explicit = config_file or (Path(env[CONFIG_ENV]) if env.get(CONFIG_ENV) else None)
+    file_path = explicit or (cwd or Path.cwd()) / CONFIG_FILE
+    from_file = _read_file(file_path) if explicit or file_path.is_file() else {}
+    values: dict[str, str | None] = {}
+    sources: dict[str, str] = {}
+    for setting in SETTINGS:
+        candidates = (
+            ("flag", flags.get(setting.name)),
+            (setting.env, env.get(setting.env) or None),
+            (str(file_path), from_file.get(setting.name)),
+            ("default", setting.default),
+        )
+        source, value = next(((s, v) for s, v in candidates if v is not None), ("default", None))
+        if setting.choices and value is not None and value not in setting.choices:
+            raise ConfigError(
+                f"{setting.name} must be one of {', '.join(setting.choices)}, "
+                f"found {value!r} (from {source})"
+            )
+        values[setting.name] = value
+        sources[setting.name] = source
+    return Settings(values=values, sources=sources)

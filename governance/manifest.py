@@ -1,0 +1,201 @@
+"""The model under review: a ``kind: Model`` manifest.
+
+Paths in a manifest are relative to the manifest file. See ``docs/manifest.md``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+
+from governance.errors import ManifestError
+from governance.validation import dotted, validate_document
+from governance.yaml_source import LocatedDict, load_yaml_text, position_of, read_text
+
+Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=200)]
+NonEmpty = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
+RiskTier = Literal["minimal", "limited", "high", "unacceptable"]
+ModelFormat = Literal["skops", "joblib", "pickle"]
+DataFormat = Literal["csv", "parquet"]
+Label = str | int | float | bool
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Metadata(_Strict):
+    """Who and what the model is."""
+
+    name: Name
+    version: NonEmpty
+    owner: NonEmpty
+    risk_tier: RiskTier
+    intended_use: NonEmpty
+    description: str | None = None
+
+
+class ModelSpec(_Strict):
+    """The model artifact to load and query."""
+
+    path: NonEmpty
+    format: ModelFormat = "skops"
+    trusted: bool = False
+
+
+class DataSpec(_Strict):
+    """The evaluation data and how to read it."""
+
+    path: NonEmpty
+    format: DataFormat | None = None
+    target: NonEmpty
+    positive_label: Label
+    prediction: NonEmpty | None = None
+    score: NonEmpty | None = None
+    features: list[NonEmpty] | None = None
+    sensitive_features: Annotated[list[NonEmpty], Field(min_length=1)]
+
+    @field_validator("sensitive_features")
+    @classmethod
+    def _distinct(cls, columns: list[str]) -> list[str]:
+        twice = sorted({c for c in columns if columns.count(c) > 1})
+        if twice:
+            raise ValueError(f"lists {', '.join(map(repr, twice))} more than once")
+        return columns
+
+    @model_validator(mode="after")
+    def _distinct_columns(self) -> DataSpec:
+        special = [c for c in (self.prediction, self.score) if c is not None]
+        if self.target in special:
+            raise ValueError(f"target {self.target!r} is also the prediction or score column")
+        return self
+
+
+class DatasetRef(_Strict):
+    """An OpenLineage dataset identifier."""
+
+    namespace: NonEmpty
+    name: NonEmpty
+
+
+class CodeRef(_Strict):
+    """Where the training code lives."""
+
+    repository: str | None = None
+    commit: str | None = None
+    path: str | None = None
+
+
+class LineageSpec(_Strict):
+    """Where the model came from."""
+
+    training_datasets: list[DatasetRef] = Field(default_factory=list)
+    training_run: str | None = None
+    code: CodeRef | None = None
+
+
+class ManifestSpec(_Strict):
+    """The whole manifest document."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    api_version: Literal["governance/v1"] = Field(alias="apiVersion")
+    kind: Literal["Model"]
+    metadata: Metadata
+    model: ModelSpec | None = None
+    data: DataSpec
+    lineage: LineageSpec = Field(default_factory=LineageSpec)
+
+    @model_validator(mode="after")
+    def _model_or_predictions(self) -> ManifestSpec:
+        if self.model is None and self.data.prediction is None:
+            raise ValueError("give either model.path or data.prediction (a predictions column)")
+        return self
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """A validated manifest with its paths resolved."""
+
+    path: Path
+    spec: ManifestSpec
+    digest: str
+    document: LocatedDict
+
+    @property
+    def name(self) -> str:
+        """The model's name."""
+        return self.spec.metadata.name
+
+    @property
+    def version(self) -> str:
+        """The model's version."""
+        return self.spec.metadata.version
+
+    @property
+    def data_path(self) -> Path:
+        """The evaluation data file."""
+        return self.resolve(self.spec.data.path)
+
+    @property
+    def model_path(self) -> Path | None:
+        """The model artifact, or None when predictions come from a column."""
+        return self.resolve(self.spec.model.path) if self.spec.model else None
+
+    def resolve(self, relative: str) -> Path:
+        """A path from the manifest, relative to the manifest's folder."""
+        return (self.path.parent / relative).resolve()
+
+    def error(self, message: str, *location: str | int) -> ManifestError:
+        """A ManifestError pointing at the value at ``location`` in this manifest."""
+        line, column = position_of(self.document, location, value=True) or (None, None)
+        return ManifestError(
+            message, path=self.path, line=line, column=column, field=dotted(location) or None
+        )
+
+
+def sha256_digest(data: bytes) -> str:
+    """``sha256:<hex>`` of ``data``."""
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def load_manifest(path: str | Path) -> Manifest:
+    """Read and validate a manifest file; any problem is a ManifestError naming file and line."""
+    path = Path(path)
+    text = read_text(path, ManifestError, "manifest")
+    documents = [doc for doc in load_yaml_text(text, path, ManifestError) if doc is not None]
+    if len(documents) != 1:
+        raise ManifestError(
+            f"expected one YAML document, found {len(documents)}", path=path, line=1
+        )
+    document: Any = documents[0]
+    if not isinstance(document, LocatedDict):
+        raise ManifestError("expected a mapping with kind: Model", path=path, line=1)
+    kind = document.get("kind")
+    if kind != "Model":
+        line, column = position_of(document, ["kind"]) or (1, 1)
+        raise ManifestError(
+            f"kind must be 'Model', found {kind!r}",
+            path=path,
+            line=line,
+            column=column,
+            field="kind",
+        )
+    spec = validate_document(ManifestSpec, document, path=path, error=ManifestError)
+    return Manifest(
+        path=path,
+        spec=spec,
+        digest=sha256_digest(text.encode("utf-8")),
+        document=document,
+    )

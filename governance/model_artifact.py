@@ -1,0 +1,164 @@
+"""Load the model under review safely and obtain its predictions.
+
+skops files are loaded with an allowlist of scikit-learn, NumPy and SciPy types; anything else in
+them, and every joblib or pickle file, is refused unless the manifest says ``trusted: true`` or
+the caller passes ``trust_model=True``, because unpickling runs arbitrary code.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from governance.data import EvaluationData, matches_label
+from governance.errors import DataError, ModelError
+from governance.manifest import Manifest
+
+if TYPE_CHECKING:
+    import numpy as np
+
+SAFE_TYPE_PREFIXES = ("sklearn.", "numpy.", "scipy.", "builtins.", "collections.")
+TRUST_HINT = "set model.trusted: true in the manifest or pass --trust-model if you trust its origin"
+
+
+@dataclass(frozen=True)
+class Predictions:
+    """Binarised predictions, and scores of the positive class when the model gives them."""
+
+    y_pred: np.ndarray[Any, np.dtype[np.int8]]
+    scores: np.ndarray[Any, np.dtype[np.float64]] | None
+    source: str
+
+
+def _load_skops(path: Path, trusted: bool) -> Any:
+    import skops.io as sio
+
+    try:
+        untrusted = sio.get_untrusted_types(file=path)
+    except Exception as exc:
+        raise ModelError(f"not a readable skops file: {exc}", path=path) from None
+    unsafe = [name for name in untrusted if not name.startswith(SAFE_TYPE_PREFIXES)]
+    if unsafe and not trusted:
+        raise ModelError(
+            f"skops file contains types outside scikit-learn/NumPy/SciPy: {', '.join(unsafe)}",
+            path=path,
+            hint=TRUST_HINT,
+        )
+    try:
+        return sio.load(path, trusted=untrusted)
+    except Exception as exc:
+        raise ModelError(f"cannot load skops model: {exc}", path=path) from None
+
+
+def _load_pickled(path: Path, fmt: str, trusted: bool) -> Any:
+    if not trusted:
+        raise ModelError(
+            f"refusing to load a {fmt} model: unpickling runs arbitrary code",
+            path=path,
+            hint=TRUST_HINT,
+        )
+    try:
+        if fmt == "joblib":
+            import joblib
+
+            return joblib.load(path)
+        import pickle
+
+        with path.open("rb") as handle:
+            return pickle.load(handle)  # noqa: S301 - explicitly trusted by the user
+    except Exception as exc:
+        raise ModelError(f"cannot load {fmt} model: {exc}", path=path) from None
+
+
+def load_model(manifest: Manifest, *, trust_model: bool = False) -> Any:
+    """Load the manifest's model artifact."""
+    spec = manifest.spec.model
+    path = manifest.model_path
+    if spec is None or path is None:
+        raise ModelError("the manifest names no model", path=manifest.path)
+    if not path.is_file():
+        raise manifest.error(f"model artifact not found: {path}", "model", "path")
+    trusted = spec.trusted or trust_model
+    model = _load_skops(path, trusted) if spec.format == "skops" else None
+    if model is None:
+        model = _load_pickled(path, spec.format, trusted)
+    if not hasattr(model, "predict"):
+        raise ModelError(f"{type(model).__name__} has no predict method", path=path)
+    return model
+
+
+def _feature_frame(model: Any, manifest: Manifest, data: EvaluationData) -> Any:
+    frame = data.frame
+    spec = manifest.spec.data
+    names = getattr(model, "feature_names_in_", None)
+    if names is not None:
+        wanted = [str(name) for name in names]
+    elif spec.features is not None:
+        wanted = list(spec.features)
+    else:
+        excluded = {spec.target, spec.prediction, spec.score}
+        wanted = [str(c) for c in frame.columns if c not in excluded]
+    missing = [name for name in wanted if name not in frame.columns]
+    if missing:
+        raise DataError(
+            f"the model needs columns missing from the data: {', '.join(missing[:8])}",
+            path=data.path,
+        )
+    return frame[wanted]
+
+
+def _positive_index(model: Any, positive_label: Any) -> int | None:
+    classes = getattr(model, "classes_", None)
+    if classes is None:
+        return None
+    for index, value in enumerate(classes):
+        if value == positive_label or str(value) == str(positive_label):
+            return index
+    return None
+
+
+def predict(manifest: Manifest, data: EvaluationData, *, trust_model: bool = False) -> Predictions:
+    """Predictions for every row: from the model, or from the manifest's prediction column."""
+    import numpy as np
+    import pandas as pd
+
+    spec = manifest.spec.data
+    if spec.prediction is not None:
+        column = data.frame[spec.prediction]
+        _check_complete(column, spec.prediction, data.path)
+        y_pred = np.asarray(matches_label(column, spec.positive_label), dtype=np.int8)
+        scores = None
+        if spec.score is not None:
+            score_column = pd.to_numeric(data.frame[spec.score], errors="coerce")
+            _check_complete(score_column, spec.score, data.path)
+            scores = score_column.to_numpy(dtype=np.float64)
+        return Predictions(y_pred=y_pred, scores=scores, source=f"column {spec.prediction}")
+
+    model = load_model(manifest, trust_model=trust_model)
+    features = _feature_frame(model, manifest, data)
+    path = manifest.model_path
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            raw = model.predict(features)
+            proba = model.predict_proba(features) if hasattr(model, "predict_proba") else None
+    except Exception as exc:
+        raise ModelError(f"the model failed to predict: {exc}", path=path) from None
+    raw_series = pd.Series(np.asarray(raw).ravel())
+    _check_complete(raw_series, "model predictions", path)
+    y_pred = np.asarray(matches_label(raw_series, spec.positive_label), dtype=np.int8)
+    scores = None
+    positive = _positive_index(model, spec.positive_label)
+    if proba is not None and positive is not None:
+        scores = np.asarray(proba, dtype=np.float64)[:, positive]
+        if np.isnan(scores).any():
+            raise ModelError("the model's predicted probabilities contain NaN", path=path)
+    return Predictions(y_pred=y_pred, scores=scores, source=type(model).__name__)
+
+
+def _check_complete(values: Any, what: str, path: Path | None) -> None:
+    missing = int(values.isna().sum())
+    if missing:
+        raise DataError(f"{what} has {missing} missing (NaN) values", path=path)

@@ -1,0 +1,137 @@
+"""YAML documents that remember where each value came from.
+
+Manifests and policies are validated after loading; to name the file and line of a bad value,
+mappings and sequences are loaded as :class:`LocatedDict` / :class:`LocatedList`, which carry the
+1-based line and column of every key and item.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from governance.errors import GovernanceError
+
+Position = tuple[int, int]
+
+
+class LocatedDict(dict[str, Any]):
+    """A mapping with the position of itself and of each of its keys."""
+
+    position: Position = (1, 1)
+    key_positions: dict[str, Position]
+    value_positions: dict[str, Position]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.key_positions = {}
+        self.value_positions = {}
+
+
+class LocatedList(list[Any]):
+    """A sequence with the position of itself and of each item."""
+
+    position: Position = (1, 1)
+    item_positions: list[Position]
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.item_positions = []
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that builds located containers and refuses duplicate keys."""
+
+
+def _mark(node: yaml.Node) -> Position:
+    return (node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LocatedDict:
+    loader.flatten_mapping(node)
+    result = LocatedDict()
+    result.position = _mark(node)
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, str):
+            raise yaml.constructor.ConstructorError(
+                None, None, f"keys must be strings, found {key!r}", key_node.start_mark
+            )
+        if key in result:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r}", key_node.start_mark
+            )
+        result[key] = loader.construct_object(value_node, deep=True)
+        result.key_positions[key] = _mark(key_node)
+        result.value_positions[key] = _mark(value_node)
+    return result
+
+
+def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> LocatedList:
+    result = LocatedList(loader.construct_object(child, deep=True) for child in node.value)
+    result.position = _mark(node)
+    result.item_positions = [_mark(child) for child in node.value]
+    return result
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+
+
+def load_yaml_text(text: str, path: Path, error: type[GovernanceError]) -> list[Any]:
+    """Parse every document in ``text``; YAML errors become ``error`` with file:line:column."""
+    try:
+        return list(yaml.load_all(text, Loader=_Loader))  # SafeLoader subclass
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise error(
+            f"invalid YAML: {problem}",
+            path=path,
+            line=mark.line + 1 if mark else None,
+            column=mark.column + 1 if mark else None,
+        ) from None
+    except yaml.YAMLError as exc:
+        raise error(f"invalid YAML: {exc}", path=path) from None
+
+
+def read_text(path: Path, error: type[GovernanceError], what: str) -> str:
+    """Read a UTF-8 text file; a missing or unreadable file becomes ``error``."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise error(f"{what} not found", path=path) from None
+    except IsADirectoryError:
+        raise error(f"{what} is a directory, expected a file", path=path) from None
+    except UnicodeDecodeError as exc:
+        raise error(f"{what} is not UTF-8 text ({exc.reason})", path=path) from None
+    except OSError as exc:
+        raise error(f"cannot read {what}: {exc.strerror}", path=path) from None
+
+
+def position_of(
+    document: Any, location: Sequence[str | int], *, value: bool = False
+) -> Position | None:
+    """Best known position of the node at ``location`` (keys and indexes) in ``document``.
+
+    Walks as deep as the document allows and returns the position of the deepest node found,
+    so an unknown key or a missing field still points at the closest line. With ``value``, a
+    scalar found at the end of the walk is located by its value rather than by its key.
+    """
+    node = document
+    found: Position | None = getattr(document, "position", None)
+    for index, step in enumerate(location):
+        last = index == len(location) - 1
+        if isinstance(node, LocatedDict) and isinstance(step, str) and step in node:
+            positions = node.value_positions if value and last else node.key_positions
+            found = positions.get(step, found)
+            node = node[step]
+        elif isinstance(node, LocatedList) and isinstance(step, int) and 0 <= step < len(node):
+            found = node.item_positions[step]
+            node = node[step]
+        else:
+            break
+    return found

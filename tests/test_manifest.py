@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from governance.errors import ManifestError
+from governance.manifest import load_manifest
+from tests.conftest import MANIFEST, SAMPLE
+
+
+def test_sample_manifest_loads_with_paths_relative_to_it() -> None:
+    manifest = load_manifest(SAMPLE / "baseline.yaml")
+    assert manifest.name == "adult-income"
+    assert manifest.data_path == (SAMPLE / "data" / "adult-test.csv.gz").resolve()
+    assert manifest.model_path == (SAMPLE / "models" / "baseline.skops").resolve()
+    assert manifest.digest.startswith("sha256:") and len(manifest.digest) == 71
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            MANIFEST.replace(
+                "  owner: team@example.org\n", "  owner: team@example.org\n  colour: red\n"
+            ),
+            "manifest.yaml:7:3: metadata.colour: unknown key 'colour' in metadata",
+        ),
+        (
+            MANIFEST.replace("  target: label\n", ""),
+            "manifest.yaml:9:1: data.target: required field is missing",
+        ),
+        (
+            MANIFEST.replace("risk_tier: high", "risk_tier: extreme"),
+            "manifest.yaml:7:14: metadata.risk_tier: Input should be 'minimal', 'limited', 'high' "
+            "or 'unacceptable'",
+        ),
+        (
+            MANIFEST.replace("kind: Model", "kind: Modle"),
+            "manifest.yaml:2:1: kind: kind must be 'Model', found 'Modle'",
+        ),
+        (
+            MANIFEST.replace("  prediction: prediction\n", ""),
+            "manifest.yaml:1:1: give either model.path or data.prediction (a predictions column)",
+        ),
+        (
+            MANIFEST.replace("sensitive_features: [sex, group]", "sensitive_features: [sex, sex]"),
+            "manifest.yaml:15:23: data.sensitive_features: lists 'sex' more than once",
+        ),
+        (
+            MANIFEST.replace("  target: label", "  target: [label"),
+            "manifest.yaml:12:17: invalid YAML: expected ',' or ']', but got ':'",
+        ),
+        (
+            MANIFEST.replace("  version: 0.1.0\n", "  version: 0.1.0\n  version: 0.2.0\n"),
+            "manifest.yaml:6:3: invalid YAML: duplicate key 'version'",
+        ),
+    ],
+)
+def test_bad_manifest_is_one_line_naming_file_line_and_field(
+    tmp_path: Path, text: str, expected: str
+) -> None:
+    path = tmp_path / "manifest.yaml"
+    path.write_text(text.lstrip("\n"), encoding="utf-8")
+    with pytest.raises(ManifestError) as caught:
+        load_manifest(path)
+    message = str(caught.value)
+    assert "\n" not in message
+    assert message == f"{tmp_path}/{expected}"
+    assert caught.value.exit_code == 2
+
+
+def test_missing_manifest_names_the_file(tmp_path: Path) -> None:
+    with pytest.raises(ManifestError, match=r"nope\.yaml: manifest not found"):
+        load_manifest(tmp_path / "nope.yaml")

@@ -289,3 +289,24 @@ def test_sample_baseline_is_blocked_and_mitigated_passes(run: Run, tmp_path: Pat
         else:
             assert four_fifths["outcome"] == "pass" and four_fifths["measured"] >= 0.8
     assert codes == {"baseline": 1, "mitigated": 0}
+
+
+def test_events_of_a_real_check_are_spec_valid_and_describe_it(
+    run: Run, manifest_path: Path, policy_path: Path, tmp_path: Path
+) -> None:
+    from tests.lineage.spec import validate_event
+
+    store = f"sqlite:///{tmp_path / 'audit.db'}"
+    assert run("check", manifest_path, "-p", policy_path, "--store", store).exit_code == 0
+    entries = json.loads(run("audit", "log", "--store", store, "--format", "json").stdout)
+    events = [e["payload"] for e in entries if e["kind"] == "openlineage.event"]
+    assert [e["eventType"] for e in events] == ["START", "COMPLETE"]
+    for event in events:
+        validate_event(event)
+    complete = events[1]
+    assert complete["job"] == {**complete["job"], "name": "synthetic.governance_check"}
+    evaluation = next(e["payload"] for e in entries if e["kind"] == "evaluation")
+    assert complete["run"]["runId"] == evaluation["evaluation_id"]
+    tests = complete["run"]["facets"]["test"]["tests"]
+    assert [t["name"] for t in tests] == ["dp-ratio", "accuracy"]
+    assert complete["run"]["facets"]["governance_verdict"]["verdict"] == "passed"

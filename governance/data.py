@@ -126,8 +126,28 @@ def matches_label(values: pd.Series, label: Any) -> pd.Series:
     return values.astype(str) == str(label)
 
 
-def load_evaluation_data(manifest: Manifest, required: set[str]) -> EvaluationData:
-    """Read the data and check that every column the manifest and rules need is usable."""
+def check_group_columns(data: EvaluationData, columns: list[str]) -> None:
+    """Columns that define groups must be complete and hold at least two groups."""
+    for column in columns:
+        values = data.frame[column]
+        missing = int(values.isna().sum())
+        if missing:
+            raise DataError(
+                f"sensitive feature {column!r} has {missing} missing values; "
+                "fill them with an explicit group (e.g. 'unknown') so no row drops out",
+                path=data.path,
+                field=column,
+            )
+        if values.nunique() < 2:
+            raise DataError(
+                f"sensitive feature {column!r} has a single group; comparing groups needs two",
+                path=data.path,
+                field=column,
+            )
+
+
+def load_evaluation_data(manifest: Manifest) -> EvaluationData:
+    """Read the data and check that the columns the manifest names are usable."""
     fmt = data_format(manifest)
     frame = _read(manifest, fmt)
     spec = manifest.spec.data
@@ -154,25 +174,8 @@ def load_evaluation_data(manifest: Manifest, required: set[str]) -> EvaluationDa
                 "sensitive_features",
                 index,
             )
-    for column in sorted(required - set(frame.columns)):
-        raise DataError(
-            f"column {column!r}, used by a policy rule, is not in the evaluation data",
-            path=manifest.data_path,
-        )
-    for column in sorted(set(spec.sensitive_features) | required):
-        missing = int(frame[column].isna().sum())
-        if missing:
-            raise DataError(
-                f"sensitive feature {column!r} has {missing} missing values; "
-                "fill them with an explicit group (e.g. 'unknown') so no row drops out",
-                path=manifest.data_path,
-                field=column,
-            )
-        if frame[column].nunique() < 2:
-            raise DataError(
-                f"sensitive feature {column!r} has a single group; comparing groups needs two",
-                path=manifest.data_path,
-                field=column,
-            )
-    y_true = _binarise_target(manifest, frame)
-    return EvaluationData(frame=frame, y_true=y_true, path=manifest.data_path, format=fmt)
+    data = EvaluationData(
+        frame=frame, y_true=_binarise_target(manifest, frame), path=manifest.data_path, format=fmt
+    )
+    check_group_columns(data, list(spec.sensitive_features))
+    return data

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from governance._version import __version__
 from governance.checks.registry import CheckRegistry, default_registry
-from governance.data import load_evaluation_data
+from governance.data import check_group_columns, load_evaluation_data
 from governance.errors import GovernanceError, InternalError, PolicyError, SigningError
 from governance.evaluators.context import EvaluationContext
 from governance.manifest import Manifest, load_manifest
@@ -86,35 +86,14 @@ def _check_rule_columns(policies: Sequence[Policy], columns: set[str]) -> set[st
     return needed
 
 
-def _columns_of(manifest: Manifest) -> set[str]:
-    import pandas as pd
-
-    from governance.data import data_format
-
-    path = manifest.data_path
-    if not path.is_file():
-        return set()
-    if data_format(manifest) == "parquet":
-        import pyarrow.parquet as pq
-
-        try:
-            return set(pq.read_schema(path).names)
-        except Exception:  # unreadable: load_evaluation_data reports it properly
-            return set()
-    try:
-        return {str(c) for c in pd.read_csv(path, nrows=0).columns}
-    except Exception:  # unreadable: load_evaluation_data reports it properly
-        return set()
-
-
 def prepare_check(options: CheckOptions, registry: CheckRegistry | None = None) -> PreparedCheck:
     """Load and validate manifest, policies, data and model; compute predictions."""
     registry = registry or default_registry()
     manifest = load_manifest(options.manifest)
     policies = load_policies(options.policies, registry)
-    columns = _columns_of(manifest)
-    needed = _check_rule_columns(policies, columns) if columns else set()
-    data = load_evaluation_data(manifest, needed)
+    data = load_evaluation_data(manifest)
+    needed = _check_rule_columns(policies, {str(c) for c in data.frame.columns})
+    check_group_columns(data, sorted(needed - set(manifest.spec.data.sensitive_features)))
     predictions = predict(manifest, data, trust_model=options.trust_model)
     context = EvaluationContext(manifest=manifest, data=data, predictions=predictions)
     digests = {"data": file_digest(data.path)}

@@ -34,7 +34,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy governance
 
 bench: $(STAMP)
-	@$(BIN)/python benchmarks/run.py
+	@BENCH=$(BENCH) $(BIN)/python benchmarks/run.py
 
 clean-demo:
 	rm -rf out/demo

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from governance._version import __version__
 from governance.checks.registry import CheckRegistry, default_registry
 from governance.data import check_group_columns, load_evaluation_data
-from governance.errors import GovernanceError, InternalError, PolicyError, SigningError
+from governance.errors import GovernanceError, InternalError, PolicyError
 from governance.evaluators.context import EvaluationContext
 from governance.manifest import Manifest, load_manifest
 from governance.model_artifact import predict
@@ -25,13 +25,12 @@ from governance.policy.loader import load_policies
 from governance.policy.model import Policy, Severity
 
 if TYPE_CHECKING:
-    from governance.reporting import ReportResult, SigningConfig
+    from governance.reporting import ReportResult
     from governance.store import AuditStore
 
 RECORD_SCHEMA_VERSION = 1
 EVALUATION_KIND = "evaluation"
 EVENT_KIND = "openlineage.event"
-REPORT_KIND = "report"
 DIGEST_CHUNK = 1 << 20
 
 
@@ -219,48 +218,9 @@ class GateResult:
     report: ReportResult | None = None
 
 
-def signing_config(key: str | None, cert: str | None) -> SigningConfig:
-    """The signing key pair from settings; missing or unreadable files are a SigningError."""
-    from governance.reporting import load_signing_config
-
-    if not key or not cert:
-        raise SigningError(
-            "no signing key configured for the report",
-            hint="run `governance keys init` and set GOVERNANCE_SIGNING_KEY and "
-            "GOVERNANCE_SIGNING_CERT, pass --signing-key/--signing-cert, or --no-sign",
-        )
-    return load_signing_config(Path(key), Path(cert))
-
-
-def write_report(
-    store: AuditStore,
-    evaluation_id: str,
-    out: Path,
-    *,
-    signing: SigningConfig | None,
-    templates: Path | None = None,
-) -> ReportResult:
-    """Render the stored evaluation to a PDF (signed if ``signing``) and record the report."""
-    from governance.reporting import render_pdf
-
-    record = store.get_evaluation(evaluation_id)
-    result = render_pdf(record, out, templates=templates, signing=signing)
-    store.append(
-        REPORT_KIND,
-        {
-            "evaluation_id": evaluation_id,
-            "path": str(result.path),
-            "digest": "sha256:" + result.sha256,
-            "signed": result.signed,
-            "signer": result.signer_subject,
-            "dev_key": result.dev_key,
-        },
-    )
-    return result
-
-
 def run_gate(run: GateRun) -> GateResult:
     """Validate everything, evaluate, record, and write the report if asked."""
+    from governance.reports import signing_config, write_report
     from governance.store import AuditStore
 
     signing = None

@@ -30,6 +30,8 @@ class Predictions:
     y_pred: np.ndarray[Any, np.dtype[np.int8]]
     scores: np.ndarray[Any, np.dtype[np.float64]] | None
     source: str
+    model: Any = None
+    features: Any = None  # the DataFrame passed to the model, when there is a model
 
 
 def _load_skops(path: Path, trusted: bool) -> Any:
@@ -155,7 +157,13 @@ def predict(manifest: Manifest, data: EvaluationData, *, trust_model: bool = Fal
         scores = np.asarray(proba, dtype=np.float64)[:, positive]
         if np.isnan(scores).any():
             raise ModelError("the model's predicted probabilities contain NaN", path=path)
-    return Predictions(y_pred=y_pred, scores=scores, source=type(model).__name__)
+    return Predictions(
+        y_pred=y_pred,
+        scores=scores,
+        source=type(model).__name__,
+        model=model,
+        features=features,
+    )
 
 
 def _check_complete(values: Any, what: str, path: Path | None) -> None:

@@ -35,6 +35,16 @@ class EvaluationContext:
         """1 where the model predicts the positive label."""
         return self.predictions.y_pred
 
+    @property
+    def model(self) -> Any:
+        """The loaded model, or None when predictions come from a column."""
+        return self.predictions.model
+
+    @property
+    def features(self) -> Any:
+        """The feature DataFrame the model predicted from, or None without a model."""
+        return self.predictions.features
+
     def feature_sets(self, requested: list[str] | None) -> list[tuple[str, ...]]:
         """Groupings to examine: the rule's columns together, or each sensitive feature alone."""
         if requested:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 from pathlib import Path
@@ -129,3 +130,4 @@ def test_the_report_is_recorded_in_the_store(
     [entry] = json.loads(result.stdout)
     assert entry["payload"]["path"] == str(report)
     assert entry["payload"]["signed"] is True and entry["payload"]["dev_key"] is True
+    assert entry["payload"]["digest"] == "sha256:" + hashlib.sha256(report.read_bytes()).hexdigest()

@@ -1,0 +1,73 @@
+"""Fairness check types (computed by governance.evaluators.fairness)."""
+
+from __future__ import annotations
+
+from governance.checks.params import (
+    DisparityParams,
+    EqualizedOddsParams,
+    GroupSizeParams,
+    MetricDisparityParams,
+)
+from governance.checks.registry import CheckType
+
+_FAIRNESS = "governance.evaluators.fairness"
+
+CHECKS = (
+    CheckType(
+        name="fairness.demographic_parity_difference",
+        summary="Largest difference in selection rate between groups (fairlearn definition).",
+        params=DisparityParams,
+        runner=f"{_FAIRNESS}:demographic_parity_difference",
+        measures="difference of selection rates",
+    ),
+    CheckType(
+        name="fairness.demographic_parity_ratio",
+        summary="Smallest ratio of selection rates between groups; the four-fifths rule "
+        "asks for at least 0.8.",
+        params=DisparityParams,
+        runner=f"{_FAIRNESS}:demographic_parity_ratio",
+        measures="ratio of selection rates",
+    ),
+    CheckType(
+        name="fairness.equalized_odds_difference",
+        summary="Larger of the TPR and FPR differences between groups (fairlearn definition).",
+        params=EqualizedOddsParams,
+        runner=f"{_FAIRNESS}:equalized_odds_difference",
+        measures="difference of true and false positive rates",
+    ),
+    CheckType(
+        name="fairness.equalized_odds_ratio",
+        summary="Smaller of the TPR and FPR ratios between groups (fairlearn definition).",
+        params=EqualizedOddsParams,
+        runner=f"{_FAIRNESS}:equalized_odds_ratio",
+        measures="ratio of true and false positive rates",
+    ),
+    CheckType(
+        name="fairness.equal_opportunity_difference",
+        summary="Difference in true positive rate (recall) between groups.",
+        params=DisparityParams,
+        runner=f"{_FAIRNESS}:equal_opportunity_difference",
+        measures="difference of true positive rates",
+    ),
+    CheckType(
+        name="fairness.metric_difference",
+        summary="Difference of any per-group metric between groups or to overall.",
+        params=MetricDisparityParams,
+        runner=f"{_FAIRNESS}:metric_difference",
+        measures="difference of a per-group metric",
+    ),
+    CheckType(
+        name="fairness.metric_ratio",
+        summary="Ratio of any per-group metric between groups or to overall.",
+        params=MetricDisparityParams,
+        runner=f"{_FAIRNESS}:metric_ratio",
+        measures="ratio of a per-group metric",
+    ),
+    CheckType(
+        name="fairness.min_group_size",
+        summary="Number of rows in the smallest group.",
+        params=GroupSizeParams,
+        runner=f"{_FAIRNESS}:min_group_size",
+        measures="rows in the smallest group",
+    ),
+)

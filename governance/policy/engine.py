@@ -73,6 +73,7 @@ def evaluate_rule(
         message=message,
         blocking=blocking,
         evidence=measurement.evidence,
+        charts=measurement.charts,
     )
 
 

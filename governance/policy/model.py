@@ -208,6 +208,7 @@ class Measurement:
     evidence: dict[str, Any] = field(default_factory=dict)
     insufficient: str | None = None
     error: str | None = None
+    charts: list[dict[str, str]] = field(default_factory=list)  # [{"title": ..., "svg": ...}]
 
 
 @dataclass(frozen=True)
@@ -220,6 +221,7 @@ class Finding:
     message: str
     blocking: bool
     evidence: dict[str, Any] = field(default_factory=dict)
+    charts: list[dict[str, str]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         """The finding as in the evaluation record."""
@@ -239,4 +241,5 @@ class Finding:
             "controls": list(spec.controls),
             "remediation": spec.remediation,
             "evidence": self.evidence,
+            "charts": self.charts,
         }

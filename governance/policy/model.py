@@ -240,6 +240,11 @@ class Finding:
             "message": self.message,
             "controls": list(spec.controls),
             "remediation": spec.remediation,
+            "location": {
+                "path": str(self.rule.path),
+                "line": self.rule.line,
+                "column": self.rule.column,
+            },
             "evidence": self.evidence,
             "charts": self.charts,
         }

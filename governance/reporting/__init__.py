@@ -4,18 +4,15 @@ Importing this package is cheap: WeasyPrint, pyHanko, Jinja2 and cryptography ar
 inside the functions that need them, so ``governance --help`` stays fast.
 """
 
+from governance.reporting.issue import ReportResult, attestation_path, render_pdf
 from governance.reporting.keys import (
     SigningConfig,
     init_dev_keys,
     is_dev_certificate,
+    load_pkcs12_config,
     load_signing_config,
 )
-from governance.reporting.render import (
-    ReportResult,
-    SignerInfo,
-    render_html,
-    render_pdf,
-)
+from governance.reporting.render import SignerInfo, render_html
 from governance.reporting.verify import ReportVerification, verify_report
 
 __all__ = [
@@ -23,8 +20,10 @@ __all__ = [
     "ReportVerification",
     "SignerInfo",
     "SigningConfig",
+    "attestation_path",
     "init_dev_keys",
     "is_dev_certificate",
+    "load_pkcs12_config",
     "load_signing_config",
     "render_html",
     "render_pdf",

@@ -1,21 +1,18 @@
-"""Render an evaluation record to HTML (Jinja2) and to a PDF (WeasyPrint), optionally signed.
+"""Render an evaluation record to HTML (Jinja2) and lay it out as a PDF/A-3b (WeasyPrint).
 
 Rendering is sandboxed twice: Jinja2 runs in a :class:`~jinja2.sandbox.SandboxedEnvironment`
 with autoescaping and :class:`~jinja2.StrictUndefined`, loading templates only from the template
 folder; WeasyPrint loads resources only through :func:`make_url_fetcher`, which serves files
 inside that folder and ``data:`` URIs and refuses the rest (no network, no other local files).
 
-The PDF is written to a temporary file next to ``out`` and moved into place with
-:func:`os.replace`, so ``out`` is either the previous file or the complete new report.
+Signing, attestation and writing the files are :mod:`governance.reporting.issue`'s job.
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import os
-import tempfile
-from collections.abc import Iterator, Mapping
+import datetime as dt
+import io
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -25,13 +22,7 @@ from governance.errors import InputError
 from governance.reporting._weasy import import_weasyprint
 from governance.reporting.fetcher import make_url_fetcher
 from governance.reporting.filters import FILTERS, OUTCOME_ORDER
-from governance.reporting.keys import (
-    SigningConfig,
-    certificate_is_dev,
-    load_certificate,
-    load_signing_config,
-    subject_of,
-)
+from governance.reporting.view import Attachment, build_view, svg_data_uri
 
 if TYPE_CHECKING:
     import jinja2
@@ -41,6 +32,8 @@ DEFAULT_TEMPLATES = Path(__file__).resolve().parents[2] / "report_templates"
 REPORT_TEMPLATE = "report.html.j2"
 SUPPORTED_SCHEMA_VERSIONS = (1,)
 REPORT_FILE_MODE = 0o644
+PDF_VARIANT = "pdf/a-3b"
+"""PDF/A-3, level B: archivable, and allowed to carry the evaluation as attached files."""
 
 NOT_A_TEMPLATE_DIR = "not a template folder (a directory holding {template})"
 TEMPLATE_NOT_FOUND = "template {name!r} not found in the template folder"
@@ -66,31 +59,6 @@ class SignerInfo:
 
     subject: str
     dev_key: bool = False
-
-
-@dataclass(frozen=True)
-class ReportResult:
-    """What :func:`render_pdf` wrote.
-
-    Parameters
-    ----------
-    path
-        The report file.
-    sha256
-        Digest of the file as written, ``sha256:<hex>``.
-    signed
-        Whether the report carries a PAdES signature.
-    signer_subject
-        The signer certificate's subject, if signed.
-    dev_key
-        Whether it was signed with a development key.
-    """
-
-    path: Path
-    sha256: str
-    signed: bool
-    signer_subject: str | None
-    dev_key: bool
 
 
 def _templates_dir(templates: Path | None) -> Path:
@@ -124,6 +92,7 @@ def _environment(root: Path) -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters.update(FILTERS)
+    env.filters["svg_data_uri"] = svg_data_uri
     return env
 
 
@@ -152,6 +121,8 @@ def render_html(
     *,
     templates: Path | None = None,
     signer: SignerInfo | None = None,
+    checkpoint: Mapping[str, Any] | None = None,
+    attachments: Sequence[Attachment] = (),
 ) -> str:
     """Render an evaluation record to the report's HTML.
 
@@ -163,6 +134,10 @@ def render_html(
         A template folder holding ``report.html.j2``; default ``report_templates/``.
     signer
         The signer to name on the cover, if the report will be signed.
+    checkpoint
+        The audit store's latest checkpoint, shown with the evidence.
+    attachments
+        The files the PDF will embed, listed with their digests.
 
     Returns
     -------
@@ -186,6 +161,7 @@ def render_html(
             evaluation=evaluation,
             signer=signer,
             outcome_order=OUTCOME_ORDER,
+            report=build_view(evaluation, checkpoint=checkpoint, attachments=attachments),
         )
     except jinja2.TemplateSyntaxError as exc:
         raise InputError(
@@ -201,8 +177,15 @@ def render_html(
         raise InputError(TEMPLATE_FAILED.format(error=exc), path=path, line=line) from exc
 
 
-def html_to_pdf(html: str, *, templates: Path | None = None) -> bytes:
-    """Lay out report HTML as a PDF, loading resources only from the template folder.
+def html_to_pdf(
+    html: str,
+    *,
+    templates: Path | None = None,
+    attachments: Sequence[Attachment] = (),
+    created: dt.datetime | None = None,
+    archival: bool = True,
+) -> bytes:
+    """Lay out report HTML as a PDF/A-3b, loading resources only from the template folder.
 
     Parameters
     ----------
@@ -210,6 +193,13 @@ def html_to_pdf(html: str, *, templates: Path | None = None) -> bytes:
         The HTML document; relative URLs resolve against the template folder.
     templates
         The template folder; default ``report_templates/``.
+    attachments
+        Files to embed as PDF/A-3 associated files (``/AF``, with their relationship).
+    created
+        The attachments' creation and modification time (default: now); pass the
+        evaluation's time for reproducible output.
+    archival
+        Write PDF/A-3b (the default); ``False`` writes a plain PDF (for comparison only).
 
     Returns
     -------
@@ -223,108 +213,35 @@ def html_to_pdf(html: str, *, templates: Path | None = None) -> bytes:
     """
     root = _templates_dir(templates)
     weasyprint = import_weasyprint()
-    document = weasyprint.HTML(
-        string=html,
-        base_url=root.as_uri() + "/",
-        url_fetcher=make_url_fetcher(root),
-    )
-    pdf: bytes = document.write_pdf()
+    fetcher = make_url_fetcher(root)
+    document = weasyprint.HTML(string=html, base_url=root.as_uri() + "/", url_fetcher=fetcher)
+    when = (created or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(tzinfo=None)
+    files = [
+        weasyprint.Attachment(
+            file_obj=_named_bytes(item.data),
+            url_fetcher=fetcher,
+            name=item.name,
+            description=item.description,
+            relationship=item.relationship,
+            created=when,
+            modified=when,
+        )
+        for item in attachments
+    ]
+    options: dict[str, Any] = {"attachments": files}
+    if archival:
+        options["pdf_variant"] = PDF_VARIANT
+    pdf: bytes = document.write_pdf(**options)
     return pdf
 
 
-def _check_output(out: Path) -> None:
+def _named_bytes(data: bytes) -> IO[bytes]:
+    return io.BytesIO(data)
+
+
+def check_output(out: Path) -> None:
+    """Refuse an output path whose folder is missing or that is a directory."""
     if not out.parent.is_dir():
         raise InputError(OUTPUT_DIR_MISSING, path=out.parent)
     if out.is_dir():
         raise InputError(OUTPUT_IS_DIR, path=out)
-
-
-@contextlib.contextmanager
-def _atomic_output(out: Path) -> Iterator[IO[bytes]]:
-    """Yield a temporary file next to ``out``; move it to ``out`` only if the block succeeds."""
-    directory = out.parent
-    _check_output(out)
-    try:
-        handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed or removed below
-            mode="w+b", dir=directory, prefix=f".{out.name}.", suffix=".tmp", delete=False
-        )
-    except OSError as exc:
-        raise InputError(CANNOT_WRITE.format(error=exc.strerror), path=directory) from exc
-    try:
-        with handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(handle.name, REPORT_FILE_MODE)
-        try:
-            os.replace(handle.name, out)
-        except OSError as exc:
-            raise InputError(CANNOT_WRITE.format(error=exc.strerror), path=out) from exc
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(handle.name)
-        raise
-
-
-def render_pdf(
-    evaluation: dict[str, Any],
-    out: Path,
-    *,
-    templates: Path | None = None,
-    signing: SigningConfig | None = None,
-) -> ReportResult:
-    """Render an evaluation record to a PDF report at ``out``, signed if ``signing`` is given.
-
-    Parameters
-    ----------
-    evaluation
-        An evaluation record (``docs/evaluation-record.md``); not modified.
-    out
-        The PDF to write; replaced atomically, never left half-written.
-    templates
-        A template folder holding ``report.html.j2``; default ``report_templates/``.
-    signing
-        Key material for a PAdES signature; the report is unsigned when omitted.
-
-    Returns
-    -------
-    ReportResult
-        The file written, its digest, and who signed it.
-
-    Raises
-    ------
-    InputError
-        If the record, the template folder or the output folder is unusable.
-    SigningError
-        If the key material is missing or unusable.
-    SetupError
-        If WeasyPrint's system libraries are missing.
-    """
-    from governance.reporting.sign import sign_pdf
-
-    out = Path(out)
-    _check_output(out)
-    signer = None
-    if signing is not None:
-        signing = load_signing_config(
-            signing.key, signing.cert, chain=signing.chain, passphrase=signing.passphrase
-        )
-        cert = load_certificate(signing.cert)
-        signer = SignerInfo(subject=subject_of(cert), dev_key=certificate_is_dev(cert))
-    html = render_html(evaluation, templates=templates, signer=signer)
-    pdf = html_to_pdf(html, templates=templates)
-    with _atomic_output(out) as handle:
-        if signing is None:
-            handle.write(pdf)
-        else:
-            sign_pdf(pdf, handle, signing)
-        handle.flush()
-        handle.seek(0)
-        digest = hashlib.sha256(handle.read()).hexdigest()
-    return ReportResult(
-        path=out,
-        sha256=f"sha256:{digest}",
-        signed=signer is not None,
-        signer_subject=signer.subject if signer else None,
-        dev_key=signer.dev_key if signer else False,
-    )

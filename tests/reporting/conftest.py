@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from governance.reporting import SigningConfig, init_dev_keys, render_pdf
-from governance.reporting.render import ReportResult
+from governance.reporting.issue import ReportResult
 
 HERE = Path(__file__).parent
 FIXTURE = HERE / "evaluation.json"

@@ -1,0 +1,265 @@
+"""Issue a report: render, archive (PDF/A-3b with attachments), sign (PAdES), attest (DSSE).
+
+One call does the whole sequence for an evaluation record:
+
+1. check the key material (before anything is rendered);
+2. sign the *embedded* attestation (model, data and record digests, and the predicate);
+3. render the HTML and lay it out as PDF/A-3b with ``evaluation.json`` (the record as canonical
+   JSON, relationship ``Source``) and ``attestation.intoto.json`` (``Supplement``) attached;
+4. sign the PDF (PAdES, B-T with a timestamp authority) as an incremental update;
+5. sign the *detached* attestation, which adds the signed PDF's own digest;
+6. write the PDF and the attestation through temporary files renamed into place, so a failure
+   at any step leaves the previous files, or none, never a partial report.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import io
+import os
+import tempfile
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from governance.errors import InputError
+from governance.reporting.attest import (
+    ATTESTATION_ATTACHMENT,
+    EVALUATION_SUBJECT,
+    build_predicate,
+    build_statement,
+    envelope_bytes,
+    record_subjects,
+    report_subject,
+    sign_statement,
+)
+from governance.reporting.keys import (
+    SigningConfig,
+    certificate_is_dev,
+    load_signing_material,
+    subject_of,
+)
+from governance.reporting.render import (
+    CANNOT_WRITE,
+    REPORT_FILE_MODE,
+    SignerInfo,
+    check_output,
+    html_to_pdf,
+    render_html,
+)
+from governance.reporting.view import Attachment
+
+ATTESTATION_SUFFIX = ".intoto.json"
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    """What :func:`render_pdf` wrote.
+
+    Parameters
+    ----------
+    path
+        The report file.
+    sha256
+        Digest of the file as written, ``sha256:<hex>``.
+    signed
+        Whether the report carries a PAdES signature.
+    signer_subject
+        The signer certificate's subject, if signed.
+    dev_key
+        Whether it was signed with a development key.
+    attestation
+        The detached DSSE attestation written beside the report, if signed.
+    attestation_sha256
+        Its digest, ``sha256:<hex>``.
+    timestamped
+        Whether the signature carries an RFC 3161 timestamp (PAdES B-T).
+    """
+
+    path: Path
+    sha256: str
+    signed: bool
+    signer_subject: str | None
+    dev_key: bool
+    attestation: Path | None = None
+    attestation_sha256: str | None = None
+    timestamped: bool = False
+
+
+def attestation_path(report: Path) -> Path:
+    """The detached attestation beside ``report``: ``report.pdf`` -> ``report.intoto.json``."""
+    return report.with_name(report.stem + ATTESTATION_SUFFIX)
+
+
+def record_json(record: Mapping[str, Any]) -> bytes:
+    """The record as attached to the report: RFC 8785 canonical JSON, as the audit log stores it."""
+    from governance.store.canonical import canonical_json
+
+    return canonical_json(record).encode("utf-8")
+
+
+def _record_time(record: Mapping[str, Any]) -> dt.datetime | None:
+    try:
+        return dt.datetime.fromisoformat(str(record.get("finished_at")))
+    except ValueError:
+        return None
+
+
+@contextlib.contextmanager
+def _atomic_files(*targets: Path) -> Iterator[list[io.BytesIO]]:
+    """Yield a buffer per target; write them all (temporary file, rename) if the block succeeds."""
+    buffers = [io.BytesIO() for _ in targets]
+    yield buffers
+    temporaries: list[Path] = []
+    try:
+        for target, buffer in zip(targets, buffers, strict=True):
+            try:
+                handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed below
+                    mode="wb",
+                    dir=target.parent,
+                    prefix=f".{target.name}.",
+                    suffix=".tmp",
+                    delete=False,
+                )
+            except OSError as exc:
+                raise InputError(
+                    CANNOT_WRITE.format(error=exc.strerror), path=target.parent
+                ) from exc
+            temporaries.append(Path(handle.name))
+            with handle:
+                handle.write(buffer.getvalue())
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.chmod(handle.name, REPORT_FILE_MODE)
+        for target, temporary in zip(targets, temporaries, strict=True):
+            try:
+                os.replace(temporary, target)
+            except OSError as exc:
+                raise InputError(CANNOT_WRITE.format(error=exc.strerror), path=target) from exc
+    finally:
+        for temporary in temporaries:
+            with contextlib.suppress(FileNotFoundError):
+                temporary.unlink()
+
+
+def render_pdf(
+    evaluation: dict[str, Any],
+    out: Path,
+    *,
+    templates: Path | None = None,
+    signing: SigningConfig | None = None,
+    checkpoint: Mapping[str, Any] | None = None,
+    attestation: Path | None = None,
+    timestamper: Any = None,
+) -> ReportResult:
+    """Render an evaluation record to a PDF/A-3b report at ``out``, signed if ``signing``.
+
+    Parameters
+    ----------
+    evaluation
+        An evaluation record (``docs/evaluation-record.md``); not modified.
+    out
+        The PDF to write; replaced atomically, never left half-written.
+    templates
+        A template folder holding ``report.html.j2``; default ``report_templates/``.
+    signing
+        Key material for a PAdES signature and the attestation; unsigned when omitted (then
+        no attestation is written: an unsigned envelope proves nothing).
+    checkpoint
+        The audit store's latest checkpoint, shown in the report and put in the attestation.
+    attestation
+        Where to write the detached attestation; default :func:`attestation_path` of ``out``.
+    timestamper
+        A pyHanko ``TimeStamper`` overriding ``signing.tsa_url`` (tests).
+
+    Returns
+    -------
+    ReportResult
+        The files written, their digests, and who signed them.
+
+    Raises
+    ------
+    InputError
+        If the record, the template folder or the output folder is unusable.
+    SigningError
+        If the key material is missing or unusable, or the timestamp authority fails.
+    SetupError
+        If WeasyPrint's system libraries are missing.
+    """
+    from governance.reporting.sign import sign_pdf
+
+    out = Path(out)
+    check_output(out)
+    material = load_signing_material(signing) if signing is not None else None
+    signer = None
+    if material is not None:
+        signer = SignerInfo(
+            subject=subject_of(material.cert), dev_key=certificate_is_dev(material.cert)
+        )
+    record_bytes = record_json(evaluation)
+    predicate = build_predicate(evaluation, checkpoint)
+    subjects = record_subjects(evaluation, record_bytes)
+    attachments = [
+        Attachment(
+            name=EVALUATION_SUBJECT,
+            description="The evaluation record this report renders (canonical JSON)",
+            data=record_bytes,
+            relationship="Source",
+        )
+    ]
+    if material is not None:
+        embedded = sign_statement(build_statement(subjects, predicate), material)
+        attachments.append(
+            Attachment(
+                name=ATTESTATION_ATTACHMENT,
+                description="Signed in-toto statement (DSSE) of the evaluation",
+                data=envelope_bytes(embedded),
+                relationship="Supplement",
+            )
+        )
+    html = render_html(
+        evaluation,
+        templates=templates,
+        signer=signer,
+        checkpoint=checkpoint,
+        attachments=attachments,
+    )
+    pdf = html_to_pdf(
+        html, templates=templates, attachments=attachments, created=_record_time(evaluation)
+    )
+    if signing is None or material is None:
+        with _atomic_files(out) as (buffer,):
+            buffer.write(pdf)
+        return ReportResult(
+            path=out,
+            sha256="sha256:" + hashlib.sha256(pdf).hexdigest(),
+            signed=False,
+            signer_subject=None,
+            dev_key=False,
+        )
+
+    target = Path(attestation) if attestation is not None else attestation_path(out)
+    check_output(target)
+    signed = io.BytesIO()
+    sign_pdf(pdf, signed, signing, timestamper=timestamper)
+    signed_pdf = signed.getvalue()
+    detached = sign_statement(
+        build_statement([report_subject(out.name, signed_pdf), *subjects], predicate), material
+    )
+    detached_bytes = envelope_bytes(detached)
+    with _atomic_files(out, target) as (pdf_buffer, attestation_buffer):
+        pdf_buffer.write(signed_pdf)
+        attestation_buffer.write(detached_bytes)
+    return ReportResult(
+        path=out,
+        sha256="sha256:" + hashlib.sha256(signed_pdf).hexdigest(),
+        signed=True,
+        signer_subject=signer.subject if signer else None,
+        dev_key=signer.dev_key if signer else False,
+        attestation=target,
+        attestation_sha256="sha256:" + hashlib.sha256(detached_bytes).hexdigest(),
+        timestamped=timestamper is not None or bool(signing.tsa_url),
+    )

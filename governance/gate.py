@@ -22,7 +22,8 @@ from governance.manifest import Manifest, load_manifest
 from governance.model_artifact import predict
 from governance.policy.engine import evaluate_policies
 from governance.policy.loader import load_policies
-from governance.policy.model import Policy, Severity
+from governance.policy.model import Policy, Severity, Waiver
+from governance.policy.waivers import check_unique, load_waiver_files
 
 if TYPE_CHECKING:
     from governance.reporting import ReportResult
@@ -43,6 +44,8 @@ class CheckOptions:
     trust_model: bool = False
     fail_on: Severity = Severity.HIGH
     namespace: str = "governance"
+    waivers: Sequence[Path] = ()
+    strict: bool = False
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,7 @@ class PreparedCheck:
     context: EvaluationContext
     registry: CheckRegistry
     digests: dict[str, str] = field(default_factory=dict)
+    waivers: tuple[Waiver, ...] = ()
 
 
 def file_digest(path: Path) -> str:
@@ -90,6 +94,8 @@ def prepare_check(options: CheckOptions, registry: CheckRegistry | None = None) 
     registry = registry or default_registry()
     manifest = load_manifest(options.manifest)
     policies = load_policies(options.policies, registry)
+    waivers = load_waiver_files(options.waivers)
+    check_unique([w for policy in policies for w in policy.waivers] + list(waivers))
     data = load_evaluation_data(manifest)
     needed = _check_rule_columns(policies, {str(c) for c in data.frame.columns})
     check_group_columns(data, sorted(needed - set(manifest.spec.data.sensitive_features)))
@@ -98,6 +104,8 @@ def prepare_check(options: CheckOptions, registry: CheckRegistry | None = None) 
     digests = {"data": file_digest(data.path)}
     if manifest.model_path is not None:
         digests["model"] = file_digest(manifest.model_path)
+    for path in options.waivers:
+        digests[f"waivers:{path}"] = file_digest(path)
     return PreparedCheck(
         options=options,
         manifest=manifest,
@@ -105,6 +113,7 @@ def prepare_check(options: CheckOptions, registry: CheckRegistry | None = None) 
         context=context,
         registry=registry,
         digests=digests,
+        waivers=waivers,
     )
 
 
@@ -156,6 +165,10 @@ def record_header(prepared: PreparedCheck, evaluation_id: str, started_at: str) 
         "predictions": {"source": context.predictions.source},
         "lineage": lineage,
         "policies": [policy.summary() for policy in prepared.policies],
+        "waiver_files": [
+            {"path": str(path), "digest": prepared.digests[f"waivers:{path}"]}
+            for path in prepared.options.waivers
+        ],
     }
 
 
@@ -167,7 +180,13 @@ def evaluate(
 ) -> dict[str, Any]:
     """Evaluate every rule; the header plus the verdict is the evaluation record."""
     verdict = evaluate_policies(
-        prepared.context, prepared.policies, prepared.registry, fail_on=prepared.options.fail_on
+        prepared.context,
+        prepared.policies,
+        prepared.registry,
+        fail_on=prepared.options.fail_on,
+        strict=prepared.options.strict,
+        waivers=prepared.waivers,
+        now=datetime.fromisoformat(header["started_at"]),
     )
     return {**header, "finished_at": clock(), **verdict.as_dict()}
 

@@ -1,20 +1,29 @@
 """The rule engine: every rule becomes a Finding, and the findings a Verdict.
 
+One code path judges every rule, whether its evidence comes from a real check run or from a
+policy test's fixture: :func:`evaluate_rule` takes a function that measures, the facts the
+rule's ``when`` and ``assert`` may read, and the gate settings.
+
 The gate fails closed: a rule that could not be evaluated (``error``) or lacked evidence
-(``insufficient``) blocks like a failure when its severity is at or above ``fail_on``.
+(``insufficient``) blocks like a failure when its severity is at or above ``fail_on``, unless the
+rule says ``on_error: warn`` / ``on_insufficient: warn``. With ``strict``, every failing finding
+blocks. A waiver turns a failing finding into ``waived``; an expired waiver leaves it failing and
+makes it block whatever its severity (see :mod:`governance.policy.waivers`).
 """
 
 from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
 from governance.checks.registry import CheckRegistry
 from governance.errors import EXIT_GATE_FAILED, EXIT_OK, GovernanceError, InternalError
-from governance.evaluators.context import EvaluationContext
+from governance.policy.expr import ExpressionError
 from governance.policy.model import (
     FAILING_OUTCOMES,
     Finding,
@@ -23,66 +32,174 @@ from governance.policy.model import (
     Policy,
     Rule,
     Severity,
+    Waiver,
 )
 
+if TYPE_CHECKING:
+    from governance.evaluators.context import EvaluationContext
+
 OUTCOME_ORDER = tuple(Outcome)
+MODEL_FIELDS = ("name", "version", "owner", "risk_tier", "intended_use", "description")
 
 
 def _number(value: float) -> str:
     return f"{value:.4g}"
 
 
-def judge(rule: Rule, measurement: Measurement) -> tuple[Outcome, float | None, str]:
-    """Outcome, measured value and message of one rule's measurement."""
+@dataclass(frozen=True)
+class GateSettings:
+    """Which failing findings block: severity at or above ``fail_on``, or all with ``strict``."""
+
+    fail_on: Severity = Severity.HIGH
+    strict: bool = False
+
+    def blocks(self, rule: Rule, outcome: Outcome) -> bool:
+        """Whether a finding of ``rule`` with ``outcome`` fails the gate."""
+        if outcome not in FAILING_OUTCOMES:
+            return False
+        if self.strict:
+            return True
+        action = {
+            Outcome.ERROR: rule.spec.on_error,
+            Outcome.INSUFFICIENT: rule.spec.on_insufficient,
+        }.get(outcome, "block")
+        return action == "block" and rule.severity >= self.fail_on
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What ``when`` and ``assert`` may read besides the evidence: ``model`` and ``data``."""
+
+    model: Mapping[str, Any] = field(default_factory=dict)
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_context(cls, context: EvaluationContext) -> Facts:
+        """The manifest's metadata and data description (and the row count) of an evaluation."""
+        spec = context.manifest.spec
+        model = spec.metadata.model_dump(mode="json")
+        data = spec.data.model_dump(mode="json", exclude={"path", "format"})
+        data["rows"] = context.data.rows
+        return cls(model=model, data=data)
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """Outcome, measured value and message of one rule."""
+
+    outcome: Outcome
+    measured: float | None
+    message: str
+    skip_reason: str | None = None
+
+
+def judge(rule: Rule, measurement: Measurement, facts: Facts | None = None) -> Judgement:
+    """Judge one rule's measurement: by its threshold, or by its ``assert`` expression."""
     value = measurement.value
-    if value is not None and math.isnan(value):
+    if value is not None and (math.isnan(value) or math.isinf(value)):
         value = None
     if measurement.error is not None:
-        return Outcome.ERROR, value, measurement.error
+        return Judgement(Outcome.ERROR, value, measurement.error)
     if measurement.insufficient is not None:
-        return Outcome.INSUFFICIENT, value, f"insufficient evidence: {measurement.insufficient}"
+        return Judgement(
+            Outcome.INSUFFICIENT, value, f"insufficient evidence: {measurement.insufficient}"
+        )
+    if rule.assertion is not None:
+        return _judge_assertion(rule, value, measurement, facts or Facts())
     threshold = rule.spec.threshold
     if value is None or threshold is None:
-        return Outcome.ERROR, None, "the check measured no value"
+        return Judgement(Outcome.ERROR, None, "the check measured no value")
     if threshold.admits(value):
-        return Outcome.PASS, value, f"{_number(value)} is {threshold.describe()}"
+        return Judgement(Outcome.PASS, value, f"{_number(value)} is {threshold.describe()}")
     if threshold.min is not None and value < threshold.min:
-        return Outcome.FAIL, value, f"{_number(value)} is below the minimum {threshold.min:g}"
-    return Outcome.FAIL, value, f"{_number(value)} is above the maximum {threshold.max:g}"
+        message = f"{_number(value)} is below the minimum {threshold.min:g}"
+    else:
+        message = f"{_number(value)} is above the maximum {threshold.max:g}"
+    return Judgement(Outcome.FAIL, value, message)
+
+
+def _judge_assertion(
+    rule: Rule, value: float | None, measurement: Measurement, facts: Facts
+) -> Judgement:
+    assertion = rule.assertion
+    if assertion is None:  # callers check; keeps mypy honest
+        raise InternalError(f"rule {rule.id} has no assertion")
+    variables = {
+        "measured": value,
+        "evidence": measurement.evidence,
+        "model": dict(facts.model),
+        "data": dict(facts.data),
+    }
+    try:
+        holds = assertion.evaluate(variables)
+    except ExpressionError as exc:
+        return Judgement(Outcome.ERROR, value, f"assert could not be evaluated: {exc}")
+    shown = f" (measured {_number(value)})" if value is not None else ""
+    if holds:
+        return Judgement(Outcome.PASS, value, f"assertion holds: {assertion.one_line()}")
+    return Judgement(Outcome.FAIL, value, f"assertion failed: {assertion.one_line()}{shown}")
+
+
+def condition(rule: Rule, facts: Facts) -> Judgement | None:
+    """A ``skipped`` (or ``error``) judgement when the rule's ``when`` does not hold, else None."""
+    if rule.condition is None:
+        return None
+    variables = {"model": dict(facts.model), "data": dict(facts.data)}
+    try:
+        holds = rule.condition.evaluate(variables)
+    except ExpressionError as exc:
+        return Judgement(Outcome.ERROR, None, f"when could not be evaluated: {exc}")
+    if holds:
+        return None
+    reason = f"when is false: {rule.condition.one_line()}"
+    return Judgement(Outcome.SKIPPED, None, f"skipped: {reason}", skip_reason=reason)
 
 
 def evaluate_rule(
-    rule: Rule, context: EvaluationContext, registry: CheckRegistry, fail_on: Severity
+    rule: Rule,
+    measure: Callable[[], Measurement],
+    facts: Facts,
+    gate: GateSettings,
 ) -> Finding:
-    """Run the rule's check and judge the result."""
+    """Check the rule's ``when``, measure, and judge; ``measure`` runs only when needed."""
+    judgement = condition(rule, facts)
+    measurement = Measurement()
+    if judgement is None:
+        measurement = measure()
+        judgement = judge(rule, measurement, facts)
+    return Finding(
+        rule=rule,
+        outcome=judgement.outcome,
+        measured=judgement.measured,
+        message=judgement.message,
+        blocking=gate.blocks(rule, judgement.outcome),
+        evidence=measurement.evidence,
+        charts=measurement.charts,
+        skip_reason=judgement.skip_reason,
+    )
+
+
+def run_check(rule: Rule, context: EvaluationContext, registry: CheckRegistry) -> Measurement:
+    """Run the rule's check on an evaluation context; a crash is an ``error`` measurement."""
     check = registry.get(rule.spec.check)
     if check is None:  # the loader refuses unknown checks; this is a bug
         raise InternalError(f"rule {rule.id} names unregistered check {rule.spec.check}")
     try:
-        measurement = check.run(context, rule.params)
+        return check.run(context, rule.params)
     except GovernanceError:
         raise
     except Exception as exc:  # a crashing check is an `error` finding: the gate fails closed
-        measurement = Measurement(error=f"the check crashed: {type(exc).__name__}: {exc}")
-    outcome, value, message = judge(rule, measurement)
-    blocking = outcome in FAILING_OUTCOMES and rule.severity >= fail_on
-    return Finding(
-        rule=rule,
-        outcome=outcome,
-        measured=value,
-        message=message,
-        blocking=blocking,
-        evidence=measurement.evidence,
-        charts=measurement.charts,
-    )
+        return Measurement(error=f"the check crashed: {type(exc).__name__}: {exc}")
 
 
 @dataclass(frozen=True)
 class Verdict:
-    """All findings and whether the gate passed."""
+    """All findings, the waivers considered, and whether the gate passed."""
 
     findings: tuple[Finding, ...]
     fail_on: Severity
+    strict: bool = False
+    waivers: tuple[dict[str, Any], ...] = ()
 
     @property
     def passed(self) -> bool:
@@ -109,9 +226,16 @@ class Verdict:
             "verdict": "passed" if self.passed else "failed",
             "exit_code": self.exit_code,
             "fail_on": self.fail_on.label,
+            "strict": self.strict,
             "summary": self.summary(),
             "findings": [finding.as_dict() for finding in self.findings],
+            "waivers": list(self.waivers),
         }
+
+
+def all_waivers(policies: Sequence[Policy], extra: Sequence[Waiver] = ()) -> list[Waiver]:
+    """The waivers written in the policies, then those from waiver files."""
+    return [waiver for policy in policies for waiver in policy.waivers] + list(extra)
 
 
 def evaluate_policies(
@@ -120,11 +244,30 @@ def evaluate_policies(
     registry: CheckRegistry,
     *,
     fail_on: Severity = Severity.HIGH,
+    strict: bool = False,
+    waivers: Sequence[Waiver] = (),
+    now: datetime | None = None,
 ) -> Verdict:
-    """Evaluate every rule of every policy, in file order."""
-    findings = tuple(
-        evaluate_rule(rule, context, registry, fail_on)
+    """Evaluate every rule of every policy, in load order, and apply the waivers.
+
+    ``waivers`` come from waiver files; the policies' own waivers are added. ``now`` (default:
+    the current time) decides which waivers have expired.
+    """
+    from governance.policy.waivers import apply_waivers
+
+    gate = GateSettings(fail_on=fail_on, strict=strict)
+    facts = Facts.from_context(context)
+    findings = [
+        evaluate_rule(rule, partial(run_check, rule, context, registry), facts, gate)
         for policy in policies
         for rule in policy.rules
+    ]
+    meta = context.manifest.spec.metadata
+    waived, reports = apply_waivers(
+        findings,
+        all_waivers(policies, waivers),
+        model=meta.name,
+        version=meta.version,
+        now=now or datetime.now(UTC),
     )
-    return Verdict(findings=findings, fail_on=fail_on)
+    return Verdict(findings=tuple(waived), fail_on=fail_on, strict=strict, waivers=tuple(reports))

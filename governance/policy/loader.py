@@ -1,23 +1,32 @@
-"""Load and validate policy files; every problem names the file, line and field."""
+"""Load and validate policy files; every problem names the file, line and field.
+
+:func:`load_policy` reads one file. :func:`load_policies` reads the files given and every
+policy they extend (see :mod:`governance.policy.compose`), applies overrides, and checks that
+rule ids are unique across everything loaded.
+"""
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from governance.checks.registry import CheckRegistry
 from governance.errors import PolicyError
+from governance.policy.expr import ExpressionKind, Located, compile_expression
 from governance.policy.model import Policy, PolicySpec, Rule
-from governance.store.canonical import canonical_json
+from governance.policy.waivers import located_waivers
+from governance.store.canonical import CanonicalJSONError, canonical_json
 from governance.validation import dotted, validate_document
 from governance.yaml_source import LocatedDict, load_yaml_text, position_of, read_text
 
 POLICY_SUFFIXES = (".yaml", ".yml")
+TEST_SUFFIXES = (".test.yaml", ".test.yml")
 
 
-def _error(
+def error_at(
     message: str, document: Any, path: Path, *location: str | int, hint: str | None = None
 ) -> PolicyError:
     """A PolicyError at the value found at ``location``, naming the field."""
@@ -28,11 +37,13 @@ def _error(
 
 
 def _plain(value: Any) -> Any:
-    """Located containers -> plain dicts and lists (for the canonical digest)."""
+    """Located containers -> plain dicts and lists, dates -> ISO text (for the digest)."""
     if isinstance(value, dict):
         return {key: _plain(item) for key, item in value.items()}
     if isinstance(value, list):
         return [_plain(item) for item in value]
+    if isinstance(value, datetime | date):
+        return value.isoformat()
     return value
 
 
@@ -42,19 +53,41 @@ def policy_digest(document: Any) -> str:
     return "sha256:" + hashlib.sha256(canonical).hexdigest()
 
 
+def _expression(
+    text: str | None,
+    kind: ExpressionKind,
+    document: LocatedDict,
+    path: Path,
+    source: str,
+    where: tuple[str | int, ...],
+) -> Any:
+    if text is None:
+        return None
+    key = "assert" if kind == "assert" else "when"
+    location = (*where, key)
+    raw = document["rules"][where[1]].get(key)
+    located = Located(
+        text=raw if isinstance(raw, str) else text,
+        path=path,
+        value_position=position_of(document, location, value=True),
+        source=source,
+    )
+    return compile_expression(located, kind, field=dotted(location))
+
+
 def _load_rules(
-    spec: PolicySpec, document: LocatedDict, path: Path, registry: CheckRegistry
+    spec: PolicySpec, document: LocatedDict, path: Path, registry: CheckRegistry, source: str
 ) -> tuple[Rule, ...]:
     rules = []
     seen: set[str] = set()
     for index, rule_spec in enumerate(spec.rules):
         where = ("rules", index)
         if rule_spec.id in seen:
-            raise _error(f"duplicate rule id {rule_spec.id!r}", document, path, *where, "id")
+            raise error_at(f"duplicate rule id {rule_spec.id!r}", document, path, *where, "id")
         seen.add(rule_spec.id)
         check = registry.get(rule_spec.check)
         if check is None:
-            raise _error(
+            raise error_at(
                 f"unknown check {rule_spec.check!r}",
                 document,
                 path,
@@ -70,16 +103,15 @@ def _load_rules(
             error=PolicyError,
             prefix=("rules", index, "params"),
         )
-        if rule_spec.threshold is None:
-            line, column = position_of(document, where) or (None, None)
+        line, column = position_of(document, where) or (None, None)
+        if rule_spec.threshold is None and rule_spec.assertion is None:
             raise PolicyError(
-                f"check {check.name} needs a threshold (min and/or max)",
+                f"check {check.name} needs a threshold (min and/or max) or an assert expression",
                 path=path,
                 line=line,
                 column=column,
                 field=f"rules[{index}].threshold",
             )
-        line, column = position_of(document, where) or (None, None)
         rules.append(
             Rule(
                 spec=rule_spec,
@@ -88,51 +120,82 @@ def _load_rules(
                 path=path,
                 line=line,
                 column=column,
+                assertion=_expression(rule_spec.assertion, "assert", document, path, source, where),
+                condition=_expression(rule_spec.when, "when", document, path, source, where),
             )
         )
     return tuple(rules)
 
 
-def load_policy(path: str | Path, registry: CheckRegistry) -> Policy:
-    """Read and validate one policy file."""
-    path = Path(path)
-    text = read_text(path, PolicyError, "policy file")
+def read_document(path: Path, kind: str) -> tuple[LocatedDict, str]:
+    """The one YAML mapping in ``path`` with ``kind: <kind>``, and the file's text."""
+    text = read_text(path, PolicyError, f"{kind.lower()} file")
     documents = [doc for doc in load_yaml_text(text, path, PolicyError) if doc is not None]
     if len(documents) != 1:
         raise PolicyError(f"expected one YAML document, found {len(documents)}", path=path, line=1)
     document = documents[0]
     if not isinstance(document, LocatedDict):
-        raise PolicyError("expected a mapping with kind: Policy", path=path, line=1)
-    if document.get("kind") != "Policy":
-        raise _error(
-            f"kind must be 'Policy', found {document.get('kind')!r}", document, path, "kind"
+        raise PolicyError(f"expected a mapping with kind: {kind}", path=path, line=1)
+    if document.get("kind") != kind:
+        raise error_at(
+            f"kind must be {kind!r}, found {document.get('kind')!r}", document, path, "kind"
         )
-    spec = validate_document(PolicySpec, document, path=path, error=PolicyError)
-    rules = _load_rules(spec, document, path, registry)
-    return Policy(path=path, spec=spec, rules=rules, digest=policy_digest(document))
+    return document, text
 
 
-def expand_policy_paths(paths: Iterable[str | Path]) -> list[Path]:
-    """Files as given, and ``*.yaml``/``*.yml`` files inside directories, sorted."""
+def load_policy(path: str | Path, registry: CheckRegistry) -> Policy:
+    """Read and validate one policy file (the policies it extends are not loaded)."""
+    path = Path(path)
+    try:
+        document, text = read_document(path, "Policy")
+        spec = validate_document(PolicySpec, document, path=path, error=PolicyError)
+        rules = _load_rules(spec, document, path, registry, text)
+        digest = policy_digest(document)
+    except RecursionError:
+        raise PolicyError("the policy nests too deeply", path=path, line=1) from None
+    except CanonicalJSONError as exc:
+        raise PolicyError(f"cannot digest the policy: {exc}", path=path, line=1) from None
+    return Policy(
+        path=path,
+        spec=spec,
+        rules=rules,
+        digest=digest,
+        waivers=located_waivers(spec.waivers, document, path),
+        document=document,
+    )
+
+
+def is_policy_test(path: Path) -> bool:
+    """Whether ``path`` is named like a policy test file (``*.test.yaml``)."""
+    return path.name.endswith(TEST_SUFFIXES)
+
+
+def expand_policy_paths(paths: Iterable[str | Path], *, tests: bool = False) -> list[Path]:
+    """Files as given, and the policy files inside directories, sorted.
+
+    In a directory, ``*.yaml``/``*.yml`` files are policies and ``*.test.yaml``/``*.test.yml``
+    files are policy tests; ``tests`` chooses which to collect.
+    """
     expanded: list[Path] = []
+    what = "policy test files (*.test.yaml)" if tests else "policy files (*.yaml, *.yml)"
     for item in paths:
         path = Path(item)
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.suffix in POLICY_SUFFIXES)
+            found = sorted(
+                p
+                for p in path.rglob("*")
+                if p.suffix in POLICY_SUFFIXES and p.is_file() and is_policy_test(p) == tests
+            )
             if not found:
-                raise PolicyError("directory holds no policy files (*.yaml, *.yml)", path=path)
+                raise PolicyError(f"directory holds no {what}", path=path)
             expanded.extend(found)
         else:
             expanded.append(path)
     return expanded
 
 
-def load_policies(paths: Sequence[str | Path], registry: CheckRegistry) -> list[Policy]:
-    """Load several policies; rule ids must be unique across all of them."""
-    files = expand_policy_paths(paths)
-    if not files:
-        raise PolicyError("no policy given", hint="pass --policy FILE")
-    policies = [load_policy(path, registry) for path in files]
+def check_unique_rule_ids(policies: Sequence[Policy]) -> None:
+    """Rule ids must be unique across every policy loaded together."""
     owners: dict[str, Rule] = {}
     for policy in policies:
         for rule in policy.rules:
@@ -146,4 +209,13 @@ def load_policies(paths: Sequence[str | Path], registry: CheckRegistry) -> list[
                     field="id",
                 )
             owners[rule.id] = rule
-    return policies
+
+
+def load_policies(paths: Sequence[str | Path], registry: CheckRegistry) -> list[Policy]:
+    """Load policies and every policy they extend; rule ids must be unique across all."""
+    from governance.policy.compose import load_closure
+
+    files = expand_policy_paths(paths)
+    if not files:
+        raise PolicyError("no policy given", hint="pass --policy FILE")
+    return load_closure(files, registry)

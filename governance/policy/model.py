@@ -5,17 +5,22 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
     model_validator,
 )
+
+if TYPE_CHECKING:
+    from governance.policy.expr import Expression
 
 RuleId = Annotated[str, AfterValidator(lambda value: _name(value))]
 SEMVER = re.compile(
@@ -39,8 +44,37 @@ def _name(value: str) -> str:
     return value
 
 
+WILDCARDS = frozenset("*?[]{}")
+
+
+def _exact(value: str) -> str:
+    """A name that matches exactly one thing: not empty, no wildcard."""
+    if not value.strip():
+        raise ValueError("is empty: a waiver names exactly one rule and one model")
+    if WILDCARDS & set(value):
+        raise ValueError(
+            f"{value!r} is a wildcard: a waiver names exactly one rule and one model "
+            "(write one waiver per rule)"
+        )
+    return _name(value)
+
+
+def _iso_date(value: Any) -> Any:
+    """Accept a date or ``YYYY-MM-DD`` text; refuse a timestamp (expiry is a whole UTC day)."""
+    if isinstance(value, datetime) or (isinstance(value, str) and not ISO_DATE.match(value)):
+        raise ValueError(
+            f"{value!s} is not a date: write YYYY-MM-DD (a waiver ends with that day, UTC)"
+        )
+    return value
+
+
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 SemVer = Annotated[str, AfterValidator(_semver)]
 NonEmpty = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
+ExactName = Annotated[str, AfterValidator(_exact)]
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+Finite = Annotated[float, Field(allow_inf_nan=False)]
+Action = Literal["block", "warn"]
 
 
 class Severity(enum.IntEnum):
@@ -85,8 +119,8 @@ class _Strict(BaseModel):
 class Threshold(_Strict):
     """Bounds the measured value must stay within (inclusive)."""
 
-    min: float | None = None
-    max: float | None = None
+    min: Finite | None = None
+    max: Finite | None = None
 
     @model_validator(mode="after")
     def _bounds(self) -> Threshold:
@@ -116,7 +150,9 @@ class Threshold(_Strict):
 
 
 class RuleSpec(_Strict):
-    """One rule as written in a policy file (params not yet checked)."""
+    """One rule as written in a policy file (params and expressions not yet checked)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     id: RuleId
     title: NonEmpty
@@ -124,9 +160,75 @@ class RuleSpec(_Strict):
     check: NonEmpty
     params: dict[str, Any] = Field(default_factory=dict)
     threshold: Threshold | None = None
+    assertion: NonEmpty | None = Field(default=None, alias="assert")
+    when: NonEmpty | None = None
+    on_insufficient: Action = "block"
+    on_error: Action = "block"
     controls: list[NonEmpty] = Field(default_factory=list)
     remediation: str | None = None
     description: str | None = None
+
+    @model_validator(mode="after")
+    def _one_test(self) -> RuleSpec:
+        if self.threshold is not None and self.assertion is not None:
+            raise ValueError("give either threshold or assert, not both")
+        return self
+
+
+class SubjectSpec(_Strict):
+    """The model a waiver is for: its name and, optionally, one version."""
+
+    model: ExactName
+    version: ExactName | None = None
+
+
+class WaiverSpec(_Strict):
+    """An accepted failure of one rule for one model, until a date."""
+
+    rule_id: ExactName
+    subject: SubjectSpec
+    justification: NonEmpty
+    approved_by: NonEmpty
+    ticket: NonEmpty
+    expires: IsoDate
+
+    def expires_at(self) -> datetime:
+        """The first instant the waiver no longer holds: midnight UTC after ``expires``."""
+        return datetime.combine(self.expires + timedelta(days=1), time(), tzinfo=UTC)
+
+    def is_expired(self, now: datetime) -> bool:
+        """Whether the waiver has run out at ``now`` (it holds through its whole last day)."""
+        return now >= self.expires_at()
+
+    def as_dict(self) -> dict[str, Any]:
+        """The waiver as in the evaluation record."""
+        return {
+            "rule_id": self.rule_id,
+            "subject": self.subject.model_dump(mode="json"),
+            "justification": self.justification,
+            "approved_by": self.approved_by,
+            "ticket": self.ticket,
+            "expires": self.expires.isoformat(),
+        }
+
+
+class OverrideSpec(_Strict):
+    """Changes a policy makes to a rule of a policy it extends."""
+
+    threshold: Threshold | None = None
+    severity: SeverityName | None = None
+    on_insufficient: Action | None = None
+    on_error: Action | None = None
+    controls: list[NonEmpty] | None = None
+    remediation: str | None = None
+    allow_relax: bool = False
+    justification: NonEmpty | None = None
+
+    @model_validator(mode="after")
+    def _justified(self) -> OverrideSpec:
+        if self.allow_relax and self.justification is None:
+            raise ValueError("allow_relax needs a justification")
+        return self
 
 
 class PolicyMetadata(_Strict):
@@ -146,7 +248,73 @@ class PolicySpec(_Strict):
     api_version: Literal["governance/v1"] = Field(alias="apiVersion")
     kind: Literal["Policy"]
     metadata: PolicyMetadata
-    rules: Annotated[list[RuleSpec], Field(min_length=1)]
+    extends: list[NonEmpty] = Field(default_factory=list)
+    overrides: dict[RuleId, OverrideSpec] = Field(default_factory=dict)
+    rules: list[RuleSpec] = Field(default_factory=list)
+    waivers: list[WaiverSpec] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _has_rules(self) -> PolicySpec:
+        if not self.rules and not self.extends:
+            raise ValueError("a policy needs rules, or extends another policy")
+        if self.overrides and not self.extends:
+            raise ValueError("overrides change rules of extended policies: add extends")
+        return self
+
+
+class WaiversSpec(_Strict):
+    """A whole ``kind: Waivers`` document."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    api_version: Literal["governance/v1"] = Field(alias="apiVersion")
+    kind: Literal["Waivers"]
+    metadata: PolicyMetadata | None = None
+    waivers: list[WaiverSpec]
+
+
+@dataclass(frozen=True)
+class Waiver:
+    """A loaded waiver and where it is written."""
+
+    spec: WaiverSpec
+    path: Path
+    line: int | None
+    column: int | None = None
+
+    @property
+    def rule_id(self) -> str:
+        """The rule it waives."""
+        return self.spec.rule_id
+
+    @property
+    def source(self) -> str:
+        """``path:line`` of the waiver."""
+        return f"{self.path}:{self.line}" if self.line else str(self.path)
+
+    def matches(self, model: str, version: str) -> bool:
+        """Whether the waiver's subject is this model (and version, if it names one)."""
+        subject = self.spec.subject
+        return subject.model == model and subject.version in (None, version)
+
+
+@dataclass(frozen=True)
+class AppliedOverride:
+    """An override applied to a rule: by which policy, and whether it relaxed the rule."""
+
+    policy: str
+    relaxed: bool
+    justification: str | None
+    path: Path
+    line: int | None
+
+    def as_dict(self) -> dict[str, Any]:
+        """As in the evaluation record."""
+        return {
+            "policy": self.policy,
+            "relaxed": self.relaxed,
+            "justification": self.justification,
+        }
 
 
 @dataclass(frozen=True)
@@ -159,6 +327,9 @@ class Rule:
     path: Path
     line: int | None
     column: int | None = None
+    assertion: Expression | None = None
+    condition: Expression | None = None
+    override: AppliedOverride | None = None
 
     @property
     def id(self) -> str:
@@ -179,6 +350,9 @@ class Policy:
     spec: PolicySpec
     rules: tuple[Rule, ...]
     digest: str
+    waivers: tuple[Waiver, ...] = ()
+    bases: tuple[str, ...] = ()  # names of the policies it extends
+    document: Any = field(default=None, repr=False, compare=False)  # located YAML, for positions
 
     @property
     def name(self) -> str:
@@ -190,13 +364,14 @@ class Policy:
         """The policy's semver version."""
         return self.spec.metadata.version
 
-    def summary(self) -> dict[str, str]:
-        """Name, version, path and digest, as recorded with every verdict."""
+    def summary(self) -> dict[str, Any]:
+        """Name, version, path, digest and extended policies, as recorded with every verdict."""
         return {
             "name": self.name,
             "version": self.version,
             "path": str(self.path),
             "digest": self.digest,
+            "extends": list(self.bases),
         }
 
 
@@ -222,6 +397,8 @@ class Finding:
     blocking: bool
     evidence: dict[str, Any] = field(default_factory=dict)
     charts: list[dict[str, str]] = field(default_factory=list)
+    waiver: dict[str, Any] | None = None
+    skip_reason: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """The finding as in the evaluation record."""
@@ -234,10 +411,15 @@ class Finding:
             "check": spec.check,
             "params": self.rule.params.model_dump(mode="json"),
             "threshold": spec.threshold.as_dict() if spec.threshold else None,
+            "assert": spec.assertion,
+            "when": spec.when,
             "outcome": self.outcome.value,
             "blocking": self.blocking,
             "measured": self.measured,
             "message": self.message,
+            "waiver": self.waiver,
+            "skip_reason": self.skip_reason,
+            "override": self.rule.override.as_dict() if self.rule.override else None,
             "controls": list(spec.controls),
             "remediation": spec.remediation,
             "location": {

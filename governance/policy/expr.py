@@ -74,8 +74,8 @@ class Expression:
         ExpressionError
             When evaluation fails or the result is not a boolean.
         """
-        from celpy.evaluation import CELEvalError
         from celpy.celtypes import BoolType
+        from celpy.evaluation import CELEvalError
 
         try:
             activation = {name: to_cel(value) for name, value in variables.items()}

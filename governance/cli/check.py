@@ -47,6 +47,18 @@ from governance.config import SEVERITY_CHOICES
     type=click.Choice(SEVERITY_CHOICES),
     help="Lowest severity whose failure blocks the gate [default: high].",
 )
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Every failing finding blocks, warnings included (waived findings do not).",
+)
+@click.option(
+    "--waivers",
+    "waiver_files",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Waivers file (kind: Waivers); repeatable.",
+)
 @click.option("--namespace", help="OpenLineage job namespace [default: governance].")
 @config_option
 def check(
@@ -61,6 +73,8 @@ def check(
     signing_cert: Path | None,
     trust_model: bool,
     fail_on: str | None,
+    strict: bool,
+    waiver_files: tuple[Path, ...],
     namespace: str | None,
     config_file: Path | None,
 ) -> int:
@@ -86,6 +100,8 @@ def check(
         trust_model=trust_model,
         fail_on=Severity.parse(resolved.require("fail_on", "")),
         namespace=resolved.require("namespace", ""),
+        waivers=waiver_files,
+        strict=strict,
     )
     run = GateRun(
         options=options,

@@ -22,7 +22,7 @@ from governance.errors import InputError
 from governance.reporting._weasy import import_weasyprint
 from governance.reporting.fetcher import make_url_fetcher
 from governance.reporting.filters import FILTERS, OUTCOME_ORDER
-from governance.reporting.view import Attachment, build_view, svg_data_uri
+from governance.reporting.view import Attachment, build_view, intervals_of, svg_data_uri
 
 if TYPE_CHECKING:
     import jinja2
@@ -93,6 +93,7 @@ def _environment(root: Path) -> jinja2.Environment:
     )
     env.filters.update(FILTERS)
     env.filters["svg_data_uri"] = svg_data_uri
+    env.globals["group_intervals"] = intervals_of
     return env
 
 

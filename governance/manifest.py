@@ -105,6 +105,9 @@ class LineageSpec(_Strict):
     code: CodeRef | None = None
 
 
+DocumentName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]+$", max_length=100)]
+
+
 class ManifestSpec(_Strict):
     """The whole manifest document."""
 
@@ -116,6 +119,9 @@ class ManifestSpec(_Strict):
     model: ModelSpec | None = None
     data: DataSpec
     lineage: LineageSpec = Field(default_factory=LineageSpec)
+    # Documentary evidence: documents (model_card, risk_management, ...) of free-form fields,
+    # checked by `documentation.field_present` (docs/manifest.md).
+    documentation: dict[DocumentName, dict[str, Any]] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _model_or_predictions(self) -> ManifestSpec:

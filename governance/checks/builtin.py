@@ -10,6 +10,7 @@ from governance.checks.registry import CheckRegistry, CheckType
 BUILTIN_MODULES = (
     "governance.checks.fairness",
     "governance.checks.performance",
+    "governance.checks.documentation",
 )
 
 

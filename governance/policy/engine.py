@@ -109,12 +109,14 @@ def judge(rule: Rule, measurement: Measurement, facts: Facts | None = None) -> J
     threshold = rule.spec.threshold
     if value is None or threshold is None:
         return Judgement(Outcome.ERROR, None, "the check measured no value")
+    detail = f" ({measurement.detail})" if measurement.detail else ""
     if threshold.admits(value):
-        return Judgement(Outcome.PASS, value, f"{_number(value)} is {threshold.describe()}")
+        message = f"{_number(value)} is {threshold.describe()}{detail}"
+        return Judgement(Outcome.PASS, value, message)
     if threshold.min is not None and value < threshold.min:
-        message = f"{_number(value)} is below the minimum {threshold.min:g}"
+        message = f"{_number(value)} is below the minimum {threshold.min:g}{detail}"
     else:
-        message = f"{_number(value)} is above the maximum {threshold.max:g}"
+        message = f"{_number(value)} is above the maximum {threshold.max:g}{detail}"
     return Judgement(Outcome.FAIL, value, message)
 
 
@@ -135,9 +137,11 @@ def _judge_assertion(
     except ExpressionError as exc:
         return Judgement(Outcome.ERROR, value, f"assert could not be evaluated: {exc}")
     shown = f" (measured {_number(value)})" if value is not None else ""
+    detail = f" ({measurement.detail})" if measurement.detail else ""
     if holds:
         return Judgement(Outcome.PASS, value, f"assertion holds: {assertion.one_line()}")
-    return Judgement(Outcome.FAIL, value, f"assertion failed: {assertion.one_line()}{shown}")
+    message = f"assertion failed: {assertion.one_line()}{shown}{detail}"
+    return Judgement(Outcome.FAIL, value, message)
 
 
 def condition(rule: Rule, facts: Facts) -> Judgement | None:

@@ -384,6 +384,7 @@ class Measurement:
     insufficient: str | None = None
     error: str | None = None
     charts: list[dict[str, str]] = field(default_factory=list)  # [{"title": ..., "svg": ...}]
+    detail: str | None = None  # appended to the finding's message, e.g. which fields are missing
 
 
 @dataclass(frozen=True)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 import click
 
 from governance.cli.options import config_option, settings, store_option, write_output
 from governance.config import SEVERITY_CHOICES
+from governance.reporting.formats import FORMAT_NAMES
 
 
 @click.command()
@@ -24,13 +27,19 @@ from governance.config import SEVERITY_CHOICES
 @store_option
 @click.option(
     "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Output format on stdout (or --output).",
+    "formats",
+    multiple=True,
+    metavar="FORMAT[=FILE]",
+    help=f"Output format ({', '.join(FORMAT_NAMES)}) [default: text]; repeatable. FORMAT=FILE "
+    "writes that format to FILE; a FORMAT without a file goes to --output or stdout (at most "
+    "one format on stdout). With github, $GITHUB_STEP_SUMMARY also gets a Markdown summary.",
 )
-@click.option("--output", "-o", type=click.Path(path_type=Path), help="Write the output here.")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(path_type=Path),
+    help="Write the one FORMAT given without a file here.",
+)
 @click.option("--report", type=click.Path(path_type=Path), help="Also write a PDF report here.")
 @click.option(
     "--sign/--no-sign", default=True, show_default=True, help="Sign the PDF report (PAdES)."
@@ -65,7 +74,7 @@ def check(
     manifest: Path,
     policies: tuple[Path, ...],
     store_url: str | None,
-    fmt: str,
+    formats: tuple[str, ...],
     output: Path | None,
     report: Path | None,
     sign: bool,
@@ -84,7 +93,7 @@ def check(
     """
     from governance.gate import CheckOptions, GateRun, run_gate
     from governance.policy.model import Severity
-    from governance.reporting.formats import format_record
+    from governance.reporting.formats.output import plan_outputs, use_color, write_outputs
 
     resolved = settings(
         config_file,
@@ -111,8 +120,15 @@ def check(
         signing_cert=resolved["signing_cert"] if sign else None,
         sign=sign,
     )
+    targets = plan_outputs(formats, output)  # a bad --format/--output stops before the gate
     result = run_gate(run)
-    write_output(format_record(result.record, fmt), output)
+    write_outputs(
+        result.record,
+        targets,
+        stdout=write_output,
+        color=use_color(sys.stdout.isatty(), os.environ),
+        environ=os.environ,
+    )
     if result.report is not None:
         state = "signed" if result.report.signed else "unsigned"
         click.echo(f"Report ({state}): {result.report.path}", err=True)

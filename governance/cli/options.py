@@ -38,12 +38,11 @@ def settings(config_file: Path | None, **flags: str | None) -> Settings:
     return load_settings(flags, config_file=config_file)
 
 
-def write_output(text: str, output: Path | None) -> None:
+def write_output(text: str, output: Path | None = None) -> None:
     """Write ``text`` to ``output`` atomically, or to stdout."""
     if output is None:
         click.echo(text, nl=False)
         return
-    output.parent.mkdir(parents=True, exist_ok=True)
-    partial = output.with_name(output.name + ".partial")
-    partial.write_text(text, encoding="utf-8")
-    partial.replace(output)
+    from governance.reporting.formats.output import write_text_atomic
+
+    write_text_atomic(output, text)

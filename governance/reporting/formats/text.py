@@ -1,76 +1,122 @@
-"""``--format text``: a table of findings and a closing summary line, for people."""
+"""``--format text``: a table of findings, the notes that matter, and the verdict, for people.
+
+Colour is optional decoration (only on a terminal, see ``output.use_color``): every outcome and
+gate effect is also spelled out in words, so the output means the same without colour.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from governance.reporting.formats.findings import (
+    Finding,
+    Record,
+    gate_effect,
+    is_warning,
+    measured_text,
+    note_text,
+    subject_text,
+    summary_line,
+    threshold_text,
+    verdict_detail,
+    waiver_text,
+)
+
 COLUMNS = ("RULE", "SEVERITY", "OUTCOME", "MEASURED", "THRESHOLD")
 
-
-def measured_text(value: float | None) -> str:
-    """A measured value to 4 significant digits, or a dash."""
-    return "-" if value is None else f"{value:.4g}"
+# ANSI SGR codes: bold red, yellow, green, cyan, dim, bold.
+RED, YELLOW, GREEN, CYAN, DIM, BOLD = "1;31", "33", "32", "36", "2", "1"
 
 
-def threshold_text(threshold: dict[str, float | None] | None) -> str:
-    """``>= 0.8``, ``<= 0.1``, ``[0.8, 1.25]`` or a dash."""
-    if not threshold:
-        return "-"
-    low, high = threshold.get("min"), threshold.get("max")
-    if low is not None and high is not None:
-        return f"[{low:g}, {high:g}]"
-    if low is not None:
-        return f">= {low:g}"
-    return f"<= {high:g}" if high is not None else "-"
+def paint(text: str, style: str | None, color: bool) -> str:
+    """``text`` wrapped in the ANSI style when colour is on."""
+    if not color or not style or not text:
+        return text
+    return f"\033[{style}m{text}\033[0m"
 
 
-def summary_line(summary: dict[str, int]) -> str:
-    """``N rules: N passed, N failed, N insufficient, N errors`` (+ skipped, waived if any)."""
-    parts = [
-        f"{summary['pass']} passed",
-        f"{summary['fail']} failed",
-        f"{summary['insufficient']} insufficient",
-        f"{summary['error']} errors",
-    ]
-    parts += [f"{summary[key]} {key}" for key in ("skipped", "waived") if summary.get(key)]
-    rules = summary["rules"]
-    return f"{rules} rule{'s' if rules != 1 else ''}: " + ", ".join(parts)
+def _style(finding: Finding) -> str | None:
+    if finding["blocking"]:
+        return RED
+    if is_warning(finding):
+        return YELLOW
+    return {"pass": GREEN, "waived": CYAN, "skipped": DIM}.get(finding["outcome"])
 
 
-def _table(rows: list[tuple[str, ...]]) -> list[str]:
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in rows]
+def outcome_text(finding: Finding) -> str:
+    """``FAIL (blocks)``, ``INSUFFICIENT (warning)``, ``WAIVED``: the outcome and its effect."""
+    effect = gate_effect(finding)
+    outcome = finding["outcome"].upper()
+    return outcome if effect == "-" else f"{outcome} ({effect})"
 
 
-def format_record(record: dict[str, Any]) -> str:
-    """Findings table, the messages of findings that did not pass, and the verdict."""
+def _row(finding: Finding) -> tuple[str, ...]:
+    return (
+        finding["rule_id"],
+        finding["severity"],
+        outcome_text(finding),
+        measured_text(finding["measured"]),
+        threshold_text(finding["threshold"]),
+    )
+
+
+def _table(record: Record, color: bool) -> list[str]:
+    rows = [COLUMNS] + [_row(finding) for finding in record["findings"]]
+    styles: list[str | None] = [BOLD, *(_style(f) for f in record["findings"])]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
+    lines = []
+    for row, style in zip(rows, styles, strict=True):
+        cells = [cell.ljust(widths[i]) for i, cell in enumerate(row)]
+        cells[2] = paint(cells[2], style, color)  # the words carry the meaning, colour repeats it
+        lines.append("  ".join(cells).rstrip())
+    return lines
+
+
+SECTIONS: tuple[tuple[str, str | None, Any], ...] = (
+    ("Blocking (these fail the gate):", RED, lambda f: f["blocking"]),
+    ("Warnings (failed, but below fail-on; --strict makes them block):", YELLOW, is_warning),
+    ("Waived:", CYAN, lambda f: f["outcome"] == "waived"),
+    ("Skipped:", DIM, lambda f: f["outcome"] == "skipped"),
+)
+
+
+def _notes(record: Record, color: bool) -> list[str]:
+    lines: list[str] = []
+    for heading, style, selects in SECTIONS:
+        chosen = [f for f in record["findings"] if selects(f)]
+        if chosen:
+            lines += ["", paint(heading, style, color)]
+            lines += [f"  {f['rule_id']}: {note_text(f)}" for f in chosen]
+    return lines
+
+
+def _waivers(record: Record, color: bool) -> list[str]:
+    waivers = record.get("waivers") or []
+    if not waivers:
+        return []
+    lines = ["", paint("Waivers:", BOLD, color)]
+    for waiver in waivers:
+        status = str(waiver.get("status", "-")).upper()
+        style = {"APPLIED": CYAN, "EXPIRED": RED, "UNMATCHED": YELLOW}.get(status)
+        reason = f" ({waiver['reason']})" if waiver.get("reason") else ""
+        lines.append(
+            f"  {paint(status, style, color)} {waiver.get('rule_id', '-')} "
+            f"for {subject_text(waiver.get('subject'))}{reason}: {waiver_text(waiver)}"
+        )
+    return lines
+
+
+def format_record(record: Record, *, color: bool = False) -> str:
+    """Findings table, notes on every finding that did not simply pass, waivers, the verdict."""
     model = record["model"]
     policies = ", ".join(f"{p['name']} {p['version']}" for p in record["policies"])
     lines = [f"{model['name']} {model['version']}  (policies: {policies})", ""]
-    rows = [COLUMNS] + [
-        (
-            finding["rule_id"],
-            finding["severity"],
-            finding["outcome"].upper() + (" *" if finding["blocking"] else ""),
-            measured_text(finding["measured"]),
-            threshold_text(finding["threshold"]),
-        )
-        for finding in record["findings"]
-    ]
-    lines += _table(rows)
-    notes = [f for f in record["findings"] if f["outcome"] not in ("pass",)]
-    if notes:
-        lines.append("")
-        lines += [f"{f['rule_id']}: {f['message']}" for f in notes]
-    summary = record["summary"]
-    lines += ["", summary_line(summary)]
+    lines += _table(record, color)
+    lines += _notes(record, color)
+    lines += _waivers(record, color)
+    lines += ["", summary_line(record["summary"])]
     verdict = record["verdict"].upper()
-    blocking = summary["blocking"]
-    detail = (
-        f"{blocking} blocking finding{'s' if blocking != 1 else ''} (* above)"
-        if blocking
-        else "no blocking findings"
-    )
-    lines.append(f"Verdict: {verdict}, {detail}; fail-on {record['fail_on']}")
+    style = GREEN if record["verdict"] == "passed" else RED
+    lines.append(f"Verdict: {paint(verdict, style, color)}, {verdict_detail(record)}")
     lines.append(f"Evaluation {record['evaluation_id']}")
     return "\n".join(lines) + "\n"

@@ -1,0 +1,150 @@
+"""Where each output format goes: ``--format NAME[=FILE]``, repeatable, and ``--output FILE``.
+
+Rules (checked before the gate runs, so a bad combination writes nothing):
+
+- ``NAME`` alone goes to ``--output FILE`` if given, else to stdout; ``NAME=FILE`` to that file;
+  ``NAME=-`` to stdout. No ``--format`` at all means ``text``.
+- At most one format goes to stdout, so stdout is always one parseable document.
+- ``--output`` receives exactly one format; no two formats share a file; a destination must not
+  be a directory and its folder must be creatable.
+
+Files are written atomically (a ``.partial`` file renamed into place).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from governance.errors import ConfigError
+from governance.reporting.formats import FORMAT_NAMES, Record, format_record, github
+
+STDOUT = "-"
+HINT = "e.g. --format text --format sarif=results.sarif --format junit=junit.xml"
+
+
+@dataclass(frozen=True)
+class OutputTarget:
+    """One format and where it goes (``path`` None: stdout)."""
+
+    format: str
+    path: Path | None = None
+
+
+def _parse(spec: str) -> tuple[str, str | None]:
+    """``NAME[=FILE]`` -> (name, destination or None when not given)."""
+    name, sep, destination = spec.partition("=")
+    name = name.strip().lower()
+    if name not in FORMAT_NAMES:
+        raise ConfigError(
+            f"--format {spec}: unknown format {name!r}",
+            hint=f"choose from {', '.join(FORMAT_NAMES)}",
+        )
+    if sep and not destination.strip():
+        raise ConfigError(
+            f"--format {spec}: no file after '='", hint="use NAME=FILE, or NAME=- for stdout"
+        )
+    return name, (destination if sep else None)
+
+
+def _check_writable(path: Path) -> None:
+    if path.is_dir():
+        raise ConfigError("is a directory, not a file", path=path, hint="name a file to write")
+    ancestor = path.parent
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir() or not os.access(ancestor, os.W_OK | os.X_OK):
+        raise ConfigError(f"cannot create a file in {ancestor}", path=path)
+
+
+def plan_outputs(specs: Sequence[str], output: Path | None = None) -> list[OutputTarget]:
+    """Targets for the ``--format`` values and ``--output``; ConfigError for a bad combination."""
+    parsed = [_parse(spec) for spec in specs] or [("text", None)]
+    bare = [name for name, destination in parsed if destination is None]
+    if output is not None and len(bare) != 1:
+        problem = "no format without its own file" if not bare else f"{len(bare)} formats"
+        raise ConfigError(f"--output takes exactly one format, got {problem}", hint=HINT)
+    targets = []
+    for name, destination in parsed:
+        if destination is None:
+            targets.append(OutputTarget(name, output))
+        else:
+            targets.append(OutputTarget(name, None if destination == STDOUT else Path(destination)))
+    to_stdout = [t.format for t in targets if t.path is None]
+    if len(to_stdout) > 1:
+        raise ConfigError(
+            f"only one format can go to stdout, got {', '.join(to_stdout)}",
+            hint="give the others a file: " + HINT,
+        )
+    seen: dict[str, str] = {}
+    for target in targets:
+        if target.path is None:
+            continue
+        key = os.path.normcase(os.path.abspath(target.path))
+        if key in seen:
+            raise ConfigError(
+                f"formats {seen[key]} and {target.format} would both write {target.path}", hint=HINT
+            )
+        seen[key] = target.format
+        _check_writable(target.path)
+    return targets
+
+
+def use_color(is_tty: bool, environ: Mapping[str, str]) -> bool:
+    """Colour only on a terminal, and never with ``NO_COLOR`` set (no-color.org) or TERM=dumb."""
+    return is_tty and not environ.get("NO_COLOR") and environ.get("TERM") != "dumb"
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a ``.partial`` file renamed into place."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(path.name + ".partial")
+        partial.write_text(text, encoding="utf-8")
+        partial.replace(path)
+    except OSError as exc:
+        raise ConfigError(f"cannot write the output: {exc.strerror or exc}", path=path) from exc
+
+
+def write_outputs(
+    record: Record,
+    targets: Sequence[OutputTarget],
+    *,
+    stdout: Callable[[str], None],
+    color: bool = False,
+    environ: Mapping[str, str] | None = None,
+) -> None:
+    """Render every target; files first, then the GitHub step summary, then stdout.
+
+    Parameters
+    ----------
+    record
+        The evaluation record.
+    targets
+        From :func:`plan_outputs`.
+    stdout
+        Writes the one stdout document.
+    color
+        Colour the text format when it goes to stdout (see :func:`use_color`).
+    environ
+        Where ``GITHUB_STEP_SUMMARY`` is looked up; the ``github`` format appends the Markdown
+        summary to that file when it is set.
+    """
+    on_stdout = None
+    for target in targets:
+        if target.path is None:
+            on_stdout = format_record(record, target.format, color=color)
+        else:
+            write_text_atomic(target.path, format_record(record, target.format))
+    summary = github.step_summary_path(environ or {})
+    if summary is not None and any(t.format == "github" for t in targets):
+        try:
+            github.append_step_summary(record, summary)
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot append to ${github.STEP_SUMMARY_ENV}: {exc.strerror or exc}", path=summary
+            ) from exc
+    if on_stdout is not None:
+        stdout(on_stdout)

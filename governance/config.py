@@ -44,6 +44,9 @@ SETTINGS: tuple[Setting, ...] = (
         "lowest severity whose failure blocks",
         SEVERITY_CHOICES,
     ),
+    Setting("explain_rows", "GOVERNANCE_EXPLAIN_ROWS", None, "rows explained with SHAP"),
+    Setting("explain_background", "GOVERNANCE_EXPLAIN_BACKGROUND", None, "SHAP background rows"),
+    Setting("explain_max_seconds", "GOVERNANCE_EXPLAIN_MAX_SECONDS", None, "SHAP time budget"),
 )
 SETTINGS_BY_NAME = {setting.name: setting for setting in SETTINGS}
 

@@ -11,6 +11,7 @@ BUILTIN_MODULES = (
     "governance.checks.fairness",
     "governance.checks.performance",
     "governance.checks.documentation",
+    "governance.checks.explainability",
 )
 
 

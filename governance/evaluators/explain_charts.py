@@ -1,0 +1,146 @@
+"""SVG charts of explainability evidence, deterministic and readable in greyscale.
+
+Drawn with matplotlib's object API (no pyplot, no global backend): the same evidence always gives
+the same bytes (fixed ``svg.hashsalt``, no date in the metadata, text kept as text).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from typing import Any
+
+RC: Any = {
+    "svg.hashsalt": "governance",
+    "svg.fonttype": "none",
+    "font.family": "DejaVu Sans",
+    "font.size": 8,
+    "axes.edgecolor": "#333333",
+    "axes.linewidth": 0.6,
+}
+# Greys and hatches tell groups apart without colour.
+FILLS = ("#404040", "#a0a0a0", "#ffffff", "#707070", "#d0d0d0", "#202020")
+HATCHES = ("", "///", "xx", "\\\\", "--", "||")
+MAX_BARS = 15
+
+
+def _svg(figure: Any) -> str:
+    buffer = io.StringIO()
+    figure.savefig(buffer, format="svg", metadata={"Date": None}, bbox_inches="tight")
+    return buffer.getvalue()
+
+
+def _figure(width: float, height: float) -> Any:
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height), dpi=100)
+
+
+def importance_chart(
+    importance: Sequence[dict[str, Any]], unit: str, highlight: Sequence[str] = ()
+) -> dict[str, str]:
+    """Horizontal bars of mean |SHAP| per feature, largest first; ``highlight`` is hatched."""
+    import matplotlib
+
+    shown = list(importance)[:MAX_BARS]
+    with matplotlib.rc_context(RC):
+        figure = _figure(6.0, 0.8 + 0.22 * len(shown))
+        axes = figure.add_subplot()
+        names = [row["feature"] for row in shown][::-1]
+        values = [row["mean_abs_shap"] for row in shown][::-1]
+        bars = axes.barh(names, values, color="#606060", edgecolor="#000000", linewidth=0.5)
+        for bar, name in zip(bars, names, strict=True):
+            if name in highlight:
+                bar.set_facecolor("#ffffff")
+                bar.set_hatch("///")
+        axes.set_xlabel(f"mean |SHAP value| ({unit})")
+        axes.spines[["top", "right"]].set_visible(False)
+        if highlight:
+            axes.set_title("hatched: " + ", ".join(highlight), fontsize=7, loc="left")
+        svg = _svg(figure)
+    return {"title": "Global feature importance (mean |SHAP|)", "svg": svg}
+
+
+def group_chart(
+    sensitive_feature: str,
+    groups: Sequence[dict[str, Any]],
+    features: Sequence[str],
+    unit: str,
+) -> dict[str, str]:
+    """Grouped bars: mean |SHAP| of the top ``features`` within each group of the attribute."""
+    import matplotlib
+    import numpy as np
+
+    shown = list(features)[:10][::-1]
+    count = max(len(groups), 1)
+    height = 0.8 / count
+    with matplotlib.rc_context(RC):
+        figure = _figure(6.0, 1.0 + 0.3 * len(shown) * max(1.0, count / 3))
+        axes = figure.add_subplot()
+        positions = np.arange(len(shown))
+        for index, group in enumerate(groups):
+            values = [group["mean_abs_shap"].get(name, 0.0) for name in shown]
+            axes.barh(
+                positions - (index - (count - 1) / 2) * height,
+                values,
+                height=height,
+                color=FILLS[index % len(FILLS)],
+                hatch=HATCHES[index % len(HATCHES)],
+                edgecolor="#000000",
+                linewidth=0.5,
+                label=f"{group['group']} (n={group['count']})",
+            )
+        axes.set_yticks(positions, shown)
+        axes.set_xlabel(f"mean |SHAP value| ({unit})")
+        axes.legend(fontsize=7, frameon=False, loc="lower right")
+        axes.spines[["top", "right"]].set_visible(False)
+        svg = _svg(figure)
+    return {"title": f"Feature importance by {sensitive_feature}", "svg": svg}
+
+
+def proxy_chart(
+    rows: Sequence[dict[str, Any]], min_association: float, min_share: float
+) -> dict[str, str]:
+    """Association with a sensitive attribute against attribution share; proxies labelled."""
+    import matplotlib
+
+    with matplotlib.rc_context(RC):
+        figure = _figure(6.0, 3.6)
+        axes = figure.add_subplot()
+        for row in rows:
+            proxy = row["potential_proxy"]
+            axes.scatter(
+                row["max_association"],
+                row["share"],
+                marker="s" if proxy else "o",
+                s=28 if proxy else 14,
+                facecolor="#000000" if proxy else "#ffffff",
+                edgecolor="#000000",
+                linewidth=0.6,
+                zorder=3,
+            )
+            if proxy or row["share"] >= min_share or row["max_association"] >= min_association:
+                label = row["feature"]
+                if proxy:
+                    label += f" ({', '.join(row['proxy_of'])})"
+                axes.annotate(
+                    label,
+                    (row["max_association"], row["share"]),
+                    xytext=(4, 2),
+                    textcoords="offset points",
+                    fontsize=7,
+                )
+        axes.axvline(min_association, color="#000000", linestyle="--", linewidth=0.7)
+        axes.axhline(min_share, color="#000000", linestyle=":", linewidth=0.7)
+        axes.set_xlim(0, 1)
+        axes.set_ylim(0, max([min_share * 2] + [row["share"] * 1.15 for row in rows]))
+        axes.set_xlabel("strongest association with a sensitive attribute (0-1)")
+        axes.set_ylabel("share of attribution")
+        axes.set_title(
+            "filled squares: potential proxies (right of the dashed line, above the dotted one)",
+            fontsize=7,
+            loc="left",
+        )
+        axes.spines[["top", "right"]].set_visible(False)
+        svg = _svg(figure)
+    return {"title": "Potential proxies of sensitive attributes", "svg": svg}

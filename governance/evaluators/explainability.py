@@ -1,0 +1,518 @@
+"""Explainability evidence with SHAP, and the explainability checks.
+
+One explanation per evaluation and budget (``context.cached``) is shared by every rule: SHAP
+values of a seeded sample of rows in the model's original feature space (see
+:mod:`governance.evaluators.explainers`). From it:
+
+- global importance: mean |SHAP| of each feature, its share of the total, its rank;
+- the same within each group of each sensitive attribute;
+- the share of attribution carried by sensitive features;
+- the association of every feature with every sensitive attribute
+  (:mod:`governance.evaluators.association`) and the potential proxies: features both strongly
+  associated with a sensitive attribute and influential;
+- the stability of the top-k features across bootstrap resamples of the explained rows.
+
+Every check first verifies additivity: SHAP values plus the base value must give back the
+model's own output (log-odds for a logistic model, the probability for the permutation
+explainer) within ``additivity_tolerance``; otherwise the finding is ``error``. A run stopped by
+the time budget gives a partial explanation; findings on it are ``insufficient``, with their
+value and the reason.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from governance.checks.explainability import (
+    AvailableParams,
+    ExplainParams,
+    ProxyParams,
+    SensitiveShareParams,
+    StabilityParams,
+    TopFeaturesParams,
+)
+from governance.evaluators.context import EvaluationContext
+from governance.evaluators.explain_budget import Budget, resolve_budget
+from governance.evaluators.explainers import Explanation, ExplanationError, explain
+from governance.policy.model import Measurement
+
+# Groups with fewer explained rows than this get a note: their importance is noisy.
+SMALL_GROUP = 30
+NO_MODEL = (
+    "there is no model to explain: the manifest evaluates a predictions column; give the model "
+    "artifact (model.path) to explain it"
+)
+UNITS = {
+    "log_odds": "log-odds",
+    "probability": "probability",
+    "decision_function": "decision function",
+    "raw": "model output",
+}
+
+
+@dataclass(frozen=True)
+class Shared:
+    """The explanation and what every check derives from it."""
+
+    explanation: Explanation
+    importance: Any  # mean |SHAP| per feature, in explanation.features order
+    order: list[int]  # feature positions by decreasing importance (ties: input order)
+
+    @property
+    def total(self) -> float:
+        """Sum of the mean |SHAP| of all features."""
+        return float(self.importance.sum())
+
+    def share(self, position: int) -> float:
+        """Share of the total attribution carried by feature ``position``."""
+        return float(self.importance[position]) / self.total if self.total > 0 else 0.0
+
+    def rank(self, feature: str) -> int:
+        """1-based rank of ``feature`` by importance."""
+        position = self.explanation.features.index(feature)
+        return self.order.index(position) + 1
+
+    def top(self, k: int) -> list[str]:
+        """The ``k`` most important features with a non-zero attribution."""
+        names = self.explanation.features
+        return [names[p] for p in self.order if self.importance[p] > 0][:k]
+
+
+def _number(value: float) -> float:
+    """A JSON-friendly float with 6 significant digits (0.0 for NaN)."""
+    if not math.isfinite(value):
+        return 0.0
+    return float(f"{value:.6g}")
+
+
+def _budget(context: EvaluationContext, params: ExplainParams) -> Budget:
+    from governance.config import load_settings
+
+    settings = context.cached(("explainability.settings",), load_settings)
+    return resolve_budget(
+        rows=params.rows,
+        background=params.background,
+        max_seconds=params.max_seconds,
+        seed=params.seed,
+        settings=settings.values,
+        sources=settings.sources,
+    )
+
+
+def _compute(context: EvaluationContext, budget: Budget) -> Shared | str:
+    import numpy as np
+
+    positive = context.manifest.spec.data.positive_label
+    try:
+        explanation = explain(context.model, context.features, positive, budget)
+    except ExplanationError as exc:
+        return f"cannot explain {type(context.model).__name__}: {exc}"
+    importance = (
+        np.abs(explanation.values).mean(axis=0)
+        if len(explanation.rows)
+        else np.zeros(len(explanation.features))
+    )
+    order = sorted(range(len(importance)), key=lambda p: (-float(importance[p]), p))
+    return Shared(explanation=explanation, importance=importance, order=order)
+
+
+def shared_evidence(context: EvaluationContext, params: ExplainParams) -> Shared | Measurement:
+    """The shared explanation for this rule's budget, or the Measurement saying why not."""
+    if context.model is None or context.features is None:
+        return Measurement(insufficient=NO_MODEL, evidence={"explanation": None})
+    budget = _budget(context, params)
+    result = context.cached(
+        ("explainability.explanation", budget), lambda: _compute(context, budget)
+    )
+    if isinstance(result, str):
+        return Measurement(error=result, evidence={"explanation": None})
+    additivity = _additivity(result.explanation, params.additivity_tolerance)
+    if not additivity["passed"]:
+        return Measurement(
+            error=(
+                "additivity check failed: SHAP values plus the base value differ from the "
+                f"model's {result.explanation.meta['output']} output by up to "
+                f"{additivity['max_abs_error']:.3g} (tolerance {params.additivity_tolerance:g})"
+            ),
+            evidence={"explanation": explanation_summary(result, params)},
+        )
+    return result
+
+
+def _additivity(explanation: Explanation, tolerance: float) -> dict[str, Any]:
+    error = explanation.additivity_error
+    return {
+        "max_abs_error": _number(error),
+        "tolerance": tolerance,
+        "passed": math.isfinite(error) and error <= tolerance,
+    }
+
+
+def explanation_summary(shared: Shared, params: ExplainParams) -> dict[str, Any]:
+    """How the explanation was obtained (explainer, feature space, budget, additivity)."""
+    meta = dict(shared.explanation.meta)
+    meta["additivity"] = _additivity(shared.explanation, params.additivity_tolerance)
+    return meta
+
+
+def importance_rows(shared: Shared, sensitive: Sequence[str] = ()) -> list[dict[str, Any]]:
+    """One row per feature by decreasing importance."""
+    explanation = shared.explanation
+    counts = explanation.transformed_columns
+    rows = []
+    for rank, position in enumerate(shared.order, start=1):
+        name = explanation.features[position]
+        rows.append(
+            {
+                "feature": name,
+                "rank": rank,
+                "mean_abs_shap": _number(float(shared.importance[position])),
+                "share": _number(shared.share(position)),
+                "sensitive": name in sensitive,
+                "preprocessed_columns": counts[position] if counts is not None else None,
+            }
+        )
+    return rows
+
+
+def _partial(shared: Shared) -> str | None:
+    meta = shared.explanation.meta
+    if not meta["partial"]:
+        return None
+    return (
+        f"the time budget of {meta['max_seconds']:g} s ran out: {meta['rows_explained']} of "
+        f"{meta['rows_requested']} rows explained (partial result)"
+    )
+
+
+def _unit(shared: Shared) -> str:
+    return UNITS.get(shared.explanation.meta["output"], "model output")
+
+
+def _sensitive(context: EvaluationContext, requested: Sequence[str] | None) -> list[str]:
+    return list(requested or context.manifest.spec.data.sensitive_features)
+
+
+def _aligned(context: EvaluationContext, columns: Sequence[str]) -> Any:
+    """The data's ``columns`` for the rows of ``context.features``, in the same order."""
+    frame = context.data.frame
+    features = context.features
+    if frame.index.equals(features.index):
+        return frame[list(columns)]
+    try:
+        return frame.loc[features.index, list(columns)]
+    except KeyError:
+        raise ExplanationError(
+            "cannot match the model's feature rows to the evaluation data rows"
+        ) from None
+
+
+# Checks --------------------------------------------------------------------------------------
+
+
+def available(context: EvaluationContext, params: AvailableParams) -> Measurement:
+    """1 when the requested rows were all explained additively; the explained share if not."""
+    shared = shared_evidence(context, params)
+    if isinstance(shared, Measurement):
+        return shared
+    from governance.evaluators.explain_charts import importance_chart
+
+    meta = shared.explanation.meta
+    fraction = meta["rows_explained"] / meta["rows_requested"] if meta["rows_requested"] else 0.0
+    rows = importance_rows(shared, _sensitive(context, None))
+    evidence = {"explanation": explanation_summary(shared, params), "importance": rows}
+    charts = [importance_chart(rows, _unit(shared))]
+    partial = _partial(shared)
+    return Measurement(value=fraction, evidence=evidence, insufficient=partial, charts=charts)
+
+
+def group_importance(
+    context: EvaluationContext, shared: Shared, sensitive: Sequence[str]
+) -> list[dict[str, Any]]:
+    """Mean |SHAP| of every feature within each group of each sensitive attribute."""
+    import numpy as np
+
+    explanation = shared.explanation
+    frame = _aligned(context, sensitive).iloc[explanation.rows]
+    magnitudes = np.abs(explanation.values)
+    tables = []
+    for name in sensitive:
+        codes, uniques = _factorize(frame[name])
+        groups = []
+        for code, value in enumerate(uniques):
+            mask = codes == code
+            means = magnitudes[mask].mean(axis=0) if mask.any() else np.zeros(len(shared.order))
+            groups.append(
+                {
+                    "group": _plain(value),
+                    "count": int(mask.sum()),
+                    "mean_abs_shap": {
+                        explanation.features[p]: _number(float(means[p])) for p in shared.order
+                    },
+                }
+            )
+        tables.append({"sensitive_feature": name, "groups": groups})
+    return tables
+
+
+def _factorize(series: Any) -> tuple[Any, list[Any]]:
+    import pandas as pd
+
+    codes, uniques = pd.factorize(series, sort=True, use_na_sentinel=False)
+    return codes, list(uniques)
+
+
+def _plain(value: Any) -> Any:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    value = value.item() if hasattr(value, "item") else value
+    return value if isinstance(value, bool | int | float | str) else str(value)
+
+
+def sensitive_attribution_share(
+    context: EvaluationContext, params: SensitiveShareParams
+) -> Measurement:
+    """Share of the total mean |SHAP| carried by the sensitive features the model takes."""
+    shared = shared_evidence(context, params)
+    if isinstance(shared, Measurement):
+        return shared
+    from governance.evaluators.explain_charts import group_chart
+
+    sensitive = _sensitive(context, params.sensitive_features)
+    names = shared.explanation.features
+    counts = shared.explanation.transformed_columns
+    entries = []
+    notes = []
+    share = 0.0
+    for name in sensitive:
+        if name not in names:
+            entries.append({"feature": name, "status": "not a model input", "share": 0.0})
+            notes.append(
+                f"{name} is not an input of the model: it can act only through proxies "
+                "(see explainability.proxy_features)"
+            )
+            continue
+        position = names.index(name)
+        value = shared.share(position)
+        share += value
+        status = "used"
+        if counts is not None and counts[position] == 0:
+            status = "dropped by the preprocessing"
+            notes.append(f"{name} is an input of the model but its preprocessing drops it")
+        elif shared.importance[position] == 0:
+            status = "no attribution"
+            notes.append(f"{name} is an input of the model but receives no attribution")
+        entries.append(
+            {
+                "feature": name,
+                "status": status,
+                "rank": shared.rank(name),
+                "mean_abs_shap": _number(float(shared.importance[position])),
+                "share": _number(value),
+            }
+        )
+    try:
+        by_group = group_importance(context, shared, sensitive)
+    except ExplanationError as exc:
+        return Measurement(error=str(exc))
+    small = [
+        f"{table['sensitive_feature']}={group['group']}"
+        for table in by_group
+        for group in table["groups"]
+        if group["count"] < SMALL_GROUP
+    ]
+    if small:
+        notes.append(
+            f"fewer than {SMALL_GROUP} explained rows in {', '.join(small)}: their per-group "
+            "importance is noisy (raise rows)"
+        )
+    evidence = {
+        "explanation": explanation_summary(shared, params),
+        "share": _number(share),
+        "sensitive": entries,
+        "notes": notes,
+        "importance": importance_rows(shared, sensitive),
+        "by_group": by_group,
+    }
+    top = shared.top(10)
+    unit = _unit(shared)
+    charts = [
+        group_chart(table["sensitive_feature"], table["groups"], top, unit) for table in by_group
+    ]
+    return Measurement(
+        value=_number(share), evidence=evidence, insufficient=_partial(shared), charts=charts
+    )
+
+
+def associations(
+    context: EvaluationContext, sensitive: Sequence[str]
+) -> dict[str, dict[str, dict[str, Any]]]:
+    """Association of every model input with every sensitive attribute (computed once)."""
+
+    def compute() -> dict[str, dict[str, dict[str, Any]]]:
+        from governance.evaluators.association import association_table
+
+        return association_table(context.features, _aligned(context, sensitive))
+
+    return context.cached(("explainability.associations", tuple(sensitive)), compute)
+
+
+def proxy_features(context: EvaluationContext, params: ProxyParams) -> Measurement:
+    """Potential proxies among the top-k: associated with a sensitive attribute and influential."""
+    shared = shared_evidence(context, params)
+    if isinstance(shared, Measurement):
+        return shared
+    from governance.evaluators.explain_charts import proxy_chart
+
+    sensitive = _sensitive(context, params.sensitive_features)
+    excluded = set(sensitive) | set(context.manifest.spec.data.sensitive_features)
+    try:
+        table = associations(context, sensitive)
+    except ExplanationError as exc:
+        return Measurement(error=str(exc))
+    top = set(shared.top(params.top_k))
+    rows = []
+    for position in shared.order:
+        name = shared.explanation.features[position]
+        if name in excluded:
+            continue
+        links = table.get(name, {})
+        strongest = max((link["value"] for link in links.values()), default=0.0)
+        proxy_of = [s for s, link in links.items() if link["value"] >= params.min_association]
+        share = _number(shared.share(position))
+        potential = bool(proxy_of) and share >= params.min_attribution_share and name in top
+        rows.append(
+            {
+                "feature": name,
+                "rank": shared.rank(name),
+                "share": share,
+                "in_top_k": name in top,
+                "association": links,
+                "max_association": _number(strongest),
+                "proxy_of": proxy_of,
+                "potential_proxy": potential,
+            }
+        )
+    proxies = [row["feature"] for row in rows if row["potential_proxy"]]
+    evidence = {
+        "explanation": explanation_summary(shared, params),
+        "sensitive_features": sensitive,
+        "top_k": params.top_k,
+        "min_association": params.min_association,
+        "min_attribution_share": params.min_attribution_share,
+        "proxies": proxies,
+        "features": rows,
+    }
+    charts = [proxy_chart(rows, params.min_association, params.min_attribution_share)]
+    return Measurement(
+        value=float(len(proxies)), evidence=evidence, insufficient=_partial(shared), charts=charts
+    )
+
+
+def top_features(context: EvaluationContext, params: TopFeaturesParams) -> Measurement:
+    """Top-k features on the denylist or off the allowlist."""
+    shared = shared_evidence(context, params)
+    if isinstance(shared, Measurement):
+        return shared
+    from governance.evaluators.explain_charts import importance_chart
+
+    top = shared.top(params.top_k)
+    violations: list[dict[str, Any]] = []
+    for name in top:
+        if params.deny is not None and name in params.deny:
+            violations.append({"feature": name, "rank": shared.rank(name), "reason": "denied"})
+        elif params.allow is not None and name not in params.allow:
+            violations.append({"feature": name, "rank": shared.rank(name), "reason": "not allowed"})
+    known = set(shared.explanation.features)
+    listed = list(params.allow or []) + list(params.deny or [])
+    sensitive = _sensitive(context, None)
+    rows = importance_rows(shared, sensitive)
+    evidence = {
+        "explanation": explanation_summary(shared, params),
+        "top_k": params.top_k,
+        "top": top,
+        "allow": params.allow,
+        "deny": params.deny,
+        "violations": violations,
+        "unknown_features": [name for name in listed if name not in known],
+        "importance": rows,
+    }
+    flagged = [str(violation["feature"]) for violation in violations]
+    charts = [importance_chart(rows, _unit(shared), highlight=flagged)]
+    return Measurement(
+        value=float(len(violations)),
+        evidence=evidence,
+        insufficient=_partial(shared),
+        charts=charts,
+    )
+
+
+def bootstrap_stability(shared: Shared, top_k: int, resamples: int, seed: int) -> dict[str, Any]:
+    """Overlap of each bootstrap resample's top-k with the full sample's top-k."""
+    import numpy as np
+
+    explanation = shared.explanation
+    reference = shared.top(top_k)
+    k = len(reference)
+    rows = len(explanation.rows)
+    if k == 0 or rows == 0:
+        return {"reference_top": reference, "k": k, "mean_overlap": None}
+    magnitudes = np.abs(explanation.values)
+    rng = np.random.default_rng(seed)
+    weights = rng.multinomial(rows, np.full(rows, 1.0 / rows), size=resamples) / rows
+    boot = weights @ magnitudes  # (resamples, features)
+    order = np.argsort(-boot, axis=1, kind="stable")
+    ranks = np.empty_like(order)
+    np.put_along_axis(ranks, order, np.arange(1, boot.shape[1] + 1)[None, :], axis=1)
+    positions = [explanation.features.index(name) for name in reference]
+    in_top = ranks[:, positions] <= k
+    overlap = in_top.sum(axis=1) / k
+    features = []
+    for column, name in enumerate(reference):
+        feature_ranks = ranks[:, positions[column]]
+        features.append(
+            {
+                "feature": name,
+                "rank": column + 1,
+                "in_top_k_share": _number(float(in_top[:, column].mean())),
+                "rank_p05": int(np.percentile(feature_ranks, 5, method="lower")),
+                "rank_p95": int(np.percentile(feature_ranks, 95, method="higher")),
+            }
+        )
+    return {
+        "reference_top": reference,
+        "k": k,
+        "mean_overlap": _number(float(overlap.mean())),
+        "min_overlap": _number(float(overlap.min())),
+        "identical_share": _number(float((overlap == 1).mean())),
+        "features": features,
+    }
+
+
+def stability(context: EvaluationContext, params: StabilityParams) -> Measurement:
+    """Mean share of the top-k features that stay in the top k across bootstrap resamples."""
+    shared = shared_evidence(context, params)
+    if isinstance(shared, Measurement):
+        return shared
+    result = bootstrap_stability(shared, params.top_k, params.resamples, params.seed)
+    evidence = {
+        "explanation": explanation_summary(shared, params),
+        "top_k": params.top_k,
+        "resamples": params.resamples,
+        **result,
+    }
+    if result["mean_overlap"] is None:
+        return Measurement(
+            evidence=evidence,
+            insufficient="no feature has a non-zero attribution, so there is no top k to compare",
+        )
+    notes = []
+    if result["k"] < params.top_k:
+        notes.append(f"only {result['k']} features have a non-zero attribution")
+    evidence["notes"] = notes
+    return Measurement(
+        value=result["mean_overlap"], evidence=evidence, insufficient=_partial(shared)
+    )

@@ -1,0 +1,601 @@
+"""Explain a model with SHAP, in the model's original feature space, within a budget.
+
+Explainer selection:
+
+- **tree**: ``shap.TreeExplainer`` for tree ensembles (scikit-learn forests, extra trees,
+  decision trees, gradient boosting, histogram gradient boosting; XGBoost and LightGBM when
+  installed), interventional, on a background sample;
+- **linear**: ``shap.LinearExplainer`` for single-output linear models (logistic regression and
+  the other ``sklearn.linear_model`` estimators, linear SVMs), interventional;
+- **permutation**: ``shap.explainers.Permutation`` on the probability of the positive class
+  (``predict_proba``) for everything else, on the model's own input columns.
+
+A scikit-learn Pipeline whose final estimator is a tree or linear model is explained by running
+that explainer on the preprocessed matrix; when each preprocessed column derives from one input
+column (scalers, imputers, encoders, column transformers), the attributions of the columns of one
+input (e.g. its one-hot columns) are **summed** back to it. Otherwise the whole pipeline is
+explained with the permutation explainer, on the original columns. Either way the explanation is
+in the original feature space, and says how it was obtained.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+from governance.evaluators.column_sources import column_sources
+from governance.evaluators.explain_budget import Budget, Progress
+
+TREE_MODELS = {
+    "sklearn": {
+        "RandomForestClassifier",
+        "RandomForestRegressor",
+        "ExtraTreesClassifier",
+        "ExtraTreesRegressor",
+        "DecisionTreeClassifier",
+        "DecisionTreeRegressor",
+        "ExtraTreeClassifier",
+        "ExtraTreeRegressor",
+        "GradientBoostingClassifier",
+        "GradientBoostingRegressor",
+        "HistGradientBoostingClassifier",
+        "HistGradientBoostingRegressor",
+    },
+    "xgboost": {"XGBClassifier", "XGBRegressor"},
+    "lightgbm": {"LGBMClassifier", "LGBMRegressor"},
+}
+# Tree models whose raw output (what TreeExplainer explains) is the class probability.
+PROBABILITY_TREES = frozenset(
+    {
+        "RandomForestClassifier",
+        "ExtraTreesClassifier",
+        "DecisionTreeClassifier",
+        "ExtraTreeClassifier",
+    }
+)
+LINEAR_EXTRA = frozenset({"LinearSVC", "LinearSVR"})
+LOG_ODDS_LINEAR = frozenset({"LogisticRegression", "LogisticRegressionCV"})
+# Permutations per explained row (each forward and backward: 2 x (2M + 1) model calls).
+PERMUTATIONS = 2
+# Aim for chunks of about this long, so the time budget is checked often.
+CHUNK_SECONDS = 0.5
+FIRST_CHUNK = {"linear": 10_000, "tree": 20, "permutation": 1}
+SHAP_CLASS = {
+    "linear": "shap.LinearExplainer",
+    "tree": "shap.TreeExplainer",
+    "permutation": "shap.explainers.Permutation",
+}
+
+
+class ExplanationError(Exception):
+    """The model cannot be explained (becomes an ``error`` finding)."""
+
+
+@dataclass
+class Plan:
+    """How to explain one model: which explainer, on which matrix, in which output space."""
+
+    explainer: str  # linear, tree, permutation
+    estimator: Any  # what the shap explainer is given
+    encode: Callable[[Any], Any]  # DataFrame of original rows -> matrix the explainer takes
+    reference: Callable[[Any], Any]  # that matrix -> model output in the explained space
+    output: str  # log_odds, probability, decision_function, raw
+    sources: list[int] | None = None  # explained column -> original column (None: identity)
+    sign: float = 1.0  # -1 when the positive class is the estimator's first class
+    positive: int | None = None  # column of the positive class in 2-class/multi outputs
+    fallback: str | None = None  # why the preferred explainer was not used
+
+
+@dataclass
+class Explanation:
+    """SHAP values of the explained rows in the original feature space, and how they were got."""
+
+    features: list[str]
+    values: Any  # (rows, features)
+    base_values: Any  # (rows,)
+    model_output: Any  # (rows,) the model's own output in the explained space
+    rows: Any  # positions (in the features frame) of the explained rows
+    transformed_columns: list[int] | None  # per original feature; None when explained directly
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def additivity_error(self) -> float:
+        """Largest |sum of SHAP values + base value - model output| over the explained rows."""
+        import numpy as np
+
+        if len(self.rows) == 0:
+            return 0.0
+        total = self.values.sum(axis=1) + self.base_values
+        return float(np.max(np.abs(total - self.model_output)))
+
+
+def _family(estimator: Any) -> str | None:
+    module = type(estimator).__module__.split(".")[0]
+    name = type(estimator).__name__
+    if name in TREE_MODELS.get(module, set()):
+        return "tree"
+    if module == "sklearn" and (
+        type(estimator).__module__.startswith("sklearn.linear_model") or name in LINEAR_EXTRA
+    ):
+        coef = getattr(estimator, "coef_", None)
+        if coef is not None and hasattr(estimator, "intercept_"):
+            return "linear"
+    return None
+
+
+def positive_index(model: Any, positive_label: Any) -> int | None:
+    """Index of the positive label in ``model.classes_`` (None for a regressor)."""
+    classes = getattr(model, "classes_", None)
+    if classes is None:
+        return None
+    for index, value in enumerate(classes):
+        if value == positive_label or str(value) == str(positive_label):
+            return index
+    raise ExplanationError(
+        f"the positive label {positive_label!r} is not one of the model's classes "
+        f"({', '.join(str(value) for value in classes)})"
+    )
+
+
+def _is_numeric_frame(frame: Any) -> bool:
+    import pandas as pd
+
+    return all(
+        pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)
+        for dtype in frame.dtypes
+    )
+
+
+def _dense(matrix: Any) -> Any:
+    import numpy as np
+
+    if hasattr(matrix, "toarray"):
+        matrix = matrix.toarray()
+    try:
+        return np.asarray(matrix, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ExplanationError(f"the preprocessed matrix is not numeric: {exc}") from None
+
+
+def _margin(estimator: Any, matrix: Any, positive: int | None) -> Any:
+    """The estimator's margin for the positive class (log-odds for logistic models)."""
+    import numpy as np
+
+    if hasattr(estimator, "decision_function"):
+        margin = np.asarray(estimator.decision_function(matrix), dtype=np.float64)
+        if margin.ndim == 2:
+            return margin[:, positive if positive is not None else 0]
+        return margin
+    if hasattr(estimator, "predict_proba") and positive is not None:
+        probability = np.asarray(estimator.predict_proba(matrix), dtype=np.float64)[:, 1]
+        clipped = np.clip(probability, 1e-300, 1 - 1e-16)
+        return np.log(clipped) - np.log1p(-clipped)
+    return np.asarray(estimator.predict(matrix), dtype=np.float64)
+
+
+def _specialised_plan(
+    explainer: str, estimator: Any, encode: Callable[[Any], Any], positive: int | None
+) -> Plan:
+    """A tree or linear plan for ``estimator`` taking the matrix ``encode`` returns."""
+    import numpy as np
+
+    name = type(estimator).__name__
+    classes = getattr(estimator, "classes_", None)
+    two_classes = classes is not None and len(classes) == 2
+    if explainer == "linear":
+        coef = np.asarray(estimator.coef_)
+        if coef.ndim == 2 and coef.shape[0] > 1:
+            raise ExplanationError(f"{name} has {coef.shape[0]} outputs (multiclass)")
+        output = "log_odds" if name in LOG_ODDS_LINEAR else "decision_function"
+        if classes is None:
+            output = "raw"
+        sign = -1.0 if two_classes and positive == 0 else 1.0
+
+        def linear_reference(matrix: Any) -> Any:
+            if classes is None:
+                return np.asarray(estimator.predict(matrix), dtype=np.float64)
+            return np.asarray(estimator.decision_function(matrix), dtype=np.float64) * sign
+
+        return Plan("linear", estimator, encode, linear_reference, output, sign=sign)
+    if name in PROBABILITY_TREES:
+
+        def probability(matrix: Any) -> Any:
+            return np.asarray(estimator.predict_proba(matrix), dtype=np.float64)[:, positive]
+
+        return Plan("tree", estimator, encode, probability, "probability", positive=positive)
+    output = "raw" if classes is None else "log_odds"
+    sign = -1.0 if two_classes and positive == 0 else 1.0
+
+    def tree_reference(matrix: Any) -> Any:
+        if classes is None:
+            return np.asarray(estimator.predict(matrix), dtype=np.float64)
+        if two_classes:
+            return _margin(estimator, matrix, None) * sign
+        return _margin(estimator, matrix, positive)
+
+    return Plan("tree", estimator, encode, tree_reference, output, sign=sign, positive=positive)
+
+
+class TableCodec:
+    """Original columns as a float matrix (categories as integer codes) and back.
+
+    SHAP's maskers mix rows of a float matrix; the model sees a DataFrame with the original
+    columns and dtypes again, so categorical inputs stay categorical.
+    """
+
+    def __init__(self, frame: Any) -> None:
+        import numpy as np
+        import pandas as pd
+
+        self.columns = list(frame.columns)
+        self.dtypes = list(frame.dtypes)
+        self.categories: dict[int, Any] = {}
+        for index, dtype in enumerate(self.dtypes):
+            numeric = pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
+            if not numeric:
+                _, uniques = pd.factorize(frame.iloc[:, index], use_na_sentinel=True)
+                # code -1 (missing) picks the trailing NaN
+                self.categories[index] = np.append(np.asarray(uniques, dtype=object), np.nan)
+
+    def encode(self, frame: Any) -> Any:
+        """Rows of the original frame -> float matrix."""
+        import numpy as np
+        import pandas as pd
+
+        matrix = np.empty((len(frame), len(self.columns)), dtype=np.float64)
+        for index in range(len(self.columns)):
+            column = frame.iloc[:, index]
+            if index in self.categories:
+                known = pd.Index(self.categories[index][:-1])
+                matrix[:, index] = known.get_indexer(column)
+            else:
+                matrix[:, index] = column.to_numpy(dtype=np.float64, na_value=np.nan)
+        return matrix
+
+    def decode(self, matrix: Any) -> Any:
+        """Float matrix -> DataFrame with the original columns and dtypes."""
+        import numpy as np
+        import pandas as pd
+
+        data = {}
+        for index, name in enumerate(self.columns):
+            values = matrix[:, index]
+            if index in self.categories:
+                values = self.categories[index][values.astype(np.int64)]
+            try:
+                data[name] = pd.Series(values).astype(self.dtypes[index])
+            except (TypeError, ValueError):
+                data[name] = pd.Series(values)
+        return pd.DataFrame(data, columns=self.columns)
+
+
+def _permutation_plan(model: Any, features: Any, positive: int | None, reason: str | None) -> Plan:
+    import numpy as np
+
+    codec = TableCodec(features)
+    name = type(model).__name__
+    if hasattr(model, "predict_proba") and positive is not None:
+        output = "probability"
+
+        def function(matrix: Any) -> Any:
+            frame = codec.decode(matrix)
+            return np.asarray(model.predict_proba(frame), dtype=np.float64)[:, positive]
+
+    elif getattr(model, "classes_", None) is None:
+        output = "raw"
+
+        def function(matrix: Any) -> Any:
+            return np.asarray(model.predict(codec.decode(matrix)), dtype=np.float64).ravel()
+
+    elif hasattr(model, "decision_function") and len(model.classes_) == 2:
+        output = "decision_function"
+        sign = -1.0 if positive == 0 else 1.0
+
+        def function(matrix: Any) -> Any:
+            frame = codec.decode(matrix)
+            return np.asarray(model.decision_function(frame), dtype=np.float64).ravel() * sign
+
+    else:
+        raise ExplanationError(
+            f"{name} has neither predict_proba nor a binary decision_function to explain"
+        )
+    return Plan(
+        "permutation", function, codec.encode, function, output, positive=positive, fallback=reason
+    )
+
+
+def plan_for(model: Any, features: Any, positive_label: Any) -> Plan:
+    """Choose the explainer for ``model`` taking the DataFrame ``features``."""
+    positive = positive_index(model, positive_label)
+    steps = getattr(model, "steps", None)
+    final = steps[-1][1] if steps else model
+    family = _family(final)
+    reason: str | None = None
+    if family is not None and not steps:
+        if _is_numeric_frame(features):
+            try:
+                return _specialised_plan(family, model, _numeric_encoder, positive)
+            except ExplanationError as exc:
+                reason = str(exc)
+        else:
+            reason = "the model's input has non-numeric columns"
+    elif family is not None and steps:
+        preprocessing = [step for _, step in steps[:-1]]
+        sources = _pipeline_sources(preprocessing, features.shape[1])
+        if sources is None:
+            kinds = ", ".join(type(step).__name__ for step in preprocessing)
+            reason = (
+                f"the preprocessing ({kinds}) may combine input columns, so attributions "
+                "cannot be summed back to them"
+            )
+        else:
+            encode = _preprocess_encoder(preprocessing)
+            try:
+                plan = _specialised_plan(family, final, encode, positive)
+                plan.sources = sources
+                return plan
+            except ExplanationError as exc:
+                reason = str(exc)
+    return _permutation_plan(model, features, positive, reason)
+
+
+def _pipeline_sources(steps: list[Any], width: int) -> list[int] | None:
+    sources = list(range(width))
+    for step in steps:
+        if step is None or step == "passthrough":
+            continue
+        inner = column_sources(step, len(sources))
+        if inner is None:
+            return None
+        sources = [sources[index] for index in inner]
+    return sources
+
+
+def _numeric_encoder(frame: Any) -> Any:
+    import numpy as np
+
+    return frame.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _preprocess_encoder(steps: list[Any]) -> Callable[[Any], Any]:
+    def encode(frame: Any) -> Any:
+        data = frame
+        for step in steps:
+            if step is None or step == "passthrough":
+                continue
+            data = step.transform(data)
+        return _dense(data)
+
+    return encode
+
+
+def sample_positions(total: int, size: int, rng: Any) -> Any:
+    """``size`` sorted positions out of ``total`` without replacement (all when fewer)."""
+    import numpy as np
+
+    if size >= total:
+        return np.arange(total)
+    return np.sort(rng.choice(total, size=size, replace=False))
+
+
+class _Runner:
+    """A constructed shap explainer: SHAP values and base values of a chunk of rows."""
+
+    def __init__(self, plan: Plan, background: Any, evaluations: int) -> None:
+        import shap
+
+        self.plan = plan
+        self.evaluations = evaluations
+        if plan.explainer == "linear":
+            self.explainer = shap.LinearExplainer(plan.estimator, background)
+        elif plan.explainer == "tree":
+            self.explainer = shap.TreeExplainer(
+                plan.estimator,
+                data=background,
+                feature_perturbation="interventional",
+                model_output="raw",
+            )
+        else:
+            masker = shap.maskers.Independent(background, max_samples=len(background))
+            self.explainer = shap.explainers.Permutation(plan.estimator, masker)
+
+    def __call__(self, matrix: Any) -> tuple[Any, Any]:
+        import numpy as np
+
+        plan = self.plan
+        if plan.explainer == "permutation":
+            result = self.explainer(matrix, max_evals=self.evaluations, silent=True)
+            return np.asarray(result.values), np.asarray(result.base_values).reshape(-1)
+        if plan.explainer == "linear":
+            values = np.asarray(self.explainer.shap_values(matrix))
+        else:
+            values = np.asarray(self.explainer.shap_values(matrix, check_additivity=False))
+        base = np.asarray(self.explainer.expected_value, dtype=np.float64).reshape(-1)
+        if values.ndim == 3:
+            index = plan.positive if plan.positive is not None else values.shape[2] - 1
+            values = values[:, :, index]
+            base = base[index] if base.size > 1 else base
+        return values * plan.sign, np.full(len(values), float(base[-1]) * plan.sign)
+
+
+class _Refused(Exception):
+    """The specialised explainer refused the model; use the permutation explainer."""
+
+
+def explain(
+    model: Any,
+    features: Any,
+    positive_label: Any,
+    budget: Budget,
+    *,
+    progress: TextIO | None = None,
+    clock: Callable[[], float] = time.perf_counter,
+) -> Explanation:
+    """SHAP values of a seeded sample of ``features`` rows, in the original feature space.
+
+    Stops at ``budget.max_seconds``: the rows explained so far are returned, marked partial.
+    A progress line goes to ``progress`` (default stderr) when it is a terminal.
+    """
+    if len(features) == 0:
+        raise ExplanationError("there are no rows to explain")
+    started = clock()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        plan = plan_for(model, features, positive_label)
+        try:
+            return _explain(model, features, plan, budget, started, progress, clock)
+        except _Refused as refused:
+            positive = positive_index(model, positive_label)
+            plan = _permutation_plan(model, features, positive, str(refused))
+            return _explain(model, features, plan, budget, started, progress, clock)
+
+
+def _explain(
+    model: Any,
+    features: Any,
+    plan: Plan,
+    budget: Budget,
+    started: float,
+    progress: TextIO | None,
+    clock: Callable[[], float],
+) -> Explanation:
+    import numpy as np
+
+    names = [str(name) for name in features.columns]
+    rng = np.random.default_rng(budget.seed)
+    background_rows = sample_positions(len(features), budget.background_for(plan.explainer), rng)
+    rows = sample_positions(len(features), budget.rows_for(plan.explainer), rng)
+    try:
+        background = plan.encode(features.iloc[background_rows])
+        matrix = plan.encode(features.iloc[rows])
+    except ExplanationError:
+        raise
+    except Exception as exc:
+        raise ExplanationError(
+            f"cannot prepare the rows for {SHAP_CLASS[plan.explainer]}: {_one_line(exc)}"
+        ) from None
+    if plan.sources is not None and matrix.shape[1] != len(plan.sources):
+        raise ExplanationError(
+            f"the preprocessing gave {matrix.shape[1]} columns, expected {len(plan.sources)}"
+        )
+    evaluations = PERMUTATIONS * (2 * matrix.shape[1] + 1)
+    try:
+        runner = _Runner(plan, background, evaluations)
+    except Exception as exc:
+        if plan.explainer != "permutation":
+            raise _Refused(
+                f"{SHAP_CLASS[plan.explainer]} refused the model: {_one_line(exc)}"
+            ) from None
+        raise ExplanationError(
+            f"{SHAP_CLASS[plan.explainer]} cannot explain {type(model).__name__}: {_one_line(exc)}"
+        ) from None
+    deadline = started + budget.max_seconds
+    line = Progress(f"explaining with {SHAP_CLASS[plan.explainer]}", len(matrix), progress)
+    values, base, done = _run_chunks(runner, matrix, budget.seed, deadline, line, clock)
+    try:
+        output = plan.reference(matrix[:done]) if done else np.zeros(0)
+    except Exception as exc:
+        raise ExplanationError(f"the model failed to predict: {_one_line(exc)}") from None
+    transformed = None
+    if plan.sources is not None:
+        mapping = np.zeros((len(plan.sources), len(names)))
+        mapping[np.arange(len(plan.sources)), plan.sources] = 1.0
+        values = values @ mapping
+        transformed = [int(count) for count in mapping.sum(axis=0)]
+    estimator = plan.estimator if plan.explainer != "permutation" else model
+    meta: dict[str, Any] = {
+        "explainer": plan.explainer,
+        "shap_explainer": SHAP_CLASS[plan.explainer],
+        "model": type(model).__name__,
+        "estimator": type(estimator).__name__,
+        "feature_space": "original",
+        "attribution": (
+            "sum over the preprocessed columns of each input feature"
+            if plan.sources is not None
+            else "per input feature"
+        ),
+        "preprocessed_columns": len(plan.sources) if plan.sources is not None else None,
+        "output": plan.output,
+        "fallback_reason": plan.fallback,
+        "rows_available": len(features),
+        "rows_requested": len(rows),
+        "rows_explained": done,
+        "background_rows": len(background_rows),
+        "evaluations_per_row": evaluations if plan.explainer == "permutation" else None,
+        "seed": budget.seed,
+        "max_seconds": budget.max_seconds,
+        "seconds": round(clock() - started, 3),
+        "partial": done < len(rows),
+    }
+    return Explanation(
+        features=names,
+        values=values,
+        base_values=base,
+        model_output=output,
+        rows=rows[:done],
+        transformed_columns=transformed,
+        meta=meta,
+    )
+
+
+def _run_chunks(
+    runner: _Runner,
+    matrix: Any,
+    seed: int,
+    deadline: float,
+    progress: Progress,
+    clock: Callable[[], float],
+) -> tuple[Any, Any, int]:
+    """Explain ``matrix`` chunk by chunk until done or out of time."""
+    import numpy as np
+
+    total = len(matrix)
+    values_parts = []
+    base_parts = []
+    done = 0
+    kind = runner.plan.explainer
+    chunk = FIRST_CHUNK[kind]
+    per_row = 0.0
+    state = np.random.get_state()  # the permutation explainer draws from NumPy's global RNG
+    np.random.seed(seed)
+    try:
+        while done < total:
+            now = clock()
+            remaining = deadline - now
+            if remaining <= 0 or (per_row and per_row > remaining):
+                break
+            if per_row:
+                fit = int(min(CHUNK_SECONDS, remaining) / per_row)
+                chunk = max(1, fit)
+            size = min(chunk, total - done)
+            try:
+                values, base = runner(matrix[done : done + size])
+            except ExplanationError:
+                raise
+            except Exception as exc:
+                raise ExplanationError(f"{SHAP_CLASS[kind]} failed: {_one_line(exc)}") from None
+            values_parts.append(values)
+            base_parts.append(base)
+            done += size
+            per_row = max((clock() - now) / size, 1e-9)
+            progress.update(done)
+    finally:
+        np.random.set_state(state)
+        progress.close()
+    if not values_parts:
+        return np.zeros((0, matrix.shape[1])), np.zeros(0), 0
+    return np.vstack(values_parts), np.concatenate(base_parts), done
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def finite(value: float) -> float | None:
+    """``value``, or None when it is NaN or infinite (JSON has neither)."""
+    return value if math.isfinite(value) else None

@@ -24,6 +24,8 @@ COMMANDS = {
     "keys": "governance.cli.keys:keys",
     "audit": "governance.cli.audit:audit",
     "checks": "governance.cli.checks:checks",
+    "report": "governance.cli.report:report",
+    "policy": "governance.cli.policy:policy",
 }
 
 

@@ -12,7 +12,6 @@ Python ``eval``/``exec``); a problem at evaluation time (a missing key, a type m
 from __future__ import annotations
 
 import functools
-import math
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -406,8 +405,22 @@ def compile_expression(located: Located, kind: ExpressionKind, *, field: str) ->
     return Expression(text=text, kind=kind, path=located.path, line=line, column=column, ast=ast)
 
 
-def finite_or_none(value: float | None) -> float | None:
-    """``value`` unless it is NaN or infinite."""
-    if value is None or math.isnan(value) or math.isinf(value):
-        return None
-    return value
+def fields_read(expression: Expression, roots: Sequence[str]) -> list[tuple[str, str, Any]]:
+    """``(root, field, token)`` for each ``root.field`` the expression reads (for lint)."""
+    from lark import Token, Tree
+
+    found: list[tuple[str, str, Any]] = []
+
+    def walk(tree: Any) -> None:
+        if not isinstance(tree, Tree):
+            return
+        if tree.data == "member_dot" and len(tree.children) == 2:
+            root = _bare_identifier(tree.children[0])
+            name = tree.children[1]
+            if root is not None and root in roots and isinstance(name, Token):
+                found.append((root, str(name), name))
+        for child in tree.children:
+            walk(child)
+
+    walk(expression.ast)
+    return found

@@ -1,0 +1,139 @@
+"""``governance policy lint``: load policies as a check would, then look for weaknesses.
+
+Anything a check would refuse (schema, CEL, unknown checks or params, duplicate ids, extends
+cycles, relaxing overrides) is an error raised while loading. What loads but deserves a
+reviewer's attention is a :class:`LintWarning`: a rule without controls or remediation, a waiver
+that names no loaded rule, has expired or expires soon, an override that relaxes a rule, a
+``when`` or ``assert`` reading a manifest field that does not exist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from governance.checks.registry import CheckRegistry
+from governance.policy.engine import MODEL_FIELDS
+from governance.policy.expr import Expression, fields_read
+from governance.policy.loader import load_policies
+from governance.policy.model import Policy, Rule, Waiver
+from governance.policy.waivers import check_unique
+
+DATA_FIELDS = (
+    "target",
+    "positive_label",
+    "prediction",
+    "score",
+    "features",
+    "sensitive_features",
+    "rows",
+)
+EXPIRY_NOTICE = timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class LintWarning:
+    """Something that loads but deserves a look, and where it is."""
+
+    path: Path
+    line: int | None
+    column: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = ":".join(str(p) for p in (self.path, self.line, self.column) if p is not None)
+        return f"{where}: warning: {self.message}"
+
+
+@dataclass(frozen=True)
+class LintResult:
+    """The policies loaded and the warnings found."""
+
+    policies: tuple[Policy, ...]
+    warnings: tuple[LintWarning, ...]
+
+    @property
+    def rules(self) -> int:
+        """How many rules were loaded."""
+        return sum(len(policy.rules) for policy in self.policies)
+
+
+def _rule_warnings(rule: Rule) -> list[LintWarning]:
+    found = []
+    where = (rule.path, rule.line, rule.column)
+    if not rule.spec.controls:
+        found.append(LintWarning(*where, f"rule {rule.id} names no controls"))
+    if not (rule.spec.remediation or "").strip():
+        found.append(LintWarning(*where, f"rule {rule.id} gives no remediation"))
+    if rule.override is not None and rule.override.relaxed:
+        found.append(
+            LintWarning(
+                rule.override.path,
+                rule.override.line,
+                None,
+                f"override relaxes rule {rule.id}: {rule.override.justification}",
+            )
+        )
+    for expression in (rule.condition, rule.assertion):
+        if expression is not None:
+            found.extend(_field_warnings(rule, expression))
+    return found
+
+
+def _field_warnings(rule: Rule, expression: Expression) -> list[LintWarning]:
+    known = {"model": MODEL_FIELDS, "data": DATA_FIELDS}
+    found = []
+    for root, name, token in fields_read(expression, ("model", "data")):
+        if name not in known[root]:
+            line = expression.line
+            if line is not None and getattr(token, "line", None):
+                line += token.line - 1
+            found.append(
+                LintWarning(
+                    expression.path,
+                    line,
+                    None,
+                    f"rule {rule.id}: {expression.kind} reads {root}.{name}, which the manifest "
+                    f"does not have (known: {', '.join(known[root])})",
+                )
+            )
+    return found
+
+
+def _waiver_warnings(waiver: Waiver, rule_ids: set[str], today: datetime) -> list[LintWarning]:
+    found = []
+    where = (waiver.path, waiver.line, waiver.column)
+    if waiver.rule_id not in rule_ids:
+        found.append(
+            LintWarning(*where, f"waiver names rule {waiver.rule_id}, which no policy has")
+        )
+    expires = waiver.spec.expires.isoformat()
+    if waiver.spec.is_expired(today):
+        found.append(LintWarning(*where, f"waiver of {waiver.rule_id} expired on {expires}"))
+    elif waiver.spec.expires_at() - today <= EXPIRY_NOTICE:
+        found.append(LintWarning(*where, f"waiver of {waiver.rule_id} expires on {expires}"))
+    return found
+
+
+def lint(
+    paths: Sequence[str | Path],
+    registry: CheckRegistry,
+    *,
+    waivers: Sequence[Waiver] = (),
+    now: datetime | None = None,
+) -> LintResult:
+    """Load ``paths`` as one set of policies (errors raise) and collect warnings."""
+    policies = load_policies(paths, registry)
+    today = now or datetime.now(UTC)
+    rule_ids = {rule.id for policy in policies for rule in policy.rules}
+    all_waivers = [w for policy in policies for w in policy.waivers] + list(waivers)
+    check_unique(all_waivers)
+    warnings: list[LintWarning] = []
+    for policy in policies:
+        for rule in policy.rules:
+            warnings.extend(_rule_warnings(rule))
+    for waiver in all_waivers:
+        warnings.extend(_waiver_warnings(waiver, rule_ids, today))
+    return LintResult(policies=tuple(policies), warnings=tuple(warnings))

@@ -30,6 +30,8 @@ class Setting:
     default: str | None
     help: str
     choices: tuple[str, ...] = ()
+    secret: bool = False
+    """A secret is read from its environment variable only, never from a file or a flag."""
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -37,6 +39,23 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("namespace", "GOVERNANCE_NAMESPACE", "governance", "OpenLineage job namespace"),
     Setting("signing_key", "GOVERNANCE_SIGNING_KEY", None, "PEM private key for reports"),
     Setting("signing_cert", "GOVERNANCE_SIGNING_CERT", None, "PEM certificate of that key"),
+    Setting(
+        "signing_pkcs12", "GOVERNANCE_SIGNING_PKCS12", None, "PKCS#12 file: key, cert and chain"
+    ),
+    Setting(
+        "signing_chain",
+        "GOVERNANCE_SIGNING_CHAIN",
+        None,
+        "intermediate certificates to embed (paths separated by the OS path separator)",
+    ),
+    Setting(
+        "signing_passphrase",
+        "GOVERNANCE_SIGNING_PASSPHRASE",
+        None,
+        "passphrase of the signing key or PKCS#12 file",
+        secret=True,
+    ),
+    Setting("tsa_url", "GOVERNANCE_TSA_URL", None, "RFC 3161 timestamp authority for reports"),
     Setting(
         "fail_on",
         "GOVERNANCE_FAIL_ON",
@@ -86,6 +105,13 @@ def _read_file(path: Path) -> dict[str, Any]:
         if key not in SETTINGS_BY_NAME:
             known = ", ".join(SETTINGS_BY_NAME)
             raise ConfigError(f"unknown setting {key!r} (known: {known})", path=path, line=line)
+        if SETTINGS_BY_NAME[key].secret:
+            env_name = SETTINGS_BY_NAME[key].env
+            raise ConfigError(
+                f"{key} is a secret: set it in the environment ({env_name}), not in a file",
+                path=path,
+                line=line,
+            )
         if value is not None and not isinstance(value, str | int | float):
             raise ConfigError(f"{key} must be a single value", path=path, line=line, field=key)
     return {key: None if value is None else str(value) for key, value in document.items()}
@@ -108,7 +134,7 @@ def load_settings(
     sources: dict[str, str] = {}
     for setting in SETTINGS:
         candidates = (
-            ("flag", flags.get(setting.name)),
+            ("flag", None if setting.secret else flags.get(setting.name)),
             (setting.env, env.get(setting.env) or None),
             (str(file_path), from_file.get(setting.name)),
             ("default", setting.default),

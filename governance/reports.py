@@ -1,30 +1,93 @@
-"""Write the report of a stored evaluation, and record that it was written."""
+"""Write the report of a stored evaluation, and record that it was written.
+
+Both ``governance report`` and ``governance check --report`` go through :func:`write_report`:
+the report is rendered from the audit store's copy of the record, never from a re-evaluation.
+"""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from governance.errors import SigningError
 
 if TYPE_CHECKING:
+    from governance.config import Settings
     from governance.reporting import ReportResult, SigningConfig
     from governance.store import AuditStore
 
 REPORT_KIND = "report"
+NO_SIGNING_KEY = "no signing key configured for the report"
+NO_SIGNING_KEY_HINT = (
+    "run `governance keys init` and set GOVERNANCE_SIGNING_KEY and GOVERNANCE_SIGNING_CERT "
+    "(or GOVERNANCE_SIGNING_PKCS12), pass --signing-key/--signing-cert, or --no-sign"
+)
+KEY_AND_PKCS12 = "give either a key and certificate or a PKCS#12 file, not both"
+
+
+def signing_from_settings(settings: Settings) -> SigningConfig:
+    """The signing configuration the resolved settings describe.
+
+    Uses ``signing_pkcs12`` or ``signing_key`` + ``signing_cert``, with ``signing_chain``
+    (paths joined by :data:`os.pathsep`), ``signing_passphrase`` (environment only) and
+    ``tsa_url``. The key material is loaded and checked.
+
+    Parameters
+    ----------
+    settings
+        Resolved settings (:func:`governance.config.load_settings`).
+
+    Returns
+    -------
+    SigningConfig
+        The checked configuration.
+
+    Raises
+    ------
+    SigningError
+        If no key is configured, both kinds are, or the key material is unusable (missing
+        file, wrong passphrase, expired certificate...).
+    """
+    from governance.reporting import load_pkcs12_config, load_signing_config
+
+    values: Mapping[str, str | None] = settings.values
+    key, cert, bundle = values.get("signing_key"), values.get("signing_cert"), None
+    bundle = values.get("signing_pkcs12")
+    chain = tuple(Path(p) for p in (values.get("signing_chain") or "").split(os.pathsep) if p)
+    secret = values.get("signing_passphrase")
+    passphrase = secret.encode("utf-8") if secret else None
+    tsa_url = values.get("tsa_url") or None
+    if bundle and (key or cert):
+        raise SigningError(KEY_AND_PKCS12, path=bundle)
+    if bundle:
+        return load_pkcs12_config(Path(bundle), passphrase=passphrase, chain=chain, tsa_url=tsa_url)
+    if not key or not cert:
+        raise SigningError(NO_SIGNING_KEY, hint=NO_SIGNING_KEY_HINT)
+    return load_signing_config(
+        Path(key), Path(cert), chain=chain, passphrase=passphrase, tsa_url=tsa_url
+    )
 
 
 def signing_config(key: str | None, cert: str | None) -> SigningConfig:
-    """The signing key pair from settings; missing or unreadable files are a SigningError."""
-    from governance.reporting import load_signing_config
+    """The signing configuration with this key and certificate over the other settings.
 
-    if not key or not cert:
-        raise SigningError(
-            "no signing key configured for the report",
-            hint="run `governance keys init` and set GOVERNANCE_SIGNING_KEY and "
-            "GOVERNANCE_SIGNING_CERT, pass --signing-key/--signing-cert, or --no-sign",
-        )
-    return load_signing_config(Path(key), Path(cert))
+    The passphrase, chain, PKCS#12 file and timestamp authority come from the environment
+    and ``governance.yml`` (see :func:`signing_from_settings`).
+    """
+    from governance.config import load_settings
+
+    return signing_from_settings(load_settings({"signing_key": key, "signing_cert": cert}))
+
+
+def latest_checkpoint(store: AuditStore) -> dict[str, Any] | None:
+    """The store's latest signed checkpoint, or ``None`` (also for a store without them)."""
+    method = getattr(store, "latest_checkpoint", None)
+    if method is None:
+        return None
+    checkpoint = method()
+    return dict(checkpoint) if checkpoint else None
 
 
 def write_report(
@@ -34,21 +97,72 @@ def write_report(
     *,
     signing: SigningConfig | None,
     templates: Path | None = None,
+    model: str | None = None,
+    attestation: Path | None = None,
+    timestamper: Any = None,
 ) -> ReportResult:
-    """Render the stored evaluation to a PDF (signed if ``signing``) and record the report."""
+    """Render a stored evaluation to a PDF (signed and attested if ``signing``) and record it.
+
+    Parameters
+    ----------
+    store
+        The open audit store holding the evaluation.
+    evaluation_id
+        An evaluation id, or ``latest``.
+    out
+        The PDF to write.
+    signing
+        Key material; the report is unsigned (and has no attestation) when ``None``.
+    templates
+        A template folder; default ``report_templates/``.
+    model
+        With ``latest``: the latest evaluation of this model.
+    attestation
+        Where to write the detached attestation; default beside ``out``.
+    timestamper
+        A pyHanko ``TimeStamper`` overriding ``signing.tsa_url`` (tests).
+
+    Returns
+    -------
+    ReportResult
+        What was written.
+
+    Raises
+    ------
+    StoreError
+        If the store has no such evaluation.
+    InputError
+        If the template, output folder or key material is unusable; nothing is written.
+    """
     from governance.reporting import render_pdf
 
-    record = store.get_evaluation(evaluation_id)
-    result = render_pdf(record, out, templates=templates, signing=signing)
+    record = store.get_evaluation(evaluation_id, model=model)
+    checkpoint = latest_checkpoint(store)
+    result = render_pdf(
+        record,
+        out,
+        templates=templates,
+        signing=signing,
+        checkpoint=checkpoint,
+        attestation=attestation,
+        timestamper=timestamper,
+    )
     store.append(
         REPORT_KIND,
         {
-            "evaluation_id": evaluation_id,
+            "evaluation_id": record["evaluation_id"],
             "path": str(result.path),
             "digest": result.sha256,
             "signed": result.signed,
             "signer": result.signer_subject,
             "dev_key": result.dev_key,
+            "timestamped": result.timestamped,
+            "attestation": (
+                {"path": str(result.attestation), "digest": result.attestation_sha256}
+                if result.attestation is not None
+                else None
+            ),
+            "checkpoint": checkpoint,
         },
     )
     return result

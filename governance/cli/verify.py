@@ -1,7 +1,8 @@
-"""``governance verify``: check that a signed report is intact, fully covered and trusted."""
+"""``governance verify``: a signed report is intact, whole, trusted, attested and on record."""
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import click
@@ -16,20 +17,61 @@ from governance.errors import EXIT_INVALID, EXIT_OK
     "trust_roots",
     multiple=True,
     type=click.Path(dir_okay=False, path_type=Path),
-    help="PEM certificate to trust as a root; repeatable.",
+    help="PEM or DER certificate to trust as a root (signer or timestamp authority); repeatable.",
 )
-def verify(report: Path, trust_roots: tuple[Path, ...]) -> int:
-    """Verify REPORT's PAdES signature; exit 0 valid, 1 invalid or tampered."""
+@click.option(
+    "--attestation",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The detached attestation (REPORT.intoto.json) to check against the report.",
+)
+@click.option(
+    "--store",
+    "store_url",
+    metavar="URL",
+    help="Audit store: the evaluation must be in it and its chain must verify.",
+)
+def verify(
+    report: Path,
+    trust_roots: tuple[Path, ...],
+    attestation: Path | None,
+    store_url: str | None,
+) -> int:
+    """Verify REPORT; exit 0 valid, 1 invalid or tampered (every reason listed), 2 bad usage.
+
+    Checks that the PAdES signature is intact, covers the whole file and chains to a trust
+    root; that the embedded and (with --attestation) detached attestations are signed by the
+    same signer and name this file, its evaluation record and policies; and (with --store) that
+    the evaluation is in the audit store, unchanged, and the store's chain verifies.
+    """
     from governance.reporting import verify_report
 
-    result = verify_report(report, trust_roots=trust_roots)
-    if result.valid:
-        when = f" at {result.signed_at}" if result.signed_at else ""
-        dev = " (DEVELOPMENT key)" if result.dev_key else ""
-        click.echo(f"VALID: {report} signed by {result.signer_subject}{dev}{when}")
-        click.echo("The signature covers the whole file and chains to a trusted root.")
-        return EXIT_OK
-    click.echo(f"INVALID: {report}")
-    for problem in result.problems:
-        click.echo(f"  - {problem}")
-    return EXIT_INVALID
+    with contextlib.ExitStack() as stack:
+        store = None
+        if store_url:
+            from governance.store import AuditStore
+
+            store = stack.enter_context(AuditStore.open(store_url, create=False))
+        result = verify_report(
+            report, trust_roots=trust_roots, attestation=attestation, store=store
+        )
+    for problem in result.archive_problems:
+        click.echo(f"warning: not PDF/A-3b: {problem}", err=True)
+    if not result.valid:
+        click.echo(f"INVALID: {report}")
+        for problem in result.problems:
+            click.echo(f"  - {problem}")
+        return EXIT_INVALID
+    dev = " (DEVELOPMENT key)" if result.dev_key else ""
+    when = f" at {result.signed_at}" if result.signed_at else ""
+    click.echo(f"VALID: {report} signed by {result.signer_subject}{dev}{when}")
+    click.echo("  - the signature covers the whole file and chains to a trusted root")
+    if result.timestamp is not None:
+        click.echo(f"  - timestamped by a trusted authority at {result.timestamp}")
+    click.echo(f"  - evaluation {result.evaluation_id}: its record and attestation are attached")
+    if result.attestation_checked:
+        click.echo(f"  - the attestation {attestation} names this file and is signed by the signer")
+    if result.store_checked:
+        click.echo("  - the evaluation is in the audit store, unchanged, and the chain verifies")
+    if not result.archive_problems:
+        click.echo("  - PDF/A-3b structure: as required (structural check)")
+    return EXIT_OK

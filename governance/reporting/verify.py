@@ -1,9 +1,10 @@
-"""Verify a signed report: intact, covering the whole file, and from a trusted signer.
+"""Verify a signed report: intact, covering the whole file, from a trusted signer, and attested.
 
 A report is valid only if every signature in it is intact and chains to a trust root the caller
 names, and the last signature's byte range covers the *entire* file: any byte appended after
 signing, including a well-formed incremental update, makes the report invalid. Revocation is not
-checked online: the validation context never fetches anything.
+checked online: the validation context never fetches anything. The attestations (embedded and,
+if given, detached) and the audit store are checked by :mod:`governance.reporting.evidence`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from governance.errors import InputError, SigningError
+from governance.reporting.evidence import EvidenceCheck, StoreReader, check_evidence
 from governance.reporting.keys import certificate_is_dev, load_certificate, subject_of
 
 NOT_A_PDF = "not a PDF file"
@@ -30,6 +32,7 @@ NOT_COVERING = (
 NOT_TRUSTED = "signer is not trusted: pass --trust-root CERT"
 NOT_TRUSTED_BY_ROOTS = "signer {subject} is not trusted by the given trust roots ({reason})"
 BAD_SIGNATURE_VALUE = "signature {name!r} is cryptographically invalid"
+TIMESTAMP_INVALID = "the timestamp of signature {name!r} is not valid or not trusted ({reason})"
 MISSING_REPORT = "report not found"
 BAD_TRUST_ROOT = "trust root is not a usable certificate: {error}"
 
@@ -57,6 +60,17 @@ class ReportVerification:
         Whether every signer chains to one of the trust roots.
     dev_key
         Whether the last signer's certificate is a governance development certificate.
+    timestamp
+        The time of the last signature's RFC 3161 timestamp (PAdES B-T), if it has one.
+    evaluation_id
+        The evaluation the report renders, from its attached record.
+    attestation_checked
+        Whether a detached attestation was checked (and, if ``valid``, matched).
+    store_checked
+        Whether the report was checked against an audit store.
+    archive_problems
+        Deviations from PDF/A-3b found by a structural check; informative, they do not make
+        the report invalid.
     """
 
     valid: bool
@@ -67,6 +81,11 @@ class ReportVerification:
     intact: bool = False
     trusted: bool = False
     dev_key: bool = False
+    timestamp: dt.datetime | None = None
+    evaluation_id: str | None = None
+    attestation_checked: bool = False
+    store_checked: bool = False
+    archive_problems: list[str] = field(default_factory=list)
 
 
 def _invalid(problem: str) -> ReportVerification:
@@ -87,16 +106,28 @@ def _load_trust_roots(paths: Sequence[Path]) -> list[Any]:
     return roots
 
 
-def verify_report(pdf: Path, *, trust_roots: Sequence[Path] = ()) -> ReportVerification:
-    """Verify the PAdES signature of a report.
+def verify_report(
+    pdf: Path,
+    *,
+    trust_roots: Sequence[Path] = (),
+    attestation: Path | None = None,
+    store: StoreReader | None = None,
+) -> ReportVerification:
+    """Verify a report: its PAdES signature, its attestations, and its place in the audit store.
 
     Parameters
     ----------
     pdf
         The report.
     trust_roots
-        Certificates (PEM or DER) to trust as roots. With none, no signer is trusted: a
-        self-signed (development) certificate is trusted only when passed here.
+        Certificates (PEM or DER) to trust as roots, for the signer and for a timestamp
+        authority. With none, no signer is trusted: a self-signed (development) certificate
+        is trusted only when passed here.
+    attestation
+        The detached DSSE attestation (``report.intoto.json``) to check against the report.
+    store
+        An open audit store: the evaluation must be in it, its record must match the one the
+        report carries, and the log must verify (up to the report's checkpoint, unchanged).
 
     Returns
     -------
@@ -107,8 +138,8 @@ def verify_report(pdf: Path, *, trust_roots: Sequence[Path] = ()) -> ReportVerif
     Raises
     ------
     InputError
-        If ``pdf`` or a trust root file is missing or unreadable, or a trust root is not a
-        certificate.
+        If ``pdf``, ``attestation`` or a trust root file is missing or unreadable, or a trust
+        root is not a certificate.
     """
     from cryptography import x509
     from pyhanko.pdf_utils.misc import PdfError
@@ -124,6 +155,14 @@ def verify_report(pdf: Path, *, trust_roots: Sequence[Path] = ()) -> ReportVerif
     except OSError as exc:
         raise InputError(f"cannot read the report: {exc.strerror}", path=pdf) from exc
     roots = _load_trust_roots(trust_roots)
+    detached = None
+    if attestation is not None:
+        try:
+            detached = Path(attestation).read_bytes()
+        except OSError as exc:
+            raise InputError(
+                f"cannot read the attestation: {exc.strerror}", path=attestation
+            ) from exc
 
     if data.lstrip()[:5] != b"%PDF-":
         return _invalid(NOT_A_PDF)
@@ -143,7 +182,9 @@ def verify_report(pdf: Path, *, trust_roots: Sequence[Path] = ()) -> ReportVerif
     covers = last_checked = False
     subject: str | None = None
     signed_at: dt.datetime | None = None
+    timestamp: dt.datetime | None = None
     dev_key = False
+    signer_cert = None
     for index, signature in enumerate(signatures):
         name = signature.field_name
         is_last = index == len(signatures) - 1
@@ -173,14 +214,23 @@ def verify_report(pdf: Path, *, trust_roots: Sequence[Path] = ()) -> ReportVerif
                 )
             elif NOT_TRUSTED not in problems:
                 problems.append(NOT_TRUSTED)
+        stamp = status.timestamp_validity
+        if stamp is not None and not (stamp.intact and stamp.valid and stamp.trusted):
+            indication = getattr(stamp.trust_problem_indic, "name", None) or "invalid"
+            reason = str(indication).lower().replace("_", " ")
+            problems.append(TIMESTAMP_INVALID.format(name=name, reason=reason))
         if is_last:
             subject = subject_of(cert)
             signed_at = status.signer_reported_dt
+            timestamp = stamp.timestamp if stamp is not None else None
             dev_key = certificate_is_dev(cert)
             covers = status.coverage == SignatureCoverageLevel.ENTIRE_FILE
             last_checked = True
+            signer_cert = cert
     if last_checked and not covers:
         problems.append(NOT_COVERING)
+    evidence: EvidenceCheck = check_evidence(data, signer_cert, detached=detached, store=store)
+    problems += evidence.problems
     return ReportVerification(
         valid=not problems,
         problems=problems,
@@ -190,4 +240,9 @@ def verify_report(pdf: Path, *, trust_roots: Sequence[Path] = ()) -> ReportVerif
         intact=intact,
         trusted=trusted,
         dev_key=dev_key,
+        timestamp=timestamp,
+        evaluation_id=evidence.evaluation_id,
+        attestation_checked=evidence.attestation_checked,
+        store_checked=evidence.store_checked,
+        archive_problems=evidence.archive_problems,
     )

@@ -95,8 +95,10 @@ def _testcase(suite: ET.Element, finding: Finding, record: Record) -> str:
         ("threshold.max", _number(threshold.get("max"))),
     ]
     pairs += [("control", control) for control in finding.get("controls") or []]
-    if finding.get("waiver"):
-        pairs.append(("waiver", waiver_text(finding["waiver"])))
+    waiver = finding.get("waiver")
+    if waiver:
+        status = f"{waiver['status']}: " if waiver.get("status") else ""
+        pairs.append(("waiver", status + waiver_text(waiver)))
     _properties(case, pairs)
     kind = _kind(finding)
     if kind in ("failure", "error"):

@@ -67,7 +67,8 @@ def _table(record: Record, color: bool) -> list[str]:
     lines = []
     for row, style in zip(rows, styles, strict=True):
         cells = [cell.ljust(widths[i]) for i, cell in enumerate(row)]
-        cells[2] = paint(cells[2], style, color)  # the words carry the meaning, colour repeats it
+        # the words carry the meaning, colour only repeats it
+        cells[2] = paint(row[2], style, color) + " " * (widths[2] - len(row[2]))
         lines.append("  ".join(cells).rstrip())
     return lines
 

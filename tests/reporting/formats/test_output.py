@@ -1,0 +1,156 @@
+"""``--format NAME[=FILE]`` (repeatable) and ``--output``: where each format goes."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from governance.errors import ConfigError
+from governance.reporting.formats.output import (
+    OutputTarget,
+    plan_outputs,
+    use_color,
+    write_outputs,
+)
+from tests.cli.conftest import Run
+from tests.cli.test_check import store_entries
+
+
+def test_default_is_text_on_stdout() -> None:
+    assert plan_outputs([]) == [OutputTarget("text", None)]
+
+
+def test_formats_with_files_and_one_on_stdout(tmp_path: Path) -> None:
+    sarif, junit = tmp_path / "r.sarif", tmp_path / "out" / "j.xml"
+    assert plan_outputs(["text", f"sarif={sarif}", f"JUnit={junit}"]) == [
+        OutputTarget("text", None),
+        OutputTarget("sarif", sarif),
+        OutputTarget("junit", junit),
+    ]
+
+
+def test_output_receives_the_format_without_a_file(tmp_path: Path) -> None:
+    out = tmp_path / "record.json"
+    assert plan_outputs(["json"], out) == [OutputTarget("json", out)]
+    assert plan_outputs([], out) == [OutputTarget("text", out)]
+    assert plan_outputs(["json", "text=-"], out) == [
+        OutputTarget("json", out),
+        OutputTarget("text", None),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("specs", "output", "message"),
+    [
+        (["yaml"], None, "--format yaml: unknown format 'yaml'"),
+        (["sarif="], None, "--format sarif=: no file after '='"),
+        (["text", "json"], None, "only one format can go to stdout, got text, json"),
+        (["text", "json=-"], None, "only one format can go to stdout, got text, json"),
+        (["json", "text"], "out.json", "--output takes exactly one format, got 2 formats"),
+        (["sarif=a.sarif"], "out.json", "--output takes exactly one format, got no format"),
+        (["sarif=same", "junit=same"], None, "formats sarif and junit would both write same"),
+        (["json=same", "sarif=."], None, "is a directory, not a file"),
+    ],
+)
+def test_bad_combinations_are_refused(
+    specs: list[str], output: str | None, message: str, tmp_path: Path, monkeypatch: Any
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError) as caught:
+        plan_outputs(specs, Path(output) if output else None)
+    assert message in str(caught.value)
+    assert caught.value.exit_code == 2
+
+
+def test_a_folder_that_cannot_be_created_is_refused_early(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(ConfigError, match="cannot create a file in"):
+        plan_outputs([f"sarif={blocker / 'sub' / 'r.sarif'}"])
+
+
+@pytest.mark.parametrize(
+    ("tty", "environ", "expected"),
+    [
+        (True, {}, True),
+        (False, {}, False),
+        (True, {"NO_COLOR": "1"}, False),
+        (True, {"NO_COLOR": ""}, True),  # no-color.org: only a non-empty value counts
+        (True, {"TERM": "dumb"}, False),
+    ],
+)
+def test_use_color(tty: bool, environ: dict[str, str], expected: bool) -> None:
+    assert use_color(tty, environ) is expected
+
+
+def test_files_are_written_and_colour_is_for_stdout_only(
+    record: dict[str, Any], tmp_path: Path
+) -> None:
+    text_file = tmp_path / "out.txt"
+    printed: list[str] = []
+    targets = [OutputTarget("text", text_file), OutputTarget("markdown", None)]
+    write_outputs(record, targets, stdout=printed.append, color=True)
+    assert "\033" not in text_file.read_text(encoding="utf-8")
+    assert not list(tmp_path.glob("*.partial"))
+    assert printed[0].startswith("### governance check: FAILED")
+
+
+def test_check_writes_every_format_in_one_run(
+    run: Run, manifest_path: Path, policy_path: Path, tmp_path: Path
+) -> None:
+    sarif, junit = tmp_path / "results.sarif", tmp_path / "reports" / "junit.xml"
+    result = run(
+        "check",
+        manifest_path,
+        "-p",
+        policy_path,
+        "--store",
+        f"sqlite:///{tmp_path / 'audit.db'}",
+        "--format",
+        "text",
+        "--format",
+        f"sarif={sarif}",
+        "--format",
+        f"junit={junit}",
+    )
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines()[-2].startswith("Verdict: PASSED")
+    assert "\033" not in result.stdout  # not a terminal
+    log = json.loads(sarif.read_text(encoding="utf-8"))
+    assert [rule["id"] for rule in log["runs"][0]["tool"]["driver"]["rules"]] == [
+        "dp-ratio",
+        "accuracy",
+    ]
+    assert ET.parse(junit).getroot().get("tests") == "2"
+
+
+def test_check_refuses_two_formats_on_stdout_before_running(
+    run: Run, manifest_path: Path, policy_path: Path, tmp_path: Path
+) -> None:
+    db = tmp_path / "audit.db"
+    result = run(
+        "check", manifest_path, "-p", policy_path, "--store", f"sqlite:///{db}",
+        "--format", "json", "--format", "sarif",
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: only one format can go to stdout, got json, sarif")
+    assert result.stdout == ""
+    assert store_entries(db) == 0
+
+
+def test_check_github_format_appends_the_step_summary(
+    run: Run, manifest_path: Path, policy_path: Path, tmp_path: Path, monkeypatch: Any
+) -> None:
+    summary = tmp_path / "summary.md"
+    summary.write_text("earlier\n", encoding="utf-8")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    store = f"sqlite:///{tmp_path / 'audit.db'}"
+    result = run("check", manifest_path, "-p", policy_path, "--store", store, "--format", "github")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith("::notice title=governance check PASSED::synthetic 0.1.0")
+    text = summary.read_text(encoding="utf-8")
+    assert text.startswith("earlier\n\n### governance check: PASSED for synthetic 0.1.0")

@@ -70,12 +70,12 @@ def test_digest_ignores_formatting_but_not_content(write: Write) -> None:
         (
             ("    threshold:\n      min: 0.8\n", ""),
             "policy.yaml:7:5: rules[0].threshold: check fairness.demographic_parity_ratio needs "
-            "a threshold (min and/or max)",
+            "a threshold (min and/or max) or an assert expression",
         ),
         (
             ("metric: accuracy", "metric: happiness"),
-            "policy.yaml:22:15: rules[1].params.metric: Input should be 'accuracy', "
-            "'balanced_accuracy', 'roc_auc', 'precision', 'recall' or 'f1'",
+            # the list of metrics grows; the position and field are what this test is about
+            "policy.yaml:22:15: rules[1].params.metric: Input should be ",
         ),
     ],
 )

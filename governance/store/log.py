@@ -2,30 +2,32 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
-from sqlalchemy import Connection, Row, delete, insert, select
+from sqlalchemy import Connection, Row, delete, func, insert, select
 
 from governance.errors import StoreError, VerificationFailed
-from governance.store.canonical import CanonicalJSONError, canonical_json
-from governance.store.chain import (
-    GENESIS_HASH,
-    HASH_PATTERN,
-    KIND_PATTERN,
-    TIME_PATTERN,
-    entry_hash,
-    format_time,
-    parse_time,
-)
+from governance.store.canonical import CanonicalJSONError, canonical_json, sha256_hex
+from governance.store.chain import GENESIS_HASH, KIND_PATTERN, entry_hash, format_time, parse_time
 from governance.store.engine import StoreEngine, open_engine
 from governance.store.migrate import upgrade
-from governance.store.projections import ProjectionError, ProjectorRegistry, default_projectors
+from governance.store.projections import (
+    ProjectionError,
+    Projector,
+    ProjectorRegistry,
+    default_projectors,
+)
 from governance.store.records import ChainReport, Entry, EvaluationSummary
 from governance.store.tables import audit_log, evaluations
+from governance.store.walk import ChainWalker, row_hash
+
+if TYPE_CHECKING:
+    from governance.reporting.keys import SigningConfig
+    from governance.store.checkpoint import CheckpointCheck
+    from governance.store.lineage_queries import LineageQueries
 
 __all__ = ["AuditStore"]
 
@@ -41,6 +43,8 @@ TAMPERED_ENTRY = "audit entry {seq} in {url} does not match its hash"
 TAMPERED_HINT = "run `governance audit verify` to check the whole log"
 OUT_OF_STEP = "the evaluations table of {url} points at audit entry {seq}, which is not {ref}"
 OUT_OF_STEP_HINT = "rebuild the projections from the log"
+EMPTY_LOG = "audit store {url} is empty: there is nothing to checkpoint"
+CHECKPOINT_TAMPERED = "refusing to checkpoint audit store {url}: {problem}"
 
 
 class AuditStore:
@@ -83,13 +87,15 @@ class AuditStore:
             version of governance knows. The message names the URL without its password.
         """
         engine = open_engine(url, create=create)
+        store = cls(engine, projectors if projectors is not None else default_projectors())
         try:
             with engine.write("open") as conn:
-                upgrade(conn, engine.masked_url, create=create)
+                if upgrade(conn, engine.masked_url, create=create):
+                    store._rebuild(conn)
         except BaseException:
             engine.dispose()
             raise
-        return cls(engine, projectors if projectors is not None else default_projectors())
+        return store
 
     @property
     def url(self) -> str:
@@ -169,23 +175,65 @@ class AuditStore:
         if not prepared:
             return []
         with self._engine.write("append to") as conn:
-            head = conn.execute(
-                select(audit_log.c.seq, audit_log.c.entry_hash)
-                .order_by(audit_log.c.seq.desc())
-                .limit(1)
-            ).first()
-            seq, prev_hash = (head.seq, head.entry_hash) if head else (0, GENESIS_HASH)
-            created_at = datetime.now(UTC)
-            stamp = format_time(created_at)
-            entries: list[Entry] = []
-            for kind, text in prepared:
-                seq += 1
-                digest = entry_hash(seq, kind, stamp, text, prev_hash)
-                entries.append(Entry(seq, kind, created_at, text, prev_hash, digest))
-                prev_hash = digest
-            conn.execute(insert(audit_log), [_row(entry) for entry in entries])
-            for index, entry in enumerate(entries):
-                self._project(conn, entry, index)
+            return self._append_locked(conn, prepared)
+
+    def append_events(self, events: Sequence[Mapping[str, Any]]) -> list[Entry | None]:
+        """Append OpenLineage events not recorded yet, in one transaction: all or none.
+
+        An event counts as recorded when an ``openlineage.event`` entry with the same canonical
+        JSON is in the log (its sha256 is the dedupe key), so appending the same event twice
+        stores it once. Validate events first (:func:`governance.lineage.validate.parse_event`):
+        an invalid one is refused here and then nothing is stored.
+
+        Parameters
+        ----------
+        events
+            OpenLineage RunEvents, JobEvents or DatasetEvents as JSON objects.
+
+        Returns
+        -------
+        list of Entry or None
+            For each event, its new entry, or ``None`` if it was already recorded (or appears
+            earlier in ``events``).
+
+        Raises
+        ------
+        StoreError
+            If an event is not JSON or not a valid OpenLineage event, or the database fails.
+        """
+        from governance.store.lineage_projection import EVENT_KIND, known_event_hashes
+
+        self._check_open()
+        prepared = [_prepare(index, EVENT_KIND, event) for index, event in enumerate(events)]
+        digests = [sha256_hex(text) for _, text in prepared]
+        with self._engine.write("append to") as conn:
+            seen = known_event_hashes(conn, digests)
+            fresh: list[tuple[str, str]] = []
+            positions: list[int] = []
+            for position, (item, digest) in enumerate(zip(prepared, digests, strict=True)):
+                if digest not in seen:
+                    seen.add(digest)
+                    fresh.append(item)
+                    positions.append(position)
+            stored = self._append_locked(conn, fresh) if fresh else []
+        result: list[Entry | None] = [None] * len(prepared)
+        for position, entry in zip(positions, stored, strict=True):
+            result[position] = entry
+        return result
+
+    def _append_locked(self, conn: Connection, prepared: Sequence[tuple[str, str]]) -> list[Entry]:
+        """Append canonical ``(kind, text)`` items inside the serialised write transaction."""
+        seq, prev_hash = _head(conn)
+        created_at = datetime.now(UTC)
+        stamp = format_time(created_at)
+        entries: list[Entry] = []
+        for kind, text in prepared:
+            seq += 1
+            digest = entry_hash(seq, kind, stamp, text, prev_hash)
+            entries.append(Entry(seq, kind, created_at, text, prev_hash, digest))
+            prev_hash = digest
+        conn.execute(insert(audit_log), [_row(entry) for entry in entries])
+        self._project(conn, entries, replay=False)
         return entries
 
     def rebuild_projections(self) -> int:
@@ -197,40 +245,49 @@ class AuditStore:
             How many entries were replayed.
         """
         self._check_open()
+        with self._engine.write("rebuild the projections of") as conn:
+            return self._rebuild(conn)
+
+    def _rebuild(self, conn: Connection) -> int:
         replayed = 0
         kinds = self._projectors.kinds
-        with self._engine.write("rebuild the projections of") as conn:
-            for table in self._projectors.tables:
-                conn.execute(delete(table))
-            if not kinds:
-                return 0
-            last = 0
-            while True:
-                rows = conn.execute(
-                    select(audit_log)
-                    .where(audit_log.c.kind.in_(kinds), audit_log.c.seq > last)
-                    .order_by(audit_log.c.seq)
-                    .limit(BATCH)
-                ).all()
-                for row in rows:
-                    self._project(conn, _entry(row), None)
-                replayed += len(rows)
-                if len(rows) < BATCH:
-                    return replayed
-                last = rows[-1].seq
+        for table in self._projectors.tables:
+            conn.execute(delete(table))
+        if not kinds:
+            return 0
+        last = 0
+        while True:
+            rows = conn.execute(
+                select(audit_log)
+                .where(audit_log.c.kind.in_(kinds), audit_log.c.seq > last)
+                .order_by(audit_log.c.seq)
+                .limit(BATCH)
+            ).all()
+            self._project(conn, [_entry(row) for row in rows], replay=True)
+            replayed += len(rows)
+            if len(rows) < BATCH:
+                return replayed
+            last = rows[-1].seq
 
-    def _project(self, conn: Connection, entry: Entry, index: int | None) -> None:
-        projectors = self._projectors.for_kind(entry.kind)
-        if not projectors:
-            return
-        payload = entry.payload
-        for projector in projectors:
+    def _project(self, conn: Connection, entries: Sequence[Entry], *, replay: bool) -> None:
+        """Hand each projector its entries of this batch, in log order."""
+        first_seq = entries[0].seq if entries else 0
+        batches: dict[int, tuple[Projector, list[tuple[Entry, Mapping[str, Any]]]]] = {}
+        for entry in entries:
+            projectors = self._projectors.for_kind(entry.kind)
+            if not projectors:
+                continue
+            payload = entry.payload
+            for projector in projectors:
+                batches.setdefault(id(projector), (projector, []))[1].append((entry, payload))
+        for projector, items in batches.values():
             try:
-                projector.project(conn, entry, payload)
+                projector.project_many(conn, items)
             except ProjectionError as exc:
-                where = entry.seq if index is None else index
+                refused = exc.entry or items[0][0]
+                where = refused.seq if replay else refused.seq - first_seq
                 raise StoreError(
-                    REFUSED.format(url=self.url, index=where, kind=entry.kind, reason=exc)
+                    REFUSED.format(url=self.url, index=where, kind=refused.kind, reason=exc)
                 ) from None
 
     # -- reading ---------------------------------------------------------------------------
@@ -283,9 +340,11 @@ class AuditStore:
         """Recompute the whole chain from the stored fields.
 
         Detects an edited payload, time, kind or hash, a deleted entry (a gap in ``seq``),
-        reordered entries, and a broken link. Truncation of the newest entries, or a history
-        rewritten with every hash recomputed, is only detected by comparing ``entries`` and
-        ``head_hash`` with a checkpoint taken earlier.
+        reordered entries, and a broken link; and checks every ``checkpoint`` entry in the log:
+        it must state the log just before it and carry a valid signature. Truncation of the
+        newest entries, or a history rewritten with every hash recomputed and the checkpoints
+        dropped, is only detected against a checkpoint kept elsewhere
+        (:meth:`check_checkpoint`).
 
         Returns
         -------
@@ -293,26 +352,152 @@ class AuditStore:
             On failure, ``entries`` and ``head_hash`` describe the intact prefix of the log.
         """
         self._check_open()
-        checked = 0
-        prev_hash = GENESIS_HASH
         with self._engine.read("verify") as conn:
-            result = conn.execution_options(yield_per=BATCH).execute(
-                select(audit_log).order_by(audit_log.c.seq)
-            )
-            for row in result:
-                expected = checked + 1
-                problem = (
-                    f"entry {expected} is missing (the next stored entry is {row.seq})"
-                    if row.seq != expected
-                    else _row_problem(row, prev_hash)
+            walker, problem = _walk(conn, ChainWalker())
+        return _report(walker, problem)
+
+    # -- checkpoints -----------------------------------------------------------------------
+
+    def create_checkpoint(self, signing: SigningConfig) -> dict[str, Any]:
+        """Verify the log, then sign its size and head hash and append that as an entry.
+
+        The whole chain is verified first (a checkpoint of a tampered log would vouch for
+        it); entries appended meanwhile are checked too, in the write transaction that appends
+        the checkpoint, so the checkpoint covers exactly the entries before it: it is entry
+        ``size + 1``.
+
+        Parameters
+        ----------
+        signing
+            The key and certificate (``governance.reporting.load_signing_config``).
+
+        Returns
+        -------
+        dict
+            The signed checkpoint (see :mod:`governance.store.checkpoint`): ``type``,
+            ``version``, ``store_id``, ``size``, ``head_hash``, ``time``,
+            ``signature_algorithm``, ``signature``, ``certificate``, ``signer``, ``dev_key``.
+
+        Raises
+        ------
+        VerificationFailed
+            If the log does not verify.
+        StoreError
+            If the log is empty.
+        SigningError
+            If the key cannot sign.
+        """
+        from governance.store.checkpoint import CHECKPOINT_KIND, sign_checkpoint
+
+        self._check_open()
+        with self._engine.read("verify") as conn:
+            walker, problem = _walk(conn, ChainWalker())
+        with self._engine.write("checkpoint") as conn:
+            if problem is None:
+                walker, problem = _walk(conn, walker)
+            if problem is not None:
+                raise VerificationFailed(
+                    CHECKPOINT_TAMPERED.format(url=self.url, problem=problem),
+                    hint=TAMPERED_HINT,
                 )
-                if problem is not None:
-                    result.close()
-                    head = None if checked == 0 else prev_hash
-                    return ChainReport(False, checked, head, expected, problem)
-                checked += 1
-                prev_hash = row.entry_hash
-        return ChainReport(True, checked, None if checked == 0 else prev_hash, None, None)
+            if walker.entries == 0 or walker.store_id is None or walker.head_hash is None:
+                raise StoreError(EMPTY_LOG.format(url=self.url))
+            checkpoint = sign_checkpoint(
+                store_id=walker.store_id,
+                size=walker.entries,
+                head_hash=walker.head_hash,
+                time=format_time(datetime.now(UTC)),
+                signing=signing,
+            )
+            self._append_locked(conn, [(CHECKPOINT_KIND, canonical_json(checkpoint))])
+        return checkpoint
+
+    def latest_checkpoint(self) -> dict[str, Any] | None:
+        """Return the most recent checkpoint recorded in the log, or ``None``.
+
+        Returns
+        -------
+        dict or None
+            The checkpoint as :meth:`create_checkpoint` returned it.
+
+        Raises
+        ------
+        VerificationFailed
+            If its log entry no longer matches its hash.
+        """
+        from governance.store.checkpoint import CHECKPOINT_KIND
+
+        self._check_open()
+        with self._engine.read("read") as conn:
+            row = conn.execute(
+                select(audit_log)
+                .where(audit_log.c.kind == CHECKPOINT_KIND)
+                .order_by(audit_log.c.seq.desc())
+                .limit(1)
+            ).first()
+        if row is None:
+            return None
+        if row_hash(row) != row.entry_hash:
+            raise VerificationFailed(
+                TAMPERED_ENTRY.format(seq=row.seq, url=self.url), hint=TAMPERED_HINT
+            )
+        return _entry(row).payload
+
+    def check_checkpoint(
+        self, checkpoint: Mapping[str, Any], *, trust_roots: Sequence[Any] = ()
+    ) -> CheckpointCheck:
+        """Compare a checkpoint (kept outside the store) with the log.
+
+        The checkpoint's signature must verify; entry 1 must have the checkpoint's
+        ``store_id`` as hash (else it is another store's, or the history was replaced); the log
+        must still have ``size`` entries (else its end was cut off); and entry ``size`` must
+        still have hash ``head_hash`` (else the history up to it was rewritten). Run
+        :meth:`verify` as well: it proves the entries are linked up to the head.
+
+        Parameters
+        ----------
+        checkpoint
+            A checkpoint (``governance.store.checkpoint.load_checkpoint``).
+        trust_roots
+            ``cryptography`` certificates; if given, the checkpoint must be signed by one of
+            them or by a certificate one of them issued.
+
+        Returns
+        -------
+        CheckpointCheck
+            Whether it holds, and if not, why.
+        """
+        from governance.store.checkpoint import CheckpointCheck, signature_problem
+
+        self._check_open()
+        size = int(checkpoint["size"])
+        problem = signature_problem(checkpoint, trust_roots)
+        if problem is None:
+            with self._engine.read("read") as conn:
+                rows = {
+                    row.seq: row
+                    for row in conn.execute(select(audit_log).where(audit_log.c.seq.in_([1, size])))
+                }
+                count = conn.execute(select(func.count()).select_from(audit_log)).scalar_one()
+            problem = _checkpoint_problem(checkpoint, rows, count)
+        return CheckpointCheck(
+            ok=problem is None,
+            size=size,
+            head_hash=str(checkpoint["head_hash"]),
+            time=str(checkpoint["time"]),
+            signer=str(checkpoint.get("signer", "")),
+            problem=problem,
+        )
+
+    # -- lineage ---------------------------------------------------------------------------
+
+    @property
+    def lineage(self) -> LineageQueries:
+        """Queries over the lineage projections (:class:`LineageQueries`)."""
+        from governance.store.lineage_queries import LineageQueries
+
+        self._check_open()
+        return LineageQueries(self._engine)
 
     def get_evaluation(self, ref: str, *, model: str | None = None) -> dict[str, Any]:
         """Return a stored evaluation record exactly as it was appended.
@@ -359,7 +544,7 @@ class AuditStore:
                 OUT_OF_STEP.format(url=self.url, seq=seq, ref="an evaluation"),
                 hint=OUT_OF_STEP_HINT,
             )
-        if _row_hash(row) != row.entry_hash:
+        if row_hash(row) != row.entry_hash:
             raise VerificationFailed(
                 TAMPERED_ENTRY.format(seq=seq, url=self.url), hint=TAMPERED_HINT
             )
@@ -415,6 +600,13 @@ class AuditStore:
             raise StoreError(CLOSED.format(url=self.url))
 
 
+def _head(conn: Connection) -> tuple[int, str]:
+    head = conn.execute(
+        select(audit_log.c.seq, audit_log.c.entry_hash).order_by(audit_log.c.seq.desc()).limit(1)
+    ).first()
+    return (head.seq, head.entry_hash) if head else (0, GENESIS_HASH)
+
+
 def _prepare(index: int, kind: str, payload: Mapping[str, Any]) -> tuple[str, str]:
     if not isinstance(kind, str) or not KIND_PATTERN.fullmatch(kind):
         raise StoreError(BAD_KIND.format(kind=kind))
@@ -451,36 +643,49 @@ def _entry(row: Row[Any]) -> Entry:
     )
 
 
-def _row_hash(row: Row[Any]) -> str:
-    return entry_hash(row.seq, row.kind, row.created_at, row.payload, row.prev_hash)
+def _walk(conn: Connection, walker: ChainWalker) -> tuple[ChainWalker, str | None]:
+    """Feed every entry after the walker's position to it; stop at the first problem."""
+    result = conn.execution_options(yield_per=BATCH).execute(
+        select(audit_log).where(audit_log.c.seq > walker.entries).order_by(audit_log.c.seq)
+    )
+    for row in result:
+        problem = walker.feed(row)
+        if problem is not None:
+            result.close()
+            return walker, problem
+    return walker, None
 
 
-def _row_problem(row: Row[Any], prev_hash: str) -> str | None:
-    """Say what is wrong with one stored entry, given the hash of the entry before it."""
-    seq = row.seq
-    if row.prev_hash != prev_hash:
-        if seq == 1:
-            return "entry 1 does not start the chain: its prev_hash is not 64 zeros"
+def _report(walker: ChainWalker, problem: str | None) -> ChainReport:
+    return ChainReport(
+        ok=problem is None,
+        entries=walker.entries,
+        head_hash=walker.head_hash,
+        first_bad_seq=None if problem is None else walker.entries + 1,
+        problem=problem,
+        checkpoints=walker.checkpoints,
+    )
+
+
+def _checkpoint_problem(
+    checkpoint: Mapping[str, Any], rows: Mapping[int, Any], count: int
+) -> str | None:
+    size = int(checkpoint["size"])
+    first = rows.get(1)
+    if first is None or first.entry_hash != checkpoint["store_id"]:
         return (
-            f"entry {seq} does not link to entry {seq - 1}: its prev_hash is not that entry's "
-            "hash (one of the two was altered or replaced)"
+            "entry 1 of the log is not the one the checkpoint names (store_id): this is another "
+            "store, or its whole history was replaced"
         )
-    if not HASH_PATTERN.fullmatch(row.entry_hash or ""):
-        return f"entry {seq} has a malformed hash"
-    if _row_hash(row) != row.entry_hash:
-        return f"entry {seq} was altered: its hash does not match its contents"
-    if not KIND_PATTERN.fullmatch(row.kind) or not TIME_PATTERN.fullmatch(row.created_at):
-        return f"entry {seq} has a malformed kind or time"
-    if not _is_canonical(row.payload):
-        return f"entry {seq} payload is not canonical JSON"
+    last = rows.get(size)
+    if last is None:
+        return (
+            f"the log has {count} entries, the checkpoint covers {size}: entries were removed "
+            "from the log (its end cut off)"
+        )
+    if last.entry_hash != checkpoint["head_hash"]:
+        return (
+            f"entry {size} no longer has the hash the checkpoint signed: the history up to it "
+            "was rewritten"
+        )
     return None
-
-
-def _is_canonical(text: str) -> bool:
-    def reject(constant: str) -> Any:
-        raise ValueError(constant)
-
-    try:
-        return canonical_json(json.loads(text, parse_constant=reject)) == text
-    except (ValueError, RecursionError):
-        return False

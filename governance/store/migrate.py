@@ -62,7 +62,7 @@ def head_revision() -> str:
     return head
 
 
-def upgrade(connection: Connection, masked_url: str, *, create: bool) -> None:
+def upgrade(connection: Connection, masked_url: str, *, create: bool) -> bool:
     """Bring the store's schema to the newest revision, inside the caller's transaction.
 
     Parameters
@@ -73,6 +73,12 @@ def upgrade(connection: Connection, masked_url: str, *, create: bool) -> None:
         The store URL without its password, for messages.
     create
         Whether an empty database may be given a new, empty store.
+
+    Returns
+    -------
+    bool
+        Whether an existing store was upgraded (its new projection tables then need a
+        rebuild from the log).
 
     Raises
     ------
@@ -104,3 +110,4 @@ def upgrade(connection: Connection, masked_url: str, *, create: bool) -> None:
     # at the first append.
     version = table(VERSION_TABLE, column("version_num"))
     connection.execute(update(version).values(version_num=version.c.version_num))
+    return bool(current) and current != heads

@@ -3,9 +3,11 @@
 A projector reads the entries of the kinds it handles and writes rows of the tables it owns.
 Projections are disposable: :meth:`AuditStore.rebuild_projections` clears every owned table and
 replays the log through the projectors. The projectors a store runs are listed explicitly in
-:func:`default_projectors` (no registration by import side effect); to add one (the lineage
-tables, for example), write a class with the :class:`Projector` shape, add its tables in a new
-migration, and list it there.
+:func:`default_projectors` (no registration by import side effect); to add one, write a class
+with the :class:`Projector` shape, add its tables in a new migration, and list it there.
+
+Projectors receive entries in batches (every entry of one append, or up to 500 entries of a
+rebuild), in log order, so they can write many rows per statement.
 """
 
 from __future__ import annotations
@@ -18,19 +20,34 @@ from sqlalchemy import Connection, Table, insert, select
 
 from governance.store.chain import format_time, parse_time
 from governance.store.records import Entry
-from governance.store.tables import evaluations, findings
+from governance.store.tables import evaluations, findings, reports
 
 __all__ = [
     "EvaluationProjector",
     "ProjectionError",
     "Projector",
     "ProjectorRegistry",
+    "ReportProjector",
     "default_projectors",
 ]
 
+Item = tuple[Entry, Mapping[str, Any]]
+
 
 class ProjectionError(ValueError):
-    """A payload does not have the shape its projector needs; nothing is appended."""
+    """A payload does not have the shape its projector needs; nothing is appended.
+
+    Parameters
+    ----------
+    message
+        What is wrong.
+    entry
+        The entry refused, when the projector handles a batch.
+    """
+
+    def __init__(self, message: str, entry: Entry | None = None) -> None:
+        super().__init__(message)
+        self.entry = entry
 
 
 class Projector(Protocol):
@@ -46,8 +63,11 @@ class Projector(Protocol):
         """The tables it owns, in the order they are cleared (children before parents)."""
         ...
 
-    def project(self, conn: Connection, entry: Entry, payload: Mapping[str, Any]) -> None:
-        """Write the rows for one entry; raise :class:`ProjectionError` to refuse it."""
+    def project_many(self, conn: Connection, items: Sequence[Item]) -> None:
+        """Write the rows of some entries, given in log order.
+
+        Raise :class:`ProjectionError` naming the entry to refuse it, and so the whole append.
+        """
         ...
 
 
@@ -89,12 +109,10 @@ class ProjectorRegistry:
 
 
 def default_projectors() -> ProjectorRegistry:
-    """Return the projectors every store runs.
+    """Return the projectors every store runs: evaluations, reports and lineage."""
+    from governance.store.lineage_projection import LineageProjector
 
-    Entries of kind ``openlineage.event`` are kept in the log only, until the lineage
-    projector (runs, jobs, datasets, edges) is listed here.
-    """
-    return ProjectorRegistry((EvaluationProjector(),))
+    return ProjectorRegistry((EvaluationProjector(), ReportProjector(), LineageProjector()))
 
 
 class EvaluationProjector:
@@ -102,6 +120,14 @@ class EvaluationProjector:
 
     kinds: tuple[str, ...] = ("evaluation",)
     tables: tuple[Table, ...] = (findings, evaluations)
+
+    def project_many(self, conn: Connection, items: Sequence[Item]) -> None:
+        """Project each entry in turn."""
+        for entry, payload in items:
+            try:
+                self.project(conn, entry, payload)
+            except ProjectionError as exc:
+                raise ProjectionError(str(exc), entry) from None
 
     def project(self, conn: Connection, entry: Entry, payload: Mapping[str, Any]) -> None:
         """Insert one ``evaluations`` row and one ``findings`` row per finding."""
@@ -130,6 +156,34 @@ class EvaluationProjector:
         conn.execute(insert(evaluations), [row])
         if rows:
             conn.execute(insert(findings), rows)
+
+
+class ReportProjector:
+    """Projects ``report`` entries (a report written for an evaluation) into ``reports``."""
+
+    kinds: tuple[str, ...] = ("report",)
+    tables: tuple[Table, ...] = (reports,)
+
+    def project_many(self, conn: Connection, items: Sequence[Item]) -> None:
+        """Insert one ``reports`` row per entry."""
+        rows = []
+        for entry, payload in items:
+            evaluation_id = payload.get("evaluation_id")
+            path = payload.get("path")
+            digest = payload.get("digest")
+            if not isinstance(evaluation_id, str) or not isinstance(path, str):
+                raise ProjectionError("a report entry needs evaluation_id and path", entry)
+            rows.append(
+                {
+                    "entry_seq": entry.seq,
+                    "evaluation_id": evaluation_id[:64],
+                    "path": path,
+                    "digest": digest[:80] if isinstance(digest, str) else None,
+                    "signed": payload.get("signed") is True,
+                }
+            )
+        if rows:
+            conn.execute(insert(reports), rows)
 
 
 def _findings(payload: Mapping[str, Any]) -> list[tuple[int, Mapping[str, Any]]]:

@@ -74,6 +74,8 @@ class ChainReport:
         The first entry found wrong (or missing), or ``None`` if ``ok``.
     problem
         What is wrong with it, in one line, or ``None`` if ``ok``.
+    checkpoints
+        How many checkpoint entries in the log were checked (signature and statement).
     """
 
     ok: bool
@@ -81,6 +83,7 @@ class ChainReport:
     head_hash: str | None
     first_bad_seq: int | None
     problem: str | None
+    checkpoints: int = 0
 
 
 @dataclass(frozen=True)

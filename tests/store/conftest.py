@@ -50,6 +50,41 @@ EVALUATION: dict[str, Any] = {
 }
 
 
+PRODUCER = "https://example.org/producer/1.0"
+SCHEMA_URL = "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent"
+
+
+def run_event(
+    run_id: str = "01937a2e-0000-7000-8000-000000000001",
+    event_type: str = "COMPLETE",
+    time: str = "2026-11-27T14:00:00.000Z",
+    *,
+    job: str = "train",
+    namespace: str = "ns",
+    inputs: tuple[str, ...] = (),
+    outputs: tuple[str, ...] = (),
+    **fields: Any,
+) -> dict[str, Any]:
+    """A valid OpenLineage RunEvent; datasets are named ``namespace:name`` or just ``name``."""
+
+    def dataset(text: str) -> dict[str, Any]:
+        ns, _, name = text.rpartition(":")
+        return {"namespace": ns or namespace, "name": name}
+
+    event: dict[str, Any] = {
+        "eventType": event_type,
+        "eventTime": time,
+        "run": {"runId": run_id},
+        "job": {"namespace": namespace, "name": job},
+        "inputs": [dataset(name) for name in inputs],
+        "outputs": [dataset(name) for name in outputs],
+        "producer": PRODUCER,
+        "schemaURL": SCHEMA_URL,
+    }
+    event.update(fields)
+    return event
+
+
 def make_evaluation(
     ref: str, /, *, model_name: str = "adult-income", **fields: Any
 ) -> dict[str, Any]:

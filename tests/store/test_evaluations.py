@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, select
 from governance.errors import StoreError, VerificationFailed
 from governance.store import AuditStore
 from governance.store.tables import evaluations, findings
-from tests.store.conftest import raw_execute
+from tests.store.conftest import raw_execute, run_event
 
 
 def _projection(url: str) -> dict[str, list[tuple[Any, ...]]]:
@@ -40,7 +40,7 @@ def _projection(url: str) -> dict[str, list[tuple[Any, ...]]]:
 @pytest.fixture
 def three(store: AuditStore, evaluation) -> AuditStore:
     store.append("evaluation", evaluation("e1", model_name="credit"))
-    store.append("openlineage.event", {"eventType": "COMPLETE", "run": {"runId": "e1"}})
+    store.append("openlineage.event", run_event())
     store.append(
         "evaluation", evaluation("e2", model_name="adult-income", verdict="passed", exit_code=0)
     )
@@ -119,9 +119,9 @@ def test_rebuild_projections_gives_equal_tables(three: AuditStore, store_url: st
     before = _projection(store_url)
     raw_execute(store_url, "DELETE FROM findings", "DELETE FROM evaluations")
     assert three.evaluations() == []
-    assert three.rebuild_projections() == 3
+    assert three.rebuild_projections() == 4  # three evaluations and one event
     assert _projection(store_url) == before
-    assert three.rebuild_projections() == 3
+    assert three.rebuild_projections() == 4  # three evaluations and one event
     assert _projection(store_url) == before
     assert three.verify().ok
 
@@ -172,9 +172,9 @@ def test_get_evaluation_refuses_a_tampered_entry(three: AuditStore, store_url: s
     assert three.get_evaluation("e1")["verdict"] == "failed"
 
 
-def test_openlineage_events_are_kept_in_the_log_only(store: AuditStore) -> None:
-    event = {"eventType": "START", "eventTime": "2026-11-27T14:00:00Z", "run": {"runId": "r"}}
+def test_openlineage_events_are_not_evaluations(store: AuditStore) -> None:
+    event = run_event(event_type="START")
     entry = store.append("openlineage.event", event)
     assert entry.payload == event
     assert store.evaluations() == []
-    assert store.rebuild_projections() == 0
+    assert store.rebuild_projections() == 1

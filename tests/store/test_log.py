@@ -19,7 +19,7 @@ def test_append_then_verify_round_trip(store: AuditStore) -> None:
     assert store.verify().entries == 0
 
     first = store.append("evaluation.note", {"b": [1, 2.5, "é"], "a": {"z": None, "y": True}})
-    second = store.append("openlineage.event", {"eventType": "START"})
+    second = store.append("note", {"eventType": "START"})
 
     assert (first.seq, second.seq) == (1, 2)
     assert first.prev_hash == GENESIS_HASH

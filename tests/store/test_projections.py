@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pytest
@@ -10,45 +10,53 @@ from sqlalchemy import Connection, Table
 
 from governance.errors import StoreError
 from governance.store import AuditStore, Entry, ProjectorRegistry, default_projectors
-from governance.store.projections import EvaluationProjector, ProjectionError
+from governance.store.lineage_projection import LineageProjector
+from governance.store.projections import EvaluationProjector, ProjectionError, ReportProjector
 
 
 class RecordingProjector:
-    """Reads openlineage.event entries; owns no table; refuses events without a run."""
+    """Reads ``metric`` entries; owns no table; refuses metrics without a value."""
 
-    kinds: tuple[str, ...] = ("openlineage.event",)
+    kinds: tuple[str, ...] = ("metric",)
     tables: tuple[Table, ...] = ()
 
     def __init__(self) -> None:
         self.seen: list[int] = []
 
-    def project(self, conn: Connection, entry: Entry, payload: Mapping[str, Any]) -> None:
-        if "run" not in payload:
-            raise ProjectionError("RunEvent has no run")
-        self.seen.append(entry.seq)
+    def project_many(
+        self, conn: Connection, items: Sequence[tuple[Entry, Mapping[str, Any]]]
+    ) -> None:
+        for entry, payload in items:
+            if "value" not in payload:
+                raise ProjectionError("a metric needs a value", entry)
+            self.seen.append(entry.seq)
 
 
-def test_default_registry_lists_the_evaluation_projector_only() -> None:
+def test_default_registry_lists_evaluations_reports_and_lineage() -> None:
     registry = default_projectors()
-    assert [type(p) for p in registry.projectors] == [EvaluationProjector]
-    assert registry.kinds == ("evaluation",)
-    assert [t.name for t in registry.tables] == ["findings", "evaluations"]
-    assert registry.for_kind("openlineage.event") == ()
+    assert [type(p) for p in registry.projectors] == [
+        EvaluationProjector,
+        ReportProjector,
+        LineageProjector,
+    ]
+    assert registry.kinds == ("evaluation", "report", "openlineage.event")
+    assert [t.name for t in registry.tables][:3] == ["findings", "evaluations", "reports"]
+    assert registry.for_kind("metric") == ()
 
 
 def test_an_added_projector_sees_its_kind_in_the_same_transaction(store_url: str) -> None:
     recorder = RecordingProjector()
     registry = default_projectors().with_projector(recorder)
-    assert registry.for_kind("openlineage.event") == (recorder,)
+    assert registry.for_kind("metric") == (recorder,)
     with AuditStore.open(store_url, projectors=registry) as store:
         store.append("note", {})
-        store.append("openlineage.event", {"run": {"runId": "r"}})
-        with pytest.raises(StoreError, match=r"entry 0 \(openlineage.event\): RunEvent has no run"):
-            store.append("openlineage.event", {"eventType": "START"})
-        assert recorder.seen == [2]
+        store.append("metric", {"value": 1})
+        with pytest.raises(StoreError, match=r"entry 1 \(metric\): a metric needs a value"):
+            store.append_many([("metric", {"value": 2}), ("metric", {})])
+        assert recorder.seen == [2, 3]
         assert store.verify().entries == 2
         assert store.rebuild_projections() == 1
-        assert recorder.seen == [2, 2]
+        assert recorder.seen == [2, 3, 2]
 
 
 def test_a_store_without_projectors_keeps_the_log_only(store_url: str, evaluation) -> None:

@@ -1,0 +1,323 @@
+"""Validation of OpenLineage events from any producer: RunEvent, DatasetEvent and JobEvent.
+
+The checks are the ones a store needs to trust an event, not a full JSON-schema validation:
+required fields, a UUID ``runId``, an RFC 3339 ``eventTime`` with a time zone, a known
+``eventType``, and names within the store's limits. Facets are not interpreted here: any facet,
+known or not, is kept verbatim; it only has to be a JSON object. Standard library only, so the
+store's projector can use it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+__all__ = [
+    "EVENT_TYPES",
+    "MAX_EVENT_BYTES",
+    "MAX_NAMESPACE_BYTES",
+    "MAX_NAME_BYTES",
+    "TERMINAL_EVENT_TYPES",
+    "DatasetRef",
+    "EventRejected",
+    "ParsedEvent",
+    "parse_event",
+    "parse_event_time",
+]
+
+EVENT_TYPES = ("START", "RUNNING", "COMPLETE", "ABORT", "FAIL", "OTHER")
+TERMINAL_EVENT_TYPES = frozenset({"COMPLETE", "ABORT", "FAIL"})
+MAX_EVENT_BYTES = 4 * 1024 * 1024
+"""Largest event accepted, as canonical JSON in UTF-8 (4 MiB)."""
+MAX_NAMESPACE_BYTES = 255
+MAX_NAME_BYTES = 1024
+
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_TIME = re.compile(
+    r"(?P<date>\d{4}-\d{2}-\d{2})[Tt ](?P<time>\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?)"
+    r"(?P<zone>[Zz]|[+-]\d{2}:\d{2})?"
+)
+_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:\S*")
+
+
+class EventRejected(ValueError):
+    """An event cannot be stored; ``field`` names the offending field (dotted), if any."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(f"{field}: {message}" if field else message)
+        self.reason = message
+        self.field = field
+
+
+@dataclass(frozen=True)
+class DatasetRef:
+    """A dataset as an event names it, with the facets the event gives it."""
+
+    namespace: str
+    name: str
+    facets: Mapping[str, Any] = field(default_factory=dict)
+    io_facets: Mapping[str, Any] = field(default_factory=dict)
+    """``inputFacets`` of an input, ``outputFacets`` of an output."""
+
+
+@dataclass(frozen=True)
+class ParsedEvent:
+    """The parts of a valid event the store projects; the event itself is stored verbatim."""
+
+    event_class: str
+    """``run``, ``job`` or ``dataset``."""
+    event_type: str | None
+    event_time: str
+    """UTC, fixed width: ``2026-11-27T14:00:00.123456Z``."""
+    time_assumed_utc: bool
+    run_id: str | None = None
+    """Lower case."""
+    job: tuple[str, str] | None = None
+    inputs: tuple[DatasetRef, ...] = ()
+    outputs: tuple[DatasetRef, ...] = ()
+    dataset: DatasetRef | None = None
+    run_facets: Mapping[str, Any] = field(default_factory=dict)
+    job_facets: Mapping[str, Any] = field(default_factory=dict)
+    parent_run_id: str | None = None
+
+
+def parse_event(event: Any, *, assume_utc: bool = False) -> ParsedEvent:
+    """Validate one OpenLineage event and return what the store projects from it.
+
+    The kind is told by its fields, as the spec's ``oneOf`` does: ``run`` makes a RunEvent,
+    else ``job`` a JobEvent, else ``dataset`` a DatasetEvent.
+
+    Parameters
+    ----------
+    event
+        The decoded JSON value.
+    assume_utc
+        Read an ``eventTime`` without a time zone as UTC (the result says so) instead of
+        rejecting it.
+
+    Returns
+    -------
+    ParsedEvent
+        The validated parts.
+
+    Raises
+    ------
+    EventRejected
+        Naming the field and what is wrong with it.
+    """
+    if not isinstance(event, Mapping):
+        raise EventRejected(f"an event must be a JSON object, not {_json_type(event)}")
+    event_time, assumed = parse_event_time(_string(event, "eventTime"), assume_utc=assume_utc)
+    _uri(event, "producer")
+    _uri(event, "schemaURL")
+    if "run" in event:
+        return _run_event(event, event_time, assumed)
+    if "job" in event:
+        job, job_facets = _job(event["job"])
+        return ParsedEvent(
+            event_class="job",
+            event_type=None,
+            event_time=event_time,
+            time_assumed_utc=assumed,
+            job=job,
+            job_facets=job_facets,
+            inputs=_datasets(event, "inputs", "inputFacets"),
+            outputs=_datasets(event, "outputs", "outputFacets"),
+        )
+    if "dataset" in event:
+        return ParsedEvent(
+            event_class="dataset",
+            event_type=None,
+            event_time=event_time,
+            time_assumed_utc=assumed,
+            dataset=_dataset(event["dataset"], "dataset", None),
+        )
+    raise EventRejected(
+        "not an OpenLineage event: a RunEvent needs run and job, a JobEvent job, "
+        "a DatasetEvent dataset"
+    )
+
+
+def parse_event_time(value: str, *, assume_utc: bool = False) -> tuple[str, bool]:
+    """Read an RFC 3339 ``eventTime`` and return it in UTC, fixed width.
+
+    Parameters
+    ----------
+    value
+        For example ``2026-11-27T14:00:00.123+01:00``; up to 9 fractional digits (beyond 6
+        they are dropped).
+    assume_utc
+        Accept a time without a zone, read as UTC.
+
+    Returns
+    -------
+    tuple of (str, bool)
+        ``YYYY-MM-DDTHH:MM:SS.ffffffZ``, and whether the zone was assumed.
+
+    Raises
+    ------
+    EventRejected
+        If the time is malformed, or has no zone and ``assume_utc`` is false.
+    """
+    match = _TIME.fullmatch(value)
+    if match is None:
+        raise EventRejected(
+            f"{value!r} is not an RFC 3339 date-time such as 2026-11-27T14:00:00.123Z",
+            "eventTime",
+        )
+    clock = match["time"]
+    if "." in clock:
+        whole, fraction = clock.split(".")
+        clock = f"{whole}.{fraction[:6]}"
+    zone = match["zone"]
+    assumed = zone is None
+    if assumed and not assume_utc:
+        raise EventRejected(
+            f"{value!r} has no time zone (add Z or an offset, or ingest with --assume-utc "
+            "to read it as UTC)",
+            "eventTime",
+        )
+    offset = "+00:00" if zone is None or zone in "Zz" else zone
+    try:
+        moment = datetime.fromisoformat(f"{match['date']}T{clock}{offset}")
+    except ValueError as exc:
+        raise EventRejected(f"{value!r} is not a valid date-time: {exc}", "eventTime") from None
+    text = moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+    return text, assumed
+
+
+def _run_event(event: Mapping[str, Any], event_time: str, assumed: bool) -> ParsedEvent:
+    event_type = event.get("eventType")
+    if event_type is not None and event_type not in EVENT_TYPES:
+        raise EventRejected(
+            f"{event_type!r} is not one of {', '.join(EVENT_TYPES)}",
+            "eventType",
+        )
+    run = event["run"]
+    if not isinstance(run, Mapping):
+        raise EventRejected(f"must be an object, not {_json_type(run)}", "run")
+    if "job" not in event:
+        raise EventRejected("is missing (a RunEvent needs run and job)", "job")
+    run_id = _run_id(run.get("runId"), "run.runId")
+    run_facets = _facets(run, "run.facets")
+    job, job_facets = _job(event["job"])
+    return ParsedEvent(
+        event_class="run",
+        event_type=event_type,
+        event_time=event_time,
+        time_assumed_utc=assumed,
+        run_id=run_id,
+        job=job,
+        inputs=_datasets(event, "inputs", "inputFacets"),
+        outputs=_datasets(event, "outputs", "outputFacets"),
+        run_facets=run_facets,
+        job_facets=job_facets,
+        parent_run_id=_parent_run_id(run_facets),
+    )
+
+
+def _parent_run_id(run_facets: Mapping[str, Any]) -> str | None:
+    parent = run_facets.get("parent")
+    if not isinstance(parent, Mapping):
+        return None
+    run = parent.get("run")
+    run_id = run.get("runId") if isinstance(run, Mapping) else None
+    if isinstance(run_id, str) and _UUID.fullmatch(run_id):
+        return run_id.lower()
+    return None
+
+
+def _run_id(value: Any, where: str) -> str:
+    if value is None:
+        raise EventRejected("is missing", where)
+    if not isinstance(value, str) or not _UUID.fullmatch(value):
+        raise EventRejected(f"{value!r} is not a UUID", where)
+    return value.lower()
+
+
+def _job(job: Any) -> tuple[tuple[str, str], Mapping[str, Any]]:
+    if not isinstance(job, Mapping):
+        raise EventRejected(f"must be an object, not {_json_type(job)}", "job")
+    namespace = _name(job, "namespace", "job", MAX_NAMESPACE_BYTES)
+    name = _name(job, "name", "job", MAX_NAME_BYTES)
+    return (namespace, name), _facets(job, "job.facets")
+
+
+def _datasets(event: Mapping[str, Any], key: str, io_key: str) -> tuple[DatasetRef, ...]:
+    items = event.get(key)
+    if items is None:
+        return ()
+    if not isinstance(items, Sequence) or isinstance(items, str):
+        raise EventRejected(f"must be an array, not {_json_type(items)}", key)
+    return tuple(_dataset(item, f"{key}[{index}]", io_key) for index, item in enumerate(items))
+
+
+def _dataset(item: Any, where: str, io_key: str | None) -> DatasetRef:
+    if not isinstance(item, Mapping):
+        raise EventRejected(f"must be an object, not {_json_type(item)}", where)
+    return DatasetRef(
+        namespace=_name(item, "namespace", where, MAX_NAMESPACE_BYTES),
+        name=_name(item, "name", where, MAX_NAME_BYTES),
+        facets=_facets(item, f"{where}.facets"),
+        io_facets=_facets(item, f"{where}.{io_key}", key=io_key) if io_key else {},
+    )
+
+
+def _facets(holder: Mapping[str, Any], where: str, *, key: str = "facets") -> Mapping[str, Any]:
+    facets = holder.get(key)
+    if facets is None:
+        return {}
+    if not isinstance(facets, Mapping):
+        raise EventRejected(f"must be an object, not {_json_type(facets)}", where)
+    for name, facet in facets.items():
+        if not isinstance(facet, Mapping):
+            raise EventRejected(f"a facet must be an object, not {_json_type(facet)}", where)
+        if not name or len(name.encode("utf-8")) > MAX_NAMESPACE_BYTES:
+            raise EventRejected(f"facet name {name!r} must be 1-255 bytes long", where)
+    return facets
+
+
+def _name(holder: Mapping[str, Any], key: str, where: str, limit: int) -> str:
+    value = holder.get(key)
+    if value is None:
+        raise EventRejected("is missing", f"{where}.{key}")
+    if not isinstance(value, str) or not value:
+        raise EventRejected("must be a non-empty string", f"{where}.{key}")
+    if len(value.encode("utf-8")) > limit:
+        raise EventRejected(f"is longer than {limit} bytes", f"{where}.{key}")
+    return value
+
+
+def _string(holder: Mapping[str, Any], key: str) -> str:
+    value = holder.get(key)
+    if value is None:
+        raise EventRejected("is missing", key)
+    if not isinstance(value, str):
+        raise EventRejected(f"must be a string, not {_json_type(value)}", key)
+    return value
+
+
+def _uri(holder: Mapping[str, Any], key: str) -> str:
+    value = _string(holder, key)
+    if not _URI.fullmatch(value):
+        raise EventRejected(f"{value!r} is not a URI", key)
+    return value
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, Mapping):
+        return "an object"
+    if isinstance(value, Sequence):
+        return "an array"
+    return type(value).__name__

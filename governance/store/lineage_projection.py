@@ -1,0 +1,494 @@
+"""The lineage projection: jobs, datasets, versions, runs, edges and facets from OpenLineage events.
+
+Every ``openlineage.event`` entry (a RunEvent, JobEvent or DatasetEvent, stored verbatim) is
+projected here, a batch of entries at a time, into:
+
+- ``lineage_events``: one row per distinct event, keyed by the sha256 of its canonical JSON, so
+  the same event recorded twice is projected once (and ingest can skip it);
+- ``lineage_jobs`` and ``lineage_datasets``: one row per name, with a numeric id the edges use;
+  ``lineage_dataset_symlinks`` maps the names of a ``symlinks`` facet to their dataset;
+- ``lineage_runs``: the state of each run (the event with the latest time wins; at equal times a
+  terminal state beats RUNNING, which beats START; ``OTHER`` does not change the state);
+- ``lineage_run_io`` (per run) and ``lineage_job_inputs`` / ``lineage_job_outputs`` (per job, the
+  union over every run and JobEvent): the edges, each with the first entry that recorded it, so a
+  query can ask for the graph as known at an earlier point of the log;
+- ``lineage_dataset_versions``: one row each time a dataset is written (an output) or described
+  (a DatasetEvent), with its ``version`` facet and a digest of its ``schema`` facet;
+- ``lineage_facets``: the latest value of each facet of each job, dataset and run.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Table, bindparam, insert, select, tuple_, update
+
+from governance.lineage.validate import (
+    TERMINAL_EVENT_TYPES,
+    DatasetRef,
+    EventRejected,
+    ParsedEvent,
+    parse_event,
+)
+from governance.store.canonical import canonical_json, sha256_hex
+from governance.store.records import Entry
+from governance.store.tables import (
+    lineage_dataset_symlinks,
+    lineage_dataset_versions,
+    lineage_datasets,
+    lineage_events,
+    lineage_facets,
+    lineage_job_inputs,
+    lineage_job_outputs,
+    lineage_jobs,
+    lineage_run_io,
+    lineage_runs,
+)
+
+__all__ = ["EVENT_KIND", "LineageProjector", "known_event_hashes"]
+
+EVENT_KIND = "openlineage.event"
+CHUNK = 400
+MAX_VERSION_CHARS = 255
+# Which of two events at the same time sets a run's state.
+STATE_RANK = {"START": 0, "RUNNING": 1, "COMPLETE": 2, "FAIL": 2, "ABORT": 2}
+
+Item = tuple[Entry, Mapping[str, Any]]
+Key = tuple[str, str]
+
+
+def known_event_hashes(conn: Connection, hashes: Iterable[str]) -> set[str]:
+    """Return which of these event hashes are already projected (so already in the log).
+
+    Parameters
+    ----------
+    conn
+        A connection inside the store's write transaction.
+    hashes
+        sha256 hex digests of events' canonical JSON.
+
+    Returns
+    -------
+    set of str
+        The known ones.
+    """
+    known: set[str] = set()
+    for chunk in _chunks(list(dict.fromkeys(hashes))):
+        rows = conn.execute(
+            select(lineage_events.c.event_hash).where(lineage_events.c.event_hash.in_(chunk))
+        )
+        known.update(row[0] for row in rows)
+    return known
+
+
+class LineageProjector:
+    """Projects ``openlineage.event`` entries into the lineage tables."""
+
+    kinds: tuple[str, ...] = (EVENT_KIND,)
+    tables: tuple[Table, ...] = (
+        lineage_facets,
+        lineage_dataset_versions,
+        lineage_job_outputs,
+        lineage_job_inputs,
+        lineage_run_io,
+        lineage_runs,
+        lineage_dataset_symlinks,
+        lineage_events,
+        lineage_datasets,
+        lineage_jobs,
+    )
+
+    def project_many(self, conn: Connection, items: Sequence[Item]) -> None:
+        """Project a batch of events; events already projected are skipped.
+
+        Raises
+        ------
+        ProjectionError
+            If an event is not a valid OpenLineage event (an event without a time zone is
+            read as UTC here: ingest decides whether to accept it).
+        """
+        from governance.store.projections import ProjectionError
+
+        parsed: list[tuple[Entry, str, ParsedEvent]] = []
+        for entry, payload in items:
+            try:
+                event = parse_event(payload, assume_utc=True)
+            except EventRejected as exc:
+                raise ProjectionError(f"not a valid OpenLineage event: {exc}", entry) from None
+            parsed.append((entry, sha256_hex(entry.payload_json), event))
+        known = known_event_hashes(conn, (digest for _, digest, _ in parsed))
+        fresh = []
+        for entry, digest, event in parsed:
+            if digest not in known:
+                known.add(digest)
+                fresh.append(_Event(entry.seq, digest, event))
+        if fresh:
+            _Batch(conn, fresh).write()
+
+
+@dataclass(frozen=True)
+class _Event:
+    seq: int
+    digest: str
+    parsed: ParsedEvent
+
+
+class _Batch:
+    """The rows of a batch of new events, written a table at a time."""
+
+    def __init__(self, conn: Connection, events: list[_Event]) -> None:
+        self.conn = conn
+        self.events = events
+        self.job_ids: dict[Key, int] = {}
+        self.dataset_ids: dict[Key, int] = {}
+
+    def write(self) -> None:
+        jobs: dict[Key, int] = {}
+        datasets: dict[Key, int] = {}
+        for item in self.events:
+            event = item.parsed
+            if event.job is not None:
+                jobs.setdefault(event.job, item.seq)
+            for ref in _dataset_refs(event):
+                datasets.setdefault((ref.namespace, ref.name), item.seq)
+        self.job_ids = _ensure_ids(self.conn, lineage_jobs, lineage_jobs.c.job_id, jobs)
+        self.dataset_ids = _ensure_ids(
+            self.conn, lineage_datasets, lineage_datasets.c.dataset_id, datasets
+        )
+        self._events()
+        self._runs()
+        self._edges()
+        self._versions()
+        self._facets()
+        self._symlinks()
+
+    def _events(self) -> None:
+        rows = []
+        for item in self.events:
+            event = item.parsed
+            rows.append(
+                {
+                    "event_hash": item.digest,
+                    "entry_seq": item.seq,
+                    "event_class": event.event_class,
+                    "event_type": event.event_type,
+                    "event_time": event.event_time,
+                    "time_assumed_utc": event.time_assumed_utc,
+                    "run_id": event.run_id,
+                    "job_id": None if event.job is None else self.job_ids[event.job],
+                    "dataset_id": (
+                        None if event.dataset is None else self.dataset_ids[_key(event.dataset)]
+                    ),
+                }
+            )
+        self.conn.execute(insert(lineage_events), rows)
+
+    def _runs(self) -> None:
+        runs: dict[str, dict[str, Any]] = {}
+        run_events = [item for item in self.events if item.parsed.run_id is not None]
+        if not run_events:
+            return
+        ids = list(dict.fromkeys(item.parsed.run_id for item in run_events if item.parsed.run_id))
+        existing: set[str] = set()
+        for chunk in _chunks(ids):
+            for row in self.conn.execute(
+                select(lineage_runs).where(lineage_runs.c.run_id.in_(chunk))
+            ).mappings():
+                runs[row["run_id"]] = dict(row)
+                existing.add(row["run_id"])
+        for item in run_events:
+            event = item.parsed
+            assert event.run_id is not None and event.job is not None
+            run = runs.setdefault(
+                event.run_id,
+                {
+                    "run_id": event.run_id,
+                    "job_id": self.job_ids[event.job],
+                    "state": None,
+                    "state_time": None,
+                    "first_time": event.event_time,
+                    "started_at": None,
+                    "ended_at": None,
+                    "parent_run_id": None,
+                    "first_seq": item.seq,
+                    "last_seq": item.seq,
+                },
+            )
+            _merge_run(run, event, item.seq)
+        new = [run for run_id, run in runs.items() if run_id not in existing]
+        old = [{**run, "b_run_id": run_id} for run_id, run in runs.items() if run_id in existing]
+        if new:
+            self.conn.execute(insert(lineage_runs), new)
+        if old:
+            columns = (
+                "state",
+                "state_time",
+                "first_time",
+                "started_at",
+                "ended_at",
+                "parent_run_id",
+                "last_seq",
+            )
+            statement = (
+                update(lineage_runs)
+                .where(lineage_runs.c.run_id == bindparam("b_run_id"))
+                .values({name: bindparam(name) for name in columns})
+            )
+            self.conn.execute(
+                statement, [{k: run[k] for k in (*columns, "b_run_id")} for run in old]
+            )
+
+    def _edges(self) -> None:
+        run_io: dict[tuple[str, str, int], dict[str, Any]] = {}
+        job_inputs: dict[tuple[int, int], dict[str, Any]] = {}
+        job_outputs: dict[tuple[int, int], dict[str, Any]] = {}
+        for item in self.events:
+            event = item.parsed
+            if event.job is None:
+                continue
+            job_id = self.job_ids[event.job]
+            for direction, refs, job_edges in (
+                ("input", event.inputs, job_inputs),
+                ("output", event.outputs, job_outputs),
+            ):
+                for ref in refs:
+                    dataset_id = self.dataset_ids[_key(ref)]
+                    job_edges.setdefault(
+                        (job_id, dataset_id),
+                        {"job_id": job_id, "dataset_id": dataset_id, "first_seq": item.seq},
+                    )
+                    if event.run_id is not None:
+                        run_io.setdefault(
+                            (event.run_id, direction, dataset_id),
+                            {
+                                "run_id": event.run_id,
+                                "direction": direction,
+                                "dataset_id": dataset_id,
+                                "first_seq": item.seq,
+                                "event_time": event.event_time,
+                            },
+                        )
+        _insert_ignore(self.conn, lineage_run_io, list(run_io.values()))
+        _insert_ignore(self.conn, lineage_job_inputs, list(job_inputs.values()))
+        _insert_ignore(self.conn, lineage_job_outputs, list(job_outputs.values()))
+
+    def _versions(self) -> None:
+        rows: dict[tuple[int, int], dict[str, Any]] = {}
+        for item in self.events:
+            event = item.parsed
+            written = list(event.outputs)
+            if event.dataset is not None:
+                written.append(event.dataset)
+            for ref in written:
+                dataset_id = self.dataset_ids[_key(ref)]
+                fields = _schema_fields(ref.facets)
+                rows.setdefault(
+                    (dataset_id, item.seq),
+                    {
+                        "dataset_id": dataset_id,
+                        "entry_seq": item.seq,
+                        "event_time": event.event_time,
+                        "run_id": event.run_id,
+                        "version": _version(ref.facets),
+                        "schema_digest": None if fields is None else sha256_hex(fields),
+                        "schema_fields": fields,
+                    },
+                )
+        if rows:
+            self.conn.execute(insert(lineage_dataset_versions), list(rows.values()))
+
+    def _facets(self) -> None:
+        latest: dict[tuple[str, str, str], dict[str, Any]] = {}
+
+        def offer(kind: str, key: str, facets: Mapping[str, Any], item: _Event) -> None:
+            for name, value in facets.items():
+                row = {
+                    "subject_kind": kind,
+                    "subject_key": key,
+                    "name": name,
+                    "entry_seq": item.seq,
+                    "event_time": item.parsed.event_time,
+                    "value": canonical_json(value),
+                }
+                current = latest.get((kind, key, name))
+                if current is None or current["event_time"] <= row["event_time"]:
+                    latest[(kind, key, name)] = row
+
+        for item in self.events:
+            event = item.parsed
+            if event.job is not None:
+                offer("job", str(self.job_ids[event.job]), event.job_facets, item)
+            if event.run_id is not None:
+                offer("run", event.run_id, event.run_facets, item)
+            for ref in _dataset_refs(event):
+                offer("dataset", str(self.dataset_ids[_key(ref)]), ref.facets, item)
+        if not latest:
+            return
+        _upsert_latest(self.conn, list(latest.values()))
+
+    def _symlinks(self) -> None:
+        rows: dict[tuple[str, str, int], dict[str, Any]] = {}
+        for item in self.events:
+            for ref in _dataset_refs(item.parsed):
+                dataset_id = self.dataset_ids[_key(ref)]
+                for namespace, name in _symlink_names(ref.facets):
+                    rows.setdefault(
+                        (namespace, name, dataset_id),
+                        {
+                            "namespace": namespace,
+                            "name": name,
+                            "dataset_id": dataset_id,
+                            "first_seq": item.seq,
+                        },
+                    )
+        _insert_ignore(self.conn, lineage_dataset_symlinks, list(rows.values()))
+
+
+def _merge_run(run: dict[str, Any], event: ParsedEvent, seq: int) -> None:
+    """Fold one event into a run's row (order-independent but for equal times)."""
+    time = event.event_time
+    kind = event.event_type
+    run["last_seq"] = max(run["last_seq"], seq)
+    run["first_time"] = min(run["first_time"], time)
+    if event.parent_run_id and not run["parent_run_id"]:
+        run["parent_run_id"] = event.parent_run_id
+    if kind == "START" and (run["started_at"] is None or time < run["started_at"]):
+        run["started_at"] = time
+    if kind in TERMINAL_EVENT_TYPES and (run["ended_at"] is None or time >= run["ended_at"]):
+        run["ended_at"] = time
+    if kind in STATE_RANK:
+        current = (run["state_time"] or "", STATE_RANK.get(run["state"] or "", -1))
+        if (time, STATE_RANK[kind]) >= current:
+            run["state"] = kind
+            run["state_time"] = time
+
+
+def _dataset_refs(event: ParsedEvent) -> list[DatasetRef]:
+    refs = [*event.inputs, *event.outputs]
+    if event.dataset is not None:
+        refs.append(event.dataset)
+    return refs
+
+
+def _key(ref: DatasetRef) -> Key:
+    return (ref.namespace, ref.name)
+
+
+def _schema_fields(facets: Mapping[str, Any]) -> str | None:
+    schema = facets.get("schema")
+    if not isinstance(schema, Mapping) or schema.get("_deleted") is True:
+        return None
+    fields = schema.get("fields")
+    if not isinstance(fields, list):
+        return None
+    return canonical_json(fields)
+
+
+def _version(facets: Mapping[str, Any]) -> str | None:
+    facet = facets.get("version")
+    if not isinstance(facet, Mapping):
+        return None
+    value = facet.get("datasetVersion")
+    if isinstance(value, str) and 0 < len(value) <= MAX_VERSION_CHARS:
+        return value
+    return None
+
+
+def _symlink_names(facets: Mapping[str, Any]) -> list[Key]:
+    facet = facets.get("symlinks")
+    if not isinstance(facet, Mapping):
+        return []
+    identifiers = facet.get("identifiers")
+    if not isinstance(identifiers, list):
+        return []
+    names = []
+    for identifier in identifiers:
+        if not isinstance(identifier, Mapping):
+            continue
+        namespace, name = identifier.get("namespace"), identifier.get("name")
+        if (
+            isinstance(namespace, str)
+            and isinstance(name, str)
+            and namespace
+            and name
+            and len(namespace.encode()) <= 255
+            and len(name.encode()) <= 1024
+        ):
+            names.append((namespace, name))
+    return names
+
+
+def _ensure_ids(
+    conn: Connection, table: Table, id_column: Any, keys: Mapping[Key, int]
+) -> dict[Key, int]:
+    """Ids of these (namespace, name) keys, inserting the missing ones (first seen at ``seq``)."""
+    ids = _lookup_ids(conn, table, id_column, list(keys))
+    missing = [key for key in keys if key not in ids]
+    if missing:
+        rows = [
+            {"namespace": ns, "name": name, "first_seq": keys[(ns, name)]} for ns, name in missing
+        ]
+        conn.execute(insert(table), rows)
+        ids.update(_lookup_ids(conn, table, id_column, missing))
+    return ids
+
+
+def _lookup_ids(conn: Connection, table: Table, id_column: Any, keys: list[Key]) -> dict[Key, int]:
+    ids: dict[Key, int] = {}
+    for chunk in _chunks(keys):
+        rows = conn.execute(
+            select(table.c.namespace, table.c.name, id_column).where(
+                tuple_(table.c.namespace, table.c.name).in_(chunk)
+            )
+        )
+        for namespace, name, found in rows:
+            ids[(namespace, name)] = found
+    return ids
+
+
+def _insert_ignore(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert rows, skipping those whose primary key is already there."""
+    if not rows:
+        return
+    conn.execute(_dialect_insert(conn, table).on_conflict_do_nothing(), rows)
+
+
+def _upsert_latest(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Insert facets, replacing a stored value only with one at least as recent."""
+    statement = _dialect_insert(conn, lineage_facets)
+    excluded = statement.excluded
+    conn.execute(
+        statement.on_conflict_do_update(
+            index_elements=["subject_kind", "subject_key", "name"],
+            set_={
+                "entry_seq": excluded.entry_seq,
+                "event_time": excluded.event_time,
+                "value": excluded.value,
+            },
+            where=excluded.event_time >= lineage_facets.c.event_time,
+        ),
+        rows,
+    )
+
+
+def _dialect_insert(conn: Connection, table: Table) -> Any:
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(table)
+
+
+def _chunks(values: Sequence[Any]) -> Iterable[list[Any]]:
+    for start in range(0, len(values), CHUNK):
+        yield list(values[start : start + CHUNK])
+
+
+def facet_value(text: str) -> Any:
+    """Read a stored facet value (canonical JSON)."""
+    return json.loads(text)

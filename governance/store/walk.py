@@ -1,0 +1,144 @@
+"""Walking the log in order, entry by entry, to say what is wrong with it (if anything).
+
+Used by :meth:`AuditStore.verify` over the whole log, and by checkpointing to extend a verified
+prefix to the current head.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from governance.store.canonical import canonical_json
+from governance.store.chain import (
+    GENESIS_HASH,
+    HASH_PATTERN,
+    KIND_PATTERN,
+    TIME_PATTERN,
+    entry_hash,
+)
+
+__all__ = ["ChainWalker", "is_canonical", "row_hash"]
+
+_NON_BMP = re.compile("[\U00010000-\U0010ffff]")
+
+
+class ChainWalker:
+    """Checks rows of ``audit_log`` given in ``seq`` order, starting at any verified point.
+
+    Parameters
+    ----------
+    entries
+        How many entries before the first row fed are already verified.
+    head_hash
+        The hash of the last of them (``None`` for an empty prefix).
+    store_id
+        The hash of entry 1, if already known.
+    """
+
+    def __init__(
+        self, entries: int = 0, head_hash: str | None = None, store_id: str | None = None
+    ) -> None:
+        self.entries = entries
+        self.head_hash = head_hash
+        self.store_id = store_id
+        self.checkpoints = 0
+
+    def feed(self, row: Any) -> str | None:
+        """Check the next row; return the problem, or ``None`` and advance."""
+        expected = self.entries + 1
+        if row.seq != expected:
+            return f"entry {expected} is missing (the next stored entry is {row.seq})"
+        problem = _row_problem(row, self.head_hash or GENESIS_HASH)
+        if problem is None and row.kind == "checkpoint":
+            problem = self._checkpoint_problem(row)
+        if problem is not None:
+            return problem
+        if expected == 1:
+            self.store_id = row.entry_hash
+        self.entries = expected
+        self.head_hash = row.entry_hash
+        return None
+
+    def _checkpoint_problem(self, row: Any) -> str | None:
+        """A checkpoint in the log must state the log just before it, and be validly signed."""
+        from governance.store.checkpoint import signature_problem
+
+        seq = row.seq
+        payload = json.loads(row.payload)
+        expected = {"size": seq - 1, "head_hash": row.prev_hash, "store_id": self.store_id}
+        if seq == 1:
+            expected["store_id"] = None
+        for field, value in expected.items():
+            if payload.get(field) != value:
+                return (
+                    f"entry {seq} is a checkpoint whose {field} does not match the log before "
+                    "it (the log was rewritten after it was signed)"
+                )
+        problem = signature_problem(payload)
+        if problem is not None:
+            return f"entry {seq} is a checkpoint that does not verify: {problem}"
+        self.checkpoints += 1
+        return None
+
+
+def row_hash(row: Any) -> str:
+    """Recompute the hash of a stored row from its fields."""
+    return entry_hash(row.seq, row.kind, row.created_at, row.payload, row.prev_hash)
+
+
+def _row_problem(row: Any, prev_hash: str) -> str | None:
+    """Say what is wrong with one stored entry, given the hash of the entry before it."""
+    seq = row.seq
+    if row.prev_hash != prev_hash:
+        if seq == 1:
+            return "entry 1 does not start the chain: its prev_hash is not 64 zeros"
+        return (
+            f"entry {seq} does not link to entry {seq - 1}: its prev_hash is not that entry's "
+            "hash (one of the two was altered or replaced)"
+        )
+    if not HASH_PATTERN.fullmatch(row.entry_hash or ""):
+        return f"entry {seq} has a malformed hash"
+    if row_hash(row) != row.entry_hash:
+        return f"entry {seq} was altered: its hash does not match its contents"
+    if not KIND_PATTERN.fullmatch(row.kind) or not TIME_PATTERN.fullmatch(row.created_at):
+        return f"entry {seq} has a malformed kind or time"
+    if not is_canonical(row.payload):
+        return f"entry {seq} payload is not canonical JSON"
+    return None
+
+
+def is_canonical(text: str) -> bool:
+    """Whether ``text`` is the canonical JSON (RFC 8785) of a JSON object.
+
+    The common case is decided by the C JSON encoder: text without floats written in exponent
+    or ``.0`` form and without characters beyond the BMP (whose key order differs between code
+    points and UTF-16) is canonical exactly when ``json.dumps`` writes it back unchanged. Anything
+    else goes through :func:`canonical_json`.
+    """
+    suspicious = False
+
+    def read_float(token: str) -> float:
+        nonlocal suspicious
+        if "e" in token or "E" in token or token.endswith(".0"):
+            suspicious = True
+        return float(token)
+
+    def reject(constant: str) -> Any:
+        raise ValueError(constant)
+
+    try:
+        value = json.loads(text, parse_float=read_float, parse_constant=reject)
+    except (ValueError, RecursionError):
+        return False
+    if not isinstance(value, dict):
+        return False
+    if not suspicious and not _NON_BMP.search(text):
+        fast = json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+        if fast == text:
+            return True
+    try:
+        return canonical_json(value) == text
+    except (ValueError, RecursionError):
+        return False

@@ -127,7 +127,7 @@ class Threshold(_Strict):
         if self.min is None and self.max is None:
             raise ValueError("give min, max or both")
         if self.min is not None and self.max is not None and self.min > self.max:
-            raise ValueError(f"min {self.min} is greater than max {self.max}")
+            raise ValueError(f"min {self.min:g} is greater than max {self.max:g}")
         return self
 
     def admits(self, value: float) -> bool:

@@ -18,7 +18,7 @@ BOX_WIDTH = 150
 BOX_HEIGHT = 46
 ROW_GAP = 14
 MARGIN = 6
-MAX_CHARS = 26
+MAX_CHARS = 22
 FONT = "DejaVu Sans, sans-serif"
 MONO = "DejaVu Sans Mono, monospace"
 
@@ -36,11 +36,13 @@ class _Node:
     y: float = 0.0
 
 
-def _shorten(text: str, limit: int = MAX_CHARS) -> str:
-    """Keep the end of a long path or id (the file name matters most)."""
+def _shorten(text: str, limit: int = MAX_CHARS, *, keep_start: bool = False) -> str:
+    """Shorten to ``limit`` characters, keeping the end (file names) or the start (ids)."""
     text = str(text)
     if len(text) <= limit:
         return text
+    if keep_start:
+        return text[: limit - 1] + "…"
     return "…" + text[-(limit - 1) :]
 
 
@@ -69,8 +71,8 @@ def _nodes(record: Mapping[str, Any]) -> tuple[list[_Node], list[tuple[str, str]
             _Node(
                 "code",
                 "CODE",
-                _shorten(code.get("repository") or "repository"),
-                "commit " + _shorten(str(code.get("commit") or "?"), 18),
+                _shorten(code.get("repository") or "repository", keep_start=False),
+                "commit " + _shorten(str(code.get("commit") or "?"), 16, keep_start=True),
                 0,
                 dashed=True,
             )
@@ -78,13 +80,15 @@ def _nodes(record: Mapping[str, Any]) -> tuple[list[_Node], list[tuple[str, str]
         upstream.append("code")
     run = lineage.get("training_run")
     if run:
-        nodes.append(_Node("run", "TRAINING RUN", _shorten(run), "", 1, dashed=True))
+        nodes.append(
+            _Node("run", "TRAINING RUN", _shorten(run, keep_start=True), "", 1, dashed=True)
+        )
         edges += [(key, "run") for key in upstream]
         upstream = ["run"]
     model_artifact = artifacts.get("model") or None
     model_title = f"{model.get('name', '?')} {model.get('version', '')}".strip()
     model_detail = (
-        _shorten(str(model_artifact.get("digest") or ""), 24)
+        _shorten(str(model_artifact.get("digest") or ""), 30, keep_start=True)
         if model_artifact
         else "predictions column"
     )
@@ -97,7 +101,7 @@ def _nodes(record: Mapping[str, Any]) -> tuple[list[_Node], list[tuple[str, str]
                 "data",
                 "EVALUATION DATA",
                 _shorten(data.get("path", "?")),
-                _shorten(str(data.get("digest") or ""), 24),
+                _shorten(str(data.get("digest") or ""), 30, keep_start=True),
                 2,
             )
         )
@@ -117,7 +121,7 @@ def _nodes(record: Mapping[str, Any]) -> tuple[list[_Node], list[tuple[str, str]
         _Node(
             "evaluation",
             "EVALUATION",
-            _shorten(str(record.get("evaluation_id") or "?"), 24),
+            _shorten(str(record.get("evaluation_id") or "?"), 20, keep_start=True),
             f"verdict {verdict}",
             3,
             double=True,

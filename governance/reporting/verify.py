@@ -184,7 +184,7 @@ def verify_report(
     signed_at: dt.datetime | None = None
     timestamp: dt.datetime | None = None
     dev_key = False
-    signer_cert = None
+    issuer_cert = None
     for index, signature in enumerate(signatures):
         name = signature.field_name
         is_last = index == len(signatures) - 1
@@ -219,6 +219,8 @@ def verify_report(
             indication = getattr(stamp.trust_problem_indic, "name", None) or "invalid"
             reason = str(indication).lower().replace("_", " ")
             problems.append(TIMESTAMP_INVALID.format(name=name, reason=reason))
+        if index == 0:
+            issuer_cert = cert  # who issued the report, and signed its attestations
         if is_last:
             subject = subject_of(cert)
             signed_at = status.signer_reported_dt
@@ -226,10 +228,9 @@ def verify_report(
             dev_key = certificate_is_dev(cert)
             covers = status.coverage == SignatureCoverageLevel.ENTIRE_FILE
             last_checked = True
-            signer_cert = cert
     if last_checked and not covers:
         problems.append(NOT_COVERING)
-    evidence: EvidenceCheck = check_evidence(data, signer_cert, detached=detached, store=store)
+    evidence: EvidenceCheck = check_evidence(data, issuer_cert, detached=detached, store=store)
     problems += evidence.problems
     return ReportVerification(
         valid=not problems,

@@ -115,3 +115,145 @@ def extract_text(pdf: bytes) -> str:
 @pytest.fixture
 def pdf_text() -> Callable[[Path], str]:
     return lambda path: extract_text(Path(path).read_bytes())
+
+
+# --- a record with every optional part, and the PDF/A + signing helpers ---------------------
+
+CHART = HERE / "chart.svg"
+CHECKPOINT = {
+    "size": 41,
+    "head_hash": "9f2c6d0e4b7a81c35e6f0a9d2b4c8e1f7a3d5c9b0e2f4a6c8d1b3e5f7a9c0d2e",
+    "time": "2026-11-27T14:05:00Z",
+    "signature": "MEUCIQD...",
+}
+
+
+def _summary(findings: list[dict[str, Any]]) -> dict[str, int]:
+    outcomes = ("pass", "fail", "error", "insufficient", "waived", "skipped")
+    summary = {outcome: 0 for outcome in outcomes}
+    for finding in findings:
+        summary[finding["outcome"]] += 1
+    return {
+        "rules": len(findings),
+        **summary,
+        "blocking": sum(1 for f in findings if f.get("blocking")),
+    }
+
+
+def make_full_record(base: dict[str, Any]) -> dict[str, Any]:
+    """The fixture plus charts, intervals, explainability, waivers, a skip and a training run."""
+    record = copy.deepcopy(base)
+    findings = record["findings"]
+    fairness = findings[0]
+    fairness["charts"] = [
+        {"title": "Selection rate by sex", "svg": CHART.read_text(encoding="utf-8")}
+    ]
+    for group, (low, high) in zip(
+        fairness["evidence"]["tables"][0]["groups"],
+        ((0.0690, 0.0829), (0.2455, 0.2619)),
+        strict=True,
+    ):
+        group["intervals"] = {"selection_rate": [low, high]}
+    waived = next(f for f in findings if f["rule_id"] == "accuracy-floor")
+    waived.update(outcome="waived", blocking=False)
+    waiver = {
+        "rule_id": "accuracy-floor",
+        "subject": {"model": "adult-income", "version": "1.0.0"},
+        "justification": "Balanced accuracy is re-measured after the Q1 relabelling campaign.",
+        "approved_by": "cro@example.org",
+        "ticket": "RISK-1234",
+        "expires": "2027-03-31",
+    }
+    waived["waiver"] = waiver
+    record["waivers"] = [
+        {**waiver, "status": "applied"},
+        {
+            "rule_id": "four-fifths-sex",
+            "subject": {"model": "adult-income"},
+            "justification": "Temporary exception for the pilot.",
+            "approved_by": "cro@example.org",
+            "ticket": "RISK-1100",
+            "expires": "2026-10-01",
+            "status": "expired",
+        },
+    ]
+    findings.append(
+        {
+            "rule_id": "no-sex-proxy-in-top-features",
+            "policy": "fairness-baseline",
+            "title": "No potential proxy of sex among the 5 most important features",
+            "severity": "medium",
+            "check": "explainability.proxy_features",
+            "params": {"top_k": 5, "sensitive_features": ["sex"]},
+            "threshold": {"min": None, "max": 0},
+            "outcome": "fail",
+            "blocking": False,
+            "measured": 1,
+            "message": "1 potential proxy among the top 5 features: relationship",
+            "controls": ["EU AI Act Art. 10(2)(f)"],
+            "remediation": "Drop or decorrelate the proxy feature.",
+            "evidence": {
+                "explainer": "TreeExplainer",
+                "feature_space": "original",
+                "global_importance": {"relationship": 0.1213, "capital-gain": 0.0987, "age": 0.051},
+                "group_importance": {
+                    "Female": {"relationship": 0.0911, "age": 0.0402},
+                    "Male": {"relationship": 0.1342, "age": 0.0554},
+                },
+                "proxies": [
+                    {
+                        "feature": "relationship",
+                        "sensitive_feature": "sex",
+                        "association": 0.6452,
+                        "importance_rank": 1,
+                    }
+                ],
+            },
+            "charts": [],
+        }
+    )
+    findings.append(
+        {
+            "rule_id": "high-risk-documentation",
+            "policy": "model-documentation",
+            "title": "High-risk models document human oversight",
+            "severity": "medium",
+            "check": "documentation.field_present",
+            "params": {"field": "human_oversight"},
+            "threshold": None,
+            "outcome": "skipped",
+            "blocking": False,
+            "measured": None,
+            "message": "skipped",
+            "skip_reason": 'when: model.risk_tier == "critical" is false',
+            "controls": ["EU AI Act Art. 14"],
+            "remediation": None,
+            "evidence": {},
+            "charts": [],
+        }
+    )
+    record["lineage"]["training_run"] = "mlflow:runs/7f3c2a9e41b04c6f"
+    record["summary"] = _summary(findings)
+    return record
+
+
+@pytest.fixture(scope="session")
+def full_record(evaluation_record: dict[str, Any]) -> dict[str, Any]:
+    return make_full_record(evaluation_record)
+
+
+def pypdf_text(path: Path) -> str:
+    import pypdf
+
+    return "\n".join(page.extract_text() or "" for page in pypdf.PdfReader(path).pages)
+
+
+@pytest.fixture(scope="session")
+def full_report(
+    tmp_path_factory: pytest.TempPathFactory,
+    full_record: dict[str, Any],
+    dev_keys: SigningConfig,
+) -> ReportResult:
+    """The full record rendered, signed and attested once per session; copy before changing."""
+    out = tmp_path_factory.mktemp("full") / "report.pdf"
+    return render_pdf(full_record, out, signing=dev_keys, checkpoint=CHECKPOINT)

@@ -179,3 +179,246 @@ def test_signature_field_name(signed_report):
         assert [s.field_name for s in reader.embedded_signatures] == [SIGNATURE_FIELD]
         subfilter = reader.embedded_signatures[0].sig_object["/SubFilter"]
     assert subfilter == "/ETSI.CAdES.detached"
+
+
+# --- attestations, the tamper suite, and the audit store -------------------------------------
+
+import json  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+
+from governance.errors import StoreError  # noqa: E402
+from governance.reporting.evidence import (  # noqa: E402
+    DETACHED_NOT_SIGNED,
+    DETACHED_WRONG_REPORT,
+    STORE_CHAIN_BROKEN,
+    STORE_CHECKPOINT_MISMATCH,
+    STORE_CHECKPOINT_MISSING,
+    STORE_MISSING,
+    STORE_RECORD_MISMATCH,
+)
+from governance.reports import write_report  # noqa: E402
+from governance.store.records import ChainReport  # noqa: E402
+
+from .conftest import CHECKPOINT  # noqa: E402
+
+
+@pytest.fixture
+def full(tmp_path, full_report) -> tuple[Path, Path]:
+    pdf = tmp_path / "report.pdf"
+    attestation = tmp_path / "report.intoto.json"
+    shutil.copy(full_report.path, pdf)
+    shutil.copy(full_report.attestation, attestation)
+    return pdf, attestation
+
+
+def test_report_and_its_attestation_verify(full, dev_keys, full_record):
+    pdf, attestation = full
+    result = verify_report(pdf, trust_roots=[dev_keys.cert], attestation=attestation)
+    assert result.valid, result.problems
+    assert result.attestation_checked
+    assert result.evaluation_id == full_record["evaluation_id"]
+    assert result.archive_problems == []
+
+
+def test_detached_attestation_names_the_signed_pdf(full_report):
+    import base64
+    import hashlib
+
+    envelope = json.loads(full_report.attestation.read_text())
+    statement = json.loads(base64.b64decode(envelope["payload"]))
+    report = next(s for s in statement["subject"] if s["annotations"]["role"] == "report")
+    assert report["name"] == "report.pdf"
+    assert report["digest"]["sha256"] == hashlib.sha256(full_report.path.read_bytes()).hexdigest()
+    assert statement["predicate"]["auditCheckpoint"] == CHECKPOINT
+
+
+def _invalid_because(pdf, dev_keys, attestation=None, **kwargs):
+    result = verify_report(pdf, trust_roots=[dev_keys.cert], attestation=attestation, **kwargs)
+    assert not result.valid
+    return result.problems
+
+
+def test_tamper_flipped_byte(full, dev_keys):
+    pdf, attestation = full
+    data = bytearray(pdf.read_bytes())
+    _, first_length, _, _ = signed_range(bytes(data))
+    data[first_length // 2] ^= 0x20
+    pdf.write_bytes(bytes(data))
+    problems = _invalid_because(pdf, dev_keys, attestation)
+    # the signature fails, and the detached attestation no longer names this file
+    assert any("was modified" in p or "cannot be validated" in p for p in problems)
+    assert any(p.startswith("the attestation is for another report") for p in problems)
+
+
+def test_tamper_appended_bytes(full, dev_keys):
+    pdf, attestation = full
+    with pdf.open("ab") as handle:
+        handle.write(b"\n% a note added after signing\n")
+    problems = _invalid_because(pdf, dev_keys, attestation)
+    assert NOT_COVERING in problems
+    assert any(p.startswith("the attestation is for another report") for p in problems)
+
+
+def test_tamper_incremental_update_adding_a_page_of_content(full, dev_keys):
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+    pdf, attestation = full
+    with pdf.open("r+b") as handle:
+        writer = IncrementalPdfFileWriter(handle)
+        text = generic.StreamObject(stream_data=b"BT /F1 24 Tf 72 720 Td (PASSED) Tj ET")
+        writer.add_stream_to_page(0, writer.add_object(text))
+        writer.write_in_place()
+    problems = _invalid_because(pdf, dev_keys, attestation)
+    assert NOT_COVERING in problems
+
+
+def test_tamper_swapped_attestation(tmp_path, full, dev_keys, evaluation):
+    """An attestation of another report, by the same signer, does not vouch for this one."""
+    pdf, _ = full
+    other = render_pdf(evaluation, tmp_path / "other.pdf", signing=dev_keys)
+    problems = _invalid_because(pdf, dev_keys, other.attestation)
+    assert any(p.startswith(DETACHED_WRONG_REPORT.split("{")[0]) for p in problems)
+    assert any("names another evaluation record" in p for p in problems)
+
+
+def test_tamper_attestation_edited_or_signed_by_someone_else(tmp_path, full, dev_keys):
+    import base64
+
+    from governance.reporting.attest import sign_statement
+    from governance.reporting.keys import load_signing_material
+
+    pdf, attestation = full
+    envelope = json.loads(attestation.read_text())
+    statement = json.loads(base64.b64decode(envelope["payload"]))
+    statement["predicate"]["verdict"] = "passed"
+    envelope["payload"] = base64.b64encode(json.dumps(statement).encode()).decode()
+    attestation.write_text(json.dumps(envelope))
+    problems = _invalid_because(pdf, dev_keys, attestation)
+    assert DETACHED_NOT_SIGNED in problems
+    assert "the attestation's predicate differs from the one embedded in the report" in problems
+
+    forger = load_signing_material(init_dev_keys(tmp_path / "forger"))
+    attestation.write_text(json.dumps(sign_statement(statement, forger)))
+    assert DETACHED_NOT_SIGNED in _invalid_because(pdf, dev_keys, attestation)
+
+
+def test_a_missing_attestation_file_is_an_input_error(full, dev_keys, tmp_path):
+    pdf, _ = full
+    with pytest.raises(InputError, match="cannot read the attestation"):
+        verify_report(pdf, trust_roots=[dev_keys.cert], attestation=tmp_path / "none.json")
+
+
+@dataclass
+class FakeEntry:
+    seq: int
+    entry_hash: str
+
+
+class FakeStore:
+    """The parts of AuditStore that reporting uses, with a checkpoint (as the store will)."""
+
+    def __init__(self, record, *, entries=41, checkpoint=CHECKPOINT, chain_ok=True):
+        self.records = {record["evaluation_id"]: json.loads(json.dumps(record))}
+        self.hashes = {seq: f"{seq:064x}" for seq in range(1, entries + 1)}
+        if checkpoint and checkpoint["size"] in self.hashes:
+            self.hashes[checkpoint["size"]] = checkpoint["head_hash"]
+        self.checkpoint = checkpoint
+        self.chain_ok = chain_ok
+        self.appended = []
+
+    def get_evaluation(self, ref, *, model=None):
+        if ref == "latest":
+            ref = next(iter(self.records))
+        if ref not in self.records:
+            raise StoreError(f"no evaluation {ref} in fake://")
+        return json.loads(json.dumps(self.records[ref]))
+
+    def verify(self):
+        if self.chain_ok:
+            return ChainReport(
+                True, len(self.hashes), self.hashes.get(len(self.hashes)), None, None
+            )
+        return ChainReport(False, 3, None, 4, "entry 4 does not match its hash")
+
+    def entries(self, *, kind=None, since_seq=None, limit=None):
+        seqs = sorted(s for s in self.hashes if s > (since_seq or 0))[:limit]
+        return iter([FakeEntry(s, self.hashes[s]) for s in seqs])
+
+    def latest_checkpoint(self):
+        return self.checkpoint
+
+    def append(self, kind, payload):
+        self.appended.append((kind, payload))
+
+
+def test_store_holds_the_evaluation_and_its_history_is_intact(full, dev_keys, full_record):
+    pdf, attestation = full
+    result = verify_report(
+        pdf, trust_roots=[dev_keys.cert], attestation=attestation, store=FakeStore(full_record)
+    )
+    assert result.valid, result.problems
+    assert result.store_checked
+
+
+def test_store_problems_are_each_named(full, dev_keys, full_record, evaluation):
+    pdf, _ = full
+    missing = FakeStore(evaluation)  # another evaluation id? same fixture id: change it
+    missing.records = {"other": evaluation}
+    problems = _invalid_because(pdf, dev_keys, store=missing)
+    assert problems == [
+        STORE_MISSING.format(
+            id=full_record["evaluation_id"],
+            error=f"no evaluation {full_record['evaluation_id']} in fake://",
+        )
+    ]
+
+    edited = FakeStore(full_record)
+    edited.records[full_record["evaluation_id"]]["verdict"] = "passed"
+    assert _invalid_because(pdf, dev_keys, store=edited) == [
+        STORE_RECORD_MISMATCH.format(id=full_record["evaluation_id"])
+    ]
+
+    broken = FakeStore(full_record, chain_ok=False)
+    assert _invalid_because(pdf, dev_keys, store=broken) == [
+        STORE_CHAIN_BROKEN.format(problem="entry 4 does not match its hash")
+    ]
+
+    truncated = FakeStore(full_record, entries=30)
+    assert _invalid_because(pdf, dev_keys, store=truncated) == [
+        STORE_CHECKPOINT_MISSING.format(entries=30, size=41)
+    ]
+
+    rewritten = FakeStore(full_record, checkpoint={**CHECKPOINT, "head_hash": "0" * 64})
+    assert _invalid_because(pdf, dev_keys, store=rewritten) == [
+        STORE_CHECKPOINT_MISMATCH.format(size=41)
+    ]
+
+
+def test_write_report_embeds_the_latest_checkpoint_and_records_the_report(
+    tmp_path, full_record, dev_keys, pdf_text
+):
+    store = FakeStore(full_record)
+    out = tmp_path / "report.pdf"
+    result = write_report(store, "latest", out, signing=dev_keys)
+    assert result.attestation == tmp_path / "report.intoto.json"
+    text = pdf_text(out)
+    assert CHECKPOINT["head_hash"] in text
+    assert "41 entries" in text
+    [(kind, payload)] = store.appended
+    assert kind == "report"
+    assert payload["evaluation_id"] == full_record["evaluation_id"]
+    assert payload["checkpoint"] == CHECKPOINT
+    assert payload["attestation"]["path"] == str(result.attestation)
+    assert verify_report(out, trust_roots=[dev_keys.cert], store=store).valid
+
+
+def test_write_report_without_checkpoints_says_so(tmp_path, evaluation, pdf_text):
+    class OldStore(FakeStore):
+        latest_checkpoint = None  # a store without checkpoints yet
+
+    store = OldStore(evaluation, checkpoint=None)
+    out = tmp_path / "report.pdf"
+    write_report(store, evaluation["evaluation_id"], out, signing=None)
+    assert "No signed checkpoint of the audit log" in pdf_text(out)
+    assert store.appended[0][1]["checkpoint"] is None

@@ -75,7 +75,7 @@ def _table(record: Record, color: bool) -> list[str]:
 
 SECTIONS: tuple[tuple[str, str | None, Any], ...] = (
     ("Blocking (these fail the gate):", RED, lambda f: f["blocking"]),
-    ("Warnings (failed, but below fail-on; --strict makes them block):", YELLOW, is_warning),
+    ("Warnings (failed, but do not block; --strict makes them block):", YELLOW, is_warning),
     ("Waived:", CYAN, lambda f: f["outcome"] == "waived"),
     ("Skipped:", DIM, lambda f: f["outcome"] == "skipped"),
 )

@@ -103,7 +103,8 @@ def _short(text: str) -> str:
     return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"
 
 
-_NESTED = re.compile(r"CELEvalError\(\*\((['\"])(.*?)\1, <class")
+_NESTED = re.compile(r"CELEvalError\(\*\(\\*(['\"])(.*?)\\*\1, <class")
+_ESCAPES = re.compile(r"\\+(['\"])")
 _OVERLOAD = re.compile(
     r"found no matching overload for (?:Token\('RULE', )?'?([^' ]+?)'?\)? applied to '\((.*)\)'"
 )
@@ -154,9 +155,9 @@ def describe_cel_error(error: BaseException) -> str:
     message = str(error.args[0]) if error.args else type(error).__name__
     if message == "invalid_argument" and len(error.args) > 2 and error.args[2]:
         return _short(f"invalid argument: {error.args[2][0]}")
-    causes = [found[1].replace("\\'", "'") for found in _NESTED.findall(repr(error.args))]
+    causes = [_ESCAPES.sub(r"\1", found[1]) for found in _NESTED.findall(repr(error.args))]
     for cause in causes:  # an operator applied to errors: report the error underneath
-        if "CELEvalError" not in cause:
+        if "CELEvalError" not in cause and cause != "no such overload":
             return _short(_humane(cause))
     return _short(_humane(message))
 

@@ -83,6 +83,8 @@ class CaseSpec(_Strict):
     expect: Annotated[dict[RuleId, OutcomeName | Expectation], Field(min_length=1)]
     verdict: Literal["passed", "failed"] | None = None
     now: IsoDate | None = None
+    fail_on: SeverityName | None = None
+    strict: bool | None = None
 
 
 class PolicyTestMetadata(_Strict):
@@ -210,11 +212,14 @@ def run_test_file(path: str | Path, registry: CheckRegistry) -> TestFileOutcome:
     policies = load_policies([path.parent / name for name in spec.policies], registry)
     rules = [rule for policy in policies for rule in policy.rules]
     _check_rule_ids(spec, {rule.id for rule in rules}, document, path)
-    gate = GateSettings(fail_on=Severity.parse(spec.fail_on), strict=spec.strict)
     waivers = all_waivers(policies, located_waivers(spec.waivers, document, path))
     cases = []
     for index, case in enumerate(spec.tests):
         facts = Facts(model={**spec.model, **case.model}, data={**spec.data, **case.data})
+        gate = GateSettings(
+            fail_on=Severity.parse(case.fail_on or spec.fail_on),
+            strict=spec.strict if case.strict is None else case.strict,
+        )
         wanted = set(case.expect) | set(case.evidence)
         findings = []
         for rule in rules:

@@ -128,6 +128,7 @@ def check(
         stdout=write_output,
         color=use_color(sys.stdout.isatty(), os.environ),
         environ=os.environ,
+        warn=lambda message: click.echo(message, err=True),
     )
     if result.report is not None:
         state = "signed" if result.report.signed else "unsigned"

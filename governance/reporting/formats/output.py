@@ -115,6 +115,7 @@ def write_outputs(
     stdout: Callable[[str], None],
     color: bool = False,
     environ: Mapping[str, str] | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> None:
     """Render every target; files first, then the GitHub step summary, then stdout.
 
@@ -131,6 +132,9 @@ def write_outputs(
     environ
         Where ``GITHUB_STEP_SUMMARY`` is looked up; the ``github`` format appends the Markdown
         summary to that file when it is set.
+    warn
+        Told when the step summary cannot be written: a lost summary must not hide the verdict,
+        so it is a warning, not an error. Without ``warn`` it is a ConfigError.
     """
     on_stdout = None
     for target in targets:
@@ -143,8 +147,11 @@ def write_outputs(
         try:
             github.append_step_summary(record, summary)
         except OSError as exc:
-            raise ConfigError(
+            problem = ConfigError(
                 f"cannot append to ${github.STEP_SUMMARY_ENV}: {exc.strerror or exc}", path=summary
-            ) from exc
+            )
+            if warn is None:
+                raise problem from exc
+            warn(f"Warning: {problem}")
     if on_stdout is not None:
         stdout(on_stdout)

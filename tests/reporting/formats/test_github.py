@@ -118,3 +118,15 @@ def test_write_outputs_appends_the_summary_only_for_github(
     assert printed[-1] == format_record(record, "github")
     write_outputs(record, [OutputTarget("github")], stdout=printed.append, environ={})
     assert summary.read_text(encoding="utf-8") == markdown.format_record(record)
+
+
+def test_an_unwritable_step_summary_is_a_warning_not_a_lost_verdict(
+    record: dict[str, Any], tmp_path: Path
+) -> None:
+    environ = {"GITHUB_STEP_SUMMARY": str(tmp_path / "missing-folder" / "summary.md")}
+    printed: list[str] = []
+    warnings: list[str] = []
+    targets = [OutputTarget("github")]
+    write_outputs(record, targets, stdout=printed.append, environ=environ, warn=warnings.append)
+    assert printed == [format_record(record, "github")]
+    assert warnings[0].startswith("Warning: ") and "GITHUB_STEP_SUMMARY" in warnings[0]

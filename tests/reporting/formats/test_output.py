@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import pty
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -154,3 +158,51 @@ def test_check_github_format_appends_the_step_summary(
     assert result.stdout.startswith("::notice title=governance check PASSED::synthetic 0.1.0")
     text = summary.read_text(encoding="utf-8")
     assert text.startswith("earlier\n\n### governance check: PASSED for synthetic 0.1.0")
+
+
+def run_on_a_terminal(args: list[str], env: dict[str, str], cwd: Path) -> str:
+    """Run governance with stdout on a pseudo-terminal; return what it printed there."""
+    leader, follower = pty.openpty()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "governance", *args],
+            stdout=follower,
+            stderr=subprocess.PIPE,
+            env=env,
+            cwd=cwd,
+            check=False,
+            timeout=120,
+        )
+        os.close(follower)
+        follower = -1
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # EIO: the terminal has no writer left
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        if follower != -1:
+            os.close(follower)
+        os.close(leader)
+    assert done.returncode == 0, done.stderr
+    return b"".join(chunks).decode("utf-8")
+
+
+@pytest.mark.parametrize(("no_color", "coloured"), [("", True), ("1", False)])
+def test_text_is_coloured_only_on_a_terminal_without_no_color(
+    manifest_path: Path, policy_path: Path, tmp_path: Path, no_color: str, coloured: bool
+) -> None:
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GOVERNANCE_")}
+    env.update(NO_COLOR=no_color, TERM="xterm")
+    store = f"sqlite:///{tmp_path / 'audit.db'}"
+    printed = run_on_a_terminal(
+        ["check", str(manifest_path), "-p", str(policy_path), "--store", store], env, tmp_path
+    )
+    assert ("\033[" in printed) is coloured
+    assert "PASS" in printed and "Verdict: " in printed

@@ -166,4 +166,6 @@ def column_sources(transformer: Any, width: int) -> list[int] | None:
         return _imputer(transformer, width)
     if kind in ELEMENTWISE:
         return _identity(width)
+    if kind == "FunctionTransformer" and transformer.func is None:
+        return _identity(width)  # a fitted ColumnTransformer's "passthrough"
     return None

@@ -17,7 +17,8 @@ from typing import TextIO
 from governance.errors import ConfigError
 
 DEFAULT_ROWS = {"linear": 500, "tree": 500, "permutation": 100}
-DEFAULT_BACKGROUND = {"linear": 100, "tree": 100, "permutation": 50}
+# The tree explainer needs no background sample: the trees record their training data.
+DEFAULT_BACKGROUND = {"linear": 100, "tree": 0, "permutation": 50}
 DEFAULT_MAX_SECONDS = 60.0
 # Show the progress line only for runs that take a while.
 PROGRESS_AFTER_SECONDS = 1.0
@@ -40,7 +41,9 @@ class Budget:
         return self.rows if self.rows is not None else DEFAULT_ROWS[explainer]
 
     def background_for(self, explainer: str) -> int:
-        """Background rows for ``explainer``."""
+        """Background rows for ``explainer`` (0 for the tree explainer, which uses none)."""
+        if explainer == "tree":
+            return 0
         return self.background if self.background is not None else DEFAULT_BACKGROUND[explainer]
 
 

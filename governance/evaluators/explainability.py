@@ -137,7 +137,7 @@ def shared_evidence(context: EvaluationContext, params: ExplainParams) -> Shared
                 f"model's {result.explanation.meta['output']} output by up to "
                 f"{additivity['max_abs_error']:.3g} (tolerance {params.additivity_tolerance:g})"
             ),
-            evidence={"explanation": explanation_summary(result, params)},
+            evidence={"explanation": explanation_summary(context, result, params)},
         )
     return result
 
@@ -151,9 +151,16 @@ def _additivity(explanation: Explanation, tolerance: float) -> dict[str, Any]:
     }
 
 
-def explanation_summary(shared: Shared, params: ExplainParams) -> dict[str, Any]:
-    """How the explanation was obtained (explainer, feature space, budget, additivity)."""
+def explanation_summary(
+    context: EvaluationContext, shared: Shared, params: ExplainParams
+) -> dict[str, Any]:
+    """How the explanation was obtained (explainer, feature space, budget, additivity).
+
+    ``data_sampled`` is true when the data was too large to hold and the rows available are a
+    seeded sample of it.
+    """
     meta = dict(shared.explanation.meta)
+    meta["data_sampled"] = bool(getattr(context.data, "sampled", False))
     meta["additivity"] = _additivity(shared.explanation, params.additivity_tolerance)
     return meta
 
@@ -223,7 +230,7 @@ def available(context: EvaluationContext, params: AvailableParams) -> Measuremen
     meta = shared.explanation.meta
     fraction = meta["rows_explained"] / meta["rows_requested"] if meta["rows_requested"] else 0.0
     rows = importance_rows(shared, _sensitive(context, None))
-    evidence = {"explanation": explanation_summary(shared, params), "importance": rows}
+    evidence = {"explanation": explanation_summary(context, shared, params), "importance": rows}
     charts = [importance_chart(rows, _unit(shared))]
     partial = _partial(shared)
     return Measurement(value=fraction, evidence=evidence, insufficient=partial, charts=charts)
@@ -330,7 +337,7 @@ def sensitive_attribution_share(
             "importance is noisy (raise rows)"
         )
     evidence = {
-        "explanation": explanation_summary(shared, params),
+        "explanation": explanation_summary(context, shared, params),
         "share": _number(share),
         "sensitive": entries,
         "notes": notes,
@@ -398,7 +405,7 @@ def proxy_features(context: EvaluationContext, params: ProxyParams) -> Measureme
         )
     proxies = [row["feature"] for row in rows if row["potential_proxy"]]
     evidence = {
-        "explanation": explanation_summary(shared, params),
+        "explanation": explanation_summary(context, shared, params),
         "sensitive_features": sensitive,
         "top_k": params.top_k,
         "min_association": params.min_association,
@@ -431,7 +438,7 @@ def top_features(context: EvaluationContext, params: TopFeaturesParams) -> Measu
     sensitive = _sensitive(context, None)
     rows = importance_rows(shared, sensitive)
     evidence = {
-        "explanation": explanation_summary(shared, params),
+        "explanation": explanation_summary(context, shared, params),
         "top_k": params.top_k,
         "top": top,
         "allow": params.allow,
@@ -499,7 +506,7 @@ def stability(context: EvaluationContext, params: StabilityParams) -> Measuremen
         return shared
     result = bootstrap_stability(shared, params.top_k, params.resamples, params.seed)
     evidence = {
-        "explanation": explanation_summary(shared, params),
+        "explanation": explanation_summary(context, shared, params),
         "top_k": params.top_k,
         "resamples": params.resamples,
         **result,

@@ -4,11 +4,13 @@ Explainer selection:
 
 - **tree**: ``shap.TreeExplainer`` for tree ensembles (scikit-learn forests, extra trees,
   decision trees, gradient boosting, histogram gradient boosting; XGBoost and LightGBM when
-  installed), interventional, on a background sample;
+  installed), path-dependent: the trees' own record of the training data is the background;
 - **linear**: ``shap.LinearExplainer`` for single-output linear models (logistic regression and
-  the other ``sklearn.linear_model`` estimators, linear SVMs), interventional;
+  the other ``sklearn.linear_model`` estimators, linear SVMs), interventional, on a seeded
+  background sample;
 - **permutation**: ``shap.explainers.Permutation`` on the probability of the positive class
-  (``predict_proba``) for everything else, on the model's own input columns.
+  (``predict_proba``) for everything else, on the model's own input columns, interventional on
+  a seeded background sample.
 
 A scikit-learn Pipeline whose final estimator is a tree or linear model is explained by running
 that explainer on the preprocessed matrix; when each preprocessed column derives from one input
@@ -385,7 +387,7 @@ def sample_positions(total: int, size: int, rng: Any) -> Any:
 class _Runner:
     """A constructed shap explainer: SHAP values and base values of a chunk of rows."""
 
-    def __init__(self, plan: Plan, background: Any, evaluations: int) -> None:
+    def __init__(self, plan: Plan, background: Any, evaluations: int, seed: int) -> None:
         import shap
 
         self.plan = plan
@@ -393,15 +395,15 @@ class _Runner:
         if plan.explainer == "linear":
             self.explainer = shap.LinearExplainer(plan.estimator, background)
         elif plan.explainer == "tree":
+            # Path-dependent: the background is the training data's cover recorded in the
+            # trees. (shap 0.51's interventional TreeSHAP fails additivity on scikit-learn
+            # histogram gradient boosting; path-dependent is exact and faster.)
             self.explainer = shap.TreeExplainer(
-                plan.estimator,
-                data=background,
-                feature_perturbation="interventional",
-                model_output="raw",
+                plan.estimator, feature_perturbation="tree_path_dependent", model_output="raw"
             )
         else:
             masker = shap.maskers.Independent(background, max_samples=len(background))
-            self.explainer = shap.explainers.Permutation(plan.estimator, masker)
+            self.explainer = shap.explainers.Permutation(plan.estimator, masker, seed=seed)
 
     def __call__(self, matrix: Any) -> tuple[Any, Any]:
         import numpy as np
@@ -414,12 +416,14 @@ class _Runner:
             values = np.asarray(self.explainer.shap_values(matrix))
         else:
             values = np.asarray(self.explainer.shap_values(matrix, check_additivity=False))
-        base = np.asarray(self.explainer.expected_value, dtype=np.float64).reshape(-1)
+        expected = np.asarray(self.explainer.expected_value, dtype=np.float64).reshape(-1)
         if values.ndim == 3:
             index = plan.positive if plan.positive is not None else values.shape[2] - 1
             values = values[:, :, index]
-            base = base[index] if base.size > 1 else base
-        return values * plan.sign, np.full(len(values), float(base[-1]) * plan.sign)
+            base = float(expected[index] if expected.size > 1 else expected[0])
+        else:
+            base = float(expected[-1])
+        return values * plan.sign, np.full(len(values), base * plan.sign)
 
 
 class _Refused(Exception):
@@ -442,16 +446,22 @@ def explain(
     """
     if len(features) == 0:
         raise ExplanationError("there are no rows to explain")
+    import numpy as np
+
     started = clock()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        plan = plan_for(model, features, positive_label)
-        try:
-            return _explain(model, features, plan, budget, started, progress, clock)
-        except _Refused as refused:
-            positive = positive_index(model, positive_label)
-            plan = _permutation_plan(model, features, positive, str(refused))
-            return _explain(model, features, plan, budget, started, progress, clock)
+    state = np.random.get_state()  # the permutation explainer seeds NumPy's global RNG
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            plan = plan_for(model, features, positive_label)
+            try:
+                return _explain(model, features, plan, budget, started, progress, clock)
+            except _Refused as refused:
+                positive = positive_index(model, positive_label)
+                plan = _permutation_plan(model, features, positive, str(refused))
+                return _explain(model, features, plan, budget, started, progress, clock)
+    finally:
+        np.random.set_state(state)
 
 
 def _explain(
@@ -470,7 +480,7 @@ def _explain(
     background_rows = sample_positions(len(features), budget.background_for(plan.explainer), rng)
     rows = sample_positions(len(features), budget.rows_for(plan.explainer), rng)
     try:
-        background = plan.encode(features.iloc[background_rows])
+        background = plan.encode(features.iloc[background_rows]) if len(background_rows) else None
         matrix = plan.encode(features.iloc[rows])
     except ExplanationError:
         raise
@@ -484,7 +494,7 @@ def _explain(
         )
     evaluations = PERMUTATIONS * (2 * matrix.shape[1] + 1)
     try:
-        runner = _Runner(plan, background, evaluations)
+        runner = _Runner(plan, background, evaluations, budget.seed)
     except Exception as exc:
         if plan.explainer != "permutation":
             raise _Refused(
@@ -525,6 +535,9 @@ def _explain(
         "rows_requested": len(rows),
         "rows_explained": done,
         "background_rows": len(background_rows),
+        "feature_perturbation": (
+            "tree_path_dependent" if plan.explainer == "tree" else "interventional"
+        ),
         "evaluations_per_row": evaluations if plan.explainer == "permutation" else None,
         "seed": budget.seed,
         "max_seconds": budget.max_seconds,
@@ -560,8 +573,7 @@ def _run_chunks(
     kind = runner.plan.explainer
     chunk = FIRST_CHUNK[kind]
     per_row = 0.0
-    state = np.random.get_state()  # the permutation explainer draws from NumPy's global RNG
-    np.random.seed(seed)
+    np.random.seed(seed)  # the permutation explainer draws from NumPy's global RNG
     try:
         while done < total:
             now = clock()
@@ -584,7 +596,6 @@ def _run_chunks(
             per_row = max((clock() - now) / size, 1e-9)
             progress.update(done)
     finally:
-        np.random.set_state(state)
         progress.close()
     if not values_parts:
         return np.zeros((0, matrix.shape[1])), np.zeros(0), 0

@@ -24,6 +24,7 @@ COMMANDS = {
     "keys": "governance.cli.keys:keys",
     "audit": "governance.cli.audit:audit",
     "checks": "governance.cli.checks:checks",
+    "lineage": "governance.cli.lineage:lineage",
     "report": "governance.cli.report:report",
     "policy": "governance.cli.policy:policy",
 }

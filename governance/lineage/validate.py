@@ -26,6 +26,7 @@ __all__ = [
     "ParsedEvent",
     "parse_event",
     "parse_event_time",
+    "parse_time_option",
 ]
 
 EVENT_TYPES = ("START", "RUNNING", "COMPLETE", "ABORT", "FAIL", "OTHER")
@@ -321,3 +322,39 @@ def _json_type(value: Any) -> str:
     if isinstance(value, Sequence):
         return "an array"
     return type(value).__name__
+
+
+def parse_time_option(value: str, *, end_of_day: bool = False) -> str:
+    """Read a time given on the command line (``--since``, ``--until``, ``--as-of``).
+
+    Parameters
+    ----------
+    value
+        An RFC 3339 date-time with a zone (``2026-11-27T14:00:00Z``), or a date
+        (``2026-11-27``), read as the start of that day in UTC, or its end with ``end_of_day``.
+    end_of_day
+        Read a date as its last microsecond (for inclusive upper bounds).
+
+    Returns
+    -------
+    str
+        UTC, fixed width, as the store writes times.
+
+    Raises
+    ------
+    ValueError
+        If the value is neither, or a date-time has no time zone.
+    """
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        try:
+            datetime.fromisoformat(value)
+        except ValueError as exc:
+            raise ValueError(f"{value!r} is not a valid date: {exc}") from None
+        return f"{value}T23:59:59.999999Z" if end_of_day else f"{value}T00:00:00.000000Z"
+    match = _TIME.fullmatch(value)
+    if match is not None and match["zone"] is None:
+        raise ValueError(f"{value!r} has no time zone (add Z or an offset)")
+    try:
+        return parse_event_time(value)[0]
+    except EventRejected as exc:
+        raise ValueError(exc.reason) from None

@@ -1,0 +1,266 @@
+"""``governance lineage``: ingest OpenLineage events and ask where data and models came from."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from governance.cli.options import config_option, settings, store_option
+from governance.errors import EXIT_OK, LineageError
+
+F = TypeVar("F", bound=Callable[..., Any])
+DEFAULT_DEPTH = 20
+
+
+class TimeOption(click.ParamType[str, Any]):
+    """An RFC 3339 time with a zone, or a date (UTC); converted to the store's UTC form."""
+
+    name = "TIME"
+
+    def __init__(self, *, end_of_day: bool = False) -> None:
+        self.end_of_day = end_of_day
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        """Return the time as ``YYYY-MM-DDTHH:MM:SS.ffffffZ``."""
+        from governance.lineage.validate import parse_time_option
+
+        try:
+            return parse_time_option(str(value), end_of_day=self.end_of_day)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+def _format_option(choices: tuple[str, ...]) -> Callable[[F], F]:
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(choices),
+        default="text",
+        show_default=True,
+        help="Output format.",
+    )
+
+
+def _depth_option(function: F) -> F:
+    return click.option(
+        "--depth",
+        type=click.IntRange(min=1, max=1000),
+        default=DEFAULT_DEPTH,
+        show_default=True,
+        help="How many jobs away from NODE to go.",
+    )(function)
+
+
+def _as_of_option(function: F) -> F:
+    return click.option(
+        "--as-of",
+        type=TimeOption(end_of_day=True),
+        help="The graph as the store knew it then: only what was recorded by TIME "
+        "(a date means its end, UTC).",
+    )(function)
+
+
+@click.group()
+def lineage() -> None:
+    """Record OpenLineage events and query the lineage of datasets, jobs and runs."""
+
+
+@lineage.command("ingest")
+@click.argument("sources", nargs=-1, required=True, metavar="FILE|DIR|-...")
+@click.option("--strict", is_flag=True, help="Store nothing unless every event is valid.")
+@click.option(
+    "--assume-utc",
+    is_flag=True,
+    help="Accept eventTime values without a time zone, read as UTC (each one is reported).",
+)
+@_format_option(("text", "json"))
+@store_option
+@config_option
+def ingest_command(
+    sources: tuple[str, ...],
+    strict: bool,
+    assume_utc: bool,
+    fmt: str,
+    store_url: str | None,
+    config_file: Path | None,
+) -> int:
+    """Ingest OpenLineage events (RunEvent, JobEvent, DatasetEvent) from files or stdin.
+
+    Reads JSON (one event or an array) and JSON lines; a folder means every *.json, *.jsonl and
+    *.ndjson in it. An event already recorded is not stored again. Rejected events are listed
+    on stderr with their file and line. Exit 0 when every event was stored or already there,
+    2 when some were rejected (with --strict: then nothing was stored).
+    """
+    from governance.lineage.ingest import Rejection, ingest
+    from governance.store import AuditStore
+
+    def show(location: str, outcome: Rejection | str | None) -> None:
+        if isinstance(outcome, Rejection):
+            click.echo(f"Rejected: {location}: {outcome.reason}", err=True)
+        elif outcome is not None:
+            click.echo(f"Warning: {location}: {outcome}", err=True)
+
+    url = settings(config_file, store_url=store_url).require("store_url", "pass --store URL")
+    with AuditStore.open(url) as store:
+        report = ingest(store, sources, strict=strict, assume_utc=assume_utc, on_event=show)
+    if fmt == "json":
+        click.echo(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
+    else:
+        flagged = f", {len(report.assumed_utc)} with time zone assumed UTC"
+        click.echo(
+            f"Read {report.read} events: {report.stored} stored, {report.duplicates} already "
+            f"recorded, {len(report.rejected)} rejected"
+            + (flagged if report.assumed_utc else "")
+            + (f" (log entries {report.first_seq}-{report.last_seq})" if report.stored else "")
+        )
+    if report.rejected:
+        count = len(report.rejected)
+        if strict:
+            raise LineageError(f"{count} of {report.read} events rejected: nothing was stored")
+        raise LineageError(
+            f"{count} of {report.read} events rejected (the valid ones were stored)",
+            hint="--strict stores nothing unless every event is valid",
+        )
+    return EXIT_OK
+
+
+def _query(command: Callable[..., Any]) -> Callable[..., Any]:
+    return store_option(config_option(command))
+
+
+def _open(store_url: str | None, config_file: Path | None) -> Any:
+    from governance.store import AuditStore
+
+    url = settings(config_file, store_url=store_url).require("store_url", "pass --store URL")
+    return AuditStore.open(url, create=False)
+
+
+def _graph(
+    node: str,
+    direction: str,
+    depth: int,
+    as_of: str | None,
+    fmt: str,
+    store_url: str | None,
+    config_file: Path | None,
+) -> int:
+    from governance.lineage.render import render_graph
+
+    with _open(store_url, config_file) as store:
+        queries = store.lineage
+        root = queries.resolve(node)
+        graph = queries.traverse(root, direction, depth=depth, as_of=as_of, facets=fmt == "json")
+    click.echo(render_graph(graph, fmt), nl=False)
+    return EXIT_OK
+
+
+@lineage.command("upstream")
+@click.argument("node")
+@_depth_option
+@_as_of_option
+@_format_option(("text", "json", "dot", "mermaid"))
+@_query
+def upstream(
+    node: str,
+    depth: int,
+    as_of: str | None,
+    fmt: str,
+    store_url: str | None,
+    config_file: Path | None,
+) -> int:
+    """Where NODE came from: the jobs that wrote it, what they read, and so on.
+
+    NODE is dataset:<namespace>:<name> or job:<namespace>:<name>.
+    """
+    return _graph(node, "upstream", depth, as_of, fmt, store_url, config_file)
+
+
+@lineage.command("downstream")
+@click.argument("node")
+@_depth_option
+@_as_of_option
+@_format_option(("text", "json", "dot", "mermaid"))
+@_query
+def downstream(
+    node: str,
+    depth: int,
+    as_of: str | None,
+    fmt: str,
+    store_url: str | None,
+    config_file: Path | None,
+) -> int:
+    """What NODE feeds: the jobs that read it, what they wrote, and so on.
+
+    NODE is dataset:<namespace>:<name> or job:<namespace>:<name>.
+    """
+    return _graph(node, "downstream", depth, as_of, fmt, store_url, config_file)
+
+
+@lineage.command("graph")
+@click.argument("node")
+@_depth_option
+@_as_of_option
+@_format_option(("text", "json", "dot", "mermaid"))
+@_query
+def graph(
+    node: str,
+    depth: int,
+    as_of: str | None,
+    fmt: str,
+    store_url: str | None,
+    config_file: Path | None,
+) -> int:
+    """The lineage graph around NODE, upstream and downstream (DOT and Mermaid to draw it).
+
+    NODE is dataset:<namespace>:<name> or job:<namespace>:<name>.
+    """
+    return _graph(node, "both", depth, as_of, fmt, store_url, config_file)
+
+
+@lineage.command("history")
+@click.argument("node")
+@click.option("--since", type=TimeOption(), help="From TIME (a date means its start, UTC).")
+@click.option(
+    "--until", type=TimeOption(end_of_day=True), help="Up to TIME (a date means its end, UTC)."
+)
+@_format_option(("text", "json"))
+@_query
+def history(
+    node: str,
+    since: str | None,
+    until: str | None,
+    fmt: str,
+    store_url: str | None,
+    config_file: Path | None,
+) -> int:
+    """Runs of a job; or the versions, schema changes and runs of a dataset.
+
+    NODE is dataset:<namespace>:<name> or job:<namespace>:<name>. Times are event times.
+    """
+    from governance.lineage.render import render_history
+
+    if since is not None and until is not None and since > until:
+        raise click.BadParameter("--since is after --until")
+    with _open(store_url, config_file) as store:
+        queries = store.lineage
+        found = queries.history(queries.resolve(node), since=since, until=until)
+    click.echo(render_history(found, fmt), nl=False)
+    return EXIT_OK
+
+
+@lineage.command("run")
+@click.argument("run_id")
+@_format_option(("text", "json"))
+@_query
+def run(run_id: str, fmt: str, store_url: str | None, config_file: Path | None) -> int:
+    """One run: its job, state, events, datasets, facets, parent and child runs."""
+    from governance.lineage.render import render_run
+
+    with _open(store_url, config_file) as store:
+        detail = store.lineage.run(run_id)
+    click.echo(render_run(detail, fmt), nl=False)
+    return EXIT_OK

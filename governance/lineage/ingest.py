@@ -1,0 +1,441 @@
+"""Ingest OpenLineage events from any producer into the audit store.
+
+Sources are files, folders (every ``*.json``, ``*.jsonl`` and ``*.ndjson`` below them, in name
+order) or standard input. A file holds one event, a JSON array of events, or JSON lines (one event
+per line); ``.jsonl`` and ``.ndjson`` files are always read as JSON lines. Each event is validated
+(:func:`governance.lineage.validate.parse_event`), checked against the size limit, and appended as
+an ``openlineage.event`` entry unless the same event (same canonical JSON) is already recorded.
+
+Without ``strict``, valid events are stored in batches (each batch one transaction, each event
+whole) and invalid ones reported, one per line; an interrupted ingest can simply be run again.
+With ``strict``, every event is checked first and the events are stored in one transaction only
+if none was rejected: all or nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from governance._version import __version__
+from governance.errors import LineageError
+from governance.lineage.validate import MAX_EVENT_BYTES, EventRejected, parse_event
+from governance.store.canonical import CanonicalJSONError, canonical_json
+
+if TYPE_CHECKING:
+    from governance.store import AuditStore
+
+__all__ = [
+    "BATCH_SIZE",
+    "INGEST_KIND",
+    "IngestReport",
+    "Rejection",
+    "SourceEvent",
+    "ingest",
+    "read_events",
+]
+
+BATCH_SIZE = 1000
+INGEST_KIND = "lineage.ingest"
+STDIN = "-"
+STDIN_NAME = "<stdin>"
+SUFFIXES = (".json", ".jsonl", ".ndjson")
+LINE_SUFFIXES = (".jsonl", ".ndjson")
+
+NO_SOURCE = "no such file or folder"
+NO_EVENT_FILES = "no *.json, *.jsonl or *.ndjson files in this folder"
+TOO_BIG = "the event is {size} bytes as canonical JSON, more than the limit of {limit}{largest}"
+ASSUMED_UTC = "eventTime has no time zone: read as UTC (--assume-utc)"
+
+
+@dataclass(frozen=True)
+class SourceEvent:
+    """One event read from a source, or the reason it could not be read."""
+
+    source: str
+    line: int
+    column: int | None
+    value: Any = None
+    error: str | None = None
+
+    @property
+    def location(self) -> str:
+        """``source:line`` or ``source:line:column``."""
+        where = f"{self.source}:{self.line}"
+        return where if self.column is None else f"{where}:{self.column}"
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """An event that was not stored, and why."""
+
+    source: str
+    line: int
+    column: int | None
+    reason: str
+
+    @property
+    def location(self) -> str:
+        """``source:line`` or ``source:line:column``."""
+        where = f"{self.source}:{self.line}"
+        return where if self.column is None else f"{where}:{self.column}"
+
+    def as_dict(self) -> dict[str, Any]:
+        """The rejection as JSON-ready values."""
+        return {
+            "source": self.source,
+            "line": self.line,
+            "column": self.column,
+            "reason": self.reason,
+        }
+
+
+@dataclass
+class IngestReport:
+    """What an ingest did."""
+
+    strict: bool
+    read: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    rejected: list[Rejection] = field(default_factory=list)
+    assumed_utc: list[str] = field(default_factory=list)
+    """Locations of events whose time zone was assumed."""
+    sources: list[dict[str, str]] = field(default_factory=list)
+    first_seq: int | None = None
+    last_seq: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Whether every event was stored or already recorded."""
+        return not self.rejected
+
+    def as_dict(self) -> dict[str, Any]:
+        """The report as JSON-ready values."""
+        return {
+            "strict": self.strict,
+            "read": self.read,
+            "stored": self.stored,
+            "duplicates": self.duplicates,
+            "rejected": [item.as_dict() for item in self.rejected],
+            "assumed_utc": list(self.assumed_utc),
+            "sources": list(self.sources),
+            "first_seq": self.first_seq,
+            "last_seq": self.last_seq,
+        }
+
+
+def ingest(
+    store: AuditStore,
+    sources: Sequence[str | Path],
+    *,
+    strict: bool = False,
+    assume_utc: bool = False,
+    stdin: IO[bytes] | None = None,
+    batch_size: int = BATCH_SIZE,
+    on_event: Callable[[str, Rejection | str | None], None] | None = None,
+) -> IngestReport:
+    """Validate the events of ``sources`` and append the new ones to ``store``.
+
+    Parameters
+    ----------
+    store
+        The open audit store.
+    sources
+        Files, folders, or ``-`` for standard input.
+    strict
+        Store nothing unless every event is valid.
+    assume_utc
+        Accept an ``eventTime`` without a time zone, read as UTC (and reported).
+    stdin
+        The binary stream ``-`` reads (standard input by default).
+    batch_size
+        Events per transaction without ``strict``.
+    on_event
+        Called as each event is judged: ``(location, Rejection)`` for a rejected event,
+        ``(location, message)`` for a warning, ``(location, None)`` for a good one.
+
+    Returns
+    -------
+    IngestReport
+        Counts, rejections and the log entries written. A ``lineage.ingest`` entry records
+        the ingest itself (sources with their sha256, counts, options) unless ``strict``
+        refused everything.
+
+    Raises
+    ------
+    LineageError
+        If a source does not exist or a folder holds no event files (nothing is stored).
+    StoreError
+        If the store fails; the batches committed before stay stored.
+    """
+    report = IngestReport(strict=strict)
+    files = [_expand(Path(s)) if str(s) != STDIN else [STDIN] for s in sources]
+    pending: list[dict[str, Any]] = []
+    for group in files:
+        for source in group:
+            for item in read_events(source, stdin=stdin, digests=report.sources):
+                report.read += 1
+                event = _judge(item, assume_utc, report, on_event)
+                if event is None:
+                    continue
+                pending.append(event)
+                if not strict and len(pending) >= batch_size:
+                    _store(store, pending, report)
+                    pending = []
+    if strict and report.rejected:
+        return report
+    if pending:
+        _store(store, pending, report)
+    store.append(
+        INGEST_KIND,
+        {
+            "tool": {"name": "governance", "version": __version__},
+            "sources": report.sources,
+            "read": report.read,
+            "stored": report.stored,
+            "duplicates": report.duplicates,
+            "rejected": len(report.rejected),
+            "assumed_utc": len(report.assumed_utc),
+            "options": {"strict": strict, "assume_utc": assume_utc},
+            "first_seq": report.first_seq,
+            "last_seq": report.last_seq,
+        },
+    )
+    return report
+
+
+def read_events(
+    source: str | Path,
+    *,
+    stdin: IO[bytes] | None = None,
+    digests: list[dict[str, str]] | None = None,
+) -> Iterator[SourceEvent]:
+    """Read the events of one file (or ``-``), each with its position.
+
+    Parameters
+    ----------
+    source
+        A file, or ``-`` for standard input.
+    stdin
+        The binary stream for ``-``.
+    digests
+        If given, ``{"path": ..., "sha256": ...}`` of the bytes read is appended to it.
+
+    Yields
+    ------
+    SourceEvent
+        Decoded JSON values (not yet validated), or read errors with their position.
+    """
+    import sys
+
+    name = STDIN_NAME if str(source) == STDIN else str(source)
+    try:
+        if str(source) == STDIN:
+            data = (stdin or sys.stdin.buffer).read()
+        else:
+            data = Path(source).read_bytes()
+    except OSError as exc:
+        yield SourceEvent(name, 1, None, error=f"cannot read: {exc.strerror or exc}")
+        return
+    if digests is not None:
+        digests.append({"path": name, "sha256": hashlib.sha256(data).hexdigest()})
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        yield SourceEvent(name, line, None, error="not UTF-8 text")
+        return
+    as_lines = name.endswith(LINE_SUFFIXES)
+    if not as_lines:
+        start = len(text) - len(text.lstrip())
+        if text[start : start + 1] == "[":
+            yield from _array(name, text, start)
+            return
+        try:
+            value = _loads(text)
+        except json.JSONDecodeError as exc:
+            if not _first_line_parses(text):
+                yield SourceEvent(name, exc.lineno, exc.colno, error=_json_error(exc))
+                return
+        else:
+            line, column = _position(text, start)
+            yield SourceEvent(name, line, column, value=value)
+            return
+    yield from _lines(name, text)
+
+
+def _expand(path: Path) -> list[str]:
+    if path.is_dir():
+        found = sorted(str(p) for p in path.rglob("*") if p.is_file() and p.name.endswith(SUFFIXES))
+        if not found:
+            raise LineageError(NO_EVENT_FILES, path=path)
+        return found
+    if not path.exists():
+        raise LineageError(NO_SOURCE, path=path)
+    return [str(path)]
+
+
+def _judge(
+    item: SourceEvent,
+    assume_utc: bool,
+    report: IngestReport,
+    on_event: Callable[[str, Rejection | str | None], None] | None,
+) -> dict[str, Any] | None:
+    """Return the event if it may be stored; record a rejection (or warning) otherwise."""
+    reason = item.error
+    event: dict[str, Any] | None = None
+    assumed = False
+    if reason is None:
+        try:
+            parsed = parse_event(item.value, assume_utc=assume_utc)
+            assumed = parsed.time_assumed_utc
+            event = item.value
+            reason = _size_problem(item.value)
+        except EventRejected as exc:
+            reason = str(exc)
+    if reason is not None:
+        rejection = Rejection(item.source, item.line, item.column, reason)
+        report.rejected.append(rejection)
+        if on_event is not None:
+            on_event(item.location, rejection)
+        return None
+    if assumed:
+        report.assumed_utc.append(item.location)
+    if on_event is not None:
+        on_event(item.location, ASSUMED_UTC if assumed else None)
+    return event
+
+
+def _size_problem(event: Mapping[str, Any]) -> str | None:
+    try:
+        size = len(canonical_json(event).encode("utf-8"))
+    except CanonicalJSONError as exc:
+        return f"not storable as JSON: {exc}"
+    if size <= MAX_EVENT_BYTES:
+        return None
+    largest = ""
+    facets = list(_facets(event))
+    if facets:
+        name, facet_size = max(facets, key=lambda pair: pair[1])
+        largest = f" (largest facet: {name}, {facet_size} bytes)"
+    return TOO_BIG.format(size=size, limit=MAX_EVENT_BYTES, largest=largest)
+
+
+def _facets(event: Mapping[str, Any]) -> Iterator[tuple[str, int]]:
+    holders: list[tuple[str, Any]] = [
+        ("run.facets", (event.get("run") or {}).get("facets")),
+        ("job.facets", (event.get("job") or {}).get("facets")),
+        ("dataset.facets", (event.get("dataset") or {}).get("facets")),
+    ]
+    for key in ("inputs", "outputs"):
+        for index, dataset in enumerate(event.get(key) or []):
+            for facet_key in ("facets", "inputFacets", "outputFacets"):
+                holders.append((f"{key}[{index}].{facet_key}", dataset.get(facet_key)))
+    for where, facets in holders:
+        if isinstance(facets, Mapping):
+            for name, facet in facets.items():
+                yield f"{where}.{name}", len(canonical_json(facet).encode("utf-8"))
+
+
+def _store(store: AuditStore, events: list[dict[str, Any]], report: IngestReport) -> None:
+    for entry in store.append_events(events):
+        if entry is None:
+            report.duplicates += 1
+            continue
+        report.stored += 1
+        if report.first_seq is None:
+            report.first_seq = entry.seq
+        report.last_seq = entry.seq
+
+
+def _reject_constant(constant: str) -> Any:
+    raise ValueError(f"{constant} is not valid JSON")
+
+
+def _loads(text: str) -> Any:
+    return json.loads(text, parse_constant=_reject_constant)
+
+
+def _first_line_parses(text: str) -> bool:
+    for line in text.splitlines():
+        if line.strip():
+            try:
+                _loads(line)
+            except ValueError:
+                return False
+            return True
+    return False
+
+
+def _lines(name: str, text: str) -> Iterator[SourceEvent]:
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if not stripped:
+            continue
+        try:
+            value = _loads(stripped)
+        except json.JSONDecodeError as exc:
+            offset = len(line) - len(line.lstrip())
+            yield SourceEvent(name, number, exc.colno + offset, error=_json_error(exc))
+            continue
+        except ValueError as exc:
+            yield SourceEvent(name, number, None, error=f"malformed JSON: {exc}")
+            continue
+        yield SourceEvent(name, number, None, value=value)
+
+
+def _array(name: str, text: str, start: int) -> Iterator[SourceEvent]:
+    """The elements of a top-level JSON array, each with its position."""
+    decoder = json.JSONDecoder(parse_constant=_reject_constant)
+    index = _skip_space(text, start + 1)
+    if text[index : index + 1] == "]":
+        return
+    while True:
+        line, column = _position(text, index)
+        try:
+            value, end = decoder.raw_decode(text, index)
+        except json.JSONDecodeError as exc:
+            yield SourceEvent(
+                name,
+                exc.lineno,
+                exc.colno,
+                error=f"{_json_error(exc)} (the rest of the array is not read)",
+            )
+            return
+        except ValueError as exc:
+            yield SourceEvent(name, line, column, error=f"malformed JSON: {exc}")
+            return
+        yield SourceEvent(name, line, column, value=value)
+        index = _skip_space(text, end)
+        char = text[index : index + 1]
+        if char == ",":
+            index = _skip_space(text, index + 1)
+            continue
+        if char == "]" and not text[index + 1 :].strip():
+            return
+        line, column = _position(text, index)
+        yield SourceEvent(
+            name, line, column, error="malformed JSON: expected ',' or ']' after an event"
+        )
+        return
+
+
+def _skip_space(text: str, index: int) -> int:
+    while index < len(text) and text[index] in " \t\r\n":
+        index += 1
+    return index
+
+
+def _position(text: str, index: int) -> tuple[int, int]:
+    line = text.count("\n", 0, index) + 1
+    column = index - (text.rfind("\n", 0, index) + 1) + 1
+    return line, column
+
+
+def _json_error(exc: json.JSONDecodeError) -> str:
+    return f"malformed JSON: {exc.msg}"

@@ -28,9 +28,18 @@ def _describe(kind: str, payload: dict[str, Any]) -> str:
         job = payload.get("job", {})
         run = payload.get("run", {})
         job_name = f"{job.get('namespace')}/{job.get('name')}"
-        return f"{payload.get('eventType')} {job_name} {run.get('runId')}"
+        if "run" in payload:
+            return f"{payload.get('eventType')} {job_name} {run.get('runId')}"
+        if "job" in payload:
+            return f"JobEvent {job_name}"
+        dataset = payload.get("dataset", {})
+        return f"DatasetEvent {dataset.get('namespace')}/{dataset.get('name')}"
     if kind == "report":
         return f"{payload.get('path')} signed={payload.get('signed')}"
+    if kind == "checkpoint":
+        return f"size {payload.get('size')} head {str(payload.get('head_hash'))[:12]}"
+    if kind == "lineage.ingest":
+        return f"{payload.get('stored')} events stored, {payload.get('duplicates')} duplicates"
     return ""
 
 
@@ -78,17 +87,137 @@ def log(
 
 
 @audit.command("verify")
+@click.option(
+    "--checkpoint",
+    "checkpoints",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A checkpoint file (from `audit checkpoint`) the log must still match; repeatable.",
+)
+@click.option(
+    "--trust-root",
+    "trust_roots",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Only accept checkpoints signed by this certificate (or one it issued); repeatable.",
+)
 @store_option
 @config_option
-def verify_chain(store_url: str | None, config_file: Path | None) -> int:
-    """Recompute the hash chain; exit 1 naming the first bad entry if anything was altered."""
+def verify_chain(
+    checkpoints: tuple[Path, ...],
+    trust_roots: tuple[Path, ...],
+    store_url: str | None,
+    config_file: Path | None,
+) -> int:
+    """Recompute the hash chain and check checkpoints; exit 1 if anything was altered.
+
+    Every entry's hash and link is recomputed, and every checkpoint recorded in the log must
+    match the log before it. With --checkpoint, each checkpoint kept outside the store must be
+    validly signed, and the log must still hold the history it signed: this detects entries
+    cut off the end and a history rewritten with recomputed hashes.
+    """
+    from governance.reporting.keys import load_certificate
+    from governance.store import AuditStore
+    from governance.store.checkpoint import load_checkpoint
+
+    url = settings(config_file, store_url=store_url).require("store_url", "pass --store URL")
+    roots = [load_certificate(path) for path in trust_roots]
+    files = [(path, load_checkpoint(path)) for path in checkpoints]
+    with AuditStore.open(url, create=False) as store:
+        report = store.verify()
+        results = [(path, store.check_checkpoint(cp, trust_roots=roots)) for path, cp in files]
+    good = report.ok and all(result.ok for _, result in results)
+    if report.ok:
+        signed = (
+            f", {report.checkpoints} signed checkpoints in the log" if report.checkpoints else ""
+        )
+        click.echo(f"OK: {report.entries} entries, chain intact{signed}, head {report.head_hash}")
+    else:
+        click.echo(f"TAMPERED: entry {report.first_bad_seq}: {report.problem}")
+    for path, result in results:
+        if result.ok:
+            click.echo(
+                f"OK: checkpoint {path}: entry {result.size} still has the signed hash "
+                f"{result.head_hash[:12]}... (signed by {result.signer} at {result.time})"
+            )
+        else:
+            click.echo(f"TAMPERED: checkpoint {path} (size {result.size}): {result.problem}")
+    return EXIT_OK if good else EXIT_INVALID
+
+
+@audit.command("checkpoint")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the checkpoint here (JSON) [default: stdout]. Keep it outside the store.",
+)
+@click.option("--signing-key", type=click.Path(path_type=Path), help="PEM or DER private key.")
+@click.option("--signing-cert", type=click.Path(path_type=Path), help="PEM or DER certificate.")
+@click.option(
+    "--signing-pkcs12",
+    type=click.Path(path_type=Path),
+    help="PKCS#12 file with key and certificate (passphrase: GOVERNANCE_SIGNING_PASSPHRASE).",
+)
+@store_option
+@config_option
+def checkpoint(
+    output: Path | None,
+    signing_key: Path | None,
+    signing_cert: Path | None,
+    signing_pkcs12: Path | None,
+    store_url: str | None,
+    config_file: Path | None,
+) -> int:
+    """Verify the log, then sign its size and head hash (a checkpoint) with the report key.
+
+    The checkpoint is also appended to the log (reports embed the latest one). Keep the file
+    somewhere the store's administrators cannot rewrite: `audit verify --checkpoint FILE`
+    later proves the log still holds the history it signed.
+    """
+    from governance.cli.options import write_output
+    from governance.reports import signing_from_settings
+    from governance.store import AuditStore
+
+    resolved = settings(
+        config_file,
+        store_url=store_url,
+        signing_key=str(signing_key) if signing_key else None,
+        signing_cert=str(signing_cert) if signing_cert else None,
+        signing_pkcs12=str(signing_pkcs12) if signing_pkcs12 else None,
+    )
+    signing = signing_from_settings(resolved)
+    url = resolved.require("store_url", "pass --store URL")
+    with AuditStore.open(url, create=False) as store:
+        created = store.create_checkpoint(signing)
+    write_output(json.dumps(created, indent=2, ensure_ascii=False) + "\n", output)
+    click.echo(
+        f"Checkpoint: {created['size']} entries, head {created['head_hash']}, "
+        f"signed by {created['signer']} at {created['time']}" + (f" -> {output}" if output else ""),
+        err=True,
+    )
+    if created.get("dev_key"):
+        click.echo("Signed with a DEVELOPMENT key: not for production.", err=True)
+    return EXIT_OK
+
+
+@audit.command("rebuild")
+@store_option
+@config_option
+def rebuild(store_url: str | None, config_file: Path | None) -> int:
+    """Rebuild every query table (evaluations, reports, lineage) from the log.
+
+    The log is verified first; a tampered log is not replayed (exit 1).
+    """
     from governance.store import AuditStore
 
     url = settings(config_file, store_url=store_url).require("store_url", "pass --store URL")
     with AuditStore.open(url, create=False) as store:
         report = store.verify()
-    if report.ok:
-        click.echo(f"OK: {report.entries} entries, chain intact, head {report.head_hash}")
-        return EXIT_OK
-    click.echo(f"TAMPERED: entry {report.first_bad_seq}: {report.problem}")
-    return EXIT_INVALID
+        if not report.ok:
+            click.echo(f"TAMPERED: entry {report.first_bad_seq}: {report.problem}")
+            click.echo("Not rebuilt: verify and repair the log first.", err=True)
+            return EXIT_INVALID
+        replayed = store.rebuild_projections()
+    click.echo(f"Rebuilt the projections from {report.entries} entries ({replayed} projected).")
+    return EXIT_OK

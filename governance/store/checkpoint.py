@@ -115,7 +115,7 @@ def sign_checkpoint(
     time
         When, as ``YYYY-MM-DDTHH:MM:SS.ffffffZ``.
     signing
-        The key and certificate (``governance.reporting.load_signing_config``).
+        The key and certificate, or PKCS#12 file (``governance.reports.signing_from_settings``).
 
     Returns
     -------
@@ -130,12 +130,7 @@ def sign_checkpoint(
     """
     from cryptography.hazmat.primitives import serialization
 
-    from governance.reporting.keys import (
-        certificate_is_dev,
-        load_certificate,
-        load_private_key,
-        subject_of,
-    )
+    from governance.reporting.keys import certificate_is_dev, load_signing_material, subject_of
 
     statement = {
         "type": CHECKPOINT_TYPE,
@@ -145,9 +140,10 @@ def sign_checkpoint(
         "head_hash": head_hash,
         "time": time,
     }
-    key = load_private_key(signing.key, signing.passphrase)
-    certificate = load_certificate(signing.cert)
-    algorithm, signature = _sign(key, canonical_json(statement).encode("utf-8"), signing.key)
+    material = load_signing_material(signing)
+    certificate = material.cert
+    message = canonical_json(statement).encode("utf-8")
+    algorithm, signature = _sign(material.key, message, signing.key)
     pem = certificate.public_bytes(serialization.Encoding.PEM).decode("ascii")
     return {
         **statement,

@@ -148,3 +148,106 @@ def load_settings(
         values[setting.name] = value
         sources[setting.name] = source
     return Settings(values=values, sources=sources)
+
+
+# -- OpenLineage transports (forwarding the gate's events) ---------------------------------
+
+OPENLINEAGE_CONFIG_ENV = "OPENLINEAGE_CONFIG"
+OPENLINEAGE_URL_ENV = "OPENLINEAGE_URL"
+OPENLINEAGE_DISABLED_ENV = "OPENLINEAGE_DISABLED"
+DEFAULT_HTTP_TRANSPORT = "default_http"
+
+
+@dataclass(frozen=True)
+class OpenLineageSink:
+    """Where the gate forwards its OpenLineage events: a transport config and its origin."""
+
+    transport: Mapping[str, Any]
+    source: str
+
+
+def openlineage_sink() -> OpenLineageSink | None:
+    """Resolve the OpenLineage transport configured the openlineage-python way.
+
+    The same sources as ``openlineage.client.OpenLineageClient``, read by its own functions:
+    the YAML file named by ``OPENLINEAGE_CONFIG``, else ``./openlineage.yml``, else
+    ``~/.openlineage/openlineage.yml``; ``OPENLINEAGE__TRANSPORT__*`` environment variables
+    (the file wins where both set a key); and ``OPENLINEAGE_URL`` (with ``OPENLINEAGE_ENDPOINT``
+    and ``OPENLINEAGE_API_KEY``) for an HTTP transport, or as the ``default_http`` member of a
+    composite transport. ``OPENLINEAGE_DISABLED=true`` turns forwarding off.
+
+    Unlike openlineage-python, nothing falls back to printing events on the console: no
+    configuration means no forwarding, and a configuration that cannot be read is an error.
+
+    Returns
+    -------
+    OpenLineageSink or None
+        The transport configuration (a new dict, to pass to the transport factory), or
+        ``None`` when nothing is configured or forwarding is disabled.
+
+    Raises
+    ------
+    ConfigError
+        If ``OPENLINEAGE_CONFIG`` names a missing file, a file is not YAML or not a mapping,
+        or a ``transport`` is given without a ``type``.
+    """
+    import copy
+
+    import yaml
+    from openlineage.client.client import OpenLineageClient
+    from openlineage.client.utils import deep_merge_dicts
+
+    if os.environ.get(OPENLINEAGE_DISABLED_ENV, "").strip().lower() == "true":
+        return None
+    named = os.environ.get(OPENLINEAGE_CONFIG_ENV)
+    if named and not Path(named).is_file():
+        raise ConfigError(f"{OPENLINEAGE_CONFIG_ENV} names a file that does not exist", path=named)
+    sources: list[str] = []
+    config: dict[str, Any] = {}
+    path = OpenLineageClient._find_yaml_config_path()
+    if path is not None:
+        text = read_text(Path(path), ConfigError, "OpenLineage configuration file")
+        try:
+            loaded = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            raise ConfigError(
+                f"not valid YAML: {getattr(exc, 'problem', exc)}",
+                path=path,
+                line=None if mark is None else mark.line + 1,
+                column=None if mark is None else mark.column + 1,
+            ) from None
+        if loaded is not None and not isinstance(loaded, dict):
+            raise ConfigError("expected a mapping (transport: ...)", path=path, line=1)
+        if loaded and loaded.get("transport"):
+            sources.append(str(path))
+        config = loaded or {}
+    from_env = OpenLineageClient._load_config_from_env_variables() or {}
+    if from_env.get("transport"):
+        sources.append("OPENLINEAGE__TRANSPORT__* environment variables")
+    config = deep_merge_dicts(from_env, config)
+    transport = config.get("transport")
+    if transport is not None and not isinstance(transport, dict):
+        raise ConfigError(f"OpenLineage transport must be a mapping (from {', '.join(sources)})")
+    transport = copy.deepcopy(transport) if transport else None
+    url = os.environ.get(OPENLINEAGE_URL_ENV)
+    if url:
+        http: dict[str, Any] = {"type": "http", "url": url}
+        if os.environ.get("OPENLINEAGE_ENDPOINT"):
+            http["endpoint"] = os.environ["OPENLINEAGE_ENDPOINT"]
+        if os.environ.get("OPENLINEAGE_API_KEY"):
+            http["auth"] = {"type": "api_key", "apiKey": os.environ["OPENLINEAGE_API_KEY"]}
+        if not transport or not transport.get("type"):
+            transport = http
+            sources = [OPENLINEAGE_URL_ENV]
+        elif transport.get("type") == "composite" and isinstance(transport.get("transports"), dict):
+            transport["transports"].setdefault(DEFAULT_HTTP_TRANSPORT, http)
+            sources.append(OPENLINEAGE_URL_ENV)
+    if not transport:
+        return None
+    if not transport.get("type"):
+        raise ConfigError(
+            f"the OpenLineage transport has no type (from {', '.join(sources)})",
+            hint="set transport.type: http, kafka, file, composite, ...",
+        )
+    return OpenLineageSink(transport=transport, source=", ".join(sources))

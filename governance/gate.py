@@ -191,15 +191,47 @@ def evaluate(
     return {**header, "finished_at": clock(), **verdict.as_dict()}
 
 
+def load_lineage(prepared: PreparedCheck, store: AuditStore) -> None:
+    """Put the model's recorded lineage in the context if a rule has a ``lineage.*`` check.
+
+    Evaluators never touch the store: this reads what lineage checks need, before evaluation.
+    """
+    hops = [
+        getattr(rule.params, "max_hops", 1)
+        for policy in prepared.policies
+        for rule in policy.rules
+        if rule.spec.check.startswith("lineage.")
+    ]
+    if not hops:
+        return
+    from governance.lineage.snapshot import load_snapshot
+
+    lineage = prepared.manifest.spec.lineage
+    prepared.context.lineage = load_snapshot(
+        store,
+        max_hops=max(hops),
+        training_run=lineage.training_run,
+        model_path=prepared.manifest.model_path,
+        model_digest=prepared.digests.get("model"),
+        training_datasets=[(item.namespace, item.name) for item in lineage.training_datasets],
+    )
+
+
 def run_check(
-    prepared: PreparedCheck, store: AuditStore, *, clock: Callable[[], str] = utc_now
+    prepared: PreparedCheck,
+    store: AuditStore,
+    *,
+    clock: Callable[[], str] = utc_now,
+    forward: Callable[[list[dict[str, Any]]], None] | None = None,
 ) -> dict[str, Any]:
     """Evaluate and append the run's START event, the record and its COMPLETE event at once.
 
     If evaluation crashes, the START and a FAIL event are recorded and an InternalError raised.
+    ``forward`` receives the run's events once they are safely in the store.
     """
     from governance.lineage import complete_event, fail_event, new_run_id, start_event
 
+    load_lineage(prepared, store)
     header = record_header(prepared, new_run_id(), clock())
     started = start_event(header)
     try:
@@ -209,10 +241,13 @@ def run_check(
     except Exception as exc:
         failed = fail_event({**header, "finished_at": clock()}, f"{type(exc).__name__}: {exc}")
         store.append_many([(EVENT_KIND, started), (EVENT_KIND, failed)])
+        if forward is not None:
+            forward([started, failed])
         raise InternalError(f"evaluation crashed: {type(exc).__name__}: {exc}") from exc
-    store.append_many(
-        [(EVENT_KIND, started), (EVALUATION_KIND, record), (EVENT_KIND, complete_event(record))]
-    )
+    completed = complete_event(record)
+    store.append_many([(EVENT_KIND, started), (EVALUATION_KIND, record), (EVENT_KIND, completed)])
+    if forward is not None:
+        forward([started, completed])
     return record
 
 
@@ -227,30 +262,58 @@ class GateRun:
     signing_key: str | None = None
     signing_cert: str | None = None
     templates: Path | None = None
+    warn: Callable[[str], None] | None = None
+    """Where forwarding failures are reported (stderr by default)."""
 
 
 @dataclass(frozen=True)
 class GateResult:
-    """The evaluation record and, if one was asked for, the written report."""
+    """The evaluation record, the written report if asked for, and forwarding failures."""
 
     record: dict[str, Any]
     report: ReportResult | None = None
+    forward_failures: tuple[str, ...] = ()
 
 
 def run_gate(run: GateRun) -> GateResult:
-    """Validate everything, evaluate, record, and write the report if asked."""
+    """Validate everything, evaluate, record, forward the events, and write the report if asked.
+
+    The OpenLineage transports (openlineage-python configuration) are set up before anything is
+    written: a misconfigured one is an error. A transport that fails to take the events once
+    they are recorded is reported through ``run.warn`` and recorded in the log as an
+    ``openlineage.forward_failed`` entry; the verdict and exit code do not change.
+    """
+    from governance.config import openlineage_sink
+    from governance.lineage.forward import FORWARD_FAILED_KIND, Forwarder
     from governance.reports import signing_config, write_report
     from governance.store import AuditStore
 
     signing = None
     if run.report is not None and run.sign:
         signing = signing_config(run.signing_key, run.signing_cert)
+    forwarder = Forwarder.create(openlineage_sink())
     prepared = prepare_check(run.options)
+    failures: list[str] = []
     with AuditStore.open(run.store_url) as store:
-        record = run_check(prepared, store)
+
+        def forward(events: list[dict[str, Any]]) -> None:
+            if forwarder is None:
+                return
+            for failure in forwarder.forward(events):
+                failures.append(failure.message)
+                (run.warn or _warn)(failure.message)
+                store.append(FORWARD_FAILED_KIND, failure.as_payload())
+
+        record = run_check(prepared, store, forward=forward)
         report = None
         if run.report is not None:
             report = write_report(
                 store, record["evaluation_id"], run.report, signing=signing, templates=run.templates
             )
-    return GateResult(record=record, report=report)
+    return GateResult(record=record, report=report, forward_failures=tuple(failures))
+
+
+def _warn(message: str) -> None:
+    import sys
+
+    sys.stderr.write(f"Warning: {message}\n")

@@ -12,6 +12,7 @@ BUILTIN_MODULES = (
     "governance.checks.performance",
     "governance.checks.documentation",
     "governance.checks.explainability",
+    "governance.checks.lineage",
 )
 
 

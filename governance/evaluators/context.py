@@ -13,6 +13,8 @@ from governance.model_artifact import Predictions
 if TYPE_CHECKING:
     import numpy as np
 
+    from governance.lineage.snapshot import LineageSnapshot
+
 T = TypeVar("T")
 
 
@@ -23,6 +25,8 @@ class EvaluationContext:
     manifest: Manifest
     data: EvaluationData
     predictions: Predictions
+    lineage: LineageSnapshot | None = field(default=None, repr=False)
+    """The model's recorded lineage, loaded by the gate when a policy has lineage checks."""
     _cache: dict[tuple[Any, ...], Any] = field(default_factory=dict, repr=False)
 
     @property

@@ -163,3 +163,109 @@ def test_expired_or_unsuitable_certificates(tmp_path):
     encipher_only = make_cert(tmp_path / "b", key_usage=True)
     with pytest.raises(SigningError, match="neither digitalSignature nor nonRepudiation"):
         load_signing_config(encipher_only.key, encipher_only.cert)
+
+
+# --- PKCS#12 with a certificate chain ------------------------------------------------------
+
+
+def _ca_chain(tmp_path: Path, *, signer_days: int = 30):
+    """root CA -> intermediate CA -> signer; returns (root path, signer key, signer, [inter])."""
+    from cryptography.x509.oid import ExtendedKeyUsageOID  # noqa: F401 - documents intent
+
+    now = dt.datetime.now(dt.UTC)
+
+    def issue(subject, issuer_name, issuer_key, public_key, *, ca, days):
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+            .issuer_name(issuer_name)
+            .public_key(public_key)
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(days=60))
+            .not_valid_after(now + dt.timedelta(days=days))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+            .add_extension(
+                x509.KeyUsage(
+                    digital_signature=not ca,
+                    content_commitment=not ca,
+                    key_encipherment=False,
+                    data_encipherment=False,
+                    key_agreement=False,
+                    key_cert_sign=ca,
+                    crl_sign=ca,
+                    encipher_only=False,
+                    decipher_only=False,
+                ),
+                critical=True,
+            )
+        )
+        return builder.sign(issuer_key, hashes.SHA256())
+
+    root_key = ec.generate_private_key(ec.SECP256R1())
+    root_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Example Root CA")])
+    root = issue("Example Root CA", root_name, root_key, root_key.public_key(), ca=True, days=3650)
+    inter_key = ec.generate_private_key(ec.SECP256R1())
+    inter = issue(
+        "Example Issuing CA", root.subject, root_key, inter_key.public_key(), ca=True, days=1800
+    )
+    signer_key = ec.generate_private_key(ec.SECP256R1())
+    signer = issue(
+        "Compliance Office",
+        inter.subject,
+        inter_key,
+        signer_key.public_key(),
+        ca=False,
+        days=signer_days,
+    )
+    root_path = tmp_path / "root.pem"
+    root_path.write_bytes(root.public_bytes(serialization.Encoding.PEM))
+    return root_path, signer_key, signer, [inter]
+
+
+def _pkcs12(tmp_path: Path, password: bytes, *, signer_days: int = 30):
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    root, key, cert, chain = _ca_chain(tmp_path, signer_days=signer_days)
+    bundle = tmp_path / "signer.p12"
+    bundle.write_bytes(
+        pkcs12.serialize_key_and_certificates(
+            b"signer", key, cert, chain, serialization.BestAvailableEncryption(password)
+        )
+    )
+    return bundle, root
+
+
+def test_pkcs12_with_chain_signs_a_report_that_verifies_against_the_root(tmp_path, evaluation):
+    from governance.reporting import load_pkcs12_config, render_pdf, verify_report
+
+    bundle, root = _pkcs12(tmp_path, b"s3cret")
+    config = load_pkcs12_config(bundle, passphrase=b"s3cret")
+    assert "s3cret" not in repr(config)
+    result = render_pdf(evaluation, tmp_path / "report.pdf", signing=config)
+    assert result.signer_subject == "CN=Compliance Office"
+    assert not result.dev_key
+    # the intermediate is embedded: the root alone is enough to verify
+    check = verify_report(result.path, trust_roots=[root], attestation=result.attestation)
+    assert check.valid, check.problems
+
+
+def test_pkcs12_wrong_or_missing_password_is_one_line(tmp_path):
+    from governance.reporting import load_pkcs12_config
+
+    bundle, _ = _pkcs12(tmp_path, b"s3cret")
+    for wrong in (b"guess", None):
+        with pytest.raises(SigningError) as info:
+            load_pkcs12_config(bundle, passphrase=wrong)
+        assert str(info.value) == (
+            f"{bundle}: cannot open the PKCS#12 file: wrong passphrase, or not a PKCS#12 file"
+        )
+    with pytest.raises(SigningError, match="PKCS#12 file not found"):
+        load_pkcs12_config(tmp_path / "none.p12", passphrase=b"x")
+
+
+def test_pkcs12_with_an_expired_certificate(tmp_path):
+    from governance.reporting import load_pkcs12_config
+
+    bundle, _ = _pkcs12(tmp_path, b"pw", signer_days=-1)
+    with pytest.raises(SigningError, match="the certificate expired on"):
+        load_pkcs12_config(bundle, passphrase=b"pw")

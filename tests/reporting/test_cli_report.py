@@ -1,0 +1,260 @@
+"""`governance report` and `governance verify` through the real CLI entry point."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from governance.cli import main
+from governance.store import AuditStore
+
+from .test_keys import _pkcs12, make_cert
+
+SIGNING_ENV = (
+    "GOVERNANCE_STORE_URL",
+    "GOVERNANCE_SIGNING_KEY",
+    "GOVERNANCE_SIGNING_CERT",
+    "GOVERNANCE_SIGNING_PKCS12",
+    "GOVERNANCE_SIGNING_CHAIN",
+    "GOVERNANCE_SIGNING_PASSPHRASE",
+    "GOVERNANCE_TSA_URL",
+    "GOVERNANCE_CONFIG",
+)
+
+
+@pytest.fixture
+def run(capsys, monkeypatch, tmp_path):
+    for name in SIGNING_ENV:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)  # no governance.yml of the developer's
+
+    def _run(*args):
+        capsys.readouterr()
+        with pytest.raises(SystemExit) as caught:
+            main([str(a) for a in args])
+        out, err = capsys.readouterr()
+        return caught.value.code, out, err
+
+    return _run
+
+
+@pytest.fixture
+def store(tmp_path, full_record) -> str:
+    url = f"sqlite:///{tmp_path / 'audit.db'}"
+    with AuditStore.open(url) as opened:
+        opened.append("evaluation", full_record)
+    return url
+
+
+@pytest.fixture
+def keys(dev_keys):
+    return ("--signing-key", dev_keys.key, "--signing-cert", dev_keys.cert)
+
+
+def reports_dir(tmp_path: Path) -> Path:
+    out = tmp_path / "reports"
+    out.mkdir(exist_ok=True)
+    return out
+
+
+def test_report_from_the_store_then_verify(run, store, keys, tmp_path, dev_keys, full_record):
+    out = reports_dir(tmp_path) / "report.pdf"
+    code, stdout, err = run("report", "latest", "-o", out, "--store", store, *keys)
+    assert code == 0, err
+    assert f"Report (signed, PDF/A-3b): {out}" in stdout
+    assert f"Attestation: {out.with_name('report.intoto.json')}" in stdout
+    assert "DEVELOPMENT key" in err
+    code, stdout, _ = run(
+        "verify",
+        out,
+        "--trust-root",
+        dev_keys.cert,
+        "--attestation",
+        out.with_name("report.intoto.json"),
+        "--store",
+        store,
+    )
+    assert code == 0, stdout
+    assert stdout.startswith(f"VALID: {out} signed by ")
+    assert f"evaluation {full_record['evaluation_id']}" in stdout
+    assert "the evaluation is in the audit store, unchanged, and the chain verifies" in stdout
+    with AuditStore.open(store, create=False) as opened:
+        [entry] = list(opened.entries(kind="report"))
+    assert entry.payload["attestation"]["path"] == str(out.with_name("report.intoto.json"))
+
+
+def test_report_by_id_and_model_unsigned(run, store, tmp_path, full_record):
+    out = reports_dir(tmp_path) / "unsigned.pdf"
+    evaluation_id = full_record["evaluation_id"]
+    code, stdout, err = run("report", evaluation_id, "-o", out, "--store", store, "--no-sign")
+    assert code == 0, err
+    assert "Report (unsigned, PDF/A-3b)" in stdout
+    assert sorted(p.name for p in out.parent.iterdir()) == ["unsigned.pdf"]
+    code, _, err = run(
+        "report", "latest", "--model", "no-such-model", "-o", out, "--store", store, "--no-sign"
+    )
+    assert code == 2
+    assert err.startswith("Error: no evaluation of model no-such-model")
+
+
+def test_verify_lists_every_reason(run, store, keys, tmp_path, dev_keys):
+    folder = reports_dir(tmp_path)
+    run("report", "latest", "-o", folder / "a.pdf", "--store", store, *keys)
+    run("report", "latest", "-o", folder / "b.pdf", "--store", store, *keys)
+    tampered = folder / "a.pdf"
+    with tampered.open("ab") as handle:
+        handle.write(b"\n% appended\n")
+    code, stdout, _ = run(
+        "verify", tampered, "--trust-root", dev_keys.cert, "--attestation", folder / "b.intoto.json"
+    )
+    assert code == 1
+    lines = stdout.splitlines()
+    assert lines[0] == f"INVALID: {tampered}"
+    assert any("does not cover the whole file" in line for line in lines)
+    assert any("the attestation is for another report" in line for line in lines)
+    assert all(line.startswith("  - ") for line in lines[1:])
+
+
+def bad_input(run, tmp_path, *args, expected):
+    out = reports_dir(tmp_path) / "report.pdf"
+    code, stdout, err = run("report", "latest", "-o", out, *args)
+    assert code == 2, (stdout, err)
+    assert err.count("\n") == 1 and err.startswith("Error: "), err
+    assert expected in err
+    assert list(out.parent.iterdir()) == [], "nothing may be written"
+    return err
+
+
+def test_unknown_evaluation_id(run, store, keys, tmp_path):
+    out = reports_dir(tmp_path) / "report.pdf"
+    code, _, err = run("report", "0000-nope", "-o", out, "--store", store, *keys)
+    assert code == 2
+    assert err == f"Error: no evaluation 0000-nope in {store}\n"
+    assert list(out.parent.iterdir()) == []
+
+
+def test_missing_key_or_certificate(run, store, tmp_path, dev_keys):
+    bad_input(run, tmp_path, "--store", store, expected="no signing key configured")
+    bad_input(
+        run,
+        tmp_path,
+        "--store",
+        store,
+        "--signing-key",
+        tmp_path / "missing.pem",
+        "--signing-cert",
+        dev_keys.cert,
+        expected="missing.pem: private key not found",
+    )
+    bad_input(
+        run,
+        tmp_path,
+        "--store",
+        store,
+        "--signing-key",
+        dev_keys.key,
+        "--signing-cert",
+        tmp_path / "missing.crt",
+        expected="missing.crt: certificate not found",
+    )
+
+
+def test_wrong_pkcs12_password(run, store, tmp_path, monkeypatch):
+    bundle, _ = _pkcs12(tmp_path, b"right")
+    monkeypatch.setenv("GOVERNANCE_SIGNING_PASSPHRASE", "Tr0ub4dor&3")
+    err = bad_input(
+        run,
+        tmp_path,
+        "--store",
+        store,
+        "--signing-pkcs12",
+        bundle,
+        expected="cannot open the PKCS#12 file: wrong passphrase",
+    )
+    assert "Tr0ub4dor" not in err  # the secret is never printed
+
+
+def test_pkcs12_passphrase_from_the_environment_signs(run, store, tmp_path, monkeypatch):
+    bundle, root = _pkcs12(tmp_path, b"right")
+    monkeypatch.setenv("GOVERNANCE_SIGNING_PASSPHRASE", "right")
+    monkeypatch.setenv("GOVERNANCE_SIGNING_PKCS12", str(bundle))
+    out = reports_dir(tmp_path) / "report.pdf"
+    code, _, err = run("report", "latest", "-o", out, "--store", store)
+    assert code == 0, err
+    code, stdout, _ = run("verify", out, "--trust-root", root)
+    assert code == 0, stdout
+
+
+def test_passphrase_in_a_settings_file_is_refused(run, store, tmp_path):
+    config = tmp_path / "governance.yml"
+    config.write_text("signing_passphrase: hunter2\n")
+    err = bad_input(
+        run,
+        tmp_path,
+        "--store",
+        store,
+        "--config",
+        config,
+        expected="signing_passphrase is a secret: set it in the environment",
+    )
+    assert "hunter2" not in err
+
+
+def test_expired_certificate(run, store, tmp_path):
+    expired = make_cert(tmp_path, days=-1, key_usage=False)
+    bad_input(
+        run,
+        tmp_path,
+        "--store",
+        store,
+        "--signing-key",
+        expired.key,
+        "--signing-cert",
+        expired.cert,
+        expected="the certificate expired on",
+    )
+
+
+def test_template_syntax_error(run, store, keys, tmp_path):
+    theme = tmp_path / "theme"
+    shutil.copytree(Path(__file__).parents[2] / "report_templates", theme)
+    text = (theme / "report.html.j2").read_text().replace("{% endif %}", "{% endiff %}", 1)
+    (theme / "report.html.j2").write_text(text)
+    bad_input(
+        run,
+        tmp_path,
+        "--store",
+        store,
+        *keys,
+        "--templates",
+        theme,
+        expected=f"{theme.resolve() / 'report.html.j2'}:",
+    )
+
+
+def test_no_partial_pdf_when_signing_fails_midway(run, store, keys, tmp_path, monkeypatch):
+    from governance.errors import SigningError
+    from governance.reporting import sign as sign_module
+
+    def failing(pdf, output, signing, **_):
+        output.write(pdf[:100])
+        raise SigningError("the timestamp authority http://tsa.invalid did not answer")
+
+    monkeypatch.setattr(sign_module, "sign_pdf", failing)
+    bad_input(run, tmp_path, "--store", store, *keys, expected="timestamp authority")
+
+
+def test_report_command_is_registered_lazily():
+    from governance.cli import COMMANDS
+
+    assert COMMANDS["report"] == "governance.cli.report:report"
+
+
+def test_evaluation_record_is_unchanged_by_reporting(store, tmp_path, full_record, dev_keys):
+    from governance.reports import write_report
+
+    with AuditStore.open(store, create=False) as opened:
+        write_report(opened, "latest", reports_dir(tmp_path) / "r.pdf", signing=dev_keys)
+        assert opened.get_evaluation("latest") == json.loads(json.dumps(full_record))
+        assert opened.verify().ok

@@ -66,6 +66,20 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("explain_rows", "GOVERNANCE_EXPLAIN_ROWS", None, "rows explained with SHAP"),
     Setting("explain_background", "GOVERNANCE_EXPLAIN_BACKGROUND", None, "SHAP background rows"),
     Setting("explain_max_seconds", "GOVERNANCE_EXPLAIN_MAX_SECONDS", None, "SHAP time budget"),
+    Setting("serve_host", "GOVERNANCE_SERVE_HOST", "127.0.0.1", "address governance serve binds"),
+    Setting("serve_port", "GOVERNANCE_SERVE_PORT", "5000", "port governance serve listens on"),
+    Setting(
+        "serve_keys_file",
+        "GOVERNANCE_SERVE_KEYS_FILE",
+        ".governance/serve-keys.json",
+        "API keys of governance serve (hashed)",
+    ),
+    Setting(
+        "serve_max_body",
+        "GOVERNANCE_SERVE_MAX_BODY",
+        "8388608",
+        "largest request body governance serve accepts, in bytes",
+    ),
 )
 SETTINGS_BY_NAME = {setting.name: setting for setting in SETTINGS}
 

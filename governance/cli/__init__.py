@@ -27,6 +27,7 @@ COMMANDS = {
     "lineage": "governance.cli.lineage:lineage",
     "report": "governance.cli.report:report",
     "policy": "governance.cli.policy:policy",
+    "serve": "governance.cli.serve:serve",
 }
 
 

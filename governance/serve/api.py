@@ -1,0 +1,627 @@
+"""The JSON API: Marquez-compatible lineage endpoints and governance's own.
+
+Lineage (as Marquez): ``POST /api/v1/lineage`` (one event, an array, or JSON lines; 201),
+``POST /api/v1/lineage/batch`` (an array; 204), ``GET /api/v1/lineage``, namespaces, jobs,
+datasets, runs and ``GET /api/v1/events/lineage``. Governance: models, evaluations, findings,
+reports (PDF download), the audit log and its verification.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import anyio.to_thread
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import FileResponse, JSONResponse
+
+from governance.errors import GovernanceError, LineageError, StoreError, VerificationFailed
+from governance.lineage.model import Node, node_name
+from governance.lineage.validate import EventRejected, parse_event_time
+from governance.serve import marquez, schemas
+from governance.serve.errors import ApiError
+from governance.serve.intake import decode_body, events_from_body
+from governance.serve.state import ServerState, require_ingest, require_read, server_state
+from governance.store.lineage_queries import NOT_FOUND_HINT
+
+__all__ = ["router"]
+
+INLINE_VALIDATION_BYTES = 64 * 1024
+MAX_DEPTH = 100
+MAX_LIMIT = 1000
+
+State = Annotated[ServerState, Depends(server_state)]
+Limit = Annotated[int, Query(ge=0, le=MAX_LIMIT, description="results to return")]
+Offset = Annotated[int, Query(ge=0, le=2**31, description="results to skip")]
+
+
+def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    return {code: {"model": schemas.ErrorBody} for code in codes}
+
+
+READ_ERRORS = _errors(400, 401, 403)
+router = APIRouter(prefix="/api/v1")
+
+EVENT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "An OpenLineage RunEvent, JobEvent or DatasetEvent",
+    "required": ["eventTime", "producer", "schemaURL"],
+    "properties": {
+        "eventType": {
+            "type": "string",
+            "enum": list(("START", "RUNNING", "COMPLETE", "ABORT", "FAIL", "OTHER")),
+        },
+        "eventTime": {"type": "string", "format": "date-time"},
+        "producer": {"type": "string", "format": "uri"},
+        "schemaURL": {"type": "string", "format": "uri"},
+        "run": {
+            "type": "object",
+            "required": ["runId"],
+            "properties": {
+                "runId": {"type": "string", "format": "uuid"},
+                "facets": {"type": "object"},
+            },
+        },
+        "job": {
+            "type": "object",
+            "required": ["namespace", "name"],
+            "properties": {
+                "namespace": {"type": "string", "minLength": 1},
+                "name": {"type": "string", "minLength": 1},
+                "facets": {"type": "object"},
+            },
+        },
+        "inputs": {"type": "array", "items": {"type": "object"}},
+        "outputs": {"type": "array", "items": {"type": "object"}},
+    },
+}
+INGEST_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {"oneOf": [EVENT_SCHEMA, {"type": "array", "items": EVENT_SCHEMA}]}
+            }
+        },
+    }
+}
+BATCH_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {"type": "array", "items": EVENT_SCHEMA, "minItems": 1}}
+        },
+    }
+}
+INGEST_ERRORS = _errors(400, 401, 403, 413, 415, 503)
+
+
+async def _posted_events(request: Request, state: ServerState) -> list[dict[str, Any]]:
+    body = await request.body()
+    data = decode_body(
+        body,
+        content_type=request.headers.get("content-type"),
+        content_encoding=request.headers.get("content-encoding"),
+        limit=state.config.max_body,
+    )
+    assume_utc = state.config.assume_utc
+    if len(data) <= INLINE_VALIDATION_BYTES:
+        return events_from_body(data, assume_utc=assume_utc)
+    return await anyio.to_thread.run_sync(lambda: events_from_body(data, assume_utc=assume_utc))
+
+
+async def _store(state: ServerState, events: list[dict[str, Any]]) -> dict[str, Any]:
+    try:
+        results = await state.committer.submit(events)
+    except StoreError as exc:
+        raise ApiError(503, str(exc)) from None
+    except GovernanceError as exc:
+        raise ApiError(400, str(exc)) from None
+    entries = [entry.seq for entry in results if entry is not None]
+    return {
+        "received": len(events),
+        "stored": len(entries),
+        "duplicates": len(events) - len(entries),
+        "entries": entries,
+    }
+
+
+@router.post(
+    "/lineage",
+    tags=["Lineage"],
+    summary="Record OpenLineage events",
+    status_code=201,
+    dependencies=[Depends(require_ingest)],
+    responses={201: {"model": schemas.IngestResult}, **INGEST_ERRORS},
+    openapi_extra=INGEST_BODY,
+)
+async def post_lineage(request: Request, state: State) -> JSONResponse:
+    """Record one event, a JSON array of events, or JSON lines (as ``gzip`` too).
+
+    Every event is validated first; one invalid event rejects the request and nothing is
+    stored. An event already recorded is stored once (counted as a duplicate).
+    """
+    events = await _posted_events(request, state)
+    return JSONResponse(await _store(state, events), status_code=201)
+
+
+@router.post(
+    "/lineage/batch",
+    tags=["Lineage"],
+    summary="Record a batch of OpenLineage events (as Marquez: 204)",
+    status_code=204,
+    dependencies=[Depends(require_ingest)],
+    responses=INGEST_ERRORS,
+    openapi_extra=BATCH_BODY,
+)
+async def post_lineage_batch(request: Request, state: State) -> Response:
+    """Record a JSON array of events, all or none."""
+    body = await request.body()
+    data = decode_body(
+        body,
+        content_type=request.headers.get("content-type"),
+        content_encoding=request.headers.get("content-encoding"),
+        limit=state.config.max_body,
+    )
+    if data.lstrip()[:1] != b"[":
+        raise ApiError(400, "a batch must be a JSON array of events")
+    events = await anyio.to_thread.run_sync(
+        lambda: events_from_body(data, assume_utc=state.config.assume_utc)
+    )
+    await _store(state, events)
+    return Response(status_code=204)
+
+
+def _resolve(state: ServerState, node_id: str) -> Node:
+    try:
+        return state.store.lineage.resolve(node_id)
+    except LineageError as exc:
+        status = 404 if exc.hint == NOT_FOUND_HINT else 400
+        raise ApiError(status, exc.message) from None
+
+
+@router.get(
+    "/lineage",
+    tags=["Lineage"],
+    summary="The lineage graph around a node",
+    dependencies=[Depends(require_read)],
+    responses={200: {"model": schemas.LineageGraph}, **_errors(400, 401, 403, 404)},
+)
+def get_lineage(
+    state: State,
+    node_id: Annotated[
+        str,
+        Query(
+            alias="nodeId",
+            min_length=1,
+            max_length=4096,
+            description="dataset:<namespace>:<name> or job:<namespace>:<name>",
+        ),
+    ],
+    depth: Annotated[int, Query(ge=1, le=MAX_DEPTH, description="jobs away from the node")] = 20,
+) -> JSONResponse:
+    """Every job and dataset within ``depth`` jobs of the node, upstream and downstream."""
+    root = _resolve(state, node_id)
+    return JSONResponse(marquez.graph(state.store.lineage, root, depth))
+
+
+def _time_bound(value: str | None, name: str, default: str) -> str:
+    if value is None:
+        return default
+    try:
+        return parse_event_time(value)[0]
+    except EventRejected as exc:
+        raise ApiError(400, f"{name}: {exc.reason}") from None
+
+
+@router.get(
+    "/events/lineage",
+    tags=["Lineage"],
+    summary="Recorded OpenLineage events, by event time",
+    dependencies=[Depends(require_read)],
+    responses={200: {"model": schemas.EventList}, **READ_ERRORS},
+)
+def get_events(
+    state: State,
+    before: Annotated[str | None, Query(description="RFC 3339 date-time, inclusive")] = None,
+    after: Annotated[str | None, Query(description="RFC 3339 date-time, inclusive")] = None,
+    sort_direction: Annotated[Literal["asc", "desc"], Query(alias="sortDirection")] = "desc",
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> JSONResponse:
+    """Events exactly as they were received, newest first unless ``sortDirection=asc``."""
+    import json
+
+    payloads, total = state.catalog.events(
+        after=_time_bound(after, "after", ""),
+        before=_time_bound(before, "before", "9999"),
+        descending=sort_direction == "desc",
+        limit=limit,
+        offset=offset,
+    )
+    return JSONResponse({"events": [json.loads(p) for p in payloads], "totalCount": total})
+
+
+@router.get(
+    "/namespaces",
+    tags=["Namespaces"],
+    summary="Every namespace of a job or dataset",
+    dependencies=[Depends(require_read)],
+    responses={200: {"model": schemas.NamespaceList}, **READ_ERRORS},
+)
+def get_namespaces(state: State) -> JSONResponse:
+    """Namespaces by name, with the time the log first mentioned them."""
+    return JSONResponse(
+        {
+            "namespaces": [
+                {
+                    "name": name,
+                    "createdAt": created,
+                    "updatedAt": created,
+                    "ownerName": None,
+                    "description": None,
+                    "isHidden": False,
+                }
+                for name, created in state.catalog.namespaces()
+            ]
+        }
+    )
+
+
+def _jobs_data(state: ServerState, nodes: list[Node], created: dict[int, str]) -> list[Any]:
+    queries = state.store.lineage
+    facets = queries.facets(nodes)
+    edges = state.catalog.job_edges(node.id for node in nodes)
+    runs = queries.runs_of_jobs(node.id for node in nodes)
+    found = []
+    for node in nodes:
+        inputs, outputs = edges.get(node.id, ([], []))
+        job_runs = runs.get(node.id) or []
+        found.append(
+            marquez.job_data(
+                node,
+                facets.get(node.key, {}),
+                inputs=[{"namespace": ns, "name": name} for ns, name in inputs],
+                outputs=[{"namespace": ns, "name": name} for ns, name in outputs],
+                latest_run=job_runs[-1] if job_runs else None,
+                created_at=created.get(node.id),
+            )
+        )
+    return found
+
+
+@router.get(
+    "/namespaces/{namespace:path}/jobs/{job:path}/runs",
+    tags=["Jobs"],
+    summary="The runs of a job, newest first",
+    dependencies=[Depends(require_read)],
+    responses={200: {"model": schemas.RunList}, **_errors(400, 401, 403, 404)},
+)
+def get_job_runs(
+    state: State, namespace: str, job: str, limit: Limit = 100, offset: Offset = 0
+) -> JSONResponse:
+    """Runs of the job, newest first."""
+    node = _resolve(state, node_name("job", namespace, job))
+    runs = state.store.lineage.runs_of_jobs([node.id]).get(node.id, [])
+    newest = list(reversed(runs))
+    page = newest[offset : offset + limit]
+    return JSONResponse({"runs": [marquez.run_data(run) for run in page], "totalCount": len(runs)})
+
+
+@router.get(
+    "/namespaces/{namespace:path}/jobs/{job:path}",
+    tags=["Jobs"],
+    summary="One job",
+    dependencies=[Depends(require_read)],
+    responses={200: {"model": schemas.Job}, **_errors(400, 401, 403, 404)},
+)
+def get_job(state: State, namespace: str, job: str) -> JSONResponse:
+    """The job with its facets, inputs, outputs and latest run."""
+    node = _resolve(state, node_name("job", namespace, job))
+    return JSONResponse(_jobs_data(state, [node], {})[0])
+
+
+@router.get(
+    "/namespaces/{namespace:path}/jobs",
+    tags=["Jobs"],
+    summary="The jobs of a namespace",
+    dependencies=[Depends(require_read)],
+    responses={200: {"model": schemas.JobList}, **READ_ERRORS},
+)
+def get_jobs(state: State, namespace: str, limit: Limit = 100, offset: Offset = 0) -> JSONResponse:
+    """A page of the namespace's jobs, by name."""
+    rows, total = state.catalog.named("job", namespace, limit=limit, offset=offset)
+    nodes = [Node("job", row.id, row.namespace, row.name) for row in rows]
+    created = {row.id: row.created_at for row in rows}
+    return JSONResponse({"jobs": _jobs_data(state, nodes, created), "totalCount": total})
+
+
+@router.get(
+    "/namespaces/{namespace:path}/datasets/{dataset:path}",
+    tags=["Datasets"],
+    summary="One dataset",
+    dependencies=[Depends(require_read)],
+    responses={200: {"model": schemas.Dataset}, **_errors(400, 401, 403, 404)},
+)
+def get_dataset(state: State, namespace: str, dataset: str) -> JSONResponse:
+    """The dataset with its facets and schema fields."""
+    node = _resolve(state, node_name("dataset", namespace, dataset))
+    facets = state.store.lineage.facets([node]).get(node.key, {})
+    return JSONResponse(marquez.dataset_data(node, facets))
+
+
+@router.get(
+    "/namespaces/{namespace:path}/datasets",
+    tags=["Datasets"],
+    summary="The datasets of a namespace",
+    dependencies=[Depends(require_read)],
+    responses={200: {"model": schemas.DatasetList}, **READ_ERRORS},
+)
+def get_datasets(
+    state: State, namespace: str, limit: Limit = 100, offset: Offset = 0
+) -> JSONResponse:
+    """A page of the namespace's datasets, by name."""
+    rows, total = state.catalog.named("dataset", namespace, limit=limit, offset=offset)
+    nodes = [Node("dataset", row.id, row.namespace, row.name) for row in rows]
+    facets = state.store.lineage.facets(nodes)
+    datasets = [
+        marquez.dataset_data(node, facets.get(node.key, {}), created_at=row.created_at)
+        for node, row in zip(nodes, rows, strict=True)
+    ]
+    return JSONResponse({"datasets": datasets, "totalCount": total})
+
+
+@router.get(
+    "/jobs/runs/{run_id}",
+    tags=["Jobs"],
+    summary="One run",
+    dependencies=[Depends(require_read)],
+    responses={200: {"model": schemas.Run}, **_errors(400, 401, 403, 404)},
+)
+def get_run(state: State, run_id: str) -> JSONResponse:
+    """The run with its facets, inputs and outputs."""
+    try:
+        detail = state.store.lineage.run(run_id)
+    except LineageError as exc:
+        raise ApiError(404, exc.message) from None
+    return JSONResponse(marquez.run_detail_data(detail))
+
+
+# -- governance ----------------------------------------------------------------------------
+
+
+def _summary(item: Any) -> dict[str, Any]:
+    from governance.store.chain import format_time
+
+    return {
+        "evaluationId": item.evaluation_id,
+        "model": item.model_name,
+        "modelVersion": item.model_version,
+        "verdict": item.verdict,
+        "exitCode": item.exit_code,
+        "startedAt": format_time(item.started_at),
+        "finishedAt": format_time(item.finished_at),
+        "entrySeq": item.entry_seq,
+    }
+
+
+@router.get(
+    "/models",
+    tags=["Governance"],
+    summary="Every evaluated model with its latest evaluation",
+    dependencies=[Depends(require_read)],
+    responses={200: {"model": schemas.ModelList}, **READ_ERRORS},
+)
+def get_models(state: State) -> JSONResponse:
+    """Models by name."""
+    latest: dict[str, Any] = {}
+    counts: dict[str, int] = {}
+    for item in state.store.evaluations():
+        counts[item.model_name] = counts.get(item.model_name, 0) + 1
+        latest.setdefault(item.model_name, item)
+    models = [
+        {"name": name, "evaluations": counts[name], "latest": _summary(latest[name])}
+        for name in sorted(latest)
+    ]
+    return JSONResponse({"models": models})
+
+
+@router.get(
+    "/evaluations",
+    tags=["Governance"],
+    summary="Evaluations, newest first",
+    dependencies=[Depends(require_read)],
+    responses={200: {"model": schemas.EvaluationList}, **READ_ERRORS},
+)
+def get_evaluations(
+    state: State,
+    model: Annotated[str | None, Query(max_length=255, description="only this model")] = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> JSONResponse:
+    """Evaluation summaries (``governance check`` runs)."""
+    items = state.store.evaluations(model=model)
+    return JSONResponse(
+        {
+            "evaluations": [_summary(item) for item in items[offset : offset + limit]],
+            "totalCount": len(items),
+        }
+    )
+
+
+def evaluation_record(state: ServerState, evaluation_id: str) -> dict[str, Any]:
+    """The stored record, or 404 / 409 (its log entry no longer matches its hash)."""
+    try:
+        return state.store.get_evaluation(evaluation_id)
+    except VerificationFailed as exc:
+        raise ApiError(409, str(exc)) from None
+    except StoreError as exc:
+        raise ApiError(404, exc.message) from None
+
+
+@router.get(
+    "/evaluations/{evaluation_id}",
+    tags=["Governance"],
+    summary="One evaluation record, exactly as recorded",
+    dependencies=[Depends(require_read)],
+    responses={
+        200: {"content": {"application/json": {"schema": {"type": "object"}}}},
+        **_errors(400, 401, 403, 404, 409),
+    },
+)
+def get_evaluation(state: State, evaluation_id: str) -> JSONResponse:
+    """The evaluation record (docs/evaluation-record.md); ``latest`` for the newest."""
+    return JSONResponse(evaluation_record(state, evaluation_id))
+
+
+@router.get(
+    "/evaluations/{evaluation_id}/findings",
+    tags=["Governance"],
+    summary="The findings of one evaluation",
+    dependencies=[Depends(require_read)],
+    responses={200: {"model": schemas.FindingList}, **_errors(400, 401, 403, 404, 409)},
+)
+def get_findings(state: State, evaluation_id: str) -> JSONResponse:
+    """Findings with their evidence, in the record's order."""
+    record = evaluation_record(state, evaluation_id)
+    return JSONResponse(
+        {"evaluationId": record["evaluation_id"], "findings": record.get("findings") or []}
+    )
+
+
+def report_data(row: Any) -> dict[str, Any]:
+    """A recorded report for the API."""
+    return {
+        "entrySeq": row.entry_seq,
+        "evaluationId": row.evaluation_id,
+        "fileName": Path(row.path).name,
+        "digest": row.digest,
+        "signed": row.signed,
+        "createdAt": row.created_at,
+        "download": f"/api/v1/reports/{row.entry_seq}/pdf",
+    }
+
+
+@router.get(
+    "/reports",
+    tags=["Governance"],
+    summary="Reports recorded in the log, newest first",
+    dependencies=[Depends(require_read)],
+    responses={200: {"model": schemas.ReportList}, **READ_ERRORS},
+)
+def get_reports(
+    state: State,
+    evaluation: Annotated[str | None, Query(max_length=64, description="only this one")] = None,
+) -> JSONResponse:
+    """Every report written with ``governance report`` or ``check --report``."""
+    return JSONResponse(
+        {"reports": [report_data(row) for row in state.catalog.reports(evaluation)]}
+    )
+
+
+def report_file(state: ServerState, seq: int) -> Path:
+    """The PDF of the report recorded at log entry ``seq``: only paths the log records.
+
+    Raises
+    ------
+    ApiError
+        404 if no report entry has that seq or the file is gone, 409 if the entry or the file
+        no longer matches its recorded hash.
+    """
+    entries = list(state.store.entries(since_seq=seq - 1, limit=1)) if seq >= 1 else []
+    if not entries or entries[0].seq != seq or entries[0].kind != "report":
+        raise ApiError(404, f"no report at audit entry {seq}")
+    entry = entries[0]
+    if not entry.hash_matches():
+        raise ApiError(409, f"audit entry {seq} does not match its hash")
+    payload = entry.payload
+    path = Path(str(payload.get("path", "")))
+    if not path.is_file():
+        raise ApiError(404, f"the report file of audit entry {seq} is no longer at {path.name}")
+    digest = str(payload.get("digest") or "").removeprefix("sha256:")
+    if digest:
+        actual = hashlib.sha256(path.read_bytes()).hexdigest()
+        if actual != digest:
+            raise ApiError(409, f"the report file {path.name} changed since it was recorded")
+    return path
+
+
+@router.get(
+    "/reports/{seq}/pdf",
+    tags=["Governance"],
+    summary="Download a recorded report",
+    dependencies=[Depends(require_read)],
+    responses={
+        200: {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}},
+        **_errors(400, 401, 403, 404, 409),
+    },
+)
+def download_report(state: State, seq: int) -> FileResponse:
+    """The PDF exactly as recorded (its sha256 is checked against the log first)."""
+    path = report_file(state, seq)
+    return FileResponse(path, media_type="application/pdf", filename=path.name)
+
+
+@router.get(
+    "/audit/verify",
+    tags=["Audit"],
+    summary="Recompute the hash chain of the whole log",
+    dependencies=[Depends(require_read)],
+    responses={200: {"model": schemas.AuditStatus}, **READ_ERRORS},
+)
+def get_audit_verify(state: State) -> JSONResponse:
+    """Whether every entry is intact and linked; on failure, the first bad entry."""
+    report = state.store.verify()
+    return JSONResponse(
+        {
+            "ok": report.ok,
+            "entries": report.entries,
+            "headHash": report.head_hash,
+            "firstBadSeq": report.first_bad_seq,
+            "problem": report.problem,
+            "checkpoints": report.checkpoints,
+        }
+    )
+
+
+@router.get(
+    "/audit/log",
+    tags=["Audit"],
+    summary="A page of the audit log, oldest first",
+    dependencies=[Depends(require_read)],
+    responses={200: {"model": schemas.AuditLog}, **READ_ERRORS},
+)
+def get_audit_log(
+    state: State,
+    after: Annotated[int, Query(ge=0, le=2**62, description="entries after this seq")] = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
+    kind: Annotated[str | None, Query(max_length=64)] = None,
+) -> JSONResponse:
+    """Entries with their hashes and payloads."""
+    entries = list(state.store.entries(kind=kind, since_seq=after, limit=limit + 1))
+    more = len(entries) > limit
+    entries = entries[:limit]
+    return JSONResponse(
+        {
+            "entries": [
+                {
+                    "seq": e.seq,
+                    "kind": e.kind,
+                    "createdAt": e.created_at_text,
+                    "prevHash": e.prev_hash,
+                    "entryHash": e.entry_hash,
+                    "payload": e.payload,
+                }
+                for e in entries
+            ],
+            "next": entries[-1].seq if more and entries else None,
+        }
+    )
+
+
+@router.get("/health", tags=["Audit"], summary="Liveness", responses={200: {"model": dict}})
+def health(state: State) -> JSONResponse:
+    """``{"status": "ok"}`` when the store answers (no key needed)."""
+    state.catalog.ping()
+    return JSONResponse({"status": "ok"})

@@ -1,0 +1,260 @@
+"""The ASGI application of ``governance serve``.
+
+FastAPI (on Starlette) was chosen over bare Starlette for one reason: the OpenAPI document is
+generated from the same route declarations and models that serve the requests, so it cannot
+drift from them, and schemathesis tests the server against it. Handlers that return large
+answers build plain dicts (no per-request model validation); the tests check the answers
+against the document instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from governance._version import __version__
+from governance.errors import GovernanceError, StoreError
+from governance.serve.catalog import Catalog
+from governance.serve.config import ServeConfig
+from governance.serve.errors import ApiError, BodyTooLarge, error_body, log_rejection
+from governance.serve.intake import GroupCommitter
+from governance.serve.state import ServerState
+
+__all__ = ["create_app"]
+
+STATIC = Path(__file__).parent / "static"
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+}
+HTML_POLICY = (
+    "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'"
+)
+
+
+class BodyLimit:
+    """Refuse request bodies larger than ``limit`` bytes, before the app reads them.
+
+    A ``Content-Length`` above the limit is answered 413 at once; a body sent in chunks is
+    counted as it is read and refused (:class:`BodyTooLarge`) when it passes the limit.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = _header(scope, b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
+            status = 413 if declared.isdigit() else 400
+            message = (
+                BodyTooLarge(self.limit).message
+                if status == 413
+                else "Content-Length is not a number"
+            )
+            log_rejection(scope, status, message)
+            await JSONResponse(error_body(status, message), status_code=status)(
+                scope, receive, send
+            )
+            return
+        received = 0
+
+        async def limited() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    raise BodyTooLarge(self.limit)
+            return message
+
+        await self.app(scope, limited, send)
+
+
+class SecurityHeaders:
+    """Add headers that keep browsers from sniffing, framing or leaking referrers."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                for name, value in SECURITY_HEADERS.items():
+                    if name.lower().encode() not in present:
+                        headers.append((name.encode(), value.encode()))
+                content_type = dict(headers).get(b"content-type", b"")
+                if content_type.startswith(b"text/html"):
+                    headers.append((b"content-security-policy", HTML_POLICY.encode()))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key.lower() == name:
+            return str(value.decode("latin-1")).strip()
+    return None
+
+
+def _wants_html(request: Request) -> bool:
+    return not request.url.path.startswith("/api/") and "text/html" in request.headers.get(
+        "accept", ""
+    )
+
+
+def _error_response(request: Request, status: int, message: str, headers: Any = None) -> Response:
+    log_rejection(request.scope, status, message)
+    if _wants_html(request):
+        from governance.serve.web import error_page
+
+        return error_page(request, status, message, headers=headers)
+    return JSONResponse(error_body(status, message), status_code=status, headers=headers)
+
+
+def _install_handlers(app: FastAPI) -> None:
+    async def api_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, ApiError)
+        return _error_response(request, exc.status, exc.message, exc.headers or None)
+
+    async def invalid_request(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        problems = []
+        for error in exc.errors()[:3]:
+            where = ".".join(str(part) for part in error.get("loc", ()) if part != "query")
+            problems.append(f"{where}: {error.get('msg', 'invalid')}")
+        return _error_response(request, 400, "; ".join(problems) or "invalid request")
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        message = str(exc.detail) if exc.detail else "error"
+        if exc.status_code == 404:
+            message = f"no such page or endpoint: {request.url.path}"
+        return _error_response(request, exc.status_code, message, exc.headers)
+
+    async def store_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, GovernanceError)
+        status = 503 if isinstance(exc, StoreError) else 400
+        return _error_response(request, status, str(exc))
+
+    app.add_exception_handler(ApiError, api_error)
+    app.add_exception_handler(RequestValidationError, invalid_request)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(GovernanceError, store_error)
+
+
+def _openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
+    """The generated document, with 400 (not FastAPI's 422) and bearer security declared."""
+
+    def build() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        from fastapi.openapi.utils import get_openapi
+
+        document = get_openapi(
+            title="governance serve",
+            version=__version__,
+            description=(
+                "Marquez-compatible OpenLineage API over a tamper-evident audit store, and "
+                "governance's evaluations, findings, reports and audit log. Errors are "
+                '`{"code": <status>, "message": <reason>}`.'
+            ),
+            routes=app.routes,
+        )
+        components = document.setdefault("components", {})
+        components.setdefault("securitySchemes", {})["bearerAuth"] = {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "an API key from `governance serve keys add`",
+        }
+        schemas = components.get("schemas", {})
+        for name in ("HTTPValidationError", "ValidationError"):
+            schemas.pop(name, None)
+        for path, operations in document.get("paths", {}).items():
+            for operation in operations.values():
+                responses = operation.get("responses", {})
+                responses.pop("422", None)
+                if path != "/api/v1/health":
+                    operation["security"] = [{"bearerAuth": []}]
+        app.openapi_schema = document
+        return document
+
+    return build
+
+
+def create_app(config: ServeConfig) -> FastAPI:
+    """Build the application; the store is opened when it starts and closed when it stops.
+
+    Parameters
+    ----------
+    config
+        What to serve and how.
+
+    Returns
+    -------
+    FastAPI
+        An ASGI application (wrap nothing else around it: it carries its size limit).
+    """
+    from governance.serve import api, web
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from governance.store import AuditStore
+
+        store = AuditStore.open(config.store_url)
+        catalog = Catalog(config.store_url)
+        committer = GroupCommitter(store)
+        await committer.start()
+        app.state.governance = ServerState(
+            config=config, store=store, catalog=catalog, committer=committer
+        )
+        try:
+            yield
+        finally:
+            await committer.stop()
+            catalog.close()
+            store.close()
+
+    app = FastAPI(
+        title="governance serve",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/api/v1/openapi.json",
+    )
+    app.openapi = _openapi(app)  # type: ignore[method-assign]
+    _install_handlers(app)
+    app.include_router(api.router)
+    app.include_router(web.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(BodyLimit, limit=config.max_body)
+    return app

@@ -1,0 +1,212 @@
+"""Events posted over HTTP: body checks, validation, and appends grouped across requests.
+
+A request body holds one OpenLineage event, a JSON array of events, or JSON lines. It is read
+by :func:`governance.lineage.ingest.read_events` and every event validated by
+:func:`governance.lineage.validate.parse_event` and the ingest size limit, exactly as
+``governance lineage ingest`` does; one invalid event rejects the whole request (400, nothing
+stored). Valid events are appended with :meth:`AuditStore.append_events`, which stores an event
+already recorded only once.
+
+Appends are grouped: while one transaction commits, the events of the requests that arrive
+meanwhile wait and are then appended together in the next one (group commit). Each request is
+answered only once its events are committed. If a grouped append fails, each request of the
+group is retried alone, so one request's failure never fails another's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import anyio.to_thread
+
+from governance.errors import GovernanceError
+from governance.lineage.ingest import _size_problem, read_events
+from governance.lineage.validate import EventRejected, parse_event
+from governance.serve.errors import ApiError
+
+if TYPE_CHECKING:
+    from governance.store import AuditStore, Entry
+
+__all__ = ["GroupCommitter", "decode_body", "events_from_body"]
+
+MAX_GROUP_EVENTS = 5000
+JSON_TYPES = ("application/json",)
+
+NOT_JSON_TYPE = "the body must be JSON (Content-Type: application/json), not {found}"
+BAD_ENCODING = "Content-Encoding {found} is not supported (use gzip or none)"
+BAD_GZIP = "the body is not valid gzip data"
+NO_EVENTS = "the body holds no event"
+
+
+def _is_json_type(content_type: str | None) -> bool:
+    if not content_type:
+        return False
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media in JSON_TYPES or (media.startswith("application/") and media.endswith("+json"))
+
+
+def decode_body(
+    body: bytes, *, content_type: str | None, content_encoding: str | None, limit: int
+) -> bytes:
+    """Check the media type and undo ``gzip`` (at most ``limit`` bytes once inflated).
+
+    Raises
+    ------
+    ApiError
+        415 for a non-JSON media type or an unknown encoding, 400 for broken gzip data, 413
+        when the inflated body is larger than ``limit``.
+    """
+    if not _is_json_type(content_type):
+        raise ApiError(415, NOT_JSON_TYPE.format(found=content_type or "none"))
+    encoding = (content_encoding or "identity").strip().lower()
+    if encoding in ("identity", ""):
+        return body
+    if encoding not in ("gzip", "x-gzip"):
+        raise ApiError(415, BAD_ENCODING.format(found=content_encoding))
+    inflater = zlib.decompressobj(wbits=31)
+    try:
+        data = inflater.decompress(body, limit + 1)
+    except zlib.error:
+        raise ApiError(400, BAD_GZIP) from None
+    if len(data) > limit or inflater.unconsumed_tail:
+        raise ApiError(413, f"the request body inflates to more than the limit of {limit} bytes")
+    if not inflater.eof:
+        raise ApiError(400, BAD_GZIP)
+    return data
+
+
+def events_from_body(body: bytes, *, assume_utc: bool) -> list[dict[str, Any]]:
+    """The valid events of a body, or an ApiError naming the first problem.
+
+    Raises
+    ------
+    ApiError
+        400 for malformed JSON, an invalid event or an empty body; 413 for an event larger
+        than the ingest limit. Nothing is returned unless every event is valid.
+    """
+    events: list[dict[str, Any]] = []
+    many = body.lstrip()[:1] == b"["
+    for item in read_events("-", stdin=io.BytesIO(body)):
+        where = f"line {item.line}" + ("" if item.column is None else f", column {item.column}")
+        if item.error is not None:
+            raise ApiError(400, f"{where}: {item.error}")
+        label = f"event {len(events) + 1} ({where}): " if many or events else ""
+        try:
+            parse_event(item.value, assume_utc=assume_utc)
+        except EventRejected as exc:
+            raise ApiError(400, f"{label}{exc}") from None
+        problem = _size_problem(item.value)
+        if problem is not None:
+            status = 413 if problem.startswith("the event is") else 400
+            raise ApiError(status, f"{label}{problem}")
+        events.append(item.value)
+    if not events:
+        raise ApiError(400, NO_EVENTS)
+    return events
+
+
+@dataclass
+class _Pending:
+    events: Sequence[dict[str, Any]]
+    future: asyncio.Future[list[Entry | None]]
+
+
+class GroupCommitter:
+    """Appends the events of concurrent requests together, one transaction at a time.
+
+    Parameters
+    ----------
+    store
+        The open audit store.
+    max_events
+        Most events appended in one transaction (a request is never split).
+    """
+
+    def __init__(self, store: AuditStore, *, max_events: int = MAX_GROUP_EVENTS) -> None:
+        self._store = store
+        self._max_events = max_events
+        self._queue: asyncio.Queue[_Pending] | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Start the writer task on the running event loop."""
+        self._queue = asyncio.Queue()
+        self._task = asyncio.create_task(self._run(), name="governance-serve-writer")
+
+    async def stop(self) -> None:
+        """Stop the writer; requests still waiting are answered with an error."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        while self._queue is not None and not self._queue.empty():
+            pending = self._queue.get_nowait()
+            if not pending.future.done():
+                pending.future.set_exception(ApiError(503, "the server is shutting down"))
+
+    async def submit(self, events: Sequence[dict[str, Any]]) -> list[Entry | None]:
+        """Append ``events`` (all or none) and return, per event, its entry or None if known.
+
+        Raises
+        ------
+        GovernanceError
+            If the store refuses the events or fails.
+        """
+        if self._queue is None:
+            raise ApiError(503, "the server is not ready")
+        future: asyncio.Future[list[Entry | None]] = asyncio.get_running_loop().create_future()
+        await self._queue.put(_Pending(events, future))
+        return await future
+
+    async def _run(self) -> None:
+        assert self._queue is not None
+        while True:
+            group = [await self._queue.get()]
+            count = len(group[0].events)
+            while not self._queue.empty() and count < self._max_events:
+                item = self._queue.get_nowait()
+                group.append(item)
+                count += len(item.events)
+            group = [item for item in group if not item.future.done()]
+            if group:
+                await self._append(group)
+
+    async def _append(self, group: list[_Pending]) -> None:
+        events = [event for item in group for event in item.events]
+        try:
+            results = await anyio.to_thread.run_sync(self._store.append_events, events)
+        except Exception as exc:
+            if len(group) == 1:
+                _settle(group[0], exc)
+                return
+            for item in group:  # isolate the request that failed
+                try:
+                    alone = await anyio.to_thread.run_sync(self._store.append_events, item.events)
+                except Exception as single:
+                    _settle(item, single)
+                else:
+                    _settle(item, alone)
+            return
+        start = 0
+        for item in group:
+            end = start + len(item.events)
+            _settle(item, results[start:end])
+            start = end
+
+
+def _settle(item: _Pending, outcome: list[Entry | None] | BaseException) -> None:
+    if item.future.done():
+        return
+    if isinstance(outcome, BaseException):
+        if not isinstance(outcome, GovernanceError | ApiError):
+            outcome = ApiError(500, f"internal error: {type(outcome).__name__}")
+        item.future.set_exception(outcome)
+    else:
+        item.future.set_result(outcome)

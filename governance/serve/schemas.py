@@ -1,0 +1,287 @@
+"""The shapes of the API's answers, for the OpenAPI document.
+
+Lineage answers follow Marquez's API (``/api/v1/lineage``, namespaces, jobs, datasets, runs,
+``/api/v1/events/lineage``) with camelCase fields; fields Marquez has and the store does not
+know are ``null``. The governance answers (models, evaluations, reports, audit) are our own.
+Handlers build plain dicts and these models only document them; the tests check every answer
+against this document (schemathesis).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+__all__ = [
+    "AuditEntry",
+    "AuditLog",
+    "AuditStatus",
+    "Dataset",
+    "DatasetList",
+    "ErrorBody",
+    "EvaluationList",
+    "EvaluationSummary",
+    "EventList",
+    "FindingList",
+    "IngestResult",
+    "Job",
+    "JobList",
+    "LineageGraph",
+    "ModelList",
+    "NamespaceList",
+    "ReportList",
+    "Run",
+    "RunList",
+]
+
+RunState = Literal["NEW", "RUNNING", "COMPLETED", "FAILED", "ABORTED"]
+
+
+class ErrorBody(BaseModel):
+    """Every error answer: the status code again and what is wrong."""
+
+    code: int
+    message: str
+
+
+class IngestResult(BaseModel):
+    """What a POST of events stored."""
+
+    received: int = Field(description="events in the request")
+    stored: int = Field(description="events appended to the audit log")
+    duplicates: int = Field(description="events already recorded (stored once)")
+    entries: list[int] = Field(description="log entries (seq) of the stored events")
+
+
+class DatasetId(BaseModel):
+    """A dataset's (or job's) namespace and name."""
+
+    namespace: str
+    name: str
+
+
+class Namespace(BaseModel):
+    """A namespace that holds jobs or datasets."""
+
+    name: str
+    createdAt: str | None
+    updatedAt: str | None
+    ownerName: str | None
+    description: str | None
+    isHidden: bool
+
+
+class NamespaceList(BaseModel):
+    """``GET /api/v1/namespaces``."""
+
+    namespaces: list[Namespace]
+
+
+class Run(BaseModel):
+    """A run of a job (Marquez's Run)."""
+
+    id: str
+    createdAt: str
+    updatedAt: str
+    nominalStartTime: str | None
+    nominalEndTime: str | None
+    state: RunState
+    startedAt: str | None
+    endedAt: str | None
+    durationMs: int | None
+    args: dict[str, Any]
+    jobName: str
+    jobNamespace: str
+    parentRunId: str | None
+    inputVersions: list[DatasetId]
+    outputVersions: list[DatasetId]
+    facets: dict[str, Any]
+
+
+class RunList(BaseModel):
+    """The runs of a job, newest first."""
+
+    runs: list[Run]
+    totalCount: int
+
+
+class Field_(BaseModel):
+    """A field of a dataset's schema facet."""
+
+    name: str
+    type: str | None
+    tags: list[str]
+    description: str | None
+
+
+class Dataset(BaseModel):
+    """A dataset (Marquez's Dataset)."""
+
+    id: DatasetId
+    type: str
+    name: str
+    physicalName: str
+    createdAt: str | None
+    updatedAt: str | None
+    namespace: str
+    sourceName: str
+    fields: list[Field_]
+    tags: list[str]
+    lastModifiedAt: str | None
+    description: str | None
+    facets: dict[str, Any]
+    currentVersion: str | None
+    deleted: bool
+
+
+class DatasetList(BaseModel):
+    """A page of the datasets of a namespace."""
+
+    datasets: list[Dataset]
+    totalCount: int
+
+
+class Job(BaseModel):
+    """A job (Marquez's Job)."""
+
+    id: DatasetId
+    type: str
+    name: str
+    simpleName: str
+    parentJobName: str | None
+    createdAt: str | None
+    updatedAt: str | None
+    namespace: str
+    inputs: list[DatasetId]
+    outputs: list[DatasetId]
+    location: str | None
+    description: str | None
+    latestRun: Run | None
+    facets: dict[str, Any]
+    currentVersion: str | None
+
+
+class JobList(BaseModel):
+    """A page of the jobs of a namespace."""
+
+    jobs: list[Job]
+    totalCount: int
+
+
+class GraphEdge(BaseModel):
+    """An edge of the lineage graph."""
+
+    origin: str
+    destination: str
+
+
+class GraphNode(BaseModel):
+    """A node of the lineage graph: ``dataset:<ns>:<name>`` or ``job:<ns>:<name>``."""
+
+    id: str
+    type: Literal["DATASET", "JOB"]
+    data: Dataset | Job
+    inEdges: list[GraphEdge]
+    outEdges: list[GraphEdge]
+
+
+class LineageGraph(BaseModel):
+    """``GET /api/v1/lineage``: every node within ``depth`` jobs, upstream and downstream."""
+
+    graph: list[GraphNode]
+
+
+class EventList(BaseModel):
+    """``GET /api/v1/events/lineage``: recorded events, as they were received."""
+
+    events: list[dict[str, Any]]
+    totalCount: int
+
+
+class EvaluationSummary(BaseModel):
+    """One evaluation (a ``governance check``) as the store lists it."""
+
+    evaluationId: str
+    model: str
+    modelVersion: str | None
+    verdict: str
+    exitCode: int
+    startedAt: str
+    finishedAt: str
+    entrySeq: int
+
+
+class EvaluationList(BaseModel):
+    """Evaluations, newest first."""
+
+    evaluations: list[EvaluationSummary]
+    totalCount: int
+
+
+class ModelSummary(BaseModel):
+    """A model with its latest evaluation."""
+
+    name: str
+    evaluations: int
+    latest: EvaluationSummary
+
+
+class ModelList(BaseModel):
+    """Every evaluated model, by name."""
+
+    models: list[ModelSummary]
+
+
+class FindingList(BaseModel):
+    """The findings of one evaluation, as recorded."""
+
+    evaluationId: str
+    findings: list[dict[str, Any]]
+
+
+class Report(BaseModel):
+    """A report recorded in the log; ``download`` serves the PDF."""
+
+    entrySeq: int
+    evaluationId: str
+    fileName: str
+    digest: str | None
+    signed: bool
+    createdAt: str
+    download: str
+
+
+class ReportList(BaseModel):
+    """Recorded reports, newest first."""
+
+    reports: list[Report]
+
+
+class AuditStatus(BaseModel):
+    """The result of recomputing the whole hash chain."""
+
+    ok: bool
+    entries: int
+    headHash: str | None
+    firstBadSeq: int | None
+    problem: str | None
+    checkpoints: int
+
+
+class AuditEntry(BaseModel):
+    """One log entry (payload as stored)."""
+
+    seq: int
+    kind: str
+    createdAt: str
+    prevHash: str
+    entryHash: str
+    payload: dict[str, Any]
+
+
+class AuditLog(BaseModel):
+    """A page of the log, oldest first."""
+
+    entries: list[AuditEntry]
+    next: int | None = Field(description="pass as after= for the next page; null at the end")

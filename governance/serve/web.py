@@ -1,0 +1,266 @@
+"""The read-only web view for auditors: server-rendered HTML (Jinja2), no JavaScript needed.
+
+Pages: models and their evaluation history, one evaluation with its findings and evidence, the
+lineage graph around a node (SVG and tables), the audit log with its integrity status, and
+report downloads. Every page reads the store through the same queries as the API.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from governance.errors import LineageError, VerificationFailed
+from governance.serve.api import evaluation_record, report_file
+from governance.serve.errors import ApiError
+from governance.serve.graph_svg import MAX_DRAWN_NODES, layout, render_svg
+from governance.serve.state import ServerState, require_web, server_state
+from governance.store.chain import format_time
+from governance.store.lineage_queries import NOT_FOUND_HINT
+
+__all__ = ["error_page", "router"]
+
+TEMPLATES = Path(__file__).parent / "templates"
+PAGE = 100
+SVG_POLICY = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+
+_env = Environment(
+    loader=FileSystemLoader(TEMPLATES),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+State = Annotated[ServerState, Depends(server_state)]
+router = APIRouter(dependencies=[Depends(require_web)], include_in_schema=False)
+
+OUTCOME_MARKS = {
+    "pass": "✔ pass",
+    "fail": "✖ fail",
+    "error": "⚠ error",
+    "insufficient": "◌ insufficient",
+    "waived": "⚑ waived",
+    "skipped": "– skipped",
+}
+VERDICT_MARKS = {"passed": "✔ passed", "failed": "✖ failed"}
+
+
+def _render(
+    request: Request, template: str, http_status: int = 200, **context: Any
+) -> HTMLResponse:
+    state: ServerState | None = getattr(request.app.state, "governance", None)
+    page = _env.get_template(template).render(
+        request_path=request.url.path,
+        store_url=state.store.url if state else "",
+        keys_required=bool(state and state.config.keys),
+        outcome_mark=lambda outcome: OUTCOME_MARKS.get(str(outcome), str(outcome)),
+        verdict_mark=lambda verdict: VERDICT_MARKS.get(str(verdict), str(verdict)),
+        **context,
+    )
+    return HTMLResponse(page, status_code=http_status)
+
+
+def error_page(request: Request, status: int, message: str, *, headers: Any = None) -> Response:
+    """An error as an HTML page (for browsers)."""
+    response = _render(request, "error.html", status, status=status, message=message)
+    if headers:
+        response.headers.update(headers)
+    return response
+
+
+def _time(value: Any) -> str:
+    return format_time(value) if hasattr(value, "tzinfo") else str(value)
+
+
+@router.get("/", response_class=HTMLResponse)
+def models_page(request: Request, state: State) -> HTMLResponse:
+    """Every evaluated model with its latest verdict."""
+    latest: dict[str, Any] = {}
+    counts: dict[str, int] = {}
+    for item in state.store.evaluations():
+        counts[item.model_name] = counts.get(item.model_name, 0) + 1
+        latest.setdefault(item.model_name, item)
+    models = [
+        {"name": name, "count": counts[name], "latest": latest[name]} for name in sorted(latest)
+    ]
+    return _render(request, "models.html", models=models, time=_time)
+
+
+@router.get("/models/{name}", response_class=HTMLResponse)
+def model_page(request: Request, state: State, name: str) -> HTMLResponse:
+    """The evaluation history of one model, newest first."""
+    evaluations = state.store.evaluations(model=name)
+    if not evaluations:
+        raise ApiError(404, f"no evaluation of model {name} in the audit store")
+    return _render(request, "model.html", name=name, evaluations=evaluations, time=_time)
+
+
+def _threshold(finding: dict[str, Any]) -> str:
+    threshold = finding.get("threshold") or {}
+    parts = []
+    if isinstance(threshold, dict):
+        if threshold.get("min") is not None:
+            parts.append(f"≥ {threshold['min']:g}")
+        if threshold.get("max") is not None:
+            parts.append(f"≤ {threshold['max']:g}")
+    return " and ".join(parts) or "—"
+
+
+@router.get("/evaluations/{evaluation_id}", response_class=HTMLResponse)
+def evaluation_page(request: Request, state: State, evaluation_id: str) -> HTMLResponse:
+    """One evaluation: verdict, policies, findings with their evidence and charts, reports."""
+    record = evaluation_record(state, evaluation_id)
+    reports = state.catalog.reports(record["evaluation_id"])
+    job = f"job:{record.get('namespace', '')}:{(record.get('model') or {}).get('name', '')}"
+    job += ".governance_check"
+    try:
+        state.store.lineage.resolve(job)
+        lineage_node: str | None = job
+    except LineageError:
+        lineage_node = None
+    findings = []
+    for index, finding in enumerate(record.get("findings") or []):
+        evidence = finding.get("evidence")
+        findings.append(
+            {
+                "index": index,
+                "item": finding,
+                "threshold": _threshold(finding),
+                "tables": (evidence or {}).get("tables") if isinstance(evidence, dict) else None,
+                "evidence_json": json.dumps(evidence, indent=2, ensure_ascii=False)
+                if evidence
+                else None,
+                "charts": finding.get("charts") or [],
+            }
+        )
+    return _render(
+        request,
+        "evaluation.html",
+        record=record,
+        findings=findings,
+        reports=reports,
+        lineage_node=lineage_node,
+    )
+
+
+@router.get("/evaluations/{evaluation_id}/charts/{finding}/{chart}.svg")
+def chart_image(
+    request: Request, state: State, evaluation_id: str, finding: int, chart: int
+) -> Response:
+    """One SVG chart of a finding, served as an image (sandboxed, never inline)."""
+    record = evaluation_record(state, evaluation_id)
+    try:
+        svg = record["findings"][finding]["charts"][chart]["svg"]
+    except (IndexError, KeyError, TypeError):
+        raise ApiError(404, "no such chart") from None
+    if finding < 0 or chart < 0 or not isinstance(svg, str):
+        raise ApiError(404, "no such chart")
+    return Response(
+        svg, media_type="image/svg+xml", headers={"Content-Security-Policy": SVG_POLICY}
+    )
+
+
+@router.get("/reports/{seq}/download")
+def report_download(state: State, seq: int) -> FileResponse:
+    """A recorded report's PDF (checked against the sha256 the log recorded)."""
+    path = report_file(state, seq)
+    return FileResponse(path, media_type="application/pdf", filename=path.name)
+
+
+@router.get("/lineage", response_class=HTMLResponse)
+def lineage_page(
+    request: Request,
+    state: State,
+    node: Annotated[str, Query(max_length=4096)] = "",
+    depth: Annotated[int, Query(ge=1, le=20)] = 2,
+) -> HTMLResponse:
+    """The graph around a node (SVG and tables), or a form to choose one."""
+    namespaces = state.catalog.namespaces()
+    if not node:
+        return _render(
+            request, "lineage.html", node="", depth=depth, namespaces=namespaces, graph=None
+        )
+    try:
+        root = state.store.lineage.resolve(node)
+    except LineageError as exc:
+        status = 404 if exc.hint == NOT_FOUND_HINT else 400
+        return _render(
+            request,
+            "lineage.html",
+            status,
+            node=node,
+            depth=depth,
+            namespaces=namespaces,
+            graph=None,
+            problem=exc.message,
+        )
+    graph = state.store.lineage.traverse(root, "both", depth=depth)
+    items = [(g.node.key, g.node.kind, g.node.namespace, g.node.name) for g in graph.nodes]
+    edges = [(edge.source, edge.target) for edge in graph.edges]
+    svg = ""
+    if len(items) <= MAX_DRAWN_NODES:
+        svg = render_svg(root.key, layout(root.key, items, edges), edges)
+    return _render(
+        request,
+        "lineage.html",
+        node=root.key,
+        depth=depth,
+        namespaces=namespaces,
+        graph=graph,
+        svg=svg,
+        max_drawn=MAX_DRAWN_NODES,
+    )
+
+
+def _describe(kind: str, payload: dict[str, Any]) -> str:
+    if kind == "evaluation":
+        model = payload.get("model") or {}
+        return f"{model.get('name')} {model.get('version') or ''}: {payload.get('verdict')}"
+    if kind == "openlineage.event":
+        job = payload.get("job") or {}
+        if job:
+            return f"{payload.get('eventType') or 'event'} {job.get('namespace')}:{job.get('name')}"
+        dataset = payload.get("dataset") or {}
+        return f"dataset {dataset.get('namespace')}:{dataset.get('name')}"
+    if kind == "report":
+        signed = "signed" if payload.get("signed") else "unsigned"
+        return f"{Path(str(payload.get('path', ''))).name} ({signed})"
+    if kind == "checkpoint":
+        return f"checkpoint of {payload.get('size')} entries"
+    return ""
+
+
+@router.get("/audit", response_class=HTMLResponse)
+def audit_page(
+    request: Request,
+    state: State,
+    after: Annotated[int | None, Query(ge=0, le=2**62)] = None,
+) -> HTMLResponse:
+    """The integrity of the whole chain, then a page of the log (the newest by default)."""
+    report = state.store.verify()
+    total = state.catalog.entry_count()
+    start = max(0, total - PAGE) if after is None else after
+    entries = [
+        {"entry": entry, "summary": _describe(entry.kind, entry.payload)}
+        for entry in state.store.entries(since_seq=start, limit=PAGE)
+    ]
+    checkpoint: dict[str, Any] | None = None
+    try:
+        checkpoint = state.store.latest_checkpoint()
+    except VerificationFailed:  # a tampered checkpoint entry: verify() says so above
+        checkpoint = None
+    return _render(
+        request,
+        "audit.html",
+        report=report,
+        entries=entries,
+        total=total,
+        start=start,
+        page=PAGE,
+        checkpoint=checkpoint,
+    )

@@ -20,6 +20,8 @@ def dotted(location: Sequence[str | int]) -> str:
     for step in location:
         if isinstance(step, int):
             text += f"[{step}]"
+        elif not step.isprintable():  # keep the message on one line
+            text += f"[{step!r}]"
         else:
             text += f".{step}" if text else step
     return text

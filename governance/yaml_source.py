@@ -94,8 +94,17 @@ def load_yaml_text(text: str, path: Path, error: type[GovernanceError]) -> list[
             line=mark.line + 1 if mark else None,
             column=mark.column + 1 if mark else None,
         ) from None
+    except yaml.reader.ReaderError as exc:
+        start = text.rfind("\n", 0, exc.position) + 1
+        character = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        raise error(
+            f"invalid YAML: unacceptable character #x{character:04x}",
+            path=path,
+            line=text.count("\n", 0, exc.position) + 1,
+            column=exc.position - start + 1,
+        ) from None
     except yaml.YAMLError as exc:
-        raise error(f"invalid YAML: {exc}", path=path) from None
+        raise error(f"invalid YAML: {' '.join(str(exc).split())}", path=path) from None
 
 
 def read_text(path: Path, error: type[GovernanceError], what: str) -> str:

@@ -87,14 +87,17 @@ def _field_warnings(rule: Rule, expression: Expression) -> list[LintWarning]:
     found = []
     for root, name, token in fields_read(expression, ("model", "data")):
         if name not in known[root]:
-            line = expression.line
-            if line is not None and getattr(token, "line", None):
-                line += token.line - 1
+            line, column = expression.line, None
+            cel_line, cel_column = getattr(token, "line", None), getattr(token, "column", None)
+            if line is not None and cel_line is not None:
+                line += cel_line - 1
+                if cel_line == 1 and expression.column is not None and cel_column is not None:
+                    column = expression.column + cel_column - 1
             found.append(
                 LintWarning(
                     expression.path,
                     line,
-                    None,
+                    column,
                     f"rule {rule.id}: {expression.kind} reads {root}.{name}, which the manifest "
                     f"does not have (known: {', '.join(known[root])})",
                 )

@@ -8,11 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from governance.reporting.formats import github, json_format, junit, markdown, sarif, text
-
-Record = dict[str, Any]
+from governance.reporting.formats.findings import Record
 
 
 @dataclass(frozen=True)

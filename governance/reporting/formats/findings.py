@@ -14,8 +14,6 @@ Finding = dict[str, Any]
 FAILING = ("fail", "error", "insufficient")
 """Outcomes that block the gate on a gating severity (the gate fails closed)."""
 
-SEVERITIES = ("critical", "high", "medium", "low", "info")
-
 
 def measured_text(value: float | None) -> str:
     """A measured value to 4 significant digits, or a dash."""

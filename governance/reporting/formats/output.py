@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from governance.errors import ConfigError
-from governance.reporting.formats import FORMAT_NAMES, Record, format_record, github
+from governance.reporting.formats import FORMAT_NAMES, format_record, github
+from governance.reporting.formats.findings import Record
 
 STDOUT = "-"
 HINT = "e.g. --format text --format sarif=results.sarif --format junit=junit.xml"

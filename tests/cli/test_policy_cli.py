@@ -1,0 +1,130 @@
+"""governance policy lint | test | docs: exit codes and what they print."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from tests.cli.conftest import Run
+from tests.conftest import REPO
+from tests.policy.helpers import policy_text
+
+Write = Callable[[str, str], Path]
+
+CLEAN = """
+- id: ratio
+  title: Four-fifths
+  severity: high
+  check: fairness.demographic_parity_ratio
+  threshold: {min: 0.8}
+  controls: ["29 CFR 1607.4(D)"]
+  remediation: Mitigate.
+"""
+
+TEST_FILE = """
+apiVersion: governance/v1
+kind: PolicyTest
+policies: [policy.yaml]
+tests:
+  - name: biased fails
+    evidence: {{ratio: {{measured: 0.5}}}}
+    expect: {{ratio: fail}}
+  - name: {name}
+    evidence: {{ratio: {{measured: 0.9}}}}
+    expect: {{ratio: {outcome}}}
+"""
+
+
+def test_lint_of_the_shipped_policies_is_clean(run: Run) -> None:
+    result = run("policy", "lint", REPO / "policies")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.endswith(": no problems\n")
+    assert "warning" not in result.stdout
+
+
+def test_lint_prints_warnings_and_fails_only_with_strict(run: Run, write: Write) -> None:
+    path = write("p.yaml", policy_text(CLEAN.replace('  controls: ["29 CFR 1607.4(D)"]\n', "")))
+    result = run("policy", "lint", path)
+    assert result.exit_code == 0
+    assert result.stdout.splitlines() == [
+        f"{path}:6:5: warning: rule ratio names no controls",
+        "1 policy, 1 rule, 0 waiver files: 1 warning",
+    ]
+    assert run("policy", "lint", "--strict", path).exit_code == 1
+
+
+def test_lint_checks_a_waivers_file_too(run: Run, write: Write) -> None:
+    path = write("p.yaml", policy_text(CLEAN))
+    waivers = write(
+        "w.yaml",
+        "apiVersion: governance/v1\nkind: Waivers\nwaivers:\n"
+        "  - {rule_id: gone, subject: {model: m}, justification: j, approved_by: a, ticket: T,"
+        " expires: 2099-01-01}\n",
+    )
+    result = run("policy", "lint", path, "--waivers", waivers)
+    assert f"{waivers}:4:5: warning: waiver names rule gone, which no policy has" in result.stdout
+
+
+def test_lint_error_is_one_line_exit_2(run: Run, write: Write) -> None:
+    path = write("p.yaml", policy_text(CLEAN + "  when: model.risk_tier ==\n"))
+    result = run("policy", "lint", path)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"Error: {path}:13:29: rules[0].when: invalid CEL in when: unexpected end of expression\n"
+    )
+    assert result.stdout == ""
+
+
+def test_policy_test_reports_each_case_and_fails_on_a_wrong_expectation(
+    run: Run, write: Write
+) -> None:
+    write("policy.yaml", policy_text(CLEAN))
+    good = write("good.test.yaml", TEST_FILE.format(name="fair passes", outcome="pass"))
+    result = run("policy", "test", good)
+    assert result.exit_code == 0
+    assert result.stdout.splitlines() == [
+        str(good),
+        "  PASS  biased fails",
+        "  PASS  fair passes",
+        "2 tests: 2 passed, 0 failed; every rule has a test",
+    ]
+    bad = write("bad.test.yaml", TEST_FILE.format(name="fair fails?", outcome="fail"))
+    result = run("policy", "test", bad)
+    assert result.exit_code == 1
+    assert "  FAIL  fair fails?" in result.stdout
+    assert "        ratio: expected fail, got pass (0.9 is >= 0.8)" in result.stdout
+
+
+def test_policy_test_lists_untested_rules_and_strict_fails_on_them(run: Run, write: Write) -> None:
+    second = CLEAN.replace("id: ratio", "id: other")
+    write("policy.yaml", policy_text(CLEAN + second))
+    path = write("t.test.yaml", TEST_FILE.format(name="fair passes", outcome="pass"))
+    result = run("policy", "test", path)
+    assert result.exit_code == 0
+    assert "  untested rules: other" in result.stdout
+    assert result.stdout.endswith("2 tests: 2 passed, 0 failed; 1 rule without a test\n")
+    assert run("policy", "test", "--strict", path).exit_code == 1
+
+
+def test_policy_test_of_a_directory_runs_the_test_files_in_it(run: Run) -> None:
+    result = run("policy", "test", REPO / "policies")
+    assert result.exit_code == 0, result.stdout
+    assert "0 failed; every rule has a test" in result.stdout.splitlines()[-1]
+
+
+def test_a_bad_test_file_is_exit_2(run: Run, write: Write) -> None:
+    write("policy.yaml", policy_text(CLEAN))
+    path = write("t.test.yaml", TEST_FILE.format(name="x", outcome="passes"))
+    result = run("policy", "test", path)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"Error: {path}:10:21: tests[1].expect.ratio: Input should be")
+
+
+def test_docs_writes_the_catalogue(run: Run, tmp_path: Path) -> None:
+    out = tmp_path / "catalogue.md"
+    result = run("policy", "docs", REPO / "policies" / "us-four-fifths.yaml", "-o", out)
+    assert result.exit_code == 0 and result.stdout == ""
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("# Policy catalogue\n")
+    assert "## us-four-fifths 1.0.0" in text
+    assert "| 29 CFR 1607.4(D) (adverse impact and the four-fifths rule) |" in text

@@ -90,6 +90,17 @@ def events_from_body(body: bytes, *, assume_utc: bool) -> list[dict[str, Any]]:
         400 for malformed JSON, an invalid event or an empty body; 413 for an event larger
         than the ingest limit. Nothing is returned unless every event is valid.
     """
+    try:
+        return _events(body, assume_utc=assume_utc)
+    except RecursionError:
+        raise ApiError(400, "malformed JSON: nested too deeply") from None
+    except ValueError as exc:  # read_events lets NaN/Infinity through as ValueError here
+        if isinstance(exc, EventRejected):
+            raise
+        raise ApiError(400, f"malformed JSON: {exc}") from None
+
+
+def _events(body: bytes, *, assume_utc: bool) -> list[dict[str, Any]]:
     events: list[dict[str, Any]] = []
     many = body.lstrip()[:1] == b"["
     for item in read_events("-", stdin=io.BytesIO(body)):

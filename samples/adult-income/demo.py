@@ -1,8 +1,10 @@
 """The end-to-end demo behind `make demo`.
 
 Runs the real `governance` CLI, step by step, on the Adult income sample: a development signing
-key, the gate on the baseline model (blocked) and on the mitigated one (passes), each recorded in
-an audit store and reported as a signed PDF, then the audit chain and the reports verified.
+key, the policy packs linted and unit-tested, the gate on the baseline model (blocked) and on the
+mitigated one (passes), each recorded in an audit store and reported as a signed PDF; then the
+mitigated model with a waiver of its remaining warning (the finding shows as waived) and with the
+same waiver expired (the gate blocks); then the audit chain and the reports verified.
 Everything is written under --out (default out/demo/), which is recreated on each run.
 """
 
@@ -21,6 +23,7 @@ SAMPLE = Path(__file__).resolve().parent
 REPO = SAMPLE.parent.parent
 POLICY = REPO / "policies" / "fairness-baseline.yaml"
 EXPECTED = {"baseline": 1, "mitigated": 0}
+WAIVERS = {"waiver": ("waivers.yaml", 0), "expired waiver": ("waivers-expired.yaml", 1)}
 
 
 def rel(path: Path) -> str:
@@ -54,8 +57,12 @@ def main() -> int:
     env["GOVERNANCE_SIGNING_KEY"] = rel(out / "keys" / "governance-dev-key.pem")
     env["GOVERNANCE_SIGNING_CERT"] = rel(out / "keys" / "governance-dev-cert.pem")
 
-    verdicts = {}
     failures = []
+    for step in ("lint", "test"):
+        if governance("policy", step, rel(REPO / "policies"), env=env) != 0:
+            failures.append(f"governance policy {step} policies/ failed")
+
+    verdicts = {}
     for version, expected in EXPECTED.items():
         manifest = rel(SAMPLE / f"{version}.yaml")
         report = out / "reports" / f"adult-income-{version}.pdf"
@@ -65,6 +72,27 @@ def main() -> int:
         verdicts[version] = (code, report)
         if code != expected:
             failures.append(f"{version}: exit {code}, expected {expected}")
+
+    waived = {}
+    mitigated = rel(SAMPLE / "mitigated.yaml")
+    for label, (waivers, expected) in WAIVERS.items():
+        record = out / f"mitigated-{waivers.removesuffix('.yaml')}.json"
+        code = governance(
+            "check",
+            mitigated,
+            "--policy",
+            rel(POLICY),
+            "--waivers",
+            rel(SAMPLE / waivers),
+            "--format",
+            "text",
+            "--format",
+            f"json={rel(record)}",
+            env=env,
+        )
+        waived[label] = (code, record)
+        if code != expected:
+            failures.append(f"mitigated with {label}: exit {code}, expected {expected}")
 
     trust = rel(out / "keys" / "governance-dev-cert.pem")
     for _, report in verdicts.values():
@@ -79,9 +107,18 @@ def main() -> int:
     count = len(json.loads(events.read_text(encoding="utf-8")))
 
     print("\nSummary")
-    for version, (code, report) in verdicts.items():
-        word = {0: "PASSED", 1: "BLOCKED"}.get(code, f"exit {code}")
-        print(f"  {version:<10} {word:<8} report: {rel(report)}")
+    words = {0: "PASSED", 1: "BLOCKED"}
+    rows = [
+        (version, words.get(code, f"exit {code}"), f"report: {rel(report)}")
+        for version, (code, report) in verdicts.items()
+    ]
+    for label, (code, record) in waived.items():
+        found = json.loads(record.read_text())["waivers"] if record.exists() else []
+        statuses = ", ".join(f"{w['rule_id']} {w['status']}" for w in found) or "no record"
+        rows.append((f"mitigated, {label}", words.get(code, f"exit {code}"), statuses))
+    width = max(len(row[0]) for row in rows)
+    for name, word, detail in rows:
+        print(f"  {name:<{width}}  {word:<8} {detail}")
     print(f"  audit store: {store}")
     print(f"  OpenLineage events: {count}, in {rel(events)}")
     print(f"  development key: {rel(out / 'keys')}")

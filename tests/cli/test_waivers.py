@@ -185,3 +185,33 @@ def test_a_catch_all_waiver_is_refused_before_anything_is_written(
     assert result.stderr.startswith(f"Error: {tmp_path}/{expected}")
     assert len(result.stderr.strip().splitlines()) == 1
     assert store_entries(db) == 0
+
+
+def test_the_sample_waivers_waive_and_then_block_the_mitigated_model(
+    run: Run, tmp_path: Path
+) -> None:
+    """What `make demo` shows: a waived finding, and the same waiver expired blocking."""
+    from tests.conftest import BASELINE_POLICY, SAMPLE
+
+    store = f"sqlite:///{tmp_path / 'audit.db'}"
+    outcomes = {}
+    for name in ("waivers.yaml", "waivers-expired.yaml"):
+        result = run(
+            "check",
+            SAMPLE / "mitigated.yaml",
+            "-p",
+            BASELINE_POLICY,
+            "--store",
+            store,
+            "--waivers",
+            SAMPLE / name,
+            "--format",
+            "json",
+        )
+        record = json.loads(result.stdout)
+        finding = next(f for f in record["findings"] if f["rule_id"] == "equalized-odds-difference")
+        outcomes[name] = (result.exit_code, finding["outcome"], finding["blocking"])
+    assert outcomes == {
+        "waivers.yaml": (0, "waived", False),
+        "waivers-expired.yaml": (1, "fail", True),
+    }

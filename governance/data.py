@@ -25,17 +25,23 @@ SUFFIX_FORMATS = {
 
 @dataclass(frozen=True)
 class EvaluationData:
-    """The evaluation table with the target binarised against the positive label."""
+    """The evaluation table with the target binarised against the positive label.
+
+    ``frame`` and ``y_true`` hold every row, or, when ``sampled``, a seeded uniform sample of
+    the rows of data too large to hold (``rows`` is always the file's row count).
+    """
 
     frame: pd.DataFrame
     y_true: np.ndarray[Any, np.dtype[np.int8]]
     path: Path
     format: str
+    total_rows: int | None = None
+    sampled: bool = False
 
     @property
     def rows(self) -> int:
-        """Number of rows."""
-        return len(self.frame)
+        """Number of rows in the file."""
+        return len(self.frame) if self.total_rows is None else self.total_rows
 
     def columns(self) -> list[dict[str, str]]:
         """Name and type of every column, for schema facets and the record."""

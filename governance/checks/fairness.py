@@ -1,8 +1,9 @@
-"""Fairness check types (computed by governance.evaluators.fairness)."""
+"""Fairness check types (computed by governance.evaluators.fairness from per-group counts)."""
 
 from __future__ import annotations
 
 from governance.checks.params import (
+    CalibrationParams,
     DisparityParams,
     EqualizedOddsParams,
     GroupSizeParams,
@@ -50,15 +51,44 @@ CHECKS = (
         measures="difference of true positive rates",
     ),
     CheckType(
+        name="fairness.equal_opportunity_ratio",
+        summary="Ratio of true positive rates (recall) between groups.",
+        params=DisparityParams,
+        runner=f"{_FAIRNESS}:equal_opportunity_ratio",
+        measures="ratio of true positive rates",
+    ),
+    CheckType(
+        name="fairness.predictive_parity_difference",
+        summary="Difference in precision (positive predictive value) between groups.",
+        params=DisparityParams,
+        runner=f"{_FAIRNESS}:predictive_parity_difference",
+        measures="difference of precision",
+    ),
+    CheckType(
+        name="fairness.predictive_parity_ratio",
+        summary="Ratio of precision (positive predictive value) between groups.",
+        params=DisparityParams,
+        runner=f"{_FAIRNESS}:predictive_parity_ratio",
+        measures="ratio of precision",
+    ),
+    CheckType(
+        name="fairness.calibration_gap",
+        summary="Difference in expected calibration error between groups (needs scores).",
+        params=CalibrationParams,
+        runner=f"{_FAIRNESS}:calibration_gap",
+        measures="difference of expected calibration error",
+    ),
+    CheckType(
         name="fairness.metric_difference",
-        summary="Difference of any per-group metric between groups or to overall.",
+        summary="Difference of any per-group metric between groups, to overall or to a "
+        "reference group.",
         params=MetricDisparityParams,
         runner=f"{_FAIRNESS}:metric_difference",
         measures="difference of a per-group metric",
     ),
     CheckType(
         name="fairness.metric_ratio",
-        summary="Ratio of any per-group metric between groups or to overall.",
+        summary="Ratio of any per-group metric between groups, to overall or to a reference group.",
         params=MetricDisparityParams,
         runner=f"{_FAIRNESS}:metric_ratio",
         measures="ratio of a per-group metric",

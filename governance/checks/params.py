@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 Column = Annotated[str, StringConstraints(min_length=1)]
-Method = Literal["between_groups", "to_overall"]
-GroupMetric = Literal[
+Method = Literal["between_groups", "to_overall", "to_reference"]
+GateOn = Literal["point", "ci_lower", "ci_upper"]
+GroupValue = str | int | float | bool
+ReferenceGroup = GroupValue | dict[Column, GroupValue]
+ClassificationMetric = Literal[
     "selection_rate",
     "true_positive_rate",
     "false_positive_rate",
@@ -17,12 +20,28 @@ GroupMetric = Literal[
     "accuracy",
     "balanced_accuracy",
     "precision",
+    "negative_predictive_value",
     "recall",
     "f1",
+    "error_rate",
+    "count",
 ]
-PerformanceMetric = Literal["accuracy", "balanced_accuracy", "roc_auc", "precision", "recall", "f1"]
+ScoreMetric = Literal[
+    "roc_auc",
+    "brier_score",
+    "expected_calibration_error",
+    "mean_prediction",
+    "mean_absolute_error",
+    "root_mean_squared_error",
+    "r2",
+]
+GroupMetric = ClassificationMetric | ScoreMetric
+PerformanceMetric = GroupMetric
 
 DEFAULT_MIN_GROUP_SIZE = 30
+DEFAULT_N_BOOT = 1000
+DEFAULT_CONFIDENCE = 0.95
+DEFAULT_N_BINS = 10
 
 
 class CheckParams(BaseModel):
@@ -42,10 +61,44 @@ class GroupParams(CheckParams):
     min_group_size: Annotated[int, Field(ge=1)] = DEFAULT_MIN_GROUP_SIZE
 
 
-class DisparityParams(GroupParams):
-    """A disparity between groups, as fairlearn's ``method``."""
+class IntervalParams(CheckParams):
+    """Bootstrap intervals and which value the threshold judges.
+
+    ``gate_on`` is ``point`` (the measured value), ``ci_lower`` or ``ci_upper`` (a bound of the
+    ``confidence`` interval from ``n_boot`` seeded resamples of the counts). ``n_boot: 0`` skips
+    the intervals.
+    """
+
+    confidence: Annotated[float, Field(gt=0.5, lt=1.0)] = DEFAULT_CONFIDENCE
+    n_boot: Annotated[int, Field(ge=0, le=100_000)] = DEFAULT_N_BOOT
+    seed: Annotated[int, Field(ge=0)] = 0
+    gate_on: GateOn = "point"
+
+    @model_validator(mode="after")
+    def _resamples_for_bounds(self) -> IntervalParams:
+        if self.gate_on != "point" and self.n_boot == 0:
+            raise ValueError(f"gate_on {self.gate_on} needs n_boot of at least 1")
+        return self
+
+
+class DisparityParams(GroupParams, IntervalParams):
+    """A disparity between groups: fairlearn's ``method``, or to a ``reference_group``.
+
+    ``reference_group`` is a value of the single sensitive feature, an intersection's label
+    (``"Female × 25-59"``), or a mapping ``{column: value}``; it goes with
+    ``method: to_reference``.
+    """
 
     method: Method = "between_groups"
+    reference_group: ReferenceGroup | None = None
+
+    @model_validator(mode="after")
+    def _reference(self) -> DisparityParams:
+        if self.method == "to_reference" and self.reference_group is None:
+            raise ValueError("method to_reference needs reference_group")
+        if self.reference_group is not None and self.method != "to_reference":
+            raise ValueError("reference_group goes with method: to_reference")
+        return self
 
 
 class EqualizedOddsParams(DisparityParams):
@@ -55,9 +108,16 @@ class EqualizedOddsParams(DisparityParams):
 
 
 class MetricDisparityParams(DisparityParams):
-    """A disparity of any per-group metric."""
+    """A disparity of any per-group metric (``n_bins`` for the expected calibration error)."""
 
     metric: GroupMetric
+    n_bins: Annotated[int, Field(ge=2, le=1000)] = DEFAULT_N_BINS
+
+
+class CalibrationParams(DisparityParams):
+    """A disparity of the expected calibration error over ``n_bins`` equal-width bins."""
+
+    n_bins: Annotated[int, Field(ge=2, le=1000)] = DEFAULT_N_BINS
 
 
 class GroupSizeParams(CheckParams):
@@ -66,10 +126,15 @@ class GroupSizeParams(CheckParams):
     sensitive_features: Annotated[list[Column], Field(min_length=1)] | None = None
 
 
-class PerformanceParams(CheckParams):
-    """Overall performance, or the worst group's."""
+class PerformanceParams(IntervalParams):
+    """Overall performance, or the worst group's.
+
+    ``min_over_groups`` / ``max_over_groups`` take the smallest / largest group value;
+    ``worst_group`` the worse one for the metric (smallest accuracy, largest error).
+    """
 
     metric: PerformanceMetric
-    aggregate: Literal["overall", "min_over_groups"] = "overall"
+    aggregate: Literal["overall", "min_over_groups", "max_over_groups", "worst_group"] = "overall"
     sensitive_features: Annotated[list[Column], Field(min_length=1)] | None = None
     min_group_size: Annotated[int, Field(ge=1)] = DEFAULT_MIN_GROUP_SIZE
+    n_bins: Annotated[int, Field(ge=2, le=1000)] = DEFAULT_N_BINS

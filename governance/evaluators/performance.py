@@ -1,90 +1,173 @@
-"""Performance evidence: a metric overall, or its minimum over groups."""
+"""Performance evidence: a metric overall, or its smallest / largest / worst value over groups.
+
+Every value comes from the per-group counts of :mod:`governance.evaluators.counts` (the overall
+value from the sum of any grouping's counts), with scikit-learn's definitions; intervals and
+``gate_on`` work as for the fairness checks.
+"""
 
 from __future__ import annotations
 
 import math
-import warnings
-from collections.abc import Callable
-from functools import partial
 from typing import Any
 
+import numpy as np
+
 from governance.checks.params import PerformanceParams
+from governance.evaluators.bootstrap import BootstrapSpec, interval
 from governance.evaluators.context import EvaluationContext
-from governance.evaluators.fairness import group_stats
+from governance.evaluators.counts import GroupCounts, ScoresUnavailable
+from governance.evaluators.fairness import (
+    SCHEME,
+    _check_probabilities,
+    _finite,
+    evidence_table,
+    group_counts,
+    resampled,
+    scores_missing,
+    small_groups,
+)
+from governance.evaluators.metrics import CONDITION_REASON, METRICS, Array, condition_rows
 from governance.policy.model import Measurement
 
-NEEDS_SCORES = frozenset({"roc_auc"})
+NEEDS_SCORES = frozenset(name for name, m in METRICS.items() if m.kind != "confusion")
 
 
-def _metric_function(metric: str) -> Callable[..., float]:
-    from sklearn import metrics as sk
-
-    functions: dict[str, Callable[..., float]] = {
-        "accuracy": sk.accuracy_score,
-        "balanced_accuracy": sk.balanced_accuracy_score,
-        "precision": partial(sk.precision_score, zero_division=0),
-        "recall": partial(sk.recall_score, zero_division=0),
-        "f1": partial(sk.f1_score, zero_division=0),
-        "roc_auc": sk.roc_auc_score,
-    }
-    return functions[metric]
+def _pick(params: PerformanceParams) -> str:
+    """``min`` or ``max``: which group value the aggregate takes."""
+    if params.aggregate == "worst_group":
+        return "max" if METRICS[params.metric].higher_is_better is False else "min"
+    return "max" if params.aggregate == "max_over_groups" else "min"
 
 
-def _score(metric: str, y_true: Any, y_pred: Any, scores: Any) -> float:
-    import numpy as np
+def _over_groups(values: Array, pick: str) -> Array:
+    import warnings
 
-    if metric in NEEDS_SCORES and len(np.unique(y_true)) < 2:
-        return math.nan
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        predicted = scores if metric in NEEDS_SCORES else y_pred
-        return float(_metric_function(metric)(y_true, predicted))
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.asarray(
+            np.nanmax(values, axis=-1) if pick == "max" else np.nanmin(values, axis=-1)
+        )
+
+
+def _overall_undefined(counts: GroupCounts, metric: str) -> str | None:
+    condition = METRICS[metric].condition
+    if condition is None:
+        return None
+    if condition_rows(condition, counts.confusion.sum(axis=0)) > 0:
+        return None
+    if condition == "both_classes":
+        return f"{metric} is undefined: the data holds a single class"
+    return f"{metric} is undefined: the data has {CONDITION_REASON[condition]}"
+
+
+def _judge(point: float, low: float | None, high: float | None, gate_on: str) -> float | None:
+    if gate_on == "ci_lower":
+        return low
+    if gate_on == "ci_upper":
+        return high
+    return point
 
 
 def performance_metric(context: EvaluationContext, params: PerformanceParams) -> Measurement:
-    """``params.metric`` over all rows, or its smallest value over the groups."""
+    """``params.metric`` over all rows, or its smallest / largest value over the groups."""
     metric = params.metric
-    scores = context.predictions.scores
-    if metric in NEEDS_SCORES and scores is None:
-        return Measurement(
-            error=f"{metric} needs scores: the model has no predict_proba and the manifest "
-            "sets no data.score column"
-        )
-    overall = _score(metric, context.y_true, context.y_pred, scores)
-    if math.isnan(overall):
-        return Measurement(error=f"{metric} is undefined: the data holds a single class")
-    evidence: dict[str, Any] = {"metric": metric, "overall": overall}
-    if params.aggregate == "overall":
-        return Measurement(value=overall, evidence=evidence)
+    missing = scores_missing(context, [metric])
+    if missing:
+        return Measurement(error=missing)
+    spec = BootstrapSpec(n_boot=params.n_boot, confidence=params.confidence, seed=params.seed)
+    try:
+        first = group_counts(context, context.feature_sets(None)[0], params.n_bins)
+        _check_probabilities(context, first, metric)
+        undefined = _overall_undefined(first, metric)
+        if undefined:
+            return Measurement(error=undefined)
+        overall = float(first.metric(metric, n_bins=params.n_bins)[1])
+        evidence: dict[str, Any] = {
+            "metric": metric,
+            "aggregate": params.aggregate,
+            "overall": overall,
+            "gate_on": params.gate_on,
+        }
+        if params.n_boot:
+            evidence["bootstrap"] = {
+                "n_boot": params.n_boot,
+                "confidence": params.confidence,
+                "seed": params.seed,
+                "scheme": SCHEME,
+            }
+        if params.aggregate == "overall":
+            low = high = None
+            if params.n_boot:
+                _, samples = resampled(context, first, metric, spec, params.n_bins)
+                lows, highs = interval(samples, spec)
+                low, high = _finite(float(lows)), _finite(float(highs))
+                evidence["interval"] = [low, high]
+            value = _judge(overall, low, high, params.gate_on)
+            if value is None:
+                return Measurement(evidence=evidence, error="the interval bound is undefined")
+            return Measurement(value=value, evidence=evidence)
+        return _over_group_measurement(context, params, spec, evidence)
+    except ScoresUnavailable as exc:
+        return Measurement(error=str(exc))
 
-    frame = context.data.frame
+
+def _over_group_measurement(
+    context: EvaluationContext,
+    params: PerformanceParams,
+    spec: BootstrapSpec,
+    evidence: dict[str, Any],
+) -> Measurement:
+    metric = params.metric
+    pick = _pick(params)
     tables = []
-    worst = math.inf
+    judged: list[float | None] = []
     problems: list[str] = []
+    points: list[float] = []
+    intervals: list[list[float | None] | None] = []
     for features in context.feature_sets(params.sensitive_features):
-        stats = group_stats(context, features)
-        groups = []
-        keys = frame[list(features)].astype(str).agg(" × ".join, axis=1).to_numpy()
-        for _, label, values in stats.groups():
-            count = int(values["count"])
-            mask = keys == label
-            value = _score(
-                metric,
-                context.y_true[mask],
-                context.y_pred[mask],
-                scores[mask] if scores is not None else None,
-            )
-            shown = None if math.isnan(value) else value
-            groups.append({"label": label, "count": count, "metrics": {metric: shown}})
-            if count < params.min_group_size:
-                problems.append(f"group {label} has {count} rows")
-            if math.isnan(value):
-                problems.append(f"{metric} is undefined for {label} (a single class)")
-            else:
-                worst = min(worst, value)
-        tables.append({"sensitive_features": list(features), "groups": groups})
+        counts = group_counts(context, features, params.n_bins)
+        by_group, overall = counts.metric(metric, n_bins=params.n_bins)
+        point = float(_over_groups(by_group, pick))
+        group_intervals: dict[str, tuple[Array, Array]] = {}
+        overall_intervals: dict[str, tuple[float, float]] = {}
+        low = high = None
+        if params.n_boot:
+            samples, overall_samples = resampled(context, counts, metric, spec, params.n_bins)
+            group_intervals[metric] = interval(samples, spec)
+            o_low, o_high = interval(overall_samples, spec)
+            overall_intervals[metric] = (float(o_low), float(o_high))
+            lows, highs = interval(_over_groups(samples, pick), spec)
+            low, high = _finite(float(lows)), _finite(float(highs))
+        table = evidence_table(
+            counts,
+            [metric],
+            {metric: (by_group, overall)},
+            group_intervals,
+            overall_intervals,
+            min_size=params.min_group_size,
+        )
+        table["point"] = _finite(point)
+        if params.n_boot:
+            table["interval"] = [low, high]
+        value = _judge(point, low, high, params.gate_on)
+        table["measured"] = _finite(value) if value is not None else None
+        tables.append(table)
+        judged.append(table["measured"])
+        points.append(point)
+        intervals.append(table.get("interval"))
+        problems.extend(small_groups(counts, params.min_group_size))
+        problems.extend(counts.undefined(metric))
     evidence["tables"] = tables
-    measured = None if math.isinf(worst) else worst
+    defined = [v for v in judged if v is not None]
+    measured = None
+    if len(defined) == len(judged):
+        measured = max(defined) if pick == "max" else min(defined)
+        worst = judged.index(measured)
+        evidence["point"] = _finite(points[worst])
+        if intervals[worst] is not None:
+            evidence["interval"] = intervals[worst]
     if problems:
         return Measurement(value=measured, evidence=evidence, insufficient="; ".join(problems))
+    if measured is None or math.isnan(measured):
+        return Measurement(evidence=evidence, error=f"{metric} is undefined in every group")
     return Measurement(value=measured, evidence=evidence)

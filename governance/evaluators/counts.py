@@ -1,0 +1,568 @@
+"""The counts engine: per-group confusion counts and score statistics, the source of every metric.
+
+Sensitive columns are factorised (``pandas.factorize`` or pyarrow ``dictionary_encode``), the codes
+of an intersection combined into one group id, and ``numpy.bincount`` of
+``4 * group + 2 * y_true + y_pred`` gives every group's ``(tn, fp, fn, tp)`` in one pass over the
+rows. Scores add per-group sums (Σs, Σ(s - y)², Σ|s - y|), the bins of the expected calibration
+error, and a fine histogram of scores by label (:data:`FINE_BINS` equal-width bins on [0, 1]) used
+for bootstrap intervals and, when the data is streamed, for ROC AUC. With all rows at hand, ROC
+AUC is exact, from ranks (Mann-Whitney with average ranks for ties, as scikit-learn).
+
+A :class:`CountsAccumulator` takes the data chunk by chunk, so memory does not grow with the rows;
+:func:`count_groups` is the one-chunk shortcut for data in memory.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from governance.evaluators.metrics import (
+    CONDITION_REASON,
+    METRICS,
+    Array,
+    condition_rows,
+    confusion_metric,
+)
+
+INTERSECTION = " × "
+FINE_BINS = 2048
+MAX_LISTED_INTERSECTIONS = 1000
+DEFAULT_ECE_BINS = 10
+
+Codes = NDArray[np.int64]
+
+
+def plain(value: Any) -> Any:
+    """A NumPy scalar as the Python value it holds."""
+    return value.item() if hasattr(value, "item") else value
+
+
+def encode_column(column: Any) -> tuple[Codes, list[Any], int]:
+    """Codes (-1 for missing), the distinct values, and how many values are missing.
+
+    ``column`` is a pandas Series or a pyarrow array; NaN counts as missing.
+    """
+    import pyarrow as pa
+
+    if isinstance(column, pa.ChunkedArray | pa.Array):
+        return _encode_arrow(column)
+    import pandas as pd
+
+    codes, uniques = pd.factorize(column, use_na_sentinel=True)
+    codes = np.asarray(codes, dtype=np.int64)
+    return codes, [plain(v) for v in uniques], int(np.count_nonzero(codes < 0))
+
+
+def _encode_arrow(array: Any) -> tuple[Codes, list[Any], int]:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    if pa.types.is_floating(array.type):  # NaN is missing too (as in pandas)
+        array = pc.if_else(pc.is_nan(array), pa.scalar(None, array.type), array)
+    if not pa.types.is_dictionary(array.type):
+        array = pc.dictionary_encode(array)
+    indices = array.indices
+    missing = indices.null_count
+    if missing:
+        indices = pc.fill_null(indices, -1)
+    codes = np.asarray(indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+    return codes, array.dictionary.to_pylist(), int(missing)
+
+
+class GroupEncoder:
+    """Global group ids for the value combinations of ``features``, stable across chunks."""
+
+    def __init__(self, features: Sequence[str]) -> None:
+        self.features = tuple(features)
+        self.ids: dict[tuple[Any, ...], int] = {}
+        self.values: list[tuple[Any, ...]] = []
+        self.missing = [0] * len(self.features)
+
+    def _id(self, key: tuple[Any, ...]) -> int:
+        found = self.ids.get(key)
+        if found is None:
+            found = self.ids[key] = len(self.values)
+            self.values.append(key)
+        return found
+
+    def encode(self, columns: Sequence[Any], rows: int) -> Codes:
+        """Group id of every row of one chunk (one column per feature, ``rows`` long)."""
+        if not self.features:
+            return np.full(rows, self._id(()), dtype=np.int64)
+        encoded = [encode_column(column) for column in columns]
+        for index, (_, _, missing) in enumerate(encoded):
+            self.missing[index] += missing
+        sizes = [max(len(values), 1) for _, values, _ in encoded]
+        if float(np.prod(np.asarray(sizes, dtype=np.float64))) >= 2.0**62:
+            return self._encode_by_rows(encoded)
+        local = np.zeros(rows, dtype=np.int64)
+        for (codes, _, _), size in zip(encoded, sizes, strict=True):
+            local *= size
+            local += np.maximum(codes, 0)
+        span = int(np.prod(sizes))
+        if span <= max(4 * rows, 1 << 16):
+            present = np.flatnonzero(np.bincount(local, minlength=span))
+            lookup = np.zeros(span, dtype=np.int64)
+            lookup[present] = [self._id(self._key(int(p), encoded, sizes)) for p in present]
+            return lookup[local]
+        present, inverse = np.unique(local, return_inverse=True)
+        ids = np.asarray([self._id(self._key(int(p), encoded, sizes)) for p in present])
+        return np.asarray(ids[inverse], dtype=np.int64)
+
+    @staticmethod
+    def _key(
+        local: int, encoded: list[tuple[Codes, list[Any], int]], sizes: list[int]
+    ) -> tuple[Any, ...]:
+        digits = []
+        for size in reversed(sizes):
+            local, digit = divmod(local, size)
+            digits.append(digit)
+        digits.reverse()
+        return tuple(
+            values[digit] if values else None
+            for digit, (_, values, _) in zip(digits, encoded, strict=True)
+        )
+
+    def _encode_by_rows(self, encoded: list[tuple[Codes, list[Any], int]]) -> Codes:
+        stacked = np.stack([np.maximum(codes, 0) for codes, _, _ in encoded], axis=1)
+        present, inverse = np.unique(stacked, axis=0, return_inverse=True)
+        ids = np.asarray(
+            [
+                self._id(tuple(values[d] for d, (_, values, _) in zip(row, encoded, strict=True)))
+                for row in present
+            ]
+        )
+        return np.asarray(ids[inverse.ravel()], dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class ScoreStats:
+    """Per-group statistics of the model's scores (``G`` groups).
+
+    Attributes
+    ----------
+    sums
+        ``(G, 3)``: Σs, Σ(s - y)², Σ|s - y|.
+    lowest, highest
+        The smallest and largest score seen.
+    cells
+        ``(G, 2, FINE_BINS, 3)``: per label and fine bin the rows, Σs and Σs²; None when some
+        score is outside [0, 1].
+    ece
+        ``{n_bins: (G, n_bins, 3)}``: per calibration bin the rows, Σs and Σy (bins as
+        ``sklearn.calibration.calibration_curve(strategy="uniform")``).
+    auc
+        ``(G,)`` exact ROC AUC per group, when every row was at hand; else None.
+    overall_auc
+        Exact ROC AUC over all rows, or None.
+    """
+
+    sums: Array
+    lowest: float
+    highest: float
+    cells: Array | None
+    ece: Mapping[int, Array]
+    auc: Array | None = None
+    overall_auc: float | None = None
+
+    @property
+    def in_unit_interval(self) -> bool:
+        """Whether every score is a probability (within [0, 1])."""
+        return self.lowest >= 0.0 and self.highest <= 1.0
+
+    def take(self, order: NDArray[np.intp]) -> ScoreStats:
+        """The statistics of the groups at ``order``."""
+        return ScoreStats(
+            sums=self.sums[order],
+            lowest=self.lowest,
+            highest=self.highest,
+            cells=None if self.cells is None else self.cells[order],
+            ece={bins: values[order] for bins, values in self.ece.items()},
+            auc=None if self.auc is None else self.auc[order],
+            overall_auc=self.overall_auc,
+        )
+
+
+def histogram_auc(negatives: Array, positives: Array) -> tuple[Array, Array]:
+    """ROC AUC from score histograms by label (last axis: bins), and its error bound.
+
+    Pairs in the same bin count as ties (half a concordant pair); the exact AUC differs from the
+    result by at most the returned bound, half the share of positive-negative pairs sharing a bin.
+    """
+    negatives = np.asarray(negatives, dtype=np.float64)
+    positives = np.asarray(positives, dtype=np.float64)
+    below = np.cumsum(negatives, axis=-1) - negatives
+    pairs = positives.sum(axis=-1) * negatives.sum(axis=-1)
+    concordant = (positives * (below + 0.5 * negatives)).sum(axis=-1)
+    ties = (positives * negatives).sum(axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        auc = np.where(pairs > 0, concordant / pairs, np.nan)
+        bound = np.where(pairs > 0, 0.5 * ties / pairs, np.nan)
+    return auc, bound
+
+
+def rank_auc(codes: Codes, y_true: NDArray[Any], scores: NDArray[np.float64], groups: int) -> Array:
+    """Exact ROC AUC of each group (NaN for a group with a single class)."""
+    if len(codes) == 0:
+        return np.full(groups, np.nan)
+    order = np.lexsort((scores, codes))
+    code = codes[order]
+    score = scores[order]
+    label = np.asarray(y_true, dtype=np.float64)[order]
+    rows = len(code)
+    new = np.empty(rows, dtype=bool)
+    new[0] = True
+    new[1:] = (code[1:] != code[:-1]) | (score[1:] != score[:-1])
+    starts = np.flatnonzero(new)
+    ends = np.append(starts[1:], rows)
+    block = np.cumsum(new) - 1
+    average = (starts + ends - 1) / 2.0 + 1.0  # 1-based average rank of each tie block
+    group_start = np.searchsorted(code, np.arange(groups))
+    ranks = average[block] - group_start[code]
+    rank_sum = np.bincount(code, weights=ranks * label, minlength=groups)
+    positives = np.bincount(code, weights=label, minlength=groups)
+    negatives = np.bincount(code, minlength=groups) - positives
+    with np.errstate(invalid="ignore", divide="ignore"):
+        auc = (rank_sum - positives * (positives + 1) / 2.0) / (positives * negatives)
+    return np.where((positives > 0) & (negatives > 0), auc, np.nan)
+
+
+def ece_bin_ids(scores: NDArray[np.float64], n_bins: int) -> NDArray[np.intp]:
+    """Calibration bin of each score, exactly as scikit-learn's ``calibration_curve``."""
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    return np.searchsorted(edges[1:-1], scores)
+
+
+class CountsAccumulator:
+    """Per-group counts of one grouping, accumulated chunk by chunk.
+
+    Parameters
+    ----------
+    features
+        The sensitive columns defining the groups (intersections when two or more).
+    ece_bins
+        The numbers of calibration bins to keep (one per ``n_bins`` a rule uses).
+    """
+
+    def __init__(self, features: Sequence[str], *, ece_bins: Sequence[int] = ()) -> None:
+        self.encoder = GroupEncoder(features)
+        self.ece_bins = tuple(sorted(set(ece_bins) | {DEFAULT_ECE_BINS}))
+        self.confusion = np.zeros((0, 4), dtype=np.int64)
+        self.sums = np.zeros((0, 3))
+        self.cells: Array | None = np.zeros((0, 2, FINE_BINS, 3))
+        self.ece = {bins: np.zeros((0, bins, 3)) for bins in self.ece_bins}
+        self.has_scores: bool | None = None
+        self.lowest = np.inf
+        self.highest = -np.inf
+
+    @property
+    def features(self) -> tuple[str, ...]:
+        """The grouping's columns."""
+        return self.encoder.features
+
+    def _grow(self, groups: int) -> None:
+        extra = groups - len(self.confusion)
+        if extra <= 0:
+            return
+        self.confusion = np.concatenate([self.confusion, np.zeros((extra, 4), dtype=np.int64)])
+        self.sums = np.concatenate([self.sums, np.zeros((extra, 3))])
+        if self.cells is not None:
+            self.cells = np.concatenate([self.cells, np.zeros((extra, 2, FINE_BINS, 3))])
+        for bins in self.ece_bins:
+            self.ece[bins] = np.concatenate([self.ece[bins], np.zeros((extra, bins, 3))])
+
+    def add(
+        self,
+        columns: Sequence[Any],
+        y_true: NDArray[Any],
+        y_pred: NDArray[Any],
+        scores: NDArray[np.float64] | None = None,
+    ) -> Codes:
+        """Count one chunk; returns its rows' group ids."""
+        rows = len(y_true)
+        codes = self.encoder.encode(columns, rows)
+        groups = len(self.encoder.values)
+        self._grow(groups)
+        truth = np.asarray(y_true, dtype=np.int64)
+        cell = codes * 4 + truth * 2 + np.asarray(y_pred, dtype=np.int64)
+        self.confusion += np.bincount(cell, minlength=groups * 4).reshape(groups, 4)
+        if self.has_scores is None:
+            self.has_scores = scores is not None
+        if self.has_scores and scores is not None and rows:
+            self._add_scores(codes, groups, truth, scores)
+        return codes
+
+    def _add_scores(
+        self, codes: Codes, groups: int, truth: NDArray[np.int64], scores: NDArray[np.float64]
+    ) -> None:
+        self.lowest = min(self.lowest, float(scores.min()))
+        self.highest = max(self.highest, float(scores.max()))
+        error = scores - truth
+        for column, weights in enumerate((scores, error * error, np.abs(error))):
+            self.sums[:, column] += np.bincount(codes, weights=weights, minlength=groups)
+        if not (self.lowest >= 0.0 and self.highest <= 1.0):
+            self.cells = None
+            return
+        for bins in self.ece_bins:
+            index = codes * bins + ece_bin_ids(scores, bins)
+            target = self.ece[bins].reshape(groups * bins, 3)
+            target[:, 0] += np.bincount(index, minlength=groups * bins)
+            target[:, 1] += np.bincount(index, weights=scores, minlength=groups * bins)
+            target[:, 2] += np.bincount(index, weights=truth, minlength=groups * bins)
+        if self.cells is not None:
+            fine = np.minimum((scores * FINE_BINS).astype(np.int64), FINE_BINS - 1)
+            index = (codes * 2 + truth) * FINE_BINS + fine
+            flat = self.cells.reshape(groups * 2 * FINE_BINS, 3)
+            size = groups * 2 * FINE_BINS
+            flat[:, 0] += np.bincount(index, minlength=size)
+            flat[:, 1] += np.bincount(index, weights=scores, minlength=size)
+            flat[:, 2] += np.bincount(index, weights=scores * scores, minlength=size)
+
+    def result(self, *, auc: Array | None = None, overall_auc: float | None = None) -> GroupCounts:
+        """The counts, groups in sorted order (``auc`` in encounter order, if exact)."""
+        stats = None
+        if self.has_scores:
+            in_unit = self.lowest >= 0.0 and self.highest <= 1.0
+            stats = ScoreStats(
+                sums=self.sums,
+                lowest=float(self.lowest),
+                highest=float(self.highest),
+                cells=self.cells if in_unit else None,
+                ece=dict(self.ece) if in_unit else {},
+                auc=auc,
+                overall_auc=overall_auc,
+            )
+        return GroupCounts.build(
+            self.features,
+            self.encoder.values,
+            self.confusion,
+            stats,
+            missing=tuple(self.encoder.missing),
+        )
+
+
+def _sorted(values: set[Any]) -> list[Any]:
+    try:
+        return sorted(values)
+    except TypeError:
+        return sorted(values, key=str)
+
+
+def label_of(group: tuple[Any, ...]) -> str:
+    """``"Female × 25-59"``: the values of a group joined."""
+    return INTERSECTION.join(str(value) for value in group)
+
+
+@dataclass(frozen=True)
+class GroupCounts:
+    """Counts of every non-empty group of one grouping, groups in sorted order.
+
+    Attributes
+    ----------
+    features
+        The grouping's columns.
+    groups
+        Each group's values, one per feature.
+    confusion
+        ``(G, 4)`` int64: ``tn, fp, fn, tp`` per group.
+    scores
+        Score statistics, when the model gives scores.
+    empty_intersections
+        Labels of value combinations no row has (intersections only).
+    missing
+        Missing values found per feature (the data loader refuses them).
+    """
+
+    features: tuple[str, ...]
+    groups: tuple[tuple[Any, ...], ...]
+    confusion: NDArray[np.int64]
+    scores: ScoreStats | None = None
+    empty_intersections: tuple[str, ...] = ()
+    more_empty_intersections: int = 0
+    missing: tuple[int, ...] = field(default=())
+
+    @classmethod
+    def build(
+        cls,
+        features: tuple[str, ...],
+        values: Sequence[tuple[Any, ...]],
+        confusion: NDArray[np.int64],
+        scores: ScoreStats | None,
+        *,
+        missing: tuple[int, ...] = (),
+    ) -> GroupCounts:
+        """Sort the groups as fairlearn does (by each feature's sorted values)."""
+        per_feature = [_sorted({group[i] for group in values}) for i in range(len(features))]
+        ranks = [{value: rank for rank, value in enumerate(vals)} for vals in per_feature]
+        keys = [tuple(ranks[i][group[i]] for i in range(len(features))) for group in values]
+        order = np.asarray(sorted(range(len(values)), key=keys.__getitem__), dtype=np.intp)
+        groups = tuple(values[i] for i in order)
+        empty: list[str] = []
+        more = 0
+        if len(features) > 1:
+            present = set(groups)
+            total = int(np.prod([len(v) for v in per_feature], dtype=np.float64))
+            absent = total - len(present)
+            if absent:
+                for combination in itertools.product(*per_feature):
+                    if combination not in present:
+                        if len(empty) == MAX_LISTED_INTERSECTIONS:
+                            break
+                        empty.append(label_of(combination))
+                more = absent - len(empty)
+        return cls(
+            features=features,
+            groups=groups,
+            confusion=confusion[order],
+            scores=None if scores is None else scores.take(order),
+            empty_intersections=tuple(empty),
+            more_empty_intersections=more,
+            missing=missing,
+        )
+
+    @property
+    def labels(self) -> list[str]:
+        """Each group's label."""
+        return [label_of(group) for group in self.groups]
+
+    @property
+    def sizes(self) -> NDArray[np.int64]:
+        """Rows per group."""
+        sizes: NDArray[np.int64] = self.confusion.sum(axis=1)
+        return sizes
+
+    @property
+    def rows(self) -> int:
+        """Rows over all groups."""
+        return int(self.confusion.sum())
+
+    def distinct(self, feature: str) -> list[Any]:
+        """The values of ``feature`` that occur."""
+        index = self.features.index(feature)
+        return _sorted({group[index] for group in self.groups})
+
+    def metric(self, name: str, *, n_bins: int = DEFAULT_ECE_BINS) -> tuple[Array, float]:
+        """``name`` for every group, and overall."""
+        definition = METRICS[name]
+        if definition.kind == "confusion":
+            by_group = confusion_metric(name, self.confusion)
+            overall = float(confusion_metric(name, self.confusion.sum(axis=0)))
+            return by_group, overall
+        return score_metric(name, self, n_bins=n_bins)
+
+    def undefined(self, name: str) -> list[str]:
+        """``"<metric> is undefined for <group> (<reason>)"`` for each group where it is."""
+        condition = METRICS[name].condition
+        if condition is None:
+            return []
+        rows = condition_rows(condition, self.confusion)
+        reason = CONDITION_REASON[condition]
+        return [
+            f"{name} is undefined for {label} ({reason})"
+            for label, count in zip(self.labels, rows, strict=True)
+            if count == 0
+        ]
+
+
+class ScoresUnavailable(Exception):
+    """A score metric was asked for where the scores cannot give it (message says why)."""
+
+
+def score_metric(name: str, counts: GroupCounts, *, n_bins: int) -> tuple[Array, float]:
+    """A score or value metric per group and overall, from the score statistics."""
+    stats = counts.scores
+    if stats is None:
+        raise ScoresUnavailable(f"{name} needs scores")
+    sizes = counts.sizes.astype(np.float64)
+    total = float(sizes.sum())
+    sums = stats.sums
+    overall_sums = sums.sum(axis=0)
+    if name == "mean_prediction":
+        return sums[:, 0] / sizes, float(overall_sums[0] / total)
+    if name == "brier_score":
+        return sums[:, 1] / sizes, float(overall_sums[1] / total)
+    if name == "mean_absolute_error":
+        return sums[:, 2] / sizes, float(overall_sums[2] / total)
+    if name == "root_mean_squared_error":
+        return np.sqrt(sums[:, 1] / sizes), float(np.sqrt(overall_sums[1] / total))
+    if name == "r2":
+        confusion = counts.confusion.astype(np.float64)
+        positives = confusion[:, 2] + confusion[:, 3]
+        return _r2(sums[:, 1], positives, sizes), float(
+            _r2(overall_sums[1:2], positives.sum(keepdims=True), np.asarray([total]))[0]
+        )
+    if name == "expected_calibration_error":
+        bins = stats.ece.get(n_bins)
+        if bins is None:
+            raise ScoresUnavailable(f"{name} with n_bins {n_bins} was not counted")
+        return ece_from_bins(bins), float(ece_from_bins(bins.sum(axis=0))[()])
+    if name == "roc_auc":
+        if stats.auc is not None and stats.overall_auc is not None:
+            return stats.auc, stats.overall_auc
+        if stats.cells is None:
+            raise ScoresUnavailable(
+                "roc_auc of streamed data needs scores within [0, 1] "
+                f"(they range over [{stats.lowest:g}, {stats.highest:g}])"
+            )
+        auc, _ = histogram_auc(stats.cells[:, 0, :, 0], stats.cells[:, 1, :, 0])
+        overall, _ = histogram_auc(
+            stats.cells[:, 0, :, 0].sum(axis=0), stats.cells[:, 1, :, 0].sum(axis=0)
+        )
+        return auc, float(overall)
+    raise KeyError(name)
+
+
+def auc_error_bound(counts: GroupCounts) -> float | None:
+    """The largest possible error of a histogram ROC AUC over the groups, or None if exact."""
+    stats = counts.scores
+    if stats is None or stats.cells is None or stats.auc is not None:
+        return None
+    _, bound = histogram_auc(stats.cells[:, 0, :, 0], stats.cells[:, 1, :, 0])
+    finite = bound[np.isfinite(bound)]
+    return float(finite.max()) if finite.size else None
+
+
+def _r2(squared_error: Array, positives: Array, sizes: Array) -> Array:
+    # scikit-learn's r2_score with force_finite=True: 1.0 for a perfect fit of a constant
+    # target, 0.0 otherwise, NaN for a single row. The target is 0/1, so Σ(y - ȳ)² = P·N / n.
+    total = positives * (sizes - positives) / sizes
+    out = np.where(squared_error == 0, 1.0, 0.0)
+    np.divide(squared_error, total, out=out, where=total > 0)
+    return np.where(sizes < 2, np.nan, np.where(total > 0, 1.0 - out, out))
+
+
+def ece_from_bins(bins: Array) -> Array:
+    """Expected calibration error from ``(..., n_bins, 3)`` rows, Σs, Σy per bin."""
+    rows = bins[..., 0].sum(axis=-1)
+    gap = np.abs(bins[..., 2] - bins[..., 1]).sum(axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        result: Array = np.where(rows > 0, gap / rows, np.nan)
+    return result
+
+
+def count_groups(
+    columns: Sequence[Any],
+    features: Sequence[str],
+    y_true: NDArray[Any],
+    y_pred: NDArray[Any],
+    scores: NDArray[np.float64] | None = None,
+    *,
+    ece_bins: Sequence[int] = (),
+) -> GroupCounts:
+    """Counts of every group from whole columns in memory (ROC AUC exact)."""
+    accumulator = CountsAccumulator(features, ece_bins=ece_bins)
+    codes = accumulator.add(columns, y_true, y_pred, scores)
+    auc = overall = None
+    if scores is not None:
+        groups = len(accumulator.encoder.values)
+        auc = rank_auc(codes, y_true, scores, groups)
+        overall = float(rank_auc(np.zeros_like(codes), y_true, scores, 1)[0])
+    return accumulator.result(auc=auc, overall_auc=overall)

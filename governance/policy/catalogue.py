@@ -8,6 +8,7 @@ which rules check it automatically (from model evidence) and which need document
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -75,10 +76,16 @@ def coverage(rules: Sequence[Rule]) -> dict[str, tuple[list[str], list[str]]]:
         for control in rule.spec.controls:
             automatic, documentary = table.setdefault(control, ([], []))
             (documentary if is_documentary(rule) else automatic).append(rule.id)
-    return dict(sorted(table.items()))
+    return dict(sorted(table.items(), key=lambda item: natural_key(item[0])))
 
 
-def _coverage_table(rules: Sequence[Rule]) -> list[str]:
+def natural_key(text: str) -> list[Any]:
+    """Sort key ordering numbers by value: ``Art. 9`` before ``Art. 10``."""
+    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", text)]
+
+
+def coverage_table(rules: Sequence[Rule]) -> list[str]:
+    """The control-coverage table of ``rules`` as Markdown lines."""
     lines = [
         "| control | checked automatically | needs documentary evidence |",
         "|---|---|---|",
@@ -122,7 +129,7 @@ def catalogue(policies: Sequence[Policy]) -> str:
                 "evidence; the others need documentary evidence in the model manifest's "
                 "`documentation` section.",
                 "",
-                *_coverage_table(policy.rules),
+                *coverage_table(policy.rules),
                 "",
             ]
         if policy.waivers:

@@ -68,3 +68,53 @@ def test_demo_policy_still_loads_alone() -> None:
 def test_test_files_are_not_policies(tmp_path: Path) -> None:
     assert all(path.name.endswith(".test.yaml") for path in TESTS)
     assert not any(p.name.endswith(".test.yaml") for p in expand_policy_paths([POLICIES]))
+
+
+PACKS_DOC = REPO / "docs" / "packs.md"
+
+
+def _section(text: str, marker: str, body: str) -> str:
+    start, end = f"<!-- {marker} -->\n", f"<!-- /{marker} -->"
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    return head + start + body + end + tail
+
+
+def generated_packs_doc() -> str:
+    from governance.policy.catalogue import coverage_table
+
+    text = PACKS_DOC.read_text(encoding="utf-8")
+    rows = []
+    for pack in PACKS:
+        (policy,) = load_policies([POLICIES / f"{pack}.yaml"], default_registry())
+        text = _section(text, f"coverage:{pack}", "\n".join(coverage_table(policy.rules)) + "\n")
+        fields = sorted(
+            {
+                field
+                for rule in policy.rules
+                if is_documentary(rule)
+                for field in rule.params.model_dump()["fields"]
+            }
+        )
+        rows.append(f"| `{pack}` | {', '.join(f'`{f}`' for f in fields)} |")
+    return _section(text, "fields", "\n".join(rows) + "\n")
+
+
+def test_packs_doc_coverage_tables_are_current() -> None:
+    import os
+
+    text = generated_packs_doc()
+    if os.environ.get("UPDATE_DOCS"):
+        PACKS_DOC.write_text(text, encoding="utf-8")
+    assert PACKS_DOC.read_text(encoding="utf-8") == text, "regenerate: UPDATE_DOCS=1 pytest"
+
+
+def test_every_documentation_field_the_packs_use_is_in_the_manifest_doc() -> None:
+    manifest_doc = (REPO / "docs" / "manifest.md").read_text(encoding="utf-8")
+    for pack in PACKS:
+        (policy,) = load_policies([POLICIES / f"{pack}.yaml"], default_registry())
+        for rule in policy.rules:
+            if is_documentary(rule):
+                for field in rule.params.model_dump()["fields"]:
+                    document, name = field.split(".", 1)
+                    assert f"`{document}`" in manifest_doc and f"`{name}`" in manifest_doc, field

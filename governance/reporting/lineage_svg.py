@@ -71,8 +71,12 @@ def _nodes(record: Mapping[str, Any]) -> tuple[list[_Node], list[tuple[str, str]
             _Node(
                 "code",
                 "CODE",
-                _shorten(code.get("repository") or "repository", keep_start=False),
-                "commit " + _shorten(str(code.get("commit") or "?"), 16, keep_start=True),
+                _shorten(code.get("repository") or code.get("path") or "?"),
+                (
+                    "commit " + _shorten(str(code["commit"]), 16, keep_start=True)
+                    if code.get("commit")
+                    else "commit not recorded"
+                ),
                 0,
                 dashed=True,
             )

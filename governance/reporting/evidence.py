@@ -66,6 +66,7 @@ STORE_CHECKPOINT_MISMATCH = (
     "the audit log's entry {size} does not end in the report's checkpoint hash: "
     "its history was rewritten"
 )
+STORE_CHECKPOINT_FAILS = "the report's audit checkpoint does not hold in the store: {problem}"
 STORE_NO_ID = "the audit store cannot be checked: the report names no evaluation"
 
 
@@ -141,6 +142,13 @@ def _check_store(
     if not chain.ok:
         result.problems.append(STORE_CHAIN_BROKEN.format(problem=chain.problem))
     if not checkpoint or not isinstance(checkpoint.get("size"), int):
+        return
+    check = getattr(store, "check_checkpoint", None)
+    if check is not None:
+        # the store's own check: signature, store identity, size and head hash
+        outcome = check(checkpoint)
+        if not outcome.ok:
+            result.problems.append(STORE_CHECKPOINT_FAILS.format(problem=outcome.problem))
         return
     size = int(checkpoint["size"])
     entry = next(iter(store.entries(since_seq=size - 1, limit=1)), None)

@@ -1,6 +1,7 @@
 """`governance report` and `governance verify` through the real CLI entry point."""
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -258,3 +259,28 @@ def test_evaluation_record_is_unchanged_by_reporting(store, tmp_path, full_recor
         write_report(opened, "latest", reports_dir(tmp_path) / "r.pdf", signing=dev_keys)
         assert opened.get_evaluation("latest") == json.loads(json.dumps(full_record))
         assert opened.verify().ok
+
+
+def test_real_store_checkpoint_is_embedded_and_checked(run, store, keys, tmp_path, dev_keys):
+    """With the store's signed checkpoints: the report shows the latest, verify --store checks it."""
+    from .conftest import pypdf_text
+
+    with AuditStore.open(store, create=False) as opened:
+        if not hasattr(opened, "create_checkpoint"):
+            pytest.skip("this store has no checkpoints yet")
+        checkpoint = opened.create_checkpoint(dev_keys)
+    out = reports_dir(tmp_path) / "report.pdf"
+    code, _, err = run("report", "latest", "-o", out, "--store", store, *keys)
+    assert code == 0, err
+    assert checkpoint["head_hash"] in re.sub(r"\s+", "", pypdf_text(out))
+    code, stdout, _ = run(
+        "verify",
+        out,
+        "--trust-root",
+        dev_keys.cert,
+        "--store",
+        store,
+        "--attestation",
+        out.with_name("report.intoto.json"),
+    )
+    assert code == 0, stdout

@@ -262,7 +262,7 @@ def test_evaluation_record_is_unchanged_by_reporting(store, tmp_path, full_recor
 
 
 def test_real_store_checkpoint_is_embedded_and_checked(run, store, keys, tmp_path, dev_keys):
-    """With the store's signed checkpoints: the report shows the latest, verify --store checks it."""
+    """The report shows the store's latest signed checkpoint; verify --store checks it."""
     from .conftest import pypdf_text
 
     with AuditStore.open(store, create=False) as opened:

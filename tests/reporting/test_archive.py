@@ -143,3 +143,18 @@ def test_attachment_dates_are_the_evaluation_time(full_report):
     spec = reader.trailer["/Root"]["/AF"][0].get_object()
     params = spec["/EF"]["/F"].get_object()["/Params"]
     assert params["/ModDate"].startswith("D:20261127140002")
+
+
+def test_fonts_are_dejavu_and_embedded(full_report):
+    import pypdf
+
+    names = set()
+    for page in pypdf.PdfReader(full_report.path).pages:
+        for ref in page["/Resources"]["/Font"].values():
+            font = ref.get_object()
+            for descendant in font.get("/DescendantFonts") or [font]:
+                descendant = descendant.get_object()
+                descriptor = descendant["/FontDescriptor"].get_object()
+                assert any(key in descriptor for key in ("/FontFile", "/FontFile2", "/FontFile3"))
+                names.add(str(descendant["/BaseFont"]).split("+")[-1])
+    assert {"DejaVu-Sans", "DejaVu-Sans-Bold", "DejaVu-Sans-Mono"} <= names, names

@@ -15,7 +15,14 @@ from governance.serve.intake import GroupCommitter
 if TYPE_CHECKING:
     from governance.store import AuditStore
 
-__all__ = ["ServerState", "require_ingest", "require_read", "require_web", "server_state"]
+__all__ = [
+    "ServerState",
+    "require_ingest",
+    "require_read",
+    "require_web",
+    "server_state",
+    "state_of",
+]
 
 
 @dataclass
@@ -28,22 +35,27 @@ class ServerState:
     committer: GroupCommitter
 
 
-def server_state(request: Request) -> ServerState:
+def state_of(request: Request) -> ServerState:
     """The state of the app serving ``request``."""
     state: ServerState = request.app.state.governance
     return state
 
 
+async def server_state(request: Request) -> ServerState:
+    """Dependency: the server's state (async, so no worker thread is taken for it)."""
+    return state_of(request)
+
+
 async def require_ingest(request: Request) -> None:
     """Dependency: the request carries a key with the ``ingest`` scope (if keys are set)."""
-    authorize(server_state(request).config.keys, request.headers, "ingest")
+    authorize(state_of(request).config.keys, request.headers, "ingest")
 
 
 async def require_read(request: Request) -> None:
     """Dependency: the request carries a key with the ``read`` scope (if keys are set)."""
-    authorize(server_state(request).config.keys, request.headers, "read")
+    authorize(state_of(request).config.keys, request.headers, "read")
 
 
 async def require_web(request: Request) -> None:
     """Dependency of the web view: ``read``, and browsers are asked for Basic credentials."""
-    authorize(server_state(request).config.keys, request.headers, "read", challenge="Basic")
+    authorize(state_of(request).config.keys, request.headers, "read", challenge="Basic")

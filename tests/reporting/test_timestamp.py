@@ -94,6 +94,7 @@ def test_tsa_url_timestamps_the_signature(tmp_path, evaluation, dev_keys, tsa):
     assert check.valid, check.problems
     assert check.timestamp is not None
     assert abs(check.timestamp - dt.datetime.now(dt.UTC)) < dt.timedelta(minutes=5)
+    assert check.archive_problems == []  # still PDF/A-3b with the timestamp token
 
 
 def test_an_untrusted_timestamp_authority_is_a_problem(tmp_path, evaluation, dev_keys, tsa):

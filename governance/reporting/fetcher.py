@@ -81,7 +81,8 @@ def make_url_fetcher(root: Path) -> Any:
     weasyprint.urls.URLFetcher
         A fetcher whose ``fetch`` serves ``data:`` URIs and files inside ``root`` and raises
         :class:`ResourceRefusedError` for everything else. WeasyPrint turns that error into a
-        logged warning and renders the document without the resource.
+        logged warning and goes on without the resource; the refused URLs are kept in the
+        fetcher's ``refused`` list, so the caller can fail (``html_to_pdf`` does).
     """
     urls = import_weasyprint().urls
     base: Any = urls.URLFetcher
@@ -89,9 +90,14 @@ def make_url_fetcher(root: Path) -> Any:
     class _TemplateFolderFetcher(base):  # type: ignore[misc]
         def __init__(self) -> None:
             super().__init__(allowed_protocols={"data"}, allow_redirects=False)
+            self.refused: list[str] = []
 
         def fetch(self, url: str, headers: dict[str, str] | None = None) -> Any:
-            path = resolve_resource(url, root)
+            try:
+                path = resolve_resource(url, root)
+            except ResourceRefusedError:
+                self.refused.append(url)
+                raise
             if path is None:
                 # data: URIs only; the base class is limited to that protocol above.
                 return super().fetch(url, headers)

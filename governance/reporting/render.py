@@ -43,6 +43,10 @@ BAD_SCHEMA = "unsupported evaluation record schema_version {version!r} (supporte
 OUTPUT_DIR_MISSING = "the output folder does not exist"
 OUTPUT_IS_DIR = "the report path is a directory"
 CANNOT_WRITE = "cannot write the report: {error}"
+RESOURCE_REFUSED = (
+    "the report tried to load {url!r}{more}: refused, only files inside the template folder "
+    "and data: URIs may be loaded"
+)
 
 
 @dataclass(frozen=True)
@@ -209,6 +213,9 @@ def html_to_pdf(
 
     Raises
     ------
+    InputError
+        If the document tried to load anything the sandbox refuses (a URL, a file outside the
+        template folder): no PDF is returned.
     SetupError
         If WeasyPrint or its system libraries (Pango) are missing.
     """
@@ -233,6 +240,14 @@ def html_to_pdf(
     if archival:
         options["pdf_variant"] = PDF_VARIANT
     pdf: bytes = document.write_pdf(**options)
+    if fetcher.refused:
+        more = len(set(fetcher.refused)) - 1
+        raise InputError(
+            RESOURCE_REFUSED.format(
+                url=fetcher.refused[0], more=f" (and {more} more)" if more else ""
+            ),
+            path=root / REPORT_TEMPLATE,
+        )
     return pdf
 
 

@@ -156,40 +156,56 @@ def test_pdf_text_has_the_model_and_the_verdict(tmp_path, evaluation, pdf_text):
     assert [p.name for p in tmp_path.iterdir()] == ["report.pdf"]
 
 
-def test_rendering_reads_nothing_outside_the_template_folder(
-    tmp_path, evaluation, pdf_text, caplog
+HOSTILE_HEAD = (
+    '<link rel="stylesheet" href="../secret.css">',
+    '<link rel="stylesheet" href="{secret_uri}">',
+    '<link rel="stylesheet" href="http://127.0.0.1:9/remote.css">',
+    '<link rel="attachment" href="file:///etc/passwd">',
+)
+HOSTILE_BODY = (
+    '<img src="file:///etc/passwd" alt="">',
+    '<img src="http://127.0.0.1:9/pixel.png" alt="">',
+    '<object data="file:///etc/passwd"></object>',
+)
+
+
+@pytest.mark.parametrize("tag", [*HOSTILE_HEAD, *HOSTILE_BODY])
+def test_a_template_reaching_out_is_a_clear_error_and_nothing_is_written(
+    tmp_path, evaluation, caplog, tag
 ):
     (tmp_path / "secret.css").write_text("body::after { content: 'SECRET-CSS-LEAK' }")
+    tag = tag.format(secret_uri=(tmp_path / "secret.css").as_uri())
+    in_head = tag.startswith("<link")
     templates = make_templates(
         tmp_path,
-        head=(
-            '<link rel="stylesheet" href="../secret.css">'
-            f'<link rel="stylesheet" href="{(tmp_path / "secret.css").as_uri()}">'
-            '<link rel="stylesheet" href="http://127.0.0.1:9/remote.css">'
-            '<link rel="attachment" href="file:///etc/passwd">'
-        ),
-        body=(
-            "<h1>{{ evaluation.model.name }}</h1>"
-            '<img src="file:///etc/passwd" alt="">'
-            '<img src="http://127.0.0.1:9/pixel.png" alt="">'
-            '<object data="file:///etc/passwd"></object>'
-        ),
+        head=tag if in_head else "",
+        body="<h1>{{ evaluation.model.name }}</h1>" + ("" if in_head else tag),
     )
     out = tmp_path / "report.pdf"
-    with caplog.at_level(logging.WARNING, logger="weasyprint"):
+    with (
+        caplog.at_level(logging.WARNING, logger="weasyprint"),
+        pytest.raises(InputError) as info,
+    ):
         render_pdf(evaluation, out, templates=templates)
-    text = pdf_text(out)
-    assert "adult-income" in text
-    assert "SECRET-CSS-LEAK" not in text
-    assert "root:" not in text
-    import pypdf
-
-    # the only attachment is the record itself: the template's <link rel=attachment> was refused
-    assert list(pypdf.PdfReader(out).attachments) == ["evaluation.json"]
+    message = str(info.value)
+    assert message.startswith(f"{templates.resolve() / 'report.html.j2'}: the report tried to load")
+    assert "refused, only files inside the template folder and data: URIs may be loaded" in message
+    assert "\n" not in message
+    assert not out.exists()
     refused = "\n".join(r.getMessage() for r in caplog.records)
-    for url in ("secret.css", "http://127.0.0.1:9/remote.css", "file:///etc/passwd"):
-        assert url in refused
     assert "ResourceRefusedError" in refused
+
+
+def test_a_template_may_load_its_own_files(tmp_path, evaluation, pdf_text):
+    templates = make_templates(
+        tmp_path,
+        head='<link rel="stylesheet" href="theme.css">',
+        body="<h1>{{ evaluation.model.name }}</h1>",
+    )
+    (templates / "theme.css").write_text("h1::after { content: ' THEMED' }")
+    out = tmp_path / "report.pdf"
+    render_pdf(evaluation, out, templates=templates)
+    assert "adult-income THEMED" in pdf_text(out)
 
 
 def test_failure_while_writing_leaves_no_partial_file(tmp_path, evaluation, dev_keys, monkeypatch):

@@ -259,11 +259,17 @@ def _datasets(event: Mapping[str, Any], key: str, io_key: str) -> tuple[DatasetR
 def _dataset(item: Any, where: str, io_key: str | None) -> DatasetRef:
     if not isinstance(item, Mapping):
         raise EventRejected(f"must be an object, not {_json_type(item)}", where)
+    io_facets: Mapping[str, Any] = {}
+    for key in ("inputFacets", "outputFacets"):
+        # Checked wherever they appear (an output's inputFacets are kept, but must be facets).
+        found = _facets(item, f"{where}.{key}", key=key)
+        if key == io_key:
+            io_facets = found
     return DatasetRef(
         namespace=_name(item, "namespace", where, MAX_NAMESPACE_BYTES),
         name=_name(item, "name", where, MAX_NAME_BYTES),
         facets=_facets(item, f"{where}.facets"),
-        io_facets=_facets(item, f"{where}.{io_key}", key=io_key) if io_key else {},
+        io_facets=io_facets,
     )
 
 

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, insert, select, tuple_, update
+from sqlalchemy import Connection, Table, bindparam, func, insert, select, tuple_, update
 
 from governance.lineage.validate import (
     TERMINAL_EVENT_TYPES,
@@ -276,29 +276,58 @@ class _Batch:
         _insert_ignore(self.conn, lineage_job_outputs, list(job_outputs.values()))
 
     def _versions(self) -> None:
-        rows: dict[tuple[int, int], dict[str, Any]] = {}
+        """One version per run that wrote a dataset (its events merged), one per DatasetEvent."""
+        by_run: dict[tuple[int, str], dict[str, Any]] = {}
+        static: list[dict[str, Any]] = []
         for item in self.events:
             event = item.parsed
             written = list(event.outputs)
             if event.dataset is not None:
                 written.append(event.dataset)
             for ref in written:
-                dataset_id = self.dataset_ids[_key(ref)]
-                fields = _schema_fields(ref.facets)
-                rows.setdefault(
-                    (dataset_id, item.seq),
-                    {
-                        "dataset_id": dataset_id,
-                        "entry_seq": item.seq,
-                        "event_time": event.event_time,
-                        "run_id": event.run_id,
-                        "version": _version(ref.facets),
-                        "schema_digest": None if fields is None else sha256_hex(fields),
-                        "schema_fields": fields,
-                    },
+                row = _version_row(self.dataset_ids[_key(ref)], item, ref)
+                if event.run_id is None:
+                    static.append(row)
+                    continue
+                key = (row["dataset_id"], event.run_id)
+                by_run[key] = _merge_version(by_run[key], row) if key in by_run else row
+        existing: dict[tuple[int, str], dict[str, Any]] = {}
+        for chunk in _chunks(list(by_run)):
+            rows = self.conn.execute(
+                select(lineage_dataset_versions).where(
+                    tuple_(
+                        lineage_dataset_versions.c.dataset_id, lineage_dataset_versions.c.run_id
+                    ).in_(chunk)
                 )
-        if rows:
-            self.conn.execute(insert(lineage_dataset_versions), list(rows.values()))
+            ).mappings()
+            existing.update({(row["dataset_id"], row["run_id"]): dict(row) for row in rows})
+        updates = []
+        inserts = list(static)
+        for key, row in by_run.items():
+            if key in existing:
+                merged = _merge_version(existing[key], row)
+                updates.append(
+                    {**merged, "b_dataset_id": key[0], "b_entry_seq": merged["entry_seq"]}
+                )
+            else:
+                inserts.append(row)
+        if inserts:
+            self.conn.execute(insert(lineage_dataset_versions), inserts)
+        if updates:
+            columns = ("event_time", "version", "schema_digest", "schema_fields")
+            table = lineage_dataset_versions
+            statement = (
+                update(table)
+                .where(
+                    table.c.dataset_id == bindparam("b_dataset_id"),
+                    table.c.entry_seq == bindparam("b_entry_seq"),
+                )
+                .values({name: bindparam(name) for name in columns})
+            )
+            self.conn.execute(
+                statement,
+                [{k: row[k] for k in (*columns, "b_dataset_id", "b_entry_seq")} for row in updates],
+            )
 
     def _facets(self) -> None:
         latest: dict[tuple[str, str, str], dict[str, Any]] = {}
@@ -366,6 +395,33 @@ def _merge_run(run: dict[str, Any], event: ParsedEvent, seq: int) -> None:
             run["state_time"] = time
 
 
+def _version_row(dataset_id: int, item: _Event, ref: DatasetRef) -> dict[str, Any]:
+    fields = _schema_fields(ref.facets)
+    return {
+        "dataset_id": dataset_id,
+        "entry_seq": item.seq,
+        "event_time": item.parsed.event_time,
+        "run_id": item.parsed.run_id,
+        "version": _version(ref.facets),
+        "schema_digest": None if fields is None else sha256_hex(fields),
+        "schema_fields": fields,
+    }
+
+
+def _merge_version(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """A run's version: the first entry, the latest time, and the latest facets given."""
+    merged = dict(old)
+    later = new["event_time"] >= old["event_time"]
+    merged["event_time"] = max(old["event_time"], new["event_time"])
+    merged["entry_seq"] = min(old["entry_seq"], new["entry_seq"])
+    if new["version"] is not None and (later or old["version"] is None):
+        merged["version"] = new["version"]
+    if new["schema_fields"] is not None and (later or old["schema_fields"] is None):
+        merged["schema_fields"] = new["schema_fields"]
+        merged["schema_digest"] = new["schema_digest"]
+    return merged
+
+
 def _dataset_refs(event: ParsedEvent) -> list[DatasetRef]:
     refs = [*event.inputs, *event.outputs]
     if event.dataset is not None:
@@ -424,15 +480,27 @@ def _symlink_names(facets: Mapping[str, Any]) -> list[Key]:
 def _ensure_ids(
     conn: Connection, table: Table, id_column: Any, keys: Mapping[Key, int]
 ) -> dict[Key, int]:
-    """Ids of these (namespace, name) keys, inserting the missing ones (first seen at ``seq``)."""
+    """Ids of these (namespace, name) keys, adding the missing ones (first seen at ``seq``).
+
+    New ids continue from the largest one, in order of first appearance: writes are serialised,
+    so the ids a replay of the log assigns are the ones the appends assigned.
+    """
     ids = _lookup_ids(conn, table, id_column, list(keys))
     missing = [key for key in keys if key not in ids]
     if missing:
-        rows = [
-            {"namespace": ns, "name": name, "first_seq": keys[(ns, name)]} for ns, name in missing
-        ]
+        start = conn.execute(select(func.coalesce(func.max(id_column), 0))).scalar_one() + 1
+        rows = []
+        for offset, (namespace, name) in enumerate(missing):
+            ids[(namespace, name)] = start + offset
+            rows.append(
+                {
+                    id_column.name: start + offset,
+                    "namespace": namespace,
+                    "name": name,
+                    "first_seq": keys[(namespace, name)],
+                }
+            )
         conn.execute(insert(table), rows)
-        ids.update(_lookup_ids(conn, table, id_column, missing))
     return ids
 
 

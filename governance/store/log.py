@@ -645,8 +645,9 @@ def _entry(row: Row[Any]) -> Entry:
 
 def _walk(conn: Connection, walker: ChainWalker) -> tuple[ChainWalker, str | None]:
     """Feed every entry after the walker's position to it; stop at the first problem."""
-    result = conn.execution_options(yield_per=BATCH).execute(
-        select(audit_log).where(audit_log.c.seq > walker.entries).order_by(audit_log.c.seq)
+    result = conn.execute(
+        select(audit_log).where(audit_log.c.seq > walker.entries).order_by(audit_log.c.seq),
+        execution_options={"yield_per": BATCH},
     )
     for row in result:
         problem = walker.feed(row)

@@ -130,7 +130,7 @@ lineage_events = Table(
 lineage_jobs = Table(
     "lineage_jobs",
     metadata,
-    Column("job_id", Integer, primary_key=True, autoincrement=True),
+    Column("job_id", Integer, primary_key=True, autoincrement=False),
     Column("namespace", String(255), nullable=False),
     Column("name", String(1024), nullable=False),
     Column("first_seq", SEQ_TYPE, nullable=False),
@@ -140,7 +140,7 @@ lineage_jobs = Table(
 lineage_datasets = Table(
     "lineage_datasets",
     metadata,
-    Column("dataset_id", Integer, primary_key=True, autoincrement=True),
+    Column("dataset_id", Integer, primary_key=True, autoincrement=False),
     Column("namespace", String(255), nullable=False),
     Column("name", String(1024), nullable=False),
     Column("first_seq", SEQ_TYPE, nullable=False),
@@ -215,6 +215,7 @@ lineage_dataset_versions = Table(
     Column("schema_fields", Text, nullable=True),
     Index("ix_lineage_dataset_versions_time", "dataset_id", "event_time"),
     Index("ix_lineage_dataset_versions_version", "version"),
+    Index("ix_lineage_dataset_versions_run", "run_id", "dataset_id"),
 )
 
 # The latest value of each facet of each job, dataset and run (by event time).

@@ -59,7 +59,7 @@ def upgrade() -> None:
     for table, key in (("lineage_jobs", "job_id"), ("lineage_datasets", "dataset_id")):
         op.create_table(
             table,
-            sa.Column(key, sa.Integer(), primary_key=True, autoincrement=True),
+            sa.Column(key, sa.Integer(), primary_key=True, autoincrement=False),
             sa.Column("namespace", sa.String(255), nullable=False),
             sa.Column("name", sa.String(1024), nullable=False),
             sa.Column("first_seq", _seq_type(), nullable=False),
@@ -128,6 +128,9 @@ def upgrade() -> None:
     )
     op.create_index(
         "ix_lineage_dataset_versions_version", "lineage_dataset_versions", ["version"]
+    )
+    op.create_index(
+        "ix_lineage_dataset_versions_run", "lineage_dataset_versions", ["run_id", "dataset_id"]
     )
 
     op.create_table(

@@ -5,6 +5,8 @@ from typing import Any
 import pytest
 
 from tests.lineage.records import evaluation_record
+from tests.pg import postgres_server, postgres_url  # noqa: F401 - fixtures
+from tests.store.conftest import store, store_url  # noqa: F401 - fixtures
 
 
 @pytest.fixture

@@ -1,0 +1,232 @@
+"""`governance lineage ...` and the gate's lineage, end to end through the CLI."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from governance.cli import main
+from governance.store import AuditStore, sqlite_url_for
+
+REPO = Path(__file__).resolve().parents[2]
+SAMPLE = REPO / "samples" / "adult-income"
+EVENTS = SAMPLE / "lineage"
+LINEAGE_POLICY = EVENTS / "policy.yaml"
+TRAIN_RUN = "01936f6a-0000-7000-8000-00000000a002"
+MODEL = "dataset:file:samples/adult-income/models/mitigated.skops"
+
+
+@dataclass
+class Result:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+Run = Callable[..., Result]
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Run:
+    import os
+
+    for name in list(os.environ):
+        if name.startswith(("OPENLINEAGE", "GOVERNANCE_")):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("GOVERNANCE_STORE_URL", sqlite_url_for(tmp_path / "audit.db"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+
+    def run(*args: object) -> Result:
+        capsys.readouterr()
+        with pytest.raises(SystemExit) as caught:
+            main([str(a) for a in args])
+        out, err = capsys.readouterr()
+        code = caught.value.code
+        return Result(code if isinstance(code, int) else 1, out, err)
+
+    return run
+
+
+@pytest.fixture
+def ingested(cli: Run, monkeypatch: pytest.MonkeyPatch) -> Run:
+    monkeypatch.chdir(REPO)
+    result = cli("lineage", "ingest", EVENTS)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith("Read 6 events: 6 stored, 0 already recorded, 0 rejected")
+    return cli
+
+
+def test_ingesting_twice_stores_once(ingested: Run) -> None:
+    again = ingested("lineage", "ingest", EVENTS, "--format", "json")
+    report = json.loads(again.stdout)
+    assert (report["stored"], report["duplicates"], report["rejected"]) == (0, 6, [])
+
+
+def test_upstream_of_the_sample_model(ingested: Run) -> None:
+    text = ingested("lineage", "upstream", MODEL)
+    assert text.exit_code == 0
+    assert text.stdout.splitlines()[:3] == [
+        MODEL,
+        "└── job:adult-income-sample:adult-income.train",
+        "    ├── dataset:file:samples/adult-income/data/adult-test.csv.gz",
+    ]
+    graph = json.loads(ingested("lineage", "upstream", MODEL, "--format", "json").stdout)
+    sources = {n["id"] for n in graph["nodes"] if n["depth"] == 2 and n["type"] == "DATASET"}
+    assert sources == {
+        "dataset:https://archive.ics.uci.edu:ml/machine-learning-databases/adult/adult.data",
+        "dataset:https://archive.ics.uci.edu:ml/machine-learning-databases/adult/adult.test",
+    }
+    train = next(n for n in graph["nodes"] if n["id"].endswith("adult-train.csv.gz"))
+    assert {"schema", "ownership", "version"} <= set(train["facets"])
+
+
+def test_graph_formats(ingested: Run) -> None:
+    dot = ingested(
+        "lineage", "graph", "job:adult-income-sample:adult-income.train", "--format", "dot"
+    )
+    assert dot.stdout.startswith("digraph lineage {")
+    assert '"job:adult-income-sample:adult-income.train" -> "' in dot.stdout
+    mermaid = ingested("lineage", "graph", MODEL, "--format", "mermaid", "--depth", "1")
+    assert mermaid.stdout.startswith("flowchart LR\n")
+    assert " --> " in mermaid.stdout
+
+
+def test_history_and_run(ingested: Run) -> None:
+    history = ingested(
+        "lineage", "history", "dataset:file:samples/adult-income/data/adult-train.csv.gz"
+    )
+    assert "Versions (1)" in history.stdout
+    assert "schema 15 fields (same)" in history.stdout
+    run = ingested("lineage", "run", TRAIN_RUN)
+    assert "State    COMPLETE" in run.stdout
+    assert "Code        https://github.com/governance-project/governance/blob/" in run.stdout
+    as_json = json.loads(ingested("lineage", "run", TRAIN_RUN, "--format", "json").stdout)
+    assert [e["event_type"] for e in as_json["events"]] == ["START", "COMPLETE"]
+
+
+def test_as_of_before_anything_was_recorded(ingested: Run) -> None:
+    result = ingested("lineage", "upstream", MODEL, "--as-of", "2000-01-01", "--format", "json")
+    graph = json.loads(result.stdout)
+    assert (graph["as_of_seq"], graph["edges"]) == (0, [])
+    bad = ingested("lineage", "upstream", MODEL, "--as-of", "2026-01-01T00:00:00")
+    assert bad.exit_code == 2
+    assert "has no time zone (add Z or an offset)" in bad.stderr
+
+
+def test_unknown_node_is_bad_input(ingested: Run) -> None:
+    result = ingested("lineage", "upstream", "dataset:file:nope")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: no dataset file:nope in the audit store")
+
+
+def test_ingest_rejections_exit_2(cli: Run, tmp_path: Path) -> None:
+    path = tmp_path / "bad.jsonl"
+    path.write_text('{"eventTime": "2026-01-01T00:00:00Z"}\n')
+    result = cli("lineage", "ingest", path, "--strict")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        f"Rejected: {path}:1: producer: is missing",
+        "Error: 1 of 1 events rejected: nothing was stored",
+    ]
+
+
+def test_the_sample_model_passes_the_lineage_policy(ingested: Run) -> None:
+    result = ingested(
+        "check", SAMPLE / "mitigated.yaml", "--policy", LINEAGE_POLICY, "--format", "json"
+    )
+    assert result.exit_code == 0, result.stderr
+    record = json.loads(result.stdout)
+    outcomes = {f["check"]: (f["outcome"], f["measured"]) for f in record["findings"]}
+    assert outcomes == {
+        "lineage.training_data_traced": ("pass", 0),
+        "lineage.facets_present": ("pass", 0),
+        "lineage.code_version_recorded": ("pass", 0),
+        "lineage.no_failed_runs": ("pass", 0),
+    }
+
+
+def test_the_sample_events_are_current() -> None:
+    """Regenerating the events from the committed data and models changes nothing."""
+    spec = importlib.util.spec_from_file_location("record_events", EVENTS / "record_events.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    for name, items in module.events().items():
+        assert (EVENTS / name).read_text(encoding="utf-8") == module.render(name, items), name
+
+
+# -- forwarding through the gate --------------------------------------------------------------
+
+
+def test_events_are_forwarded_to_a_file_transport(
+    cli: Run,
+    manifest_path: Path,
+    policy_path: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    target = tmp_path / "forwarded.jsonl"
+    monkeypatch.setenv("OPENLINEAGE__TRANSPORT__TYPE", "file")
+    monkeypatch.setenv("OPENLINEAGE__TRANSPORT__LOG_FILE_PATH", str(target))
+    monkeypatch.setenv("OPENLINEAGE__TRANSPORT__APPEND", "true")
+    result = cli("check", manifest_path, "--policy", policy_path)
+    assert result.exit_code in (0, 1) and result.stderr == ""
+    sent = [json.loads(line) for line in target.read_text().splitlines()]
+    with AuditStore.open(sqlite_url_for(tmp_path / "audit.db"), create=False) as store:
+        recorded = [e.payload for e in store.entries(kind="openlineage.event")]
+    assert sent == recorded
+
+
+def test_a_failing_transport_is_reported_and_the_record_kept(
+    cli: Run,
+    manifest_path: Path,
+    policy_path: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    unwritable = tmp_path / "missing-folder" / "events.jsonl"
+    monkeypatch.setenv("OPENLINEAGE__TRANSPORT__TYPE", "file")
+    monkeypatch.setenv("OPENLINEAGE__TRANSPORT__LOG_FILE_PATH", str(unwritable))
+    monkeypatch.setenv("OPENLINEAGE__TRANSPORT__APPEND", "true")
+    quiet = cli(
+        "check",
+        manifest_path,
+        "--policy",
+        policy_path,
+        "--store",
+        "sqlite:///" + str(tmp_path / "other.db"),
+    )
+    result = cli("check", manifest_path, "--policy", policy_path)
+    assert result.exit_code == quiet.exit_code  # the verdict's exit code, unchanged
+    assert result.stderr.startswith("Warning: OpenLineage forwarding to file transport failed")
+    with AuditStore.open(sqlite_url_for(tmp_path / "audit.db"), create=False) as store:
+        kinds = [e.kind for e in store.entries()]
+        assert store.verify().ok
+    assert kinds == [
+        "openlineage.event",
+        "evaluation",
+        "openlineage.event",
+        "openlineage.forward_failed",
+    ]
+
+
+def test_a_misconfigured_transport_stops_the_check_before_anything_is_written(
+    cli: Run,
+    manifest_path: Path,
+    policy_path: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("OPENLINEAGE__TRANSPORT__TYPE", "http")
+    result = cli("check", manifest_path, "--policy", policy_path)
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        "Error: OpenLineage transport (from OPENLINEAGE__TRANSPORT__* environment variables) "
+        "cannot be set up: `url` key not passed to HttpConfig"
+    )
+    assert not (tmp_path / "audit.db").exists()

@@ -1,0 +1,122 @@
+"""`governance audit verify|checkpoint|rebuild`: edits made behind the store's back are found."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from governance.cli import main
+from governance.reporting import SigningConfig, init_dev_keys
+from governance.store import AuditStore
+from governance.store.chain import entry_hash
+from tests.store.conftest import raw_execute
+
+
+@dataclass
+class Result:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def cli(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> Callable[..., Result]:
+    for name in ("GOVERNANCE_STORE_URL", "GOVERNANCE_SIGNING_KEY", "GOVERNANCE_SIGNING_CERT"):
+        monkeypatch.delenv(name, raising=False)
+
+    def run(*args: str) -> Result:
+        capsys.readouterr()
+        with pytest.raises(SystemExit) as caught:
+            main([str(a) for a in args])
+        out, err = capsys.readouterr()
+        code = caught.value.code
+        return Result(code if isinstance(code, int) else 1, out, err)
+
+    return run
+
+
+@pytest.fixture(scope="module")
+def keys(tmp_path_factory: pytest.TempPathFactory) -> SigningConfig:
+    return init_dev_keys(tmp_path_factory.mktemp("keys"))
+
+
+@pytest.fixture
+def checkpointed(
+    store_url: str, cli: Callable[..., Result], keys: SigningConfig, tmp_path: Path
+) -> Path:
+    with AuditStore.open(store_url) as store:
+        store.append_many([("note", {"i": i}) for i in range(1, 9)])
+    path = tmp_path / "checkpoint.json"
+    result = cli(
+        "audit", "checkpoint", "--store", store_url, "-o", path,
+        "--signing-key", keys.key, "--signing-cert", keys.cert,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert "Checkpoint: 8 entries" in result.stderr
+    assert json.loads(path.read_text())["size"] == 8
+    return path
+
+
+def _forge(url: str, seq: int, payload: str) -> str:
+    """SQL replacing entry ``seq``'s payload with its hash recomputed (the link then breaks)."""
+    with AuditStore.open(url, create=False) as store:
+        entry = next(store.entries(since_seq=seq - 1, limit=1))
+    forged = entry_hash(seq, entry.kind, entry.created_at_text, payload, entry.prev_hash)
+    return f"UPDATE audit_log SET payload = '{payload}', entry_hash = '{forged}' WHERE seq = {seq}"
+
+
+TAMPERING: dict[str, Callable[[str], list[str]]] = {
+    "payload changed": lambda url: ["UPDATE audit_log SET payload = '{\"i\":99}' WHERE seq = 3"],
+    "payload changed, hash recomputed": lambda url: [_forge(url, 3, '{"i":99}')],
+    "entry deleted": lambda url: ["DELETE FROM audit_log WHERE seq = 4"],
+    "entries reordered": lambda url: [
+        "UPDATE audit_log SET seq = 1000 WHERE seq = 2",
+        "UPDATE audit_log SET seq = 2 WHERE seq = 3",
+        "UPDATE audit_log SET seq = 3 WHERE seq = 1000",
+    ],
+    "tail truncated": lambda url: ["DELETE FROM audit_log WHERE seq >= 7"],
+    "kind changed": lambda url: ["UPDATE audit_log SET kind = 'other' WHERE seq = 5"],
+}
+
+
+@pytest.mark.parametrize("how", list(TAMPERING))
+def test_audit_verify_finds_every_edit_made_without_the_triggers(
+    how: str, checkpointed: Path, store_url: str, cli: Callable[..., Result]
+) -> None:
+    assert cli("audit", "verify", "--store", store_url, "--checkpoint", checkpointed).exit_code == 0
+    raw_execute(store_url, *TAMPERING[how](store_url), bypass_triggers=True)
+    result = cli("audit", "verify", "--store", store_url, "--checkpoint", checkpointed)
+    assert result.exit_code == 1, result.stdout
+    assert "TAMPERED" in result.stdout
+
+
+def test_verify_reports_a_good_checkpoint_and_rebuild_refuses_a_tampered_log(
+    checkpointed: Path, store_url: str, cli: Callable[..., Result]
+) -> None:
+    result = cli("audit", "verify", "--store", store_url, "--checkpoint", checkpointed)
+    assert result.stdout.splitlines()[0].startswith(
+        "OK: 9 entries, chain intact, 1 signed checkpoints in the log, head "
+    )
+    assert f"OK: checkpoint {checkpointed}: entry 8 still has the signed hash" in result.stdout
+    assert cli("audit", "rebuild", "--store", store_url).exit_code == 0
+    raw_execute(store_url, "DELETE FROM audit_log WHERE seq = 2", bypass_triggers=True)
+    result = cli("audit", "rebuild", "--store", store_url)
+    assert result.exit_code == 1
+    assert "Not rebuilt" in result.stderr
+
+
+def test_a_file_that_is_not_a_checkpoint_is_bad_input(
+    store_url: str, cli: Callable[..., Result], tmp_path: Path
+) -> None:
+    AuditStore.open(store_url).close()
+    path = tmp_path / "nope.json"
+    path.write_text("[]")
+    result = cli("audit", "verify", "--store", store_url, "--checkpoint", path)
+    assert result.exit_code == 2
+    assert result.stderr.strip() == f"Error: {path}: not a checkpoint: expected a JSON object"

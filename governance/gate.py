@@ -15,11 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 from governance._version import __version__
 from governance.checks.registry import CheckRegistry, default_registry
-from governance.data import check_group_columns, load_evaluation_data
+from governance.data import open_table
 from governance.errors import GovernanceError, InternalError, PolicyError
 from governance.evaluators.context import EvaluationContext
 from governance.manifest import Manifest, load_manifest
-from governance.model_artifact import predict
 from governance.policy.engine import evaluate_policies
 from governance.policy.loader import load_policies
 from governance.policy.model import Policy, Severity, Waiver
@@ -89,6 +88,22 @@ def _check_rule_columns(policies: Sequence[Policy], columns: set[str]) -> set[st
     return needed
 
 
+def _load_context(
+    manifest: Manifest, policies: Sequence[Policy], *, trust_model: bool
+) -> EvaluationContext:
+    """Read the data once (in chunks), predict, and count every grouping the rules use."""
+    from governance.evaluators.fairness import check_reference_groups
+    from governance.evaluators.stream import load_inputs, requirements
+
+    source = open_table(manifest)
+    _check_rule_columns(policies, set(source.columns))
+    rules = [rule for policy in policies for rule in policy.rules]
+    needs = requirements(manifest, [rule.params for rule in rules])
+    context = load_inputs(manifest, source, needs, trust_model=trust_model)
+    check_reference_groups(context, rules)
+    return context
+
+
 def prepare_check(options: CheckOptions, registry: CheckRegistry | None = None) -> PreparedCheck:
     """Load and validate manifest, policies, data and model; compute predictions."""
     registry = registry or default_registry()
@@ -96,12 +111,8 @@ def prepare_check(options: CheckOptions, registry: CheckRegistry | None = None) 
     policies = load_policies(options.policies, registry)
     waivers = load_waiver_files(options.waivers)
     check_unique([w for policy in policies for w in policy.waivers] + list(waivers))
-    data = load_evaluation_data(manifest)
-    needed = _check_rule_columns(policies, {str(c) for c in data.frame.columns})
-    check_group_columns(data, sorted(needed - set(manifest.spec.data.sensitive_features)))
-    predictions = predict(manifest, data, trust_model=options.trust_model)
-    context = EvaluationContext(manifest=manifest, data=data, predictions=predictions)
-    digests = {"data": file_digest(data.path)}
+    context = _load_context(manifest, policies, trust_model=options.trust_model)
+    digests = {"data": file_digest(context.data.path)}
     if manifest.model_path is not None:
         digests["model"] = file_digest(manifest.model_path)
     for path in options.waivers:

@@ -91,8 +91,8 @@ def load_model(manifest: Manifest, *, trust_model: bool = False) -> Any:
     return model
 
 
-def _feature_frame(model: Any, manifest: Manifest, data: EvaluationData) -> Any:
-    frame = data.frame
+def feature_columns(model: Any, manifest: Manifest, columns: list[str], path: Path) -> list[str]:
+    """The columns the model predicts from; a DataError if the data lacks some."""
     spec = manifest.spec.data
     names = getattr(model, "feature_names_in_", None)
     if names is not None:
@@ -101,17 +101,24 @@ def _feature_frame(model: Any, manifest: Manifest, data: EvaluationData) -> Any:
         wanted = list(spec.features)
     else:
         excluded = {spec.target, spec.prediction, spec.score}
-        wanted = [str(c) for c in frame.columns if c not in excluded]
-    missing = [name for name in wanted if name not in frame.columns]
+        wanted = [str(c) for c in columns if c not in excluded]
+    missing = [name for name in wanted if name not in columns]
     if missing:
         raise DataError(
             f"the model needs columns missing from the data: {', '.join(missing[:8])}",
-            path=data.path,
+            path=path,
         )
+    return wanted
+
+
+def _feature_frame(model: Any, manifest: Manifest, data: EvaluationData) -> Any:
+    frame = data.frame
+    wanted = feature_columns(model, manifest, [str(c) for c in frame.columns], data.path)
     return frame[wanted]
 
 
-def _positive_index(model: Any, positive_label: Any) -> int | None:
+def positive_index(model: Any, positive_label: Any) -> int | None:
+    """Column of ``predict_proba`` for the positive label, if the model has classes."""
     classes = getattr(model, "classes_", None)
     if classes is None:
         return None
@@ -152,11 +159,9 @@ def predict(manifest: Manifest, data: EvaluationData, *, trust_model: bool = Fal
     _check_complete(raw_series, "model predictions", path)
     y_pred = np.asarray(matches_label(raw_series, spec.positive_label), dtype=np.int8)
     scores = None
-    positive = _positive_index(model, spec.positive_label)
+    positive = positive_index(model, spec.positive_label)
     if proba is not None and positive is not None:
-        scores = np.asarray(proba, dtype=np.float64)[:, positive]
-        if np.isnan(scores).any():
-            raise ModelError("the model's predicted probabilities contain NaN", path=path)
+        scores = positive_scores(proba, positive, path)
     return Predictions(
         y_pred=y_pred,
         scores=scores,
@@ -166,7 +171,119 @@ def predict(manifest: Manifest, data: EvaluationData, *, trust_model: bool = Fal
     )
 
 
+def positive_scores(proba: Any, positive: int, path: Path | None) -> Any:
+    """The positive class's column of ``predict_proba``; NaN or infinity is a ModelError."""
+    import numpy as np
+
+    scores = np.asarray(proba, dtype=np.float64)[:, positive]
+    if np.isnan(scores).any():
+        raise ModelError("the model's predicted probabilities contain NaN", path=path)
+    if np.isinf(scores).any():
+        raise ModelError("the model's predicted probabilities contain infinite values", path=path)
+    return scores
+
+
 def _check_complete(values: Any, what: str, path: Path | None) -> None:
     missing = int(values.isna().sum())
     if missing:
         raise DataError(f"{what} has {missing} missing (NaN) values", path=path)
+
+
+class ChunkPredictor:
+    """Predictions chunk by chunk, from the model or from the manifest's columns.
+
+    Problems only the whole data shows (missing predictions, labels the target lacks) are
+    collected and raised by :meth:`finish`, with their counts.
+    """
+
+    def __init__(
+        self, manifest: Manifest, columns: list[str], *, trust_model: bool = False
+    ) -> None:
+        self.manifest = manifest
+        spec = manifest.spec.data
+        self.model: Any = None
+        self.inputs: list[str] = []
+        self.positive: int | None = None
+        if spec.prediction is None:
+            self.model = load_model(manifest, trust_model=trust_model)
+            self.inputs = feature_columns(self.model, manifest, columns, manifest.data_path)
+            self.positive = positive_index(self.model, spec.positive_label)
+        self.missing = 0
+        self.score_missing = 0
+        self.score_infinite = 0
+        self.labels: set[Any] = set()
+
+    @property
+    def source(self) -> str:
+        """The model's class name, or ``column <name>``."""
+        if self.model is None:
+            return f"column {self.manifest.spec.data.prediction}"
+        return type(self.model).__name__
+
+    @property
+    def has_scores(self) -> bool:
+        """Whether predictions come with scores of the positive class."""
+        if self.model is None:
+            return self.manifest.spec.data.score is not None
+        return hasattr(self.model, "predict_proba") and self.positive is not None
+
+    def predict(self, batch: Any) -> tuple[Any, Any]:
+        """``(y_pred, scores or None)`` for one pyarrow record batch."""
+        import numpy as np
+        import pandas as pd
+
+        from governance.data import binarise, numeric_values, plain, plain_batch, to_pandas
+
+        spec = self.manifest.spec.data
+        if self.model is None:
+            chunk = binarise(batch.column(spec.prediction), spec.positive_label)
+            self.missing += chunk.missing
+            self.labels.update(chunk.labels)
+            scores = None
+            if spec.score is not None:
+                scores, missing, infinite = numeric_values(batch.column(spec.score))
+                self.score_missing += missing
+                self.score_infinite += infinite
+            return chunk.positive, scores
+        features = to_pandas(plain_batch(batch.select(self.inputs), batch.schema))
+        path = self.manifest.model_path
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                raw = np.asarray(self.model.predict(features)).ravel()
+                proba = self.model.predict_proba(features) if self.has_scores else None
+        except Exception as exc:
+            raise ModelError(f"the model failed to predict: {exc}", path=path) from None
+        series = pd.Series(raw)
+        self.missing += int(series.isna().sum())
+        self.labels.update(plain(v) for v in pd.unique(series.dropna()))
+        y_pred = np.asarray(matches_label(series, spec.positive_label), dtype=np.int8)
+        scores = None
+        if proba is not None and self.positive is not None:
+            scores = positive_scores(proba, self.positive, path)
+        return y_pred, scores
+
+    def finish(self, data_path: Path) -> None:
+        """Errors only the whole data shows."""
+        spec = self.manifest.spec.data
+        if self.model is not None:
+            if self.missing:
+                raise DataError(
+                    f"model predictions has {self.missing} missing (NaN) values",
+                    path=self.manifest.model_path,
+                )
+            return
+        if self.missing:
+            raise DataError(
+                f"{spec.prediction} has {self.missing} missing (NaN) values", path=data_path
+            )
+        if self.score_missing:
+            raise DataError(
+                f"{spec.score} has {self.score_missing} missing (NaN) values", path=data_path
+            )
+        if self.score_infinite:
+            raise DataError(
+                f"{spec.score} has {self.score_infinite} infinite values",
+                path=data_path,
+                field=spec.score,
+            )

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from governance.data import encode_column
 from governance.evaluators.metrics import (
     CONDITION_REASON,
     METRICS,
@@ -36,45 +37,6 @@ MAX_LISTED_INTERSECTIONS = 1000
 DEFAULT_ECE_BINS = 10
 
 Codes = NDArray[np.int64]
-
-
-def plain(value: Any) -> Any:
-    """A NumPy scalar as the Python value it holds."""
-    return value.item() if hasattr(value, "item") else value
-
-
-def encode_column(column: Any) -> tuple[Codes, list[Any], int]:
-    """Codes (-1 for missing), the distinct values, and how many values are missing.
-
-    ``column`` is a pandas Series or a pyarrow array; NaN counts as missing.
-    """
-    import pyarrow as pa
-
-    if isinstance(column, pa.ChunkedArray | pa.Array):
-        return _encode_arrow(column)
-    import pandas as pd
-
-    codes, uniques = pd.factorize(column, use_na_sentinel=True)
-    codes = np.asarray(codes, dtype=np.int64)
-    return codes, [plain(v) for v in uniques], int(np.count_nonzero(codes < 0))
-
-
-def _encode_arrow(array: Any) -> tuple[Codes, list[Any], int]:
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    if isinstance(array, pa.ChunkedArray):
-        array = array.combine_chunks()
-    if pa.types.is_floating(array.type):  # NaN is missing too (as in pandas)
-        array = pc.if_else(pc.is_nan(array), pa.scalar(None, array.type), array)
-    if not pa.types.is_dictionary(array.type):
-        array = pc.dictionary_encode(array)
-    indices = array.indices
-    missing = indices.null_count
-    if missing:
-        indices = pc.fill_null(indices, -1)
-    codes = np.asarray(indices.to_numpy(zero_copy_only=False), dtype=np.int64)
-    return codes, array.dictionary.to_pylist(), int(missing)
 
 
 class GroupEncoder:

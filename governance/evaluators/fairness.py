@@ -518,3 +518,30 @@ def groupings_of(
     if params.sensitive_features:
         return [tuple(params.sensitive_features)]
     return [(name,) for name in manifest_features]
+
+
+def check_reference_groups(context: EvaluationContext, rules: Sequence[Any]) -> None:
+    """Every ``reference_group`` a rule names must occur in its groupings.
+
+    ``rules`` are loaded policy rules; a missing group is a PolicyError at the rule, raised
+    before anything is evaluated or written.
+    """
+    from governance.errors import PolicyError
+
+    for rule in rules:
+        params = rule.params
+        if getattr(params, "method", None) != "to_reference":
+            continue
+        for features in context.feature_sets(params.sensitive_features):
+            try:
+                resolve_reference(
+                    context.group_counts(features), params.reference_group, context.data.path
+                )
+            except DataError as exc:
+                raise PolicyError(
+                    f"rule {rule.id}: {exc.message}",
+                    path=rule.path,
+                    line=rule.line,
+                    column=rule.column,
+                    field="params.reference_group",
+                ) from None

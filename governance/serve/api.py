@@ -28,6 +28,7 @@ from governance.store.lineage_queries import NOT_FOUND_HINT
 __all__ = ["router"]
 
 INLINE_VALIDATION_BYTES = 64 * 1024
+DATE_TIME: dict[str, Any] = {"format": "date-time"}
 MAX_DEPTH = 100
 MAX_LIMIT = 1000
 
@@ -43,14 +44,48 @@ def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
 READ_ERRORS = _errors(400, 401, 403)
 router = APIRouter(prefix="/api/v1")
 
+FACETS: dict[str, Any] = {
+    "type": ["object", "null"],
+    "additionalProperties": {"type": "object"},
+    "propertyNames": {"minLength": 1, "maxLength": 255},
+    "description": "facets by name; any facet is kept verbatim (null: none)",
+}
+
+
+def _dataset_schema(io_facets: str) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": ["namespace", "name"],
+        "properties": {
+            "namespace": {"type": "string", "minLength": 1, "maxLength": 255},
+            "name": {"type": "string", "minLength": 1, "maxLength": 1024},
+            "facets": FACETS,
+            io_facets: FACETS,
+        },
+    }
+
+
 EVENT_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "description": "An OpenLineage RunEvent, JobEvent or DatasetEvent",
+    "description": (
+        "An OpenLineage RunEvent (run and job), JobEvent (job) or DatasetEvent (dataset), as "
+        "governance lineage ingest validates it: eventTime with a time zone, UUID runId, "
+        "known eventType; a null array or facets object counts as absent"
+    ),
     "required": ["eventTime", "producer", "schemaURL"],
+    "anyOf": [
+        {"required": ["run", "job"]},
+        {"required": ["job"], "not": {"required": ["run"]}},
+        {
+            "required": ["dataset"],
+            "not": {"anyOf": [{"required": ["run"]}, {"required": ["job"]}]},
+            "properties": {"dataset": _dataset_schema("facets")},
+        },
+    ],
     "properties": {
         "eventType": {
-            "type": "string",
-            "enum": list(("START", "RUNNING", "COMPLETE", "ABORT", "FAIL", "OTHER")),
+            "type": ["string", "null"],
+            "enum": ["START", "RUNNING", "COMPLETE", "ABORT", "FAIL", "OTHER", None],
         },
         "eventTime": {"type": "string", "format": "date-time"},
         "producer": {"type": "string", "format": "uri"},
@@ -58,22 +93,19 @@ EVENT_SCHEMA: dict[str, Any] = {
         "run": {
             "type": "object",
             "required": ["runId"],
-            "properties": {
-                "runId": {"type": "string", "format": "uuid"},
-                "facets": {"type": "object"},
-            },
+            "properties": {"runId": {"type": "string", "format": "uuid"}, "facets": FACETS},
         },
         "job": {
             "type": "object",
             "required": ["namespace", "name"],
             "properties": {
-                "namespace": {"type": "string", "minLength": 1},
-                "name": {"type": "string", "minLength": 1},
-                "facets": {"type": "object"},
+                "namespace": {"type": "string", "minLength": 1, "maxLength": 255},
+                "name": {"type": "string", "minLength": 1, "maxLength": 1024},
+                "facets": FACETS,
             },
         },
-        "inputs": {"type": "array", "items": {"type": "object"}},
-        "outputs": {"type": "array", "items": {"type": "object"}},
+        "inputs": {"type": ["array", "null"], "items": _dataset_schema("inputFacets")},
+        "outputs": {"type": ["array", "null"], "items": _dataset_schema("outputFacets")},
     },
 }
 INGEST_BODY = {
@@ -81,7 +113,9 @@ INGEST_BODY = {
         "required": True,
         "content": {
             "application/json": {
-                "schema": {"oneOf": [EVENT_SCHEMA, {"type": "array", "items": EVENT_SCHEMA}]}
+                "schema": {
+                    "oneOf": [EVENT_SCHEMA, {"type": "array", "items": EVENT_SCHEMA, "minItems": 1}]
+                }
             }
         },
     }
@@ -196,6 +230,7 @@ def get_lineage(
             alias="nodeId",
             min_length=1,
             max_length=4096,
+            pattern=r"^(dataset|job):.+:.+$",
             description="dataset:<namespace>:<name> or job:<namespace>:<name>",
         ),
     ],
@@ -224,8 +259,12 @@ def _time_bound(value: str | None, name: str, default: str) -> str:
 )
 def get_events(
     state: State,
-    before: Annotated[str | None, Query(description="RFC 3339 date-time, inclusive")] = None,
-    after: Annotated[str | None, Query(description="RFC 3339 date-time, inclusive")] = None,
+    before: Annotated[
+        str | None, Query(description="inclusive", json_schema_extra=DATE_TIME)
+    ] = None,
+    after: Annotated[
+        str | None, Query(description="inclusive", json_schema_extra=DATE_TIME)
+    ] = None,
     sort_direction: Annotated[Literal["asc", "desc"], Query(alias="sortDirection")] = "desc",
     limit: Limit = 100,
     offset: Offset = 0,
@@ -436,12 +475,12 @@ def get_models(state: State) -> JSONResponse:
 )
 def get_evaluations(
     state: State,
-    model: Annotated[str | None, Query(max_length=255, description="only this model")] = None,
+    model: Annotated[str, Query(max_length=255, description="only this model; empty: all")] = "",
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> JSONResponse:
     """Evaluation summaries (``governance check`` runs)."""
-    items = state.store.evaluations(model=model)
+    items = state.store.evaluations(model=model or None)
     return JSONResponse(
         {
             "evaluations": [_summary(item) for item in items[offset : offset + limit]],
@@ -512,11 +551,11 @@ def report_data(row: Any) -> dict[str, Any]:
 )
 def get_reports(
     state: State,
-    evaluation: Annotated[str | None, Query(max_length=64, description="only this one")] = None,
+    evaluation: Annotated[str, Query(max_length=64, description="only this one; empty: all")] = "",
 ) -> JSONResponse:
     """Every report written with ``governance report`` or ``check --report``."""
     return JSONResponse(
-        {"reports": [report_data(row) for row in state.catalog.reports(evaluation)]}
+        {"reports": [report_data(row) for row in state.catalog.reports(evaluation or None)]}
     )
 
 
@@ -596,10 +635,10 @@ def get_audit_log(
     state: State,
     after: Annotated[int, Query(ge=0, le=2**62, description="entries after this seq")] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
-    kind: Annotated[str | None, Query(max_length=64)] = None,
+    kind: Annotated[str, Query(max_length=64, description="only this kind; empty: all")] = "",
 ) -> JSONResponse:
     """Entries with their hashes and payloads."""
-    entries = list(state.store.entries(kind=kind, since_seq=after, limit=limit + 1))
+    entries = list(state.store.entries(kind=kind or None, since_seq=after, limit=limit + 1))
     more = len(entries) > limit
     entries = entries[:limit]
     return JSONResponse(

@@ -20,6 +20,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from governance._version import __version__
 from governance.errors import GovernanceError, StoreError
@@ -140,6 +141,16 @@ def _error_response(request: Request, status: int, message: str, headers: Any = 
     return JSONResponse(error_body(status, message), status_code=status, headers=headers)
 
 
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this path."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches({**request.scope, "method": "GET"})
+        if match != Match.NONE:
+            methods.update(getattr(route, "methods", None) or ())
+    return sorted(methods)
+
+
 def _install_handlers(app: FastAPI) -> None:
     async def api_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, ApiError)
@@ -156,9 +167,13 @@ def _install_handlers(app: FastAPI) -> None:
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
         message = str(exc.detail) if exc.detail else "error"
+        headers = dict(exc.headers or {})
         if exc.status_code == 404:
             message = f"no such page or endpoint: {request.url.path}"
-        return _error_response(request, exc.status_code, message, exc.headers)
+        if exc.status_code == 405:  # Starlette names only the first matching route's methods
+            headers["Allow"] = ", ".join(_allowed_methods(request))
+            message = f"{request.method} is not allowed here (allowed: {headers['Allow']})"
+        return _error_response(request, exc.status_code, message, headers or None)
 
     async def store_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, GovernanceError)
@@ -200,6 +215,8 @@ def _openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
             schemas.pop(name, None)
         for path, operations in document.get("paths", {}).items():
             for operation in operations.values():
+                for parameter in operation.get("parameters", []):
+                    parameter["schema"] = _not_null(parameter.get("schema", {}))
                 responses = operation.get("responses", {})
                 responses.pop("422", None)
                 if path != "/api/v1/health":
@@ -208,6 +225,16 @@ def _openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
         return document
 
     return build
+
+
+def _not_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """``anyOf [X, null]`` -> ``X``: a query parameter is absent, never null."""
+    options = schema.get("anyOf")
+    if not isinstance(options, list) or len(options) != 2 or {"type": "null"} not in options:
+        return schema
+    (kept,) = [option for option in options if option != {"type": "null"}]
+    rest = {key: value for key, value in schema.items() if key not in ("anyOf", "default")}
+    return {**kept, **rest}
 
 
 def create_app(config: ServeConfig) -> FastAPI:

@@ -113,6 +113,10 @@ def store_url(tmp_path: Path) -> str:
 @pytest.fixture
 def seeded(tmp_path: Path, store_url: str) -> Seeded:
     """A store with an evaluation (and its check's events), a report, and a small pipeline."""
+    return seed_store(tmp_path, store_url)
+
+
+def seed_store(tmp_path: Path, store_url: str) -> Seeded:
     record = evaluation_record()
     report = tmp_path / "reports" / "adult-income.pdf"
     report.parent.mkdir()
@@ -145,6 +149,10 @@ class Keys:
 
 @pytest.fixture
 def keys(tmp_path: Path) -> Keys:
+    return make_keys(tmp_path)
+
+
+def make_keys(tmp_path: Path) -> Keys:
     path = tmp_path / "keys.json"
     ingest, _ = add_key(path, ["ingest"], name="airflow")
     read, _ = add_key(path, ["read"], name="auditor")
@@ -190,38 +198,47 @@ class LiveServer:
     thread: threading.Thread
 
 
-@pytest.fixture
-def live_server() -> Iterator[Any]:
-    """``live_server(config)``: uvicorn serving the app on a free loopback port, in a thread."""
+def start_server(config: ServeConfig) -> LiveServer:
+    """uvicorn serving the app on a free loopback port, in a thread."""
     import uvicorn
 
     from governance.serve.app import create_app
 
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(config),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            access_log=False,
+        )
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the server did not start")
+        time.sleep(0.02)
+    return LiveServer(f"http://127.0.0.1:{port}", server, thread)
+
+
+def stop_server(live: LiveServer) -> None:
+    live.server.should_exit = True
+    live.thread.join(timeout=15)
+
+
+@pytest.fixture
+def live_server() -> Iterator[Any]:
+    """``live_server(config)``: a running server, stopped after the test."""
     started: list[LiveServer] = []
 
     def start(config: ServeConfig) -> LiveServer:
-        port = free_port()
-        server = uvicorn.Server(
-            uvicorn.Config(
-                create_app(config),
-                host="127.0.0.1",
-                port=port,
-                log_level="warning",
-                access_log=False,
-            )
-        )
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 20
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the server did not start")
-            time.sleep(0.02)
-        live = LiveServer(f"http://127.0.0.1:{port}", server, thread)
+        live = start_server(config)
         started.append(live)
         return live
 
     yield start
     for live in started:
-        live.server.should_exit = True
-        live.thread.join(timeout=15)
+        stop_server(live)

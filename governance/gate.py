@@ -199,7 +199,11 @@ def evaluate(
         waivers=prepared.waivers,
         now=datetime.fromisoformat(header["started_at"]),
     )
-    return {**header, "finished_at": clock(), **verdict.as_dict()}
+    from governance.evaluators.charts import add_charts
+
+    verdict_fields = verdict.as_dict()
+    add_charts(verdict_fields["findings"], fail_on=verdict_fields["fail_on"], strict=verdict.strict)
+    return {**header, "finished_at": clock(), **verdict_fields}
 
 
 def load_lineage(prepared: PreparedCheck, store: AuditStore) -> None:

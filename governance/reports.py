@@ -90,6 +90,73 @@ def latest_checkpoint(store: AuditStore) -> dict[str, Any] | None:
     return dict(checkpoint) if checkpoint else None
 
 
+RECORDED_HOPS = 3
+"""How many jobs upstream of the training run the report draws from the store's lineage."""
+
+
+def recorded_lineage(store: AuditStore, record: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The model's upstream lineage as the audit store recorded it (OpenLineage events).
+
+    The training run is found as lineage checks find it (the manifest's ``training_run``, else
+    a run that wrote the model file); the graph goes :data:`RECORDED_HOPS` jobs upstream.
+
+    Returns
+    -------
+    dict or None
+        ``{"found": False, "lookup"}`` when no training run is recorded; else ``found``,
+        ``lookup``, ``found_by``, ``log_size``, ``training_run`` (run id, job, state, times,
+        inputs, outputs), ``nodes`` and ``edges`` of the graph, and ``runs`` (the runs that
+        wrote each dataset). ``None`` for a store without lineage queries.
+    """
+    if getattr(store, "lineage", None) is None:
+        return None
+    from governance.errors import GovernanceError
+    from governance.lineage.snapshot import load_snapshot
+
+    lineage = record.get("lineage") or {}
+    model = (record.get("artifacts") or {}).get("model") or {}
+    try:
+        snapshot = load_snapshot(
+            store,
+            max_hops=RECORDED_HOPS,
+            training_run=lineage.get("training_run"),
+            model_path=Path(model["path"]) if model.get("path") else None,
+            model_digest=model.get("digest"),
+            training_datasets=[
+                (str(d.get("namespace")), str(d.get("name")))
+                for d in lineage.get("training_datasets") or []
+            ],
+        )
+    except GovernanceError:
+        return None
+    if snapshot.training_run is None or snapshot.graph is None:
+        return {"found": False, "lookup": snapshot.lookup}
+    run = snapshot.training_run.summary
+    nodes = [
+        {
+            "id": item.node.key,
+            "title": item.node.name,
+            "detail": item.node.namespace,
+            "highlight": item.node.key == f"job:{run.job}" or item.node.key == run.job,
+        }
+        for item in snapshot.graph.nodes
+    ]
+    return {
+        "found": True,
+        "lookup": snapshot.lookup,
+        "found_by": snapshot.found_by,
+        "log_size": snapshot.log_size,
+        "training_run": run.as_dict(),
+        "nodes": nodes,
+        "edges": [{"source": e.source, "target": e.target} for e in snapshot.graph.edges],
+        "runs": [
+            {"dataset": dataset, **writer.as_dict()}
+            for dataset, writers in snapshot.writers.items()
+            for writer in writers
+        ],
+    }
+
+
 def write_report(
     store: AuditStore,
     evaluation_id: str,
@@ -144,6 +211,7 @@ def write_report(
         templates=templates,
         signing=signing,
         checkpoint=checkpoint,
+        recorded_lineage=recorded_lineage(store, record),
         attestation=attestation,
         timestamper=timestamper,
     )

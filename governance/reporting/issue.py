@@ -154,6 +154,7 @@ def render_pdf(
     checkpoint: Mapping[str, Any] | None = None,
     attestation: Path | None = None,
     timestamper: Any = None,
+    recorded_lineage: Mapping[str, Any] | None = None,
 ) -> ReportResult:
     """Render an evaluation record to a PDF/A-3b report at ``out``, signed if ``signing``.
 
@@ -174,6 +175,9 @@ def render_pdf(
         Where to write the detached attestation; default :func:`attestation_path` of ``out``.
     timestamper
         A pyHanko ``TimeStamper`` overriding ``signing.tsa_url`` (tests).
+    recorded_lineage
+        The model's upstream lineage from the audit store (``governance.reports``), drawn in
+        the lineage section.
 
     Returns
     -------
@@ -226,6 +230,7 @@ def render_pdf(
         signer=signer,
         checkpoint=checkpoint,
         attachments=attachments,
+        recorded_lineage=recorded_lineage,
     )
     pdf = html_to_pdf(
         html, templates=templates, attachments=attachments, created=_record_time(evaluation)

@@ -135,12 +135,21 @@ def _nodes(record: Mapping[str, Any]) -> tuple[list[_Node], list[tuple[str, str]
     return nodes, edges
 
 
-def _layout(nodes: list[_Node]) -> float:
+COLUMN_GAP = 18
+
+
+def _box_width(columns: int) -> float:
+    fitting = (WIDTH - 2 * MARGIN - (columns - 1) * COLUMN_GAP) / max(columns, 1)
+    return min(BOX_WIDTH, fitting)
+
+
+def _layout(nodes: list[_Node]) -> tuple[float, float]:
     columns = sorted({node.column for node in nodes})
     per_column = {c: [n for n in nodes if n.column == c] for c in columns}
     rows = max(len(v) for v in per_column.values())
     height = rows * BOX_HEIGHT + (rows - 1) * ROW_GAP + 2 * MARGIN
-    step = (WIDTH - 2 * MARGIN - BOX_WIDTH) / max(len(columns) - 1, 1)
+    width = _box_width(len(columns))
+    step = (WIDTH - 2 * MARGIN - width) / max(len(columns) - 1, 1)
     for position, column in enumerate(columns):
         members = per_column[column]
         used = len(members) * BOX_HEIGHT + (len(members) - 1) * ROW_GAP
@@ -148,18 +157,18 @@ def _layout(nodes: list[_Node]) -> float:
         for index, node in enumerate(members):
             node.x = MARGIN + position * step
             node.y = top + index * (BOX_HEIGHT + ROW_GAP)
-    return height
+    return height, width
 
 
-def _box(node: _Node) -> str:
+def _box(node: _Node, width: float) -> str:
     dash = ' stroke-dasharray="4 2"' if node.dashed else ""
     parts = [
-        f'<rect x="{node.x:.1f}" y="{node.y:.1f}" width="{BOX_WIDTH}" height="{BOX_HEIGHT}" '
+        f'<rect x="{node.x:.1f}" y="{node.y:.1f}" width="{width:.1f}" height="{BOX_HEIGHT}" '
         f'rx="3" fill="#ffffff" stroke="#222222" stroke-width="1.2"{dash}/>'
     ]
     if node.double:
         parts.append(
-            f'<rect x="{node.x + 2.5:.1f}" y="{node.y + 2.5:.1f}" width="{BOX_WIDTH - 5}" '
+            f'<rect x="{node.x + 2.5:.1f}" y="{node.y + 2.5:.1f}" width="{width - 5:.1f}" '
             f'height="{BOX_HEIGHT - 5}" rx="2" fill="none" stroke="#222222" stroke-width="0.6"/>'
         )
     left = node.x + 7
@@ -179,8 +188,8 @@ def _box(node: _Node) -> str:
     return "".join(parts)
 
 
-def _arrow(source: _Node, target: _Node) -> str:
-    x1, y1 = source.x + BOX_WIDTH, source.y + BOX_HEIGHT / 2
+def _arrow(source: _Node, target: _Node, width: float) -> str:
+    x1, y1 = source.x + width, source.y + BOX_HEIGHT / 2
     x2, y2 = target.x, target.y + BOX_HEIGHT / 2
     middle = (x1 + x2) / 2
     head = (
@@ -190,6 +199,18 @@ def _arrow(source: _Node, target: _Node) -> str:
     return (
         f'<path d="M {x1:.1f} {y1:.1f} C {middle:.1f} {y1:.1f}, {middle:.1f} {y2:.1f}, '
         f'{x2 - 6:.1f} {y2:.1f}" fill="none" stroke="#555555" stroke-width="1"/>' + head
+    )
+
+
+def _svg(nodes: list[_Node], edges: list[tuple[str, str]], label: str) -> str:
+    height, width = _layout(nodes)
+    by_key = {node.key: node for node in nodes}
+    body = "".join(_arrow(by_key[a], by_key[b], width) for a, b in edges)
+    body += "".join(_box(node, width) for node in nodes)
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height:.0f}" '
+        f'viewBox="0 0 {WIDTH} {height:.0f}" role="img" aria-label={quoteattr(label)}>'
+        f"{body}</svg>"
     )
 
 
@@ -207,12 +228,62 @@ def lineage_svg(record: Mapping[str, Any]) -> str:
         The SVG text (width :data:`WIDTH` user units, height as needed).
     """
     nodes, edges = _nodes(record)
-    height = _layout(nodes)
-    by_key = {node.key: node for node in nodes}
-    body = "".join(_arrow(by_key[a], by_key[b]) for a, b in edges)
-    body += "".join(_box(node) for node in nodes)
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height:.0f}" '
-        f'viewBox="0 0 {WIDTH} {height:.0f}" role="img" aria-label="Lineage of the evaluation">'
-        f"{body}</svg>"
-    )
+    return _svg(nodes, edges, "Lineage of the evaluation")
+
+
+def _levels(keys: list[str], edges: list[tuple[str, str]]) -> dict[str, int]:
+    """Column of each node: the length of the longest path reaching it (cycles cut)."""
+    level = dict.fromkeys(keys, 0)
+    for _ in range(len(keys)):
+        changed = False
+        for source, target in edges:
+            if level[target] < level[source] + 1 <= len(keys):
+                level[target] = level[source] + 1
+                changed = True
+        if not changed:
+            break
+    return level
+
+
+def graph_svg(nodes: list[Mapping[str, Any]], edges: list[Mapping[str, str]], *, label: str) -> str:
+    """Draw an OpenLineage graph (jobs and datasets) left to right, sources first.
+
+    Parameters
+    ----------
+    nodes
+        ``{"id": "job:ns:name" | "dataset:ns:name", "title": ..., "detail": ...}``.
+    edges
+        ``{"source": id, "target": id}``.
+    label
+        The SVG's accessible name.
+
+    Returns
+    -------
+    str
+        The SVG text.
+    """
+    keys = [str(node["id"]) for node in nodes]
+    pairs = [
+        (str(edge["source"]), str(edge["target"]))
+        for edge in edges
+        if edge["source"] in keys and edge["target"] in keys
+    ]
+    level = _levels(keys, pairs)
+    columns = len(set(level.values()))
+    limit = max(12, int(MAX_CHARS * _box_width(columns) / BOX_WIDTH))
+    drawn = []
+    for node in nodes:
+        key = str(node["id"])
+        kind = key.partition(":")[0]
+        drawn.append(
+            _Node(
+                key,
+                "JOB" if kind == "job" else "DATASET",
+                _shorten(str(node.get("title") or key), limit, keep_start=kind == "job"),
+                _shorten(str(node.get("detail") or ""), limit + 6),
+                level[key],
+                dashed=kind == "job",
+                double=bool(node.get("highlight")),
+            )
+        )
+    return _svg(drawn, pairs, label)

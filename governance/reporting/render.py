@@ -128,6 +128,7 @@ def render_html(
     signer: SignerInfo | None = None,
     checkpoint: Mapping[str, Any] | None = None,
     attachments: Sequence[Attachment] = (),
+    recorded_lineage: Mapping[str, Any] | None = None,
 ) -> str:
     """Render an evaluation record to the report's HTML.
 
@@ -143,6 +144,8 @@ def render_html(
         The audit store's latest checkpoint, shown with the evidence.
     attachments
         The files the PDF will embed, listed with their digests.
+    recorded_lineage
+        The model's upstream lineage as the audit store recorded it, if looked up.
 
     Returns
     -------
@@ -166,7 +169,12 @@ def render_html(
             evaluation=evaluation,
             signer=signer,
             outcome_order=OUTCOME_ORDER,
-            report=build_view(evaluation, checkpoint=checkpoint, attachments=attachments),
+            report=build_view(
+                evaluation,
+                checkpoint=checkpoint,
+                attachments=attachments,
+                recorded_lineage=recorded_lineage,
+            ),
         )
     except jinja2.TemplateSyntaxError as exc:
         raise InputError(

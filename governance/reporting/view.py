@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from governance.reporting.filters import OUTCOME_ORDER
-from governance.reporting.lineage_svg import lineage_svg
+from governance.reporting.lineage_svg import graph_svg, lineage_svg
 
 SEVERITY_ORDER = ("critical", "high", "medium", "low", "info")
 DOCUMENT_CHECK_DOMAINS = ("documentation",)
@@ -185,6 +185,7 @@ def build_view(
     *,
     checkpoint: Mapping[str, Any] | None = None,
     attachments: Sequence[Attachment] = (),
+    recorded_lineage: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Everything the default theme derives from the record, under the name ``report``.
 
@@ -196,13 +197,16 @@ def build_view(
         The audit checkpoint to show; the record's own ``checkpoint`` when omitted.
     attachments
         The files embedded in the PDF, listed with their digests on the signature page.
+    recorded_lineage
+        The upstream lineage the audit store recorded (``governance.reports.recorded_lineage``).
 
     Returns
     -------
     dict
         ``severity_order``, ``by_severity``, ``blocking``, ``coverage``, ``lineage_svg``,
         ``checkpoint``, ``attachments``, ``explainability``, ``charts`` (findings with charts),
-        ``waivers`` and ``created`` (the record's finish time to the second).
+        ``waivers``, ``skipped``, ``recorded`` (the store's lineage, with its ``svg``, or
+        ``None``) and ``created`` (the record's finish time to the second).
     """
     findings = record.get("findings") or []
     waivers = list(record.get("waivers") or [])
@@ -212,6 +216,13 @@ def build_view(
             for f in findings
             if f.get("outcome") == "waived"
         ]
+    recorded = dict(recorded_lineage) if recorded_lineage else None
+    if recorded and recorded.get("found") and recorded.get("nodes"):
+        recorded["svg"] = graph_svg(
+            list(recorded["nodes"]),
+            list(recorded.get("edges") or []),
+            label="Upstream lineage recorded in the audit store",
+        )
     finished = str(record.get("finished_at") or "")
     created = finished.split(".")[0] + "Z" if "." in finished else finished
     return {
@@ -230,5 +241,6 @@ def build_view(
         "charts": [f for f in findings if f.get("charts")],
         "waivers": waivers,
         "skipped": [f for f in findings if f.get("outcome") == "skipped"],
+        "recorded": recorded,
         "created": created,
     }

@@ -284,3 +284,64 @@ def test_real_store_checkpoint_is_embedded_and_checked(run, store, keys, tmp_pat
         out.with_name("report.intoto.json"),
     )
     assert code == 0, stdout
+
+
+TRAIN_RUN = "01937a2e-0000-7000-8000-0000000000a2"
+EXTRACT_RUN = "01937a2e-0000-7000-8000-0000000000a1"
+
+
+def test_lineage_recorded_in_the_store_is_drawn(tmp_path, full_record, dev_keys):
+    from governance.reports import write_report
+    from tests.store.conftest import run_event
+
+    from .conftest import pypdf_text
+
+    record = json.loads(json.dumps(full_record))
+    record["lineage"]["training_run"] = TRAIN_RUN
+    url = f"sqlite:///{tmp_path / 'lineage.db'}"
+    with AuditStore.open(url) as opened:
+        opened.append_events(
+            [
+                run_event(
+                    EXTRACT_RUN,
+                    "COMPLETE",
+                    "2026-11-20T09:00:00Z",
+                    job="extract-census",
+                    inputs=("census-raw",),
+                    outputs=("adult-train",),
+                ),
+                run_event(
+                    TRAIN_RUN,
+                    "COMPLETE",
+                    "2026-11-21T09:00:00Z",
+                    job="train-adult",
+                    inputs=("adult-train",),
+                    outputs=("file:models/baseline.skops",),
+                ),
+            ]
+        )
+        opened.append("evaluation", record)
+        out = reports_dir(tmp_path) / "report.pdf"
+        write_report(opened, "latest", out, signing=dev_keys)
+    text = re.sub(r"\s+", "", pypdf_text(out))
+    for phrase in (
+        "Recorded in the audit store",
+        "manifest lineage.training_run",
+        TRAIN_RUN,
+        EXTRACT_RUN,
+        "train-adult",
+        "extract-census",
+        "ns:adult-train",
+    ):
+        assert re.sub(r"\s+", "", phrase) in text, phrase
+
+
+def test_no_recorded_training_run_is_said(tmp_path, full_record, pdf_text):
+    from governance.reports import write_report
+
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    with AuditStore.open(url) as opened:
+        opened.append("evaluation", full_record)
+        out = reports_dir(tmp_path) / "report.pdf"
+        write_report(opened, "latest", out, signing=None)
+    assert "The audit store records no training run for this model" in pdf_text(out)

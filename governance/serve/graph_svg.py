@@ -17,12 +17,12 @@ from xml.sax.saxutils import escape, quoteattr
 __all__ = ["MAX_DRAWN_NODES", "PlacedNode", "layout", "render_svg"]
 
 MAX_DRAWN_NODES = 150
-BOX_W = 200
+BOX_W = 170
 BOX_H = 48
-COL_GAP = 70
+COL_GAP = 44
 ROW_GAP = 18
 PAD = 16
-MAX_LABEL = 26
+MAX_LABEL = 22
 
 
 @dataclass(frozen=True)
@@ -115,8 +115,9 @@ def render_svg(root: str, placed: Sequence[PlacedNode], edges: Iterable[tuple[st
         x, y = where[node.key]
         selected = node.key == root
         label = "JOB" if node.kind == "job" else "DATASET"
+        space = 6 if selected else 12
         if selected:
-            label += " · selected"
+            label = f"SELECTED {label}"
         shape_attrs = (
             f'x="{x}" y="{y}" width="{BOX_W}" height="{BOX_H}" fill="#ffffff" stroke="#1f2933" '
             f'stroke-width="{4 if selected else 1.5}"'
@@ -130,7 +131,7 @@ def render_svg(root: str, placed: Sequence[PlacedNode], edges: Iterable[tuple[st
         parts.append(
             f"<a href={quoteattr(href)}><title>{escape(node.key)}</title>{shape}"
             f'<text x="{x + 8}" y="{y + 17}" font-size="11" font-family="DejaVu Sans, sans-serif" '
-            f'fill="#323f4b">{escape(label)} · {escape(_short(node.namespace, 14))}</text>'
+            f'fill="#323f4b">{escape(label)} · {escape(_short(node.namespace, space))}</text>'
             f'<text x="{x + 8}" y="{y + 36}" font-size="13" font-weight="bold" '
             f'font-family="DejaVu Sans, sans-serif" fill="#1f2933">{escape(_short(node.name))}'
             "</text></a>"

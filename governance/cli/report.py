@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -43,6 +44,12 @@ from governance.cli.options import config_option, settings, store_option
     help="PKCS#12 file with key, certificate and chain (passphrase: "
     "GOVERNANCE_SIGNING_PASSPHRASE).",
 )
+@click.option(
+    "--signing-chain",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Intermediate certificate to embed in the signature; repeatable.",
+)
 @click.option("--tsa-url", help="RFC 3161 timestamp authority: timestamp the signature (B-T).")
 @store_option
 @config_option
@@ -56,6 +63,7 @@ def report(
     signing_key: Path | None,
     signing_cert: Path | None,
     signing_pkcs12: Path | None,
+    signing_chain: tuple[Path, ...],
     tsa_url: str | None,
     store_url: str | None,
     config_file: Path | None,
@@ -75,6 +83,7 @@ def report(
         signing_key=str(signing_key) if signing_key else None,
         signing_cert=str(signing_cert) if signing_cert else None,
         signing_pkcs12=str(signing_pkcs12) if signing_pkcs12 else None,
+        signing_chain=os.pathsep.join(map(str, signing_chain)) if signing_chain else None,
         tsa_url=tsa_url,
     )
     signing = signing_from_settings(resolved) if sign else None

@@ -345,3 +345,33 @@ def test_no_recorded_training_run_is_said(tmp_path, full_record, pdf_text):
         out = reports_dir(tmp_path) / "report.pdf"
         write_report(opened, "latest", out, signing=None)
     assert "The audit store records no training run for this model" in pdf_text(out)
+
+
+def test_pem_key_with_a_chain_flag(run, store, tmp_path):
+    """A PEM key issued by an intermediate: --signing-chain embeds it, the root verifies."""
+    from cryptography.hazmat.primitives import serialization
+
+    from .test_keys import _ca_chain
+
+    root, key, cert, chain = _ca_chain(tmp_path)
+    key_path, cert_path, inter_path = (tmp_path / n for n in ("k.pem", "c.pem", "i.pem"))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    inter_path.write_bytes(chain[0].public_bytes(serialization.Encoding.PEM))
+    out = reports_dir(tmp_path) / "report.pdf"
+    base = ("report", "latest", "-o", out, "--store", store)
+    keys = ("--signing-key", key_path, "--signing-cert", cert_path)
+    code, _, err = run(*base, *keys)
+    assert code == 0, err
+    code, stdout, _ = run("verify", out, "--trust-root", root)
+    assert code == 1 and "not trusted by the given trust roots" in stdout  # chain missing
+    code, _, err = run(*base, *keys, "--signing-chain", inter_path)
+    assert code == 0, err
+    code, stdout, _ = run("verify", out, "--trust-root", root)
+    assert code == 0, stdout

@@ -205,7 +205,10 @@ def pdfa_problems(pdf: bytes, *, part: int = 3) -> list[str]:
         written = str(info.get_object()["/Producer"])
         if producer is None or producer.group(1).decode("utf-8", "replace") != written:
             problems.append("/Producer in the document information differs from the XMP metadata")
-    problems += _font_problems(root)
-    problems += _annotation_problems(root)
-    problems += _attachment_problems(root)
+    try:
+        problems += _font_problems(root)
+        problems += _annotation_problems(root)
+        problems += _attachment_problems(root)
+    except Exception as exc:  # a damaged structure is a finding, never a crash
+        problems.append(f"the document structure cannot be checked: {type(exc).__name__}: {exc}")
     return problems

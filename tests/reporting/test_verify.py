@@ -422,3 +422,16 @@ def test_write_report_without_checkpoints_says_so(tmp_path, evaluation, pdf_text
     write_report(store, evaluation["evaluation_id"], out, signing=None)
     assert "No signed checkpoint of the audit log" in pdf_text(out)
     assert store.appended[0][1]["checkpoint"] is None
+
+
+@pytest.mark.parametrize("cut", [0.5, 0.9, 0.97])
+def test_truncated_or_garbled_reports_are_invalid_not_a_crash(full, dev_keys, cut):
+    pdf, attestation = full
+    data = pdf.read_bytes()
+    garbled = bytearray(data[: int(len(data) * cut)])
+    for position in range(200, len(garbled), 997):
+        garbled[position] ^= 0xFF
+    pdf.write_bytes(bytes(garbled))
+    result = verify_report(pdf, trust_roots=[dev_keys.cert], attestation=attestation)
+    assert not result.valid
+    assert result.problems

@@ -24,7 +24,7 @@ from typing import IO, TYPE_CHECKING, Any
 from governance._version import __version__
 from governance.errors import LineageError
 from governance.lineage.validate import MAX_EVENT_BYTES, EventRejected, parse_event
-from governance.store.canonical import CanonicalJSONError, canonical_json
+from governance.store.canonical import Canonical, CanonicalJSONError, canonical_json
 
 if TYPE_CHECKING:
     from governance.store import AuditStore
@@ -175,7 +175,7 @@ def ingest(
     """
     report = IngestReport(strict=strict)
     files = [_expand(Path(s)) if str(s) != STDIN else [STDIN] for s in sources]
-    pending: list[dict[str, Any]] = []
+    pending: list[Canonical] = []
     for group in files:
         for source in group:
             for item in read_events(source, stdin=stdin, digests=report.sources):
@@ -285,19 +285,21 @@ def _judge(
     assume_utc: bool,
     report: IngestReport,
     on_event: Callable[[str, Rejection | str | None], None] | None,
-) -> dict[str, Any] | None:
+) -> Canonical | None:
     """Return the event if it may be stored; record a rejection (or warning) otherwise."""
     reason = item.error
-    event: dict[str, Any] | None = None
+    event: Canonical | None = None
     assumed = False
     if reason is None:
         try:
             parsed = parse_event(item.value, assume_utc=assume_utc)
             assumed = parsed.time_assumed_utc
-            event = item.value
-            reason = _size_problem(item.value)
+            event = Canonical.of(item.value)
+            reason = _size_problem(item.value, event.text)
         except EventRejected as exc:
             reason = str(exc)
+        except CanonicalJSONError as exc:
+            reason = f"not storable as JSON: {exc}"
     if reason is not None:
         rejection = Rejection(item.source, item.line, item.column, reason)
         report.rejected.append(rejection)
@@ -311,11 +313,16 @@ def _judge(
     return event
 
 
-def _size_problem(event: Mapping[str, Any]) -> str | None:
-    try:
-        size = len(canonical_json(event).encode("utf-8"))
-    except CanonicalJSONError as exc:
-        return f"not storable as JSON: {exc}"
+def _size_problem(event: Mapping[str, Any], text: str | None = None) -> str | None:
+    if text is None:
+        try:
+            text = canonical_json(event)
+        except CanonicalJSONError as exc:
+            return f"not storable as JSON: {exc}"
+    # Cheap first: a text of n characters is n to 4n bytes.
+    if len(text) * 4 <= MAX_EVENT_BYTES:
+        return None
+    size = len(text.encode("utf-8"))
     if size <= MAX_EVENT_BYTES:
         return None
     largest = ""
@@ -342,7 +349,7 @@ def _facets(event: Mapping[str, Any]) -> Iterator[tuple[str, int]]:
                 yield f"{where}.{name}", len(canonical_json(facet).encode("utf-8"))
 
 
-def _store(store: AuditStore, events: list[dict[str, Any]], report: IngestReport) -> None:
+def _store(store: AuditStore, events: list[Canonical], report: IngestReport) -> None:
     for entry in store.append_events(events):
         if entry is None:
             report.duplicates += 1

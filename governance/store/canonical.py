@@ -15,10 +15,11 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["CanonicalJSONError", "canonical_json", "sha256_hex"]
+__all__ = ["Canonical", "CanonicalJSONError", "canonical_json", "sha256_hex"]
 
 NOT_FINITE = "NaN and Infinity have no JSON representation (found {value!r} at {where})"
 BAD_KEY = "object keys must be strings (found {key!r} at {where})"
@@ -26,6 +27,8 @@ BAD_TYPE = "{type} is not a JSON type (found at {where})"
 BAD_TEXT = "text is not valid Unicode (lone surrogate at {where})"
 
 _encode_string = json.encoder.encode_basestring
+# Beyond the BMP (key order differs between code points and UTF-16) or lone surrogates.
+_NOT_BMP = re.compile("[\ud800-\udfff\U00010000-\U0010ffff]")
 
 
 class CanonicalJSONError(ValueError):
@@ -51,9 +54,49 @@ def canonical_json(obj: Any) -> str:
     CanonicalJSONError
         For NaN or infinite floats, non-string keys, lone surrogates, or non-JSON types.
     """
+    fast = _fast(obj)
+    if fast is not None:
+        return fast
     parts: list[str] = []
     _write(obj, parts, "$")
     return "".join(parts)
+
+
+def _fast(obj: Any) -> str | None:
+    """The C encoder's output when it is provably canonical, else ``None``.
+
+    ``json.dumps`` with sorted keys and no whitespace writes the canonical form except for floats
+    in exponent or ``.0`` form, keys beyond the BMP, and values it converts silently (non-string
+    keys, tuples). Reading the text back catches all of them: a float token of those forms, or a
+    value that no longer equals the original, sends the object to the exact writer.
+    """
+    if not isinstance(obj, dict | list):
+        return None
+    try:
+        text = json.dumps(
+            obj, ensure_ascii=False, separators=(",", ":"), sort_keys=True, allow_nan=False
+        )
+    except (TypeError, ValueError, RecursionError):
+        return None
+    if _NOT_BMP.search(text):
+        return None
+    plain = True
+
+    def read_float(token: str) -> float:
+        nonlocal plain
+        if "e" in token or "E" in token or token.endswith(".0"):
+            plain = False
+        return float(token)
+
+    try:
+        back = json.loads(text, parse_float=read_float)
+    except (ValueError, RecursionError):
+        return None
+    # Equal values give equal text here: a float equal to an int (1.0 == 1) was written as 1.0
+    # and caught above, and True/1 are written differently by both writers alike.
+    if not plain or back != obj:
+        return None
+    return text
 
 
 def sha256_hex(data: str | bytes) -> str:
@@ -154,3 +197,22 @@ def _number(value: float, where: str) -> str:
         head = digits if k == 1 else f"{digits[0]}.{digits[1:]}"
         text = f"{head}e{exp_sign}{abs(exponent)}"
     return sign + text
+
+
+class Canonical:
+    """A JSON object with its canonical text, computed once (:meth:`of`).
+
+    Hand one to :meth:`AuditStore.append_events` (or ``append_many``) to skip computing the
+    text again when the caller needed it already, for a size check for example.
+    """
+
+    __slots__ = ("text", "value")
+
+    def __init__(self, value: Mapping[str, Any]) -> None:
+        self.value = value
+        self.text = canonical_json(value)
+
+    @classmethod
+    def of(cls, value: Mapping[str, Any]) -> Canonical:
+        """Canonicalise ``value``; raises :class:`CanonicalJSONError` like canonical_json."""
+        return cls(value)

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, func, insert, select, tuple_, update
+from sqlalchemy import Connection, Table, func, select, tuple_
 
 from governance.lineage.validate import (
     TERMINAL_EVENT_TYPES,
@@ -33,6 +33,7 @@ from governance.lineage.validate import (
     ParsedEvent,
     parse_event,
 )
+from governance.store.bulk import insert_rows, update_rows
 from governance.store.canonical import canonical_json, sha256_hex
 from governance.store.records import Entry
 from governance.store.tables import (
@@ -184,7 +185,7 @@ class _Batch:
                     ),
                 }
             )
-        self.conn.execute(insert(lineage_events), rows)
+        insert_rows(self.conn, lineage_events, rows)
 
     def _runs(self) -> None:
         runs: dict[str, dict[str, Any]] = {}
@@ -219,11 +220,14 @@ class _Batch:
             )
             _merge_run(run, event, item.seq)
         new = [run for run_id, run in runs.items() if run_id not in existing]
-        old = [{**run, "b_run_id": run_id} for run_id, run in runs.items() if run_id in existing]
-        if new:
-            self.conn.execute(insert(lineage_runs), new)
-        if old:
-            columns = (
+        old = [run for run_id, run in runs.items() if run_id in existing]
+        insert_rows(self.conn, lineage_runs, new)
+        update_rows(
+            self.conn,
+            lineage_runs,
+            old,
+            keys=("run_id",),
+            columns=(
                 "state",
                 "state_time",
                 "first_time",
@@ -231,15 +235,8 @@ class _Batch:
                 "ended_at",
                 "parent_run_id",
                 "last_seq",
-            )
-            statement = (
-                update(lineage_runs)
-                .where(lineage_runs.c.run_id == bindparam("b_run_id"))
-                .values({name: bindparam(name) for name in columns})
-            )
-            self.conn.execute(
-                statement, [{k: run[k] for k in (*columns, "b_run_id")} for run in old]
-            )
+            ),
+        )
 
     def _edges(self) -> None:
         run_io: dict[tuple[str, str, int], dict[str, Any]] = {}
@@ -271,9 +268,19 @@ class _Batch:
                                 "event_time": event.event_time,
                             },
                         )
-        _insert_ignore(self.conn, lineage_run_io, list(run_io.values()))
-        _insert_ignore(self.conn, lineage_job_inputs, list(job_inputs.values()))
-        _insert_ignore(self.conn, lineage_job_outputs, list(job_outputs.values()))
+        insert_rows(
+            self.conn,
+            lineage_run_io,
+            list(run_io.values()),
+            on_conflict="ON CONFLICT (run_id, direction, dataset_id) DO NOTHING",
+        )
+        for table, rows in ((lineage_job_inputs, job_inputs), (lineage_job_outputs, job_outputs)):
+            insert_rows(
+                self.conn,
+                table,
+                list(rows.values()),
+                on_conflict="ON CONFLICT (job_id, dataset_id) DO NOTHING",
+            )
 
     def _versions(self) -> None:
         """One version per run that wrote a dataset (its events merged), one per DatasetEvent."""
@@ -311,23 +318,14 @@ class _Batch:
                 )
             else:
                 inserts.append(row)
-        if inserts:
-            self.conn.execute(insert(lineage_dataset_versions), inserts)
-        if updates:
-            columns = ("event_time", "version", "schema_digest", "schema_fields")
-            table = lineage_dataset_versions
-            statement = (
-                update(table)
-                .where(
-                    table.c.dataset_id == bindparam("b_dataset_id"),
-                    table.c.entry_seq == bindparam("b_entry_seq"),
-                )
-                .values({name: bindparam(name) for name in columns})
-            )
-            self.conn.execute(
-                statement,
-                [{k: row[k] for k in (*columns, "b_dataset_id", "b_entry_seq")} for row in updates],
-            )
+        insert_rows(self.conn, lineage_dataset_versions, inserts)
+        update_rows(
+            self.conn,
+            lineage_dataset_versions,
+            updates,
+            keys=("dataset_id", "entry_seq"),
+            columns=("event_time", "version", "schema_digest", "schema_fields"),
+        )
 
     def _facets(self) -> None:
         latest: dict[tuple[str, str, str], dict[str, Any]] = {}
@@ -340,7 +338,7 @@ class _Batch:
                     "name": name,
                     "entry_seq": item.seq,
                     "event_time": item.parsed.event_time,
-                    "value": canonical_json(value),
+                    "value": json.dumps(value, ensure_ascii=False, separators=(",", ":")),
                 }
                 current = latest.get((kind, key, name))
                 if current is None or current["event_time"] <= row["event_time"]:
@@ -373,7 +371,12 @@ class _Batch:
                             "first_seq": item.seq,
                         },
                     )
-        _insert_ignore(self.conn, lineage_dataset_symlinks, list(rows.values()))
+        insert_rows(
+            self.conn,
+            lineage_dataset_symlinks,
+            list(rows.values()),
+            on_conflict="ON CONFLICT (namespace, name, dataset_id) DO NOTHING",
+        )
 
 
 def _merge_run(run: dict[str, Any], event: ParsedEvent, seq: int) -> None:
@@ -500,7 +503,7 @@ def _ensure_ids(
                     "first_seq": keys[(namespace, name)],
                 }
             )
-        conn.execute(insert(table), rows)
+        insert_rows(conn, table, rows)
     return ids
 
 
@@ -517,39 +520,18 @@ def _lookup_ids(conn: Connection, table: Table, id_column: Any, keys: list[Key])
     return ids
 
 
-def _insert_ignore(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Insert rows, skipping those whose primary key is already there."""
-    if not rows:
-        return
-    conn.execute(_dialect_insert(conn, table).on_conflict_do_nothing(), rows)
-
-
 def _upsert_latest(conn: Connection, rows: list[dict[str, Any]]) -> None:
     """Insert facets, replacing a stored value only with one at least as recent."""
-    statement = _dialect_insert(conn, lineage_facets)
-    excluded = statement.excluded
-    conn.execute(
-        statement.on_conflict_do_update(
-            index_elements=["subject_kind", "subject_key", "name"],
-            set_={
-                "entry_seq": excluded.entry_seq,
-                "event_time": excluded.event_time,
-                "value": excluded.value,
-            },
-            where=excluded.event_time >= lineage_facets.c.event_time,
-        ),
+    insert_rows(
+        conn,
+        lineage_facets,
         rows,
+        on_conflict=(
+            "ON CONFLICT (subject_kind, subject_key, name) DO UPDATE SET "
+            "entry_seq = excluded.entry_seq, event_time = excluded.event_time, "
+            "value = excluded.value WHERE excluded.event_time >= lineage_facets.event_time"
+        ),
     )
-
-
-def _dialect_insert(conn: Connection, table: Table) -> Any:
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        return pg_insert(table)
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-    return sqlite_insert(table)
 
 
 def _chunks(values: Sequence[Any]) -> Iterable[list[Any]]:

@@ -7,10 +7,16 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
-from sqlalchemy import Connection, Row, delete, func, insert, select
+from sqlalchemy import Connection, Row, delete, func, select
 
 from governance.errors import StoreError, VerificationFailed
-from governance.store.canonical import CanonicalJSONError, canonical_json, sha256_hex
+from governance.store.bulk import insert_rows
+from governance.store.canonical import (
+    Canonical,
+    CanonicalJSONError,
+    canonical_json,
+    sha256_hex,
+)
 from governance.store.chain import GENESIS_HASH, KIND_PATTERN, entry_hash, format_time, parse_time
 from governance.store.engine import StoreEngine, open_engine
 from governance.store.migrate import upgrade
@@ -152,7 +158,9 @@ class AuditStore:
         """
         return self.append_many([(kind, payload)])[0]
 
-    def append_many(self, items: Sequence[tuple[str, Mapping[str, Any]]]) -> list[Entry]:
+    def append_many(
+        self, items: Sequence[tuple[str, Mapping[str, Any] | Canonical]]
+    ) -> list[Entry]:
         """Append several entries in one transaction: all are stored, or none.
 
         Parameters
@@ -175,9 +183,9 @@ class AuditStore:
         if not prepared:
             return []
         with self._engine.write("append to") as conn:
-            return self._append_locked(conn, prepared)
+            return self._append_locked(conn, prepared, [_value(payload) for _, payload in items])
 
-    def append_events(self, events: Sequence[Mapping[str, Any]]) -> list[Entry | None]:
+    def append_events(self, events: Sequence[Mapping[str, Any] | Canonical]) -> list[Entry | None]:
         """Append OpenLineage events not recorded yet, in one transaction: all or none.
 
         An event counts as recorded when an ``openlineage.event`` entry with the same canonical
@@ -188,7 +196,8 @@ class AuditStore:
         Parameters
         ----------
         events
-            OpenLineage RunEvents, JobEvents or DatasetEvents as JSON objects.
+            OpenLineage RunEvents, JobEvents or DatasetEvents as JSON objects (or
+            :class:`~governance.store.canonical.Canonical` ones, whose text is reused).
 
         Returns
         -------
@@ -215,14 +224,24 @@ class AuditStore:
                     seen.add(digest)
                     fresh.append(item)
                     positions.append(position)
-            stored = self._append_locked(conn, fresh) if fresh else []
+            originals = [_value(events[position]) for position in positions]
+            stored = self._append_locked(conn, fresh, originals) if fresh else []
         result: list[Entry | None] = [None] * len(prepared)
         for position, entry in zip(positions, stored, strict=True):
             result[position] = entry
         return result
 
-    def _append_locked(self, conn: Connection, prepared: Sequence[tuple[str, str]]) -> list[Entry]:
-        """Append canonical ``(kind, text)`` items inside the serialised write transaction."""
+    def _append_locked(
+        self,
+        conn: Connection,
+        prepared: Sequence[tuple[str, str]],
+        payloads: Sequence[Mapping[str, Any]] | None = None,
+    ) -> list[Entry]:
+        """Append canonical ``(kind, text)`` items inside the serialised write transaction.
+
+        ``payloads`` are the objects the texts were made from, handed to the projectors as
+        they are (equal as JSON to reading the texts back, without the cost of it).
+        """
         seq, prev_hash = _head(conn)
         created_at = datetime.now(UTC)
         stamp = format_time(created_at)
@@ -232,8 +251,8 @@ class AuditStore:
             digest = entry_hash(seq, kind, stamp, text, prev_hash)
             entries.append(Entry(seq, kind, created_at, text, prev_hash, digest))
             prev_hash = digest
-        conn.execute(insert(audit_log), [_row(entry) for entry in entries])
-        self._project(conn, entries, replay=False)
+        insert_rows(conn, audit_log, [_row(entry) for entry in entries])
+        self._project(conn, entries, replay=False, payloads=payloads)
         return entries
 
     def rebuild_projections(self) -> int:
@@ -269,15 +288,22 @@ class AuditStore:
                 return replayed
             last = rows[-1].seq
 
-    def _project(self, conn: Connection, entries: Sequence[Entry], *, replay: bool) -> None:
+    def _project(
+        self,
+        conn: Connection,
+        entries: Sequence[Entry],
+        *,
+        replay: bool,
+        payloads: Sequence[Mapping[str, Any]] | None = None,
+    ) -> None:
         """Hand each projector its entries of this batch, in log order."""
         first_seq = entries[0].seq if entries else 0
         batches: dict[int, tuple[Projector, list[tuple[Entry, Mapping[str, Any]]]]] = {}
-        for entry in entries:
+        for index, entry in enumerate(entries):
             projectors = self._projectors.for_kind(entry.kind)
             if not projectors:
                 continue
-            payload = entry.payload
+            payload = entry.payload if payloads is None else payloads[index]
             for projector in projectors:
                 batches.setdefault(id(projector), (projector, []))[1].append((entry, payload))
         for projector, items in batches.values():
@@ -600,6 +626,10 @@ class AuditStore:
             raise StoreError(CLOSED.format(url=self.url))
 
 
+def _value(payload: Mapping[str, Any] | Canonical) -> Mapping[str, Any]:
+    return payload.value if isinstance(payload, Canonical) else payload
+
+
 def _head(conn: Connection) -> tuple[int, str]:
     head = conn.execute(
         select(audit_log.c.seq, audit_log.c.entry_hash).order_by(audit_log.c.seq.desc()).limit(1)
@@ -607,9 +637,11 @@ def _head(conn: Connection) -> tuple[int, str]:
     return (head.seq, head.entry_hash) if head else (0, GENESIS_HASH)
 
 
-def _prepare(index: int, kind: str, payload: Mapping[str, Any]) -> tuple[str, str]:
+def _prepare(index: int, kind: str, payload: Mapping[str, Any] | Canonical) -> tuple[str, str]:
     if not isinstance(kind, str) or not KIND_PATTERN.fullmatch(kind):
         raise StoreError(BAD_KIND.format(kind=kind))
+    if isinstance(payload, Canonical):
+        return kind, payload.text
     if not isinstance(payload, Mapping):
         raise StoreError(BAD_PAYLOAD.format(index=index, kind=kind, type=type(payload).__name__))
     try:

@@ -102,6 +102,7 @@ def performance_metric(context: EvaluationContext, params: PerformanceParams) ->
                 lows, highs = interval(samples, spec)
                 low, high = _finite(float(lows)), _finite(float(highs))
                 evidence["interval"] = [low, high]
+            evidence["point"] = overall
             value = _judge(overall, low, high, params.gate_on)
             if value is None:
                 return Measurement(evidence=evidence, error="the interval bound is undefined")

@@ -1,4 +1,4 @@
-"""SVG charts of gating fairness findings: threshold drawn, greyscale, byte-for-byte reproducible."""
+"""SVG charts of gating fairness findings: threshold drawn, greyscale, reproducible bytes."""
 
 from __future__ import annotations
 

@@ -125,9 +125,19 @@ def main() -> int:
         f"\nsigning, archiving and attesting add {total - peer_seconds:.3f} s wall, "
         f"{total_cpu - peer_cpu:.3f} s CPU ({total_cpu / peer_cpu:.2f}x WeasyPrint alone in CPU)"
     )
-    verdict = "meets" if total < BUDGET_SECONDS else "MISSES"
-    print(f"render + sign {total:.3f} s: {verdict} the {BUDGET_SECONDS:.0f} s budget")
-    return 0 if total < BUDGET_SECONDS else 1
+    cpus = os.cpu_count() or 1
+    busy = os.getloadavg()[0] > cpus
+    seconds = total_cpu if busy else total
+    measure = "CPU" if busy else "wall"
+    verdict = "meets" if seconds < BUDGET_SECONDS else "MISSES"
+    print(f"render + sign: {total:.3f} s wall, {total_cpu:.3f} s CPU")
+    if busy:
+        print(
+            f"the machine is busy (load {os.getloadavg()[0]:.1f} on {cpus} CPUs): judged on CPU "
+            "time, as wall time measures the other processes; rerun idle for wall time"
+        )
+    print(f"{verdict} the {BUDGET_SECONDS:.0f} s budget ({measure} time)")
+    return 0 if seconds < BUDGET_SECONDS else 1
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ error naming the column.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -146,9 +147,21 @@ class TableSource:
             else:
                 yield from self._parquet_batches(dictionary_columns)
         except (OSError, ValueError, UnicodeDecodeError) as exc:
-            raise DataError(
-                f"cannot read {self.format} data: {_first_line(exc)}", path=self.path
-            ) from None
+            raise self._read_error(exc) from None
+
+    def _read_error(self, exc: BaseException) -> DataError:
+        """A read failure, naming the column when pyarrow says which (by number)."""
+        text = _first_line(exc)
+        found = re.match(r"In CSV column #(\d+): (.*)", text)
+        if found and int(found.group(1)) < len(self.schema.names):
+            column = str(self.schema.names[int(found.group(1))])
+            return DataError(
+                f"cannot read csv data: {found.group(2)} (a column's type is inferred from the "
+                f"first {CSV_BLOCK_BYTES >> 20} MiB of the file)",
+                path=self.path,
+                field=column,
+            )
+        return DataError(f"cannot read {self.format} data: {text}", path=self.path)
 
     def _csv_reader(self) -> Any:
         import pyarrow.csv as pcsv

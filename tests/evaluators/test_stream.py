@@ -18,6 +18,7 @@ from governance.checks.params import (
     PerformanceParams,
 )
 from governance.data import open_table
+from governance.errors import DataError
 from governance.evaluators import fairness
 from governance.evaluators.context import EvaluationContext
 from governance.evaluators.performance import performance_metric
@@ -170,3 +171,18 @@ def test_dates_and_booleans_read_as_pandas_reads_them(tmp_path: Path, write: Wri
     expected = pd.read_csv(tmp_path / "data.csv")
     assert context.data.frame.dtypes.to_dict() == expected.dtypes.to_dict()
     pd.testing.assert_frame_equal(context.data.frame, expected)
+
+
+def test_a_value_that_does_not_fit_the_inferred_type_names_the_column(
+    tmp_path: Path, write: Write, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    frame = synthetic_frame(rows=3000)
+    frame["age"] = frame["age"].astype(str)
+    frame.loc[2999, "age"] = "unknown"  # the first blocks say int64
+    frame.to_csv(tmp_path / "data.csv", index=False)
+    manifest = load_manifest(write("manifest.yaml", MANIFEST))
+    monkeypatch.setattr(data_module, "CSV_BLOCK_BYTES", 8 << 10)
+    with pytest.raises(DataError) as caught:
+        load_inputs(manifest, open_table(manifest), requirements(manifest, []))
+    assert caught.value.field == "age"
+    assert "invalid value 'unknown'" in str(caught.value)

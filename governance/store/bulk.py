@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table
 
-__all__ = ["insert_rows", "update_rows"]
+__all__ = ["insert_rows", "select_in", "update_rows"]
 
 
 def insert_rows(
@@ -63,6 +63,40 @@ def update_rows(
     condition = " AND ".join(f"{k} = {marker}" for k in _known(table, keys))
     sql = f"UPDATE {table.name} SET {assignments} WHERE {condition}"  # noqa: S608
     conn.exec_driver_sql(sql, [tuple(row[c] for c in (*columns, *keys)) for row in rows])
+
+
+def select_in(
+    conn: Connection,
+    table: Table,
+    columns: Sequence[str],
+    keys: Sequence[str],
+    values: Sequence[tuple[Any, ...]],
+    *,
+    chunk: int = 400,
+) -> list[tuple[Any, ...]]:
+    """Rows of ``columns`` whose ``keys`` equal one of ``values`` (tuples), in chunks.
+
+    Written as a join with a ``VALUES`` list, which SQLite and PostgreSQL both answer from the
+    index on the key columns (SQLite scans the whole table for ``(a, b) IN (VALUES ...)``).
+    """
+    found: list[tuple[Any, ...]] = []
+    if not values:
+        return found
+    marker = _marker(conn)
+    wanted = ", ".join(f"t.{name}" for name in _known(table, columns))
+    joined = " AND ".join(
+        f"t.{name} = v.column{index}" for index, name in enumerate(_known(table, keys), start=1)
+    )
+    row = "(" + ", ".join([marker] * len(keys)) + ")"
+    for start in range(0, len(values), chunk):
+        part = values[start : start + chunk]
+        sql = (
+            f"SELECT {wanted} FROM (VALUES {', '.join([row] * len(part))}) AS v "  # noqa: S608
+            f"JOIN {table.name} AS t ON {joined}"
+        )
+        flat = [value for item in part for value in item]
+        found.extend(tuple(r) for r in conn.exec_driver_sql(sql, tuple(flat)))
+    return found
 
 
 def _known(table: Table, names: Sequence[str]) -> list[str]:

@@ -24,16 +24,17 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Table, func, select, tuple_
+from sqlalchemy import Connection, Table, func, select
 
 from governance.lineage.validate import (
     TERMINAL_EVENT_TYPES,
     DatasetRef,
     EventRejected,
     ParsedEvent,
+    ValidatedEvent,
     parse_event,
 )
-from governance.store.bulk import insert_rows, update_rows
+from governance.store.bulk import insert_rows, select_in, update_rows
 from governance.store.canonical import canonical_json, sha256_hex
 from governance.store.records import Entry
 from governance.store.tables import (
@@ -76,13 +77,10 @@ def known_event_hashes(conn: Connection, hashes: Iterable[str]) -> set[str]:
     set of str
         The known ones.
     """
-    known: set[str] = set()
-    for chunk in _chunks(list(dict.fromkeys(hashes))):
-        rows = conn.execute(
-            select(lineage_events.c.event_hash).where(lineage_events.c.event_hash.in_(chunk))
-        )
-        known.update(row[0] for row in rows)
-    return known
+    wanted = [(digest,) for digest in dict.fromkeys(hashes)]
+    return {
+        row[0] for row in select_in(conn, lineage_events, ("event_hash",), ("event_hash",), wanted)
+    }
 
 
 class LineageProjector:
@@ -115,6 +113,9 @@ class LineageProjector:
 
         parsed: list[tuple[Entry, str, ParsedEvent]] = []
         for entry, payload in items:
+            if isinstance(payload, ValidatedEvent):
+                parsed.append((entry, sha256_hex(entry.payload_json), payload.parsed))
+                continue
             try:
                 event = parse_event(payload, assume_utc=True)
             except EventRejected as exc:
@@ -145,6 +146,8 @@ class _Batch:
         self.events = events
         self.job_ids: dict[Key, int] = {}
         self.dataset_ids: dict[Key, int] = {}
+        self.earlier_runs: set[str] = set()
+        """Runs of this batch with events in earlier batches (their versions may exist)."""
 
     def write(self) -> None:
         jobs: dict[Key, int] = {}
@@ -200,6 +203,7 @@ class _Batch:
             ).mappings():
                 runs[row["run_id"]] = dict(row)
                 existing.add(row["run_id"])
+        self.earlier_runs = existing
         for item in run_events:
             event = item.parsed
             assert event.run_id is not None and event.job is not None
@@ -299,15 +303,13 @@ class _Batch:
                 key = (row["dataset_id"], event.run_id)
                 by_run[key] = _merge_version(by_run[key], row) if key in by_run else row
         existing: dict[tuple[int, str], dict[str, Any]] = {}
-        for chunk in _chunks(list(by_run)):
-            rows = self.conn.execute(
-                select(lineage_dataset_versions).where(
-                    tuple_(
-                        lineage_dataset_versions.c.dataset_id, lineage_dataset_versions.c.run_id
-                    ).in_(chunk)
-                )
-            ).mappings()
-            existing.update({(row["dataset_id"], row["run_id"]): dict(row) for row in rows})
+        earlier = [key for key in by_run if key[1] in self.earlier_runs]
+        columns = [column.name for column in lineage_dataset_versions.c]
+        for values in select_in(
+            self.conn, lineage_dataset_versions, columns, ("dataset_id", "run_id"), earlier
+        ):
+            found = dict(zip(columns, values, strict=True))
+            existing[(int(found["dataset_id"]), str(found["run_id"]))] = found
         updates = []
         inserts = list(static)
         for key, row in by_run.items():
@@ -508,16 +510,10 @@ def _ensure_ids(
 
 
 def _lookup_ids(conn: Connection, table: Table, id_column: Any, keys: list[Key]) -> dict[Key, int]:
-    ids: dict[Key, int] = {}
-    for chunk in _chunks(keys):
-        rows = conn.execute(
-            select(table.c.namespace, table.c.name, id_column).where(
-                tuple_(table.c.namespace, table.c.name).in_(chunk)
-            )
-        )
-        for namespace, name, found in rows:
-            ids[(namespace, name)] = found
-    return ids
+    rows = select_in(
+        conn, table, ("namespace", "name", id_column.name), ("namespace", "name"), keys
+    )
+    return {(namespace, name): found for namespace, name, found in rows}
 
 
 def _upsert_latest(conn: Connection, rows: list[dict[str, Any]]) -> None:

@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
 
-from sqlalchemy import Connection, func, select, text, tuple_
+from sqlalchemy import Connection, func, select, text
 
 from governance.errors import LineageError
 from governance.lineage.model import (
@@ -31,6 +31,7 @@ from governance.lineage.model import (
     node_name,
     split_node_name,
 )
+from governance.store.bulk import select_in
 from governance.store.engine import StoreEngine
 from governance.store.tables import (
     audit_log,
@@ -441,25 +442,21 @@ class LineageQueries:
 
 def _find(conn: Connection, kind: NodeKind, keys: list[tuple[str, str]]) -> list[Node]:
     table = lineage_jobs if kind == "job" else lineage_datasets
-    id_column = table.c.job_id if kind == "job" else table.c.dataset_id
-    found: list[Node] = []
-    for chunk in _chunks(keys):
-        rows = conn.execute(
-            select(id_column, table.c.namespace, table.c.name).where(
-                tuple_(table.c.namespace, table.c.name).in_(chunk)
-            )
-        )
-        found += [Node(kind, row[0], row[1], row[2]) for row in rows]
-    return sorted(found, key=lambda node: node.key)
+    id_name = "job_id" if kind == "job" else "dataset_id"
+    rows = select_in(conn, table, (id_name, "namespace", "name"), ("namespace", "name"), keys)
+    return sorted((Node(kind, row[0], row[1], row[2]) for row in rows), key=lambda n: n.key)
 
 
 def _find_symlinked(conn: Connection, keys: list[tuple[str, str]]) -> list[Node]:
-    links = lineage_dataset_symlinks
+    linked = select_in(conn, lineage_dataset_symlinks, ("dataset_id",), ("namespace", "name"), keys)
+    ids = sorted({row[0] for row in linked})
+    if not ids:
+        return []
+    datasets = lineage_datasets
     rows = conn.execute(
-        select(lineage_datasets.c.dataset_id, lineage_datasets.c.namespace, lineage_datasets.c.name)
-        .join(links, links.c.dataset_id == lineage_datasets.c.dataset_id)
-        .where(tuple_(links.c.namespace, links.c.name).in_(keys))
-        .distinct()
+        select(datasets.c.dataset_id, datasets.c.namespace, datasets.c.name).where(
+            datasets.c.dataset_id.in_(ids)
+        )
     )
     return sorted((Node("dataset", row[0], row[1], row[2]) for row in rows), key=lambda n: n.key)
 
@@ -499,20 +496,18 @@ def _facets(
     conn: Connection, subjects: list[tuple[str, str]]
 ) -> dict[tuple[str, str], dict[str, Any]]:
     found: dict[tuple[str, str], dict[str, Any]] = {}
-    for chunk in _chunks(subjects):
-        rows = conn.execute(
-            select(
-                lineage_facets.c.subject_kind,
-                lineage_facets.c.subject_key,
-                lineage_facets.c.name,
-                lineage_facets.c.value,
-            ).where(tuple_(lineage_facets.c.subject_kind, lineage_facets.c.subject_key).in_(chunk))
-        )
-        for kind, key, name, value in rows:
-            facet = json.loads(value)
-            if isinstance(facet, dict) and facet.get("_deleted") is True:
-                continue
-            found.setdefault((kind, key), {})[name] = facet
+    rows = select_in(
+        conn,
+        lineage_facets,
+        ("subject_kind", "subject_key", "name", "value"),
+        ("subject_kind", "subject_key"),
+        subjects,
+    )
+    for kind, key, name, value in rows:
+        facet = json.loads(value)
+        if isinstance(facet, dict) and facet.get("_deleted") is True:
+            continue
+        found.setdefault((kind, key), {})[name] = facet
     return found
 
 

@@ -27,6 +27,7 @@ from governance.errors import GovernanceError, StoreError
 from governance.serve.catalog import Catalog
 from governance.serve.config import ServeConfig
 from governance.serve.errors import ApiError, BodyTooLarge, error_body, log_rejection
+from governance.serve.ingest_path import IngestFastPath
 from governance.serve.intake import GroupCommitter
 from governance.serve.state import ServerState
 
@@ -287,6 +288,7 @@ def create_app(config: ServeConfig) -> FastAPI:
     app.include_router(api.router)
     app.include_router(web.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_middleware(IngestFastPath)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(BodyLimit, limit=config.max_body)
     return app

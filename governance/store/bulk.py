@@ -19,32 +19,40 @@ __all__ = ["insert_rows", "select_in", "update_rows"]
 def insert_rows(
     conn: Connection,
     table: Table,
-    rows: Sequence[Mapping[str, Any]],
+    rows: Sequence[Mapping[str, Any]] | Sequence[tuple[Any, ...]],
     *,
+    columns: Sequence[str] | None = None,
     on_conflict: str = "",
 ) -> None:
-    """Insert rows (dicts with the same keys) in one ``executemany``.
+    """Insert rows in one ``executemany``.
 
     Parameters
     ----------
     conn
         A connection in a transaction.
     table
-        The table; the rows' keys are its column names.
+        The table.
     rows
-        The rows.
+        Dicts keyed by column name (all with the same keys), or tuples in ``columns`` order.
+    columns
+        The columns of tuple rows.
     on_conflict
         An ``ON CONFLICT ...`` clause (the same for SQLite and PostgreSQL), if any.
     """
     if not rows:
         return
-    columns = _known(table, list(rows[0]))
+    if columns is None:
+        names = _known(table, list(rows[0]))
+        values = [tuple(row[name] for name in names) for row in rows]  # type: ignore[call-overload]
+    else:
+        names = _known(table, columns)
+        values = list(rows)  # type: ignore[arg-type]
     marker = _marker(conn)
-    values = ", ".join([marker] * len(columns))
+    placeholders = ", ".join([marker] * len(names))
     tail = f" {on_conflict}" if on_conflict else ""
     # Identifiers come from the table's metadata (checked above); values are parameters.
-    sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({values}){tail}"  # noqa: S608
-    conn.exec_driver_sql(sql, [tuple(row[column] for column in columns) for row in rows])
+    sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({placeholders}){tail}"  # noqa: S608
+    conn.exec_driver_sql(sql, values)
 
 
 def update_rows(

@@ -243,46 +243,44 @@ class _Batch:
         )
 
     def _edges(self) -> None:
-        run_io: dict[tuple[str, str, int], dict[str, Any]] = {}
-        job_inputs: dict[tuple[int, int], dict[str, Any]] = {}
-        job_outputs: dict[tuple[int, int], dict[str, Any]] = {}
+        run_io: dict[tuple[str, str, int], tuple[Any, ...]] = {}
+        job_edges: dict[str, dict[tuple[int, int], tuple[int, int, int]]] = {
+            "input": {},
+            "output": {},
+        }
         for item in self.events:
             event = item.parsed
             if event.job is None:
                 continue
             job_id = self.job_ids[event.job]
-            for direction, refs, job_edges in (
-                ("input", event.inputs, job_inputs),
-                ("output", event.outputs, job_outputs),
-            ):
+            run_id = event.run_id
+            for direction, refs in (("input", event.inputs), ("output", event.outputs)):
+                edges = job_edges[direction]
                 for ref in refs:
-                    dataset_id = self.dataset_ids[_key(ref)]
-                    job_edges.setdefault(
-                        (job_id, dataset_id),
-                        {"job_id": job_id, "dataset_id": dataset_id, "first_seq": item.seq},
-                    )
-                    if event.run_id is not None:
-                        run_io.setdefault(
-                            (event.run_id, direction, dataset_id),
-                            {
-                                "run_id": event.run_id,
-                                "direction": direction,
-                                "dataset_id": dataset_id,
-                                "first_seq": item.seq,
-                                "event_time": event.event_time,
-                            },
+                    dataset_id = self.dataset_ids[(ref.namespace, ref.name)]
+                    if (job_id, dataset_id) not in edges:
+                        edges[(job_id, dataset_id)] = (job_id, dataset_id, item.seq)
+                    if run_id is not None and (run_id, direction, dataset_id) not in run_io:
+                        run_io[(run_id, direction, dataset_id)] = (
+                            run_id,
+                            direction,
+                            dataset_id,
+                            item.seq,
+                            event.event_time,
                         )
         insert_rows(
             self.conn,
             lineage_run_io,
             list(run_io.values()),
+            columns=("run_id", "direction", "dataset_id", "first_seq", "event_time"),
             on_conflict="ON CONFLICT (run_id, direction, dataset_id) DO NOTHING",
         )
-        for table, rows in ((lineage_job_inputs, job_inputs), (lineage_job_outputs, job_outputs)):
+        for table, direction in ((lineage_job_inputs, "input"), (lineage_job_outputs, "output")):
             insert_rows(
                 self.conn,
                 table,
-                list(rows.values()),
+                list(job_edges[direction].values()),
+                columns=("job_id", "dataset_id", "first_seq"),
                 on_conflict="ON CONFLICT (job_id, dataset_id) DO NOTHING",
             )
 

@@ -19,7 +19,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["Canonical", "CanonicalJSONError", "canonical_json", "sha256_hex"]
+__all__ = ["Canonical", "CanonicalJSONError", "canonical_json", "is_canonical", "sha256_hex"]
 
 NOT_FINITE = "NaN and Infinity have no JSON representation (found {value!r} at {where})"
 BAD_KEY = "object keys must be strings (found {key!r} at {where})"
@@ -62,6 +62,27 @@ def canonical_json(obj: Any) -> str:
     return "".join(parts)
 
 
+class _NotPlain(ValueError):
+    """A float token that canonical JSON writes differently (exponent or ``.0`` form)."""
+
+
+def _plain_float(token: str) -> float:
+    if "e" in token or "E" in token or token.endswith(".0"):
+        raise _NotPlain(token)
+    return float(token)
+
+
+def _no_constant(constant: str) -> Any:
+    raise ValueError(f"{constant} is not JSON")
+
+
+# Stateless, so shared: building them per call costs as much as a small payload's parse.
+_DECODER = json.JSONDecoder(parse_float=_plain_float, parse_constant=_no_constant)
+_ENCODER = json.JSONEncoder(
+    ensure_ascii=False, separators=(",", ":"), sort_keys=True, allow_nan=False
+)
+
+
 def _fast(obj: Any) -> str | None:
     """The C encoder's output when it is provably canonical, else ``None``.
 
@@ -73,30 +94,55 @@ def _fast(obj: Any) -> str | None:
     if not isinstance(obj, dict | list):
         return None
     try:
-        text = json.dumps(
-            obj, ensure_ascii=False, separators=(",", ":"), sort_keys=True, allow_nan=False
-        )
+        text = _ENCODER.encode(obj)
     except (TypeError, ValueError, RecursionError):
         return None
     if _NOT_BMP.search(text):
         return None
-    plain = True
-
-    def read_float(token: str) -> float:
-        nonlocal plain
-        if "e" in token or "E" in token or token.endswith(".0"):
-            plain = False
-        return float(token)
-
     try:
-        back = json.loads(text, parse_float=read_float)
-    except (ValueError, RecursionError):
+        back = _DECODER.decode(text)
+    except (ValueError, RecursionError):  # _NotPlain included
         return None
     # Equal values give equal text here: a float equal to an int (1.0 == 1) was written as 1.0
     # and caught above, and True/1 are written differently by both writers alike.
-    if not plain or back != obj:
-        return None
-    return text
+    return text if back == obj else None
+
+
+def is_canonical(text: str) -> bool:
+    """Whether ``text`` is the canonical JSON (RFC 8785) of a JSON object.
+
+    The common case is decided by the C JSON encoder: text without floats written in exponent
+    or ``.0`` form and without characters beyond the BMP (whose key order differs between code
+    points and UTF-16) is canonical exactly when the encoder writes it back unchanged. Anything
+    else goes through :func:`canonical_json`.
+
+    Parameters
+    ----------
+    text
+        The stored text.
+
+    Returns
+    -------
+    bool
+        Whether it is exactly ``canonical_json`` of what it reads as.
+    """
+    try:
+        value = _DECODER.decode(text)
+        plain = True
+    except _NotPlain:
+        plain = False
+    except (ValueError, RecursionError):
+        return False
+    if plain:
+        if not isinstance(value, dict):
+            return False
+        if not _NOT_BMP.search(text) and _ENCODER.encode(value) == text:
+            return True
+    try:
+        value = json.loads(text, parse_constant=_no_constant)
+        return isinstance(value, dict) and canonical_json(value) == text
+    except (ValueError, RecursionError):
+        return False
 
 
 def sha256_hex(data: str | bytes) -> str:

@@ -7,10 +7,9 @@ prefix to the current head.
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
-from governance.store.canonical import canonical_json
+from governance.store.canonical import is_canonical
 from governance.store.chain import (
     GENESIS_HASH,
     HASH_PATTERN,
@@ -20,8 +19,6 @@ from governance.store.chain import (
 )
 
 __all__ = ["ChainWalker", "is_canonical", "row_hash"]
-
-_NON_BMP = re.compile("[\U00010000-\U0010ffff]")
 
 
 class ChainWalker:
@@ -107,38 +104,3 @@ def _row_problem(row: Any, prev_hash: str) -> str | None:
     if not is_canonical(row.payload):
         return f"entry {seq} payload is not canonical JSON"
     return None
-
-
-def is_canonical(text: str) -> bool:
-    """Whether ``text`` is the canonical JSON (RFC 8785) of a JSON object.
-
-    The common case is decided by the C JSON encoder: text without floats written in exponent
-    or ``.0`` form and without characters beyond the BMP (whose key order differs between code
-    points and UTF-16) is canonical exactly when ``json.dumps`` writes it back unchanged. Anything
-    else goes through :func:`canonical_json`.
-    """
-    suspicious = False
-
-    def read_float(token: str) -> float:
-        nonlocal suspicious
-        if "e" in token or "E" in token or token.endswith(".0"):
-            suspicious = True
-        return float(token)
-
-    def reject(constant: str) -> Any:
-        raise ValueError(constant)
-
-    try:
-        value = json.loads(text, parse_float=read_float, parse_constant=reject)
-    except (ValueError, RecursionError):
-        return False
-    if not isinstance(value, dict):
-        return False
-    if not suspicious and not _NON_BMP.search(text):
-        fast = json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
-        if fast == text:
-            return True
-    try:
-        return canonical_json(value) == text
-    except (ValueError, RecursionError):
-        return False

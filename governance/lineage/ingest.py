@@ -23,7 +23,12 @@ from typing import IO, TYPE_CHECKING, Any
 
 from governance._version import __version__
 from governance.errors import LineageError
-from governance.lineage.validate import MAX_EVENT_BYTES, EventRejected, parse_event
+from governance.lineage.validate import (
+    MAX_EVENT_BYTES,
+    EventRejected,
+    ValidatedEvent,
+    parse_event,
+)
 from governance.store.canonical import Canonical, CanonicalJSONError, canonical_json
 
 if TYPE_CHECKING:
@@ -39,7 +44,9 @@ __all__ = [
     "read_events",
 ]
 
-BATCH_SIZE = 1000
+BATCH_SIZE = 5000
+ANALYZE_AFTER = 10_000
+"""Refresh the planner's statistics after storing this many events (graph queries need them)."""
 INGEST_KIND = "lineage.ingest"
 STDIN = "-"
 STDIN_NAME = "<stdin>"
@@ -61,6 +68,8 @@ class SourceEvent:
     column: int | None
     value: Any = None
     error: str | None = None
+    canonical: Canonical | None = None
+    """The value with its canonical text, when it was read from a JSON line."""
 
     @property
     def location(self) -> str:
@@ -191,6 +200,8 @@ def ingest(
         return report
     if pending:
         _store(store, pending, report)
+    if report.stored >= ANALYZE_AFTER:
+        store.analyze()
     store.append(
         INGEST_KIND,
         {
@@ -294,7 +305,9 @@ def _judge(
         try:
             parsed = parse_event(item.value, assume_utc=assume_utc)
             assumed = parsed.time_assumed_utc
-            event = Canonical.of(item.value)
+            validated = ValidatedEvent.of(item.value, parsed)
+            known = item.canonical
+            event = Canonical.of(validated) if known is None else known.with_value(validated)
             reason = _size_problem(item.value, event.text)
         except EventRejected as exc:
             reason = str(exc)
@@ -385,15 +398,18 @@ def _lines(name: str, text: str) -> Iterator[SourceEvent]:
         if not stripped:
             continue
         try:
-            value = _loads(stripped)
+            canonical = Canonical.from_text(stripped)
         except json.JSONDecodeError as exc:
             offset = len(line) - len(line.lstrip())
             yield SourceEvent(name, number, exc.colno + offset, error=_json_error(exc))
             continue
+        except CanonicalJSONError as exc:
+            yield SourceEvent(name, number, None, error=f"not storable as JSON: {exc}")
+            continue
         except ValueError as exc:
             yield SourceEvent(name, number, None, error=f"malformed JSON: {exc}")
             continue
-        yield SourceEvent(name, number, None, value=value)
+        yield SourceEvent(name, number, None, value=canonical.value, canonical=canonical)
 
 
 def _array(name: str, text: str, start: int) -> Iterator[SourceEvent]:

@@ -24,6 +24,7 @@ __all__ = [
     "DatasetRef",
     "EventRejected",
     "ParsedEvent",
+    "ValidatedEvent",
     "parse_event",
     "parse_event_time",
     "parse_time_option",
@@ -83,6 +84,23 @@ class ParsedEvent:
     run_facets: Mapping[str, Any] = field(default_factory=dict)
     job_facets: Mapping[str, Any] = field(default_factory=dict)
     parent_run_id: str | None = None
+
+
+class ValidatedEvent(dict[str, Any]):
+    """An event (a plain dict, equal to the original) that carries its :class:`ParsedEvent`.
+
+    Ingest validates every event before storing it; handing the store this instead of the
+    plain dict saves the projector validating it a second time.
+    """
+
+    parsed: ParsedEvent
+
+    @classmethod
+    def of(cls, event: Mapping[str, Any], parsed: ParsedEvent) -> ValidatedEvent:
+        """Wrap ``event`` (shallow copy) with the result of :func:`parse_event` on it."""
+        validated = cls(event)
+        validated.parsed = parsed
+        return validated
 
 
 def parse_event(event: Any, *, assume_utc: bool = False) -> ParsedEvent:

@@ -80,7 +80,7 @@ def select_in(
     keys: Sequence[str],
     values: Sequence[tuple[Any, ...]],
     *,
-    chunk: int = 400,
+    chunk: int = 2000,
 ) -> list[tuple[Any, ...]]:
     """Rows of ``columns`` whose ``keys`` equal one of ``values`` (tuples), in chunks.
 

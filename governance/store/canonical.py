@@ -262,3 +262,40 @@ class Canonical:
     def of(cls, value: Mapping[str, Any]) -> Canonical:
         """Canonicalise ``value``; raises :class:`CanonicalJSONError` like canonical_json."""
         return cls(value)
+
+    @classmethod
+    def from_text(cls, text: str) -> Canonical:
+        """Read a JSON object from text and canonicalise it, sparing the usual checks.
+
+        Decoded JSON has string keys, lists and finite numbers only, so unless a float needs
+        rewriting or a character lies beyond the BMP, the encoder's output is canonical as is.
+
+        Raises
+        ------
+        json.JSONDecodeError
+            For malformed text (with its position).
+        ValueError
+            For NaN or Infinity.
+        CanonicalJSONError
+            If the value cannot be canonical (a lone surrogate).
+        """
+        try:
+            value = _DECODER.decode(text)
+        except _NotPlain:
+            return cls(json.loads(text, parse_constant=_no_constant))
+        if isinstance(value, dict):
+            encoded = _ENCODER.encode(value)
+            if not _NOT_BMP.search(encoded):
+                return cls._made(value, encoded)
+        return cls(value)
+
+    def with_value(self, value: Mapping[str, Any]) -> Canonical:
+        """The same text with another object equal to this one as JSON (a wrapper of it)."""
+        return self._made(value, self.text)
+
+    @classmethod
+    def _made(cls, value: Mapping[str, Any], text: str) -> Canonical:
+        made = cls.__new__(cls)
+        made.value = value
+        made.text = text
+        return made

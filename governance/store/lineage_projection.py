@@ -35,7 +35,7 @@ from governance.lineage.validate import (
     parse_event,
 )
 from governance.store.bulk import insert_rows, select_in, update_rows
-from governance.store.canonical import canonical_json, sha256_hex
+from governance.store.canonical import sha256_hex
 from governance.store.records import Entry
 from governance.store.tables import (
     lineage_dataset_symlinks,
@@ -56,6 +56,8 @@ EVENT_KIND = "openlineage.event"
 CHUNK = 400
 MAX_VERSION_CHARS = 255
 # Which of two events at the same time sets a run's state.
+# Projections are not hashed: sorted keys keep schema digests stable, no canonical check needed.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 STATE_RANK = {"START": 0, "RUNNING": 1, "COMPLETE": 2, "FAIL": 2, "ABORT": 2}
 
 Item = tuple[Entry, Mapping[str, Any]]
@@ -338,7 +340,7 @@ class _Batch:
                     "name": name,
                     "entry_seq": item.seq,
                     "event_time": item.parsed.event_time,
-                    "value": json.dumps(value, ensure_ascii=False, separators=(",", ":")),
+                    "value": _ENCODER.encode(value),
                 }
                 current = latest.get((kind, key, name))
                 if current is None or current["event_time"] <= row["event_time"]:
@@ -443,7 +445,7 @@ def _schema_fields(facets: Mapping[str, Any]) -> str | None:
     fields = schema.get("fields")
     if not isinstance(fields, list):
         return None
-    return canonical_json(fields)
+    return _ENCODER.encode(fields)
 
 
 def _version(facets: Mapping[str, Any]) -> str | None:

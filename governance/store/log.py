@@ -267,6 +267,18 @@ class AuditStore:
         with self._engine.write("rebuild the projections of") as conn:
             return self._rebuild(conn)
 
+    def analyze(self) -> None:
+        """Refresh the query planner's statistics of the projection tables.
+
+        Graph queries are planned from them; after a large ingest (PostgreSQL's autovacuum
+        may not have run yet) stale statistics make the planner scan whole tables.
+        ``governance lineage ingest`` calls this after storing many events.
+        """
+        self._check_open()
+        with self._engine.write("analyze") as conn:
+            for table in self._projectors.tables:
+                conn.exec_driver_sql(f"ANALYZE {table.name}")
+
     def _rebuild(self, conn: Connection) -> int:
         replayed = 0
         kinds = self._projectors.kinds

@@ -57,3 +57,13 @@ def test_non_canonical_forms_are_refused(text: str) -> None:
 
 def test_utf16_key_order_is_accepted() -> None:
     assert is_canonical('{"\U0001f600":1,"\ufb01":2}')  # surrogates sort before U+FB01
+
+
+@given(st.dictionaries(st.text(max_size=5), JSON, max_size=5))
+def test_canonical_from_text_equals_canonical_json(value: dict) -> None:
+    from governance.store.canonical import Canonical
+
+    for text in (json.dumps(value), json.dumps(value, indent=1, ensure_ascii=True)):
+        made = Canonical.from_text(text)
+        assert made.text == canonical_json(value)
+        assert made.value == value

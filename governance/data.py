@@ -182,7 +182,11 @@ class TableSource:
             if pa.types.is_string(self.schema.field(name).type)
             or pa.types.is_large_string(self.schema.field(name).type)
         ]
-        handle = pq.ParquetFile(self.path, read_dictionary=textual or None)
+        # pre_buffer caches every range read until the reader is closed (memory would grow with
+        # the file); a buffered stream reads column chunks 1 MiB at a time instead.
+        handle = pq.ParquetFile(
+            self.path, read_dictionary=textual or None, pre_buffer=False, buffer_size=1 << 20
+        )
         meta = handle.metadata
         row_bytes = max(
             sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))

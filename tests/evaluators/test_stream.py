@@ -186,3 +186,35 @@ def test_a_value_that_does_not_fit_the_inferred_type_names_the_column(
         load_inputs(manifest, open_table(manifest), requirements(manifest, []))
     assert caught.value.field == "age"
     assert "invalid value 'unknown'" in str(caught.value)
+
+
+def test_reading_parquet_does_not_accumulate_memory(
+    tmp_path: Path, write: Write, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rng = np.random.default_rng(0)
+    path = tmp_path / "data.parquet"
+    schema = pa.schema([("sex", pa.string()), ("label", pa.int8()), ("score", pa.float64())])
+    with pq.ParquetWriter(path, schema) as writer:
+        for _ in range(40):  # 40 row groups of 50,000 rows, 0.4 MiB of scores each
+            writer.write_table(
+                pa.table(
+                    {
+                        "sex": rng.choice(["f", "m"], 50_000),
+                        "label": rng.integers(0, 2, 50_000, dtype=np.int8),
+                        "score": rng.random(50_000),
+                    },
+                    schema=schema,
+                )
+            )
+    manifest = load_manifest(write("manifest.yaml", MANIFEST.replace("data.csv", "data.parquet")))
+    monkeypatch.setattr(data_module, "PARQUET_BATCH_ROWS", (50_000, 50_000))
+    allocated = []
+    for batch in open_table(manifest).batches(("sex",)):
+        allocated.append(pa.total_allocated_bytes())
+        del batch
+    assert len(allocated) == 40
+    # a batch or two at a time, not the file (pyarrow's pre-buffering would hold all of it)
+    assert max(allocated) < path.stat().st_size / 4

@@ -13,6 +13,7 @@ out of that pair. Computed from integer codes with ``numpy.bincount``, so each p
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,12 +23,21 @@ MAX_ROWS = 200_000
 
 @dataclass(frozen=True)
 class Column:
-    """A column prepared once: integer codes for a categorical, floats for a numeric."""
+    """A column prepared once for all its pairs.
+
+    A categorical has integer ``codes`` and the row ``counts`` of each of its ``levels``; a
+    numeric has its ``values`` (NaN where missing) and, when none is missing, those values minus
+    their mean (``centered``) and their sum of squares (``squares``).
+    """
 
     name: str
     categorical: bool
-    codes: Any  # int64 codes (categorical) or float64 values (numeric)
-    levels: int  # number of categories (0 for numeric)
+    codes: Any = None
+    levels: int = 0
+    counts: Any = None
+    values: Any = None
+    centered: Any = None
+    squares: float = 0.0
 
 
 def prepare(name: str, series: Any) -> Column:
@@ -38,9 +48,17 @@ def prepare(name: str, series: Any) -> Column:
     dtype = series.dtype
     if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
         values = series.to_numpy(dtype=np.float64, na_value=np.nan)
-        return Column(name=name, categorical=False, codes=values, levels=0)
+        if len(values) == 0 or np.isnan(values).any():
+            return Column(name=name, categorical=False, values=values)
+        centered = values - values.mean()
+        squares = float(np.dot(centered, centered))
+        return Column(
+            name=name, categorical=False, values=values, centered=centered, squares=squares
+        )
     codes, uniques = pd.factorize(series, use_na_sentinel=False)
-    return Column(name=name, categorical=True, codes=codes.astype(np.int64), levels=len(uniques))
+    codes = codes.astype(np.intp)
+    counts = np.bincount(codes, minlength=len(uniques)).astype(np.float64)
+    return Column(name=name, categorical=True, codes=codes, levels=len(uniques), counts=counts)
 
 
 def _contingency(a: Column, b: Column) -> Any:
@@ -72,32 +90,38 @@ def cramers_v_and_information(a: Column, b: Column) -> tuple[float, float]:
     return v, max(0.0, information)
 
 
-def correlation_ratio(groups: Column, values: Column) -> float:
-    """η: square root of the share of the variance of ``values`` explained by ``groups``."""
+def correlation_ratio(groups: Column, numeric: Column) -> float:
+    """η: square root of the share of the variance of ``numeric`` explained by ``groups``."""
     import numpy as np
 
-    keep = ~np.isnan(values.codes)
-    codes = groups.codes[keep]
-    numbers = values.codes[keep]
-    if len(numbers) == 0:
+    codes, counts, centered, squares = (
+        groups.codes,
+        groups.counts,
+        numeric.centered,
+        numeric.squares,
+    )
+    if centered is None:  # missing values: leave those rows out
+        keep = ~np.isnan(numeric.values)
+        codes, values = codes[keep], numeric.values[keep]
+        if len(values) == 0:
+            return 0.0
+        centered = values - values.mean()
+        squares = float(np.dot(centered, centered))
+        counts = np.bincount(codes, minlength=groups.levels)
+    if squares <= 0:
         return 0.0
-    total = float(((numbers - numbers.mean()) ** 2).sum())
-    if total == 0:
-        return 0.0
-    counts = np.bincount(codes, minlength=groups.levels)
-    sums = np.bincount(codes, weights=numbers, minlength=groups.levels)
+    sums = np.bincount(codes, weights=centered, minlength=groups.levels)
     present = counts > 0
-    means = sums[present] / counts[present]
-    between = float((counts[present] * (means - numbers.mean()) ** 2).sum())
-    return math.sqrt(min(1.0, between / total))
+    between = float((sums[present] ** 2 / counts[present]).sum())
+    return math.sqrt(min(1.0, between / squares))
 
 
 def absolute_correlation(a: Column, b: Column) -> float:
     """|Pearson correlation| of two numeric columns (0 when either is constant)."""
     import numpy as np
 
-    keep = ~(np.isnan(a.codes) | np.isnan(b.codes))
-    x, y = a.codes[keep], b.codes[keep]
+    keep = ~(np.isnan(a.values) | np.isnan(b.values))
+    x, y = a.values[keep], b.values[keep]
     if len(x) < 2 or x.std() == 0 or y.std() == 0:
         return 0.0
     return min(1.0, abs(float(np.corrcoef(x, y)[0, 1])))
@@ -126,11 +150,17 @@ def association(feature: Column, sensitive: Column) -> dict[str, Any]:
 
 
 def association_table(
-    features: Any, sensitive: Any, *, seed: int = 0, max_rows: int = MAX_ROWS
+    features: Any,
+    sensitive: Any,
+    *,
+    columns: Sequence[str] | None = None,
+    seed: int = 0,
+    max_rows: int = MAX_ROWS,
 ) -> dict[str, dict[str, dict[str, Any]]]:
-    """``{feature: {sensitive attribute: association}}`` for every feature and attribute.
+    """``{feature: {sensitive attribute: association}}`` for each feature and attribute.
 
-    ``features`` and ``sensitive`` are DataFrames with the same rows in the same order.
+    ``features`` is a DataFrame, ``sensitive`` a DataFrame or a mapping of names to Series,
+    with the same rows in the same order; ``columns`` limits the features (default: all).
     """
     import numpy as np
 
@@ -138,10 +168,10 @@ def association_table(
     if rows > max_rows:
         positions = np.sort(np.random.default_rng(seed).choice(rows, max_rows, replace=False))
         features = features.iloc[positions]
-        sensitive = sensitive.iloc[positions]
-    targets = [prepare(str(name), sensitive[name]) for name in sensitive.columns]
+        sensitive = {name: sensitive[name].iloc[positions] for name in sensitive}
+    targets = [prepare(str(name), sensitive[name]) for name in sensitive]
     table: dict[str, dict[str, dict[str, Any]]] = {}
-    for name in features.columns:
+    for name in features.columns if columns is None else columns:
         column = prepare(str(name), features[name])
         table[str(name)] = {target.name: association(column, target) for target in targets}
     return table

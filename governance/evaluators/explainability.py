@@ -203,14 +203,22 @@ def _sensitive(context: EvaluationContext, requested: Sequence[str] | None) -> l
     return list(requested or context.manifest.spec.data.sensitive_features)
 
 
-def _aligned(context: EvaluationContext, columns: Sequence[str]) -> Any:
-    """The data's ``columns`` for the rows of ``context.features``, in the same order."""
+def _aligned(
+    context: EvaluationContext, columns: Sequence[str], positions: Any = None
+) -> dict[str, Any]:
+    """The data's ``columns`` (Series by name) for the rows of ``context.features``, in order.
+
+    With ``positions``, only the rows at those positions of ``context.features``.
+    """
     frame = context.data.frame
     features = context.features
-    if frame.index.equals(features.index):
-        return frame[list(columns)]
     try:
-        return frame.loc[features.index, list(columns)]
+        if frame.index.equals(features.index):
+            if positions is None:
+                return {name: frame[name] for name in columns}
+            return {name: frame[name].iloc[positions] for name in columns}
+        index = features.index if positions is None else features.index[positions]
+        return {name: frame.loc[index, name] for name in columns}
     except KeyError:
         raise ExplanationError(
             "cannot match the model's feature rows to the evaluation data rows"
@@ -243,24 +251,27 @@ def group_importance(
     import numpy as np
 
     explanation = shared.explanation
-    frame = _aligned(context, sensitive).iloc[explanation.rows]
+    frame = _aligned(context, sensitive, explanation.rows)
     magnitudes = np.abs(explanation.values)
     tables = []
+    names = [explanation.features[p] for p in shared.order]
     for name in sensitive:
         codes, uniques = _factorize(frame[name])
-        groups = []
-        for code, value in enumerate(uniques):
-            mask = codes == code
-            means = magnitudes[mask].mean(axis=0) if mask.any() else np.zeros(len(shared.order))
-            groups.append(
-                {
-                    "group": _plain(value),
-                    "count": int(mask.sum()),
-                    "mean_abs_shap": {
-                        explanation.features[p]: _number(float(means[p])) for p in shared.order
-                    },
-                }
-            )
+        membership = np.zeros((len(uniques), len(codes)))
+        membership[codes, np.arange(len(codes))] = 1.0
+        counts = membership.sum(axis=1)
+        means = membership @ magnitudes / np.maximum(counts, 1)[:, None]
+        groups = [
+            {
+                "group": _plain(value),
+                "count": int(counts[code]),
+                "mean_abs_shap": {
+                    feature: _number(float(means[code, p]))
+                    for feature, p in zip(names, shared.order, strict=True)
+                },
+            }
+            for code, value in enumerate(uniques)
+        ]
         tables.append({"sensitive_feature": name, "groups": groups})
     return tables
 
@@ -355,16 +366,21 @@ def sensitive_attribution_share(
 
 
 def associations(
-    context: EvaluationContext, sensitive: Sequence[str]
+    context: EvaluationContext, sensitive: Sequence[str], excluded: Sequence[str]
 ) -> dict[str, dict[str, dict[str, Any]]]:
-    """Association of every model input with every sensitive attribute (computed once)."""
+    """Association of every model input but ``excluded`` with every sensitive attribute.
+
+    Computed once per evaluation.
+    """
 
     def compute() -> dict[str, dict[str, dict[str, Any]]]:
         from governance.evaluators.association import association_table
 
-        return association_table(context.features, _aligned(context, sensitive))
+        columns = [str(name) for name in context.features.columns if name not in excluded]
+        return association_table(context.features, _aligned(context, sensitive), columns=columns)
 
-    return context.cached(("explainability.associations", tuple(sensitive)), compute)
+    key = ("explainability.associations", tuple(sensitive), tuple(sorted(excluded)))
+    return context.cached(key, compute)
 
 
 def proxy_features(context: EvaluationContext, params: ProxyParams) -> Measurement:
@@ -376,8 +392,15 @@ def proxy_features(context: EvaluationContext, params: ProxyParams) -> Measureme
 
     sensitive = _sensitive(context, params.sensitive_features)
     excluded = set(sensitive) | set(context.manifest.spec.data.sensitive_features)
+    counts = shared.explanation.transformed_columns
+    # Columns the preprocessing drops are not features of the model: nothing to associate.
+    dropped = {
+        name
+        for name, count in zip(shared.explanation.features, counts or [], strict=False)
+        if count == 0
+    }
     try:
-        table = associations(context, sensitive)
+        table = associations(context, sensitive, sorted(excluded | dropped))
     except ExplanationError as exc:
         return Measurement(error=str(exc))
     top = set(shared.top(params.top_k))
@@ -397,6 +420,7 @@ def proxy_features(context: EvaluationContext, params: ProxyParams) -> Measureme
                 "rank": shared.rank(name),
                 "share": share,
                 "in_top_k": name in top,
+                "dropped_by_preprocessing": name in dropped,
                 "association": links,
                 "max_association": _number(strongest),
                 "proxy_of": proxy_of,
@@ -469,26 +493,30 @@ def bootstrap_stability(shared: Shared, top_k: int, resamples: int, seed: int) -
         return {"reference_top": reference, "k": k, "mean_overlap": None}
     magnitudes = np.abs(explanation.values)
     rng = np.random.default_rng(seed)
-    weights = rng.multinomial(rows, np.full(rows, 1.0 / rows), size=resamples) / rows
-    boot = weights @ magnitudes  # (resamples, features)
+    # each resample: how many times each row is drawn (rows drawn with replacement)
+    draws = rng.integers(0, rows, size=(resamples, rows))
+    offsets = (np.arange(resamples) * rows)[:, None]
+    counts = np.bincount((draws + offsets).ravel(), minlength=resamples * rows)
+    boot = counts.reshape(resamples, rows).astype(np.float64) @ magnitudes / rows
     order = np.argsort(-boot, axis=1, kind="stable")
     ranks = np.empty_like(order)
     np.put_along_axis(ranks, order, np.arange(1, boot.shape[1] + 1)[None, :], axis=1)
     positions = [explanation.features.index(name) for name in reference]
-    in_top = ranks[:, positions] <= k
+    reference_ranks = ranks[:, positions]
+    in_top = reference_ranks <= k
     overlap = in_top.sum(axis=1) / k
-    features = []
-    for column, name in enumerate(reference):
-        feature_ranks = ranks[:, positions[column]]
-        features.append(
-            {
-                "feature": name,
-                "rank": column + 1,
-                "in_top_k_share": _number(float(in_top[:, column].mean())),
-                "rank_p05": int(np.percentile(feature_ranks, 5, method="lower")),
-                "rank_p95": int(np.percentile(feature_ranks, 95, method="higher")),
-            }
-        )
+    ordered = np.sort(reference_ranks, axis=0)  # 5th/95th percentiles, lower/higher
+    low, high = math.floor(0.05 * (resamples - 1)), math.ceil(0.95 * (resamples - 1))
+    features = [
+        {
+            "feature": name,
+            "rank": column + 1,
+            "in_top_k_share": _number(float(in_top[:, column].mean())),
+            "rank_p05": int(ordered[low, column]),
+            "rank_p95": int(ordered[high, column]),
+        }
+        for column, name in enumerate(reference)
+    ]
     return {
         "reference_top": reference,
         "k": k,

@@ -375,6 +375,21 @@ def _preprocess_encoder(steps: list[Any]) -> Callable[[Any], Any]:
     return encode
 
 
+def sum_columns(values: Any, sources: list[int], width: int) -> tuple[Any, list[int]]:
+    """Sum the columns of ``values`` by their source: (rows, width) and columns per source."""
+    import numpy as np
+
+    origin = np.asarray(sources, dtype=np.intp)
+    counts = np.bincount(origin, minlength=width)
+    summed = np.zeros((values.shape[0], width))
+    if len(origin):
+        order = np.argsort(origin, kind="stable")
+        present = np.flatnonzero(counts)
+        starts = np.concatenate([[0], np.cumsum(counts[present])[:-1]])
+        summed[:, present] = np.add.reduceat(values[:, order], starts, axis=1)
+    return summed, [int(count) for count in counts]
+
+
 def sample_positions(total: int, size: int, rng: Any) -> Any:
     """``size`` sorted positions out of ``total`` without replacement (all when fewer)."""
     import numpy as np
@@ -479,9 +494,9 @@ def _explain(
     rng = np.random.default_rng(budget.seed)
     background_rows = sample_positions(len(features), budget.background_for(plan.explainer), rng)
     rows = sample_positions(len(features), budget.rows_for(plan.explainer), rng)
-    try:
-        background = plan.encode(features.iloc[background_rows]) if len(background_rows) else None
-        matrix = plan.encode(features.iloc[rows])
+    try:  # one call: a preprocessing pipeline has a large fixed cost per call
+        both = plan.encode(features.iloc[np.concatenate([rows, background_rows])])
+        matrix, background = both[: len(rows)], both[len(rows) :]
     except ExplanationError:
         raise
     except Exception as exc:
@@ -512,10 +527,7 @@ def _explain(
         raise ExplanationError(f"the model failed to predict: {_one_line(exc)}") from None
     transformed = None
     if plan.sources is not None:
-        mapping = np.zeros((len(plan.sources), len(names)))
-        mapping[np.arange(len(plan.sources)), plan.sources] = 1.0
-        values = values @ mapping
-        transformed = [int(count) for count in mapping.sum(axis=0)]
+        values, transformed = sum_columns(values, plan.sources, len(names))
     estimator = plan.estimator if plan.explainer != "permutation" else model
     meta: dict[str, Any] = {
         "explainer": plan.explainer,

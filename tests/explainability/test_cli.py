@@ -62,6 +62,7 @@ def test_adult_models_are_explained_and_relationship_and_marital_status_stand_in
         summary = available["evidence"]["explanation"]
         assert (summary["explainer"], summary["output"]) == ("linear", "log_odds")
         assert summary["additivity"]["passed"] is True
+        assert findings["additive-in-original-space"]["outcome"] == "pass"
         proxies = findings["no-proxies"]["evidence"]["proxies"]
         assert {"relationship", "marital-status"} <= set(proxies)
         assert all(chart["svg"] for finding in findings.values() for chart in finding["charts"])

@@ -38,6 +38,10 @@ if TYPE_CHECKING:
 __all__ = ["AuditStore"]
 
 BATCH = 500
+PARALLEL_MIN = 100_000
+"""Verify a log with more entries than this in worker processes."""
+PARALLEL_BATCH = 2_000
+MAX_WORKERS = 4
 
 BAD_KIND = "invalid audit entry kind {kind!r}: use 1-64 of a-z 0-9 . _ - (starting a-z or 0-9)"
 BAD_PAYLOAD = "audit entry {index} ({kind}) payload must be a JSON object, not {type}"
@@ -374,7 +378,7 @@ class AuditStore:
             row = conn.execute(select(audit_log).order_by(audit_log.c.seq.desc()).limit(1)).first()
         return None if row is None else _entry(row)
 
-    def verify(self) -> ChainReport:
+    def verify(self, *, workers: int | None = None) -> ChainReport:
         """Recompute the whole chain from the stored fields.
 
         Detects an edited payload, time, kind or hash, a deleted entry (a gap in ``seq``),
@@ -384,6 +388,13 @@ class AuditStore:
         dropped, is only detected against a checkpoint kept elsewhere
         (:meth:`check_checkpoint`).
 
+        Parameters
+        ----------
+        workers
+            Processes that check entries' hashes and forms in parallel (the links are followed
+            in order either way). By default one per CPU (at most 4) for a log of more than
+            100,000 entries, else none.
+
         Returns
         -------
         ChainReport
@@ -391,7 +402,8 @@ class AuditStore:
         """
         self._check_open()
         with self._engine.read("verify") as conn:
-            walker, problem = _walk(conn, ChainWalker())
+            count = _workers(conn, 0) if workers is None else workers
+            walker, problem = _walk(conn, ChainWalker(), workers=count)
         return _report(walker, problem)
 
     # -- checkpoints -----------------------------------------------------------------------
@@ -429,7 +441,7 @@ class AuditStore:
 
         self._check_open()
         with self._engine.read("verify") as conn:
-            walker, problem = _walk(conn, ChainWalker())
+            walker, problem = _walk(conn, ChainWalker(), workers=_workers(conn, 0))
         with self._engine.write("checkpoint") as conn:
             if problem is None:
                 walker, problem = _walk(conn, walker)
@@ -687,18 +699,75 @@ def _entry(row: Row[Any]) -> Entry:
     )
 
 
-def _walk(conn: Connection, walker: ChainWalker) -> tuple[ChainWalker, str | None]:
-    """Feed every entry after the walker's position to it; stop at the first problem."""
+def _walk(
+    conn: Connection, walker: ChainWalker, *, workers: int = 1
+) -> tuple[ChainWalker, str | None]:
+    """Feed every entry after the walker's position to it; stop at the first problem.
+
+    With several ``workers``, each entry's own checks (hash, form) run in worker processes, a
+    batch at a time, while the entries are followed in order here.
+    """
     result = conn.execute(
         select(audit_log).where(audit_log.c.seq > walker.entries).order_by(audit_log.c.seq),
         execution_options={"yield_per": BATCH},
     )
-    for row in result:
-        problem = walker.feed(row)
-        if problem is not None:
-            result.close()
-            return walker, problem
-    return walker, None
+    try:
+        if workers > 1:
+            return walker, _walk_in_parallel(result, walker, workers)
+        for row in result:
+            problem = walker.feed(row)
+            if problem is not None:
+                return walker, problem
+        return walker, None
+    finally:
+        result.close()
+
+
+def _walk_in_parallel(result: Any, walker: ChainWalker, workers: int) -> str | None:
+    import multiprocessing
+    from collections import deque
+    from concurrent.futures import Future, ProcessPoolExecutor
+
+    from governance.store.walk import first_own_problem
+
+    def settle(rows: list[Any], checked: Future[tuple[int, str] | None]) -> str | None:
+        found = checked.result()
+        bad_index, bad = found if found is not None else (-1, None)
+        for index, row in enumerate(rows):
+            problem = walker.feed_checked(row, bad if index == bad_index else None)
+            if problem is not None:
+                return problem
+        return None
+
+    # spawn, not fork: the parent holds open database connections.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        pending: deque[tuple[list[Any], Future[tuple[int, str] | None]]] = deque()
+        try:
+            for rows in result.partitions(PARALLEL_BATCH):
+                pending.append((rows, pool.submit(first_own_problem, [tuple(r) for r in rows])))
+                if len(pending) > 2 * workers:
+                    problem = settle(*pending.popleft())
+                    if problem is not None:
+                        return problem
+            while pending:
+                problem = settle(*pending.popleft())
+                if problem is not None:
+                    return problem
+            return None
+        finally:
+            for _, future in pending:
+                future.cancel()
+
+
+def _workers(conn: Connection, since: int) -> int:
+    """Worker processes for checking the entries after ``since``: 1 for small logs."""
+    import os
+
+    size = conn.execute(select(func.max(audit_log.c.seq))).scalar_one_or_none() or 0
+    if size - since < PARALLEL_MIN:
+        return 1
+    return max(1, min(len(os.sched_getaffinity(0)), MAX_WORKERS))
 
 
 def _report(walker: ChainWalker, problem: str | None) -> ChainReport:

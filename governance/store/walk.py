@@ -1,12 +1,15 @@
 """Walking the log in order, entry by entry, to say what is wrong with it (if anything).
 
 Used by :meth:`AuditStore.verify` over the whole log, and by checkpointing to extend a verified
-prefix to the current head.
+prefix to the current head. The checks of an entry by itself (its hash, kind, time, canonical
+payload) are separate from the checks in order (no gap, each link, checkpoints), so a large log's
+entries can be checked in worker processes while the links are followed here.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from governance.store.canonical import is_canonical
@@ -18,7 +21,14 @@ from governance.store.chain import (
     entry_hash,
 )
 
-__all__ = ["ChainWalker", "is_canonical", "row_hash"]
+__all__ = [
+    "ChainWalker",
+    "StoredRow",
+    "first_own_problem",
+    "is_canonical",
+    "own_problem",
+    "row_hash",
+]
 
 
 class ChainWalker:
@@ -44,10 +54,18 @@ class ChainWalker:
 
     def feed(self, row: Any) -> str | None:
         """Check the next row; return the problem, or ``None`` and advance."""
+        return self.feed_checked(row, own_problem(row))
+
+    def feed_checked(self, row: Any, own: str | None) -> str | None:
+        """As :meth:`feed`, given :func:`own_problem` of the row (computed in a worker).
+
+        Problems are reported in the order :meth:`feed` finds them: a gap, a broken link, the
+        row's own problem, then a checkpoint that does not match.
+        """
         expected = self.entries + 1
         if row.seq != expected:
             return f"entry {expected} is missing (the next stored entry is {row.seq})"
-        problem = _row_problem(row, self.head_hash or GENESIS_HASH)
+        problem = _link_problem(row, self.head_hash or GENESIS_HASH) or own
         if problem is None and row.kind == "checkpoint":
             problem = self._checkpoint_problem(row)
         if problem is not None:
@@ -85,16 +103,22 @@ def row_hash(row: Any) -> str:
     return entry_hash(row.seq, row.kind, row.created_at, row.payload, row.prev_hash)
 
 
-def _row_problem(row: Any, prev_hash: str) -> str | None:
-    """Say what is wrong with one stored entry, given the hash of the entry before it."""
+def _link_problem(row: Any, prev_hash: str) -> str | None:
+    """Whether the row links to the entry before it."""
+    if row.prev_hash == prev_hash:
+        return None
     seq = row.seq
-    if row.prev_hash != prev_hash:
-        if seq == 1:
-            return "entry 1 does not start the chain: its prev_hash is not 64 zeros"
-        return (
-            f"entry {seq} does not link to entry {seq - 1}: its prev_hash is not that entry's "
-            "hash (one of the two was altered or replaced)"
-        )
+    if seq == 1:
+        return "entry 1 does not start the chain: its prev_hash is not 64 zeros"
+    return (
+        f"entry {seq} does not link to entry {seq - 1}: its prev_hash is not that entry's "
+        "hash (one of the two was altered or replaced)"
+    )
+
+
+def own_problem(row: Any) -> str | None:
+    """What is wrong with one stored entry by itself: its hash, kind, time or payload form."""
+    seq = row.seq
     if not HASH_PATTERN.fullmatch(row.entry_hash or ""):
         return f"entry {seq} has a malformed hash"
     if row_hash(row) != row.entry_hash:
@@ -103,4 +127,29 @@ def _row_problem(row: Any, prev_hash: str) -> str | None:
         return f"entry {seq} has a malformed kind or time"
     if not is_canonical(row.payload):
         return f"entry {seq} payload is not canonical JSON"
+    return None
+
+
+@dataclass(frozen=True)
+class StoredRow:
+    """A row of ``audit_log`` as plain values (what worker processes receive)."""
+
+    seq: int
+    kind: str
+    created_at: str
+    payload: str
+    prev_hash: str
+    entry_hash: str
+
+
+def first_own_problem(rows: list[tuple[Any, ...]]) -> tuple[int, str] | None:
+    """The first row of a batch with a problem of its own, as ``(index, problem)``.
+
+    Run in worker processes by a parallel verify; ``rows`` are ``audit_log`` rows as tuples in
+    column order.
+    """
+    for index, values in enumerate(rows):
+        problem = own_problem(StoredRow(*values))
+        if problem is not None:
+            return index, problem
     return None

@@ -186,3 +186,23 @@ def test_truncated_tail_matches_no_earlier_checkpoint(filled: AuditStore, store_
     report = filled.verify()
     assert report.ok  # a shorter chain is still a valid chain ...
     assert (report.entries, report.head_hash) != (checkpoint.entries, checkpoint.head_hash)
+
+
+@pytest.mark.parametrize(
+    "statements",
+    [
+        [],
+        ["UPDATE audit_log SET payload = '{\"i\":30}' WHERE seq = 3"],
+        ["DELETE FROM audit_log WHERE seq = 4"],
+        ["UPDATE audit_log SET prev_hash = 'x' WHERE seq = 5"],
+    ],
+)
+def test_verify_in_worker_processes_reports_the_same(
+    filled: AuditStore, store_url: str, statements: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from governance.store import log
+
+    if statements:
+        raw_execute(store_url, *statements, bypass_triggers=True)
+    monkeypatch.setattr(log, "PARALLEL_BATCH", 2)  # several batches, several in flight
+    assert filled.verify(workers=2) == filled.verify(workers=1)

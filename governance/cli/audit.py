@@ -124,7 +124,7 @@ def verify_chain(
     roots = [load_certificate(path) for path in trust_roots]
     files = [(path, load_checkpoint(path)) for path in checkpoints]
     with AuditStore.open(url, create=False) as store:
-        report = store.verify()
+        report = store.verify(workers="auto")
         results = [(path, store.check_checkpoint(cp, trust_roots=roots)) for path, cp in files]
     good = report.ok and all(result.ok for _, result in results)
     if report.ok:
@@ -189,7 +189,7 @@ def checkpoint(
     signing = signing_from_settings(resolved)
     url = resolved.require("store_url", "pass --store URL")
     with AuditStore.open(url, create=False) as store:
-        created = store.create_checkpoint(signing)
+        created = store.create_checkpoint(signing, workers="auto")
     write_output(json.dumps(created, indent=2, ensure_ascii=False) + "\n", output)
     click.echo(
         f"Checkpoint: {created['size']} entries, head {created['head_hash']}, "
@@ -213,7 +213,7 @@ def rebuild(store_url: str | None, config_file: Path | None) -> int:
 
     url = settings(config_file, store_url=store_url).require("store_url", "pass --store URL")
     with AuditStore.open(url, create=False) as store:
-        report = store.verify()
+        report = store.verify(workers="auto")
         if not report.ok:
             click.echo(f"TAMPERED: entry {report.first_bad_seq}: {report.problem}")
             click.echo("Not rebuilt: verify and repair the log first.", err=True)

@@ -60,9 +60,7 @@ Direction = Literal["upstream", "downstream", "both"]
 # One traversal: {p} prefixes the CTE names so two can share a statement. The walk collects
 # jobs with their distance in jobs; the edges are the inputs and outputs of those jobs that lie
 # on the graph (for upstream: every input, and outputs that are the root or an input of a
-# visited job; downstream mirrors it). The recursive step looks the next edges up through an IN
-# subquery rather than a join: with a join, SQLite (3.38+) builds a Bloom filter over a whole
-# edge table at every step, which made depth-20 queries 20 times slower.
+# visited job; downstream mirrors it).
 _UP = """
 {p}walk(job_id, depth) AS (
     SELECT CAST(:root_job AS INTEGER), 0 WHERE CAST(:root_job AS INTEGER) IS NOT NULL
@@ -70,13 +68,7 @@ _UP = """
     SELECT o.job_id, 1 FROM lineage_job_outputs o
     WHERE o.dataset_id = CAST(:root_dataset AS INTEGER) AND o.first_seq <= :cutoff
   UNION
-    SELECT o.job_id, w.depth + 1
-    FROM {p}walk w
-    JOIN lineage_job_outputs o ON o.first_seq <= :cutoff AND o.dataset_id IN (
-        SELECT i.dataset_id FROM lineage_job_inputs i
-        WHERE i.job_id = w.job_id AND i.first_seq <= :cutoff
-    )
-    WHERE w.depth < :depth
+    {up_step}
 ),
 {p}jobs(job_id, depth) AS (SELECT job_id, MIN(depth) FROM {p}walk GROUP BY job_id),
 {p}reads(job_id, dataset_id, depth) AS (
@@ -100,13 +92,7 @@ _DOWN = """
     SELECT i.job_id, 1 FROM lineage_job_inputs i
     WHERE i.dataset_id = CAST(:root_dataset AS INTEGER) AND i.first_seq <= :cutoff
   UNION
-    SELECT i.job_id, w.depth + 1
-    FROM {p}walk w
-    JOIN lineage_job_inputs i ON i.first_seq <= :cutoff AND i.dataset_id IN (
-        SELECT o.dataset_id FROM lineage_job_outputs o
-        WHERE o.job_id = w.job_id AND o.first_seq <= :cutoff
-    )
-    WHERE w.depth < :depth
+    {down_step}
 ),
 {p}jobs(job_id, depth) AS (SELECT job_id, MIN(depth) FROM {p}walk GROUP BY job_id),
 {p}writes(job_id, dataset_id, depth) AS (
@@ -131,20 +117,63 @@ JOIN lineage_jobs jb ON jb.job_id = e.job_id
 JOIN lineage_datasets ds ON ds.dataset_id = e.dataset_id"""
 
 
-def _traversal_sql(direction: Direction) -> str:
+# The recursive step, joined (PostgreSQL plans it as index lookups) or through an IN subquery
+# (SQLite: with a join it builds a Bloom filter over a whole edge table at every step, which
+# made depth-20 queries 20 times slower; PostgreSQL runs the subquery form 300 times slower).
+_STEPS = {
+    "join": {
+        "up_step": """SELECT o.job_id, w.depth + 1
+    FROM {p}walk w
+    JOIN lineage_job_inputs i ON i.job_id = w.job_id AND i.first_seq <= :cutoff
+    JOIN lineage_job_outputs o ON o.dataset_id = i.dataset_id AND o.first_seq <= :cutoff
+    WHERE w.depth < :depth""",
+        "down_step": """SELECT i.job_id, w.depth + 1
+    FROM {p}walk w
+    JOIN lineage_job_outputs o ON o.job_id = w.job_id AND o.first_seq <= :cutoff
+    JOIN lineage_job_inputs i ON i.dataset_id = o.dataset_id AND i.first_seq <= :cutoff
+    WHERE w.depth < :depth""",
+    },
+    "subquery": {
+        "up_step": """SELECT o.job_id, w.depth + 1
+    FROM {p}walk w
+    JOIN lineage_job_outputs o ON o.first_seq <= :cutoff AND o.dataset_id IN (
+        SELECT i.dataset_id FROM lineage_job_inputs i
+        WHERE i.job_id = w.job_id AND i.first_seq <= :cutoff
+    )
+    WHERE w.depth < :depth""",
+        "down_step": """SELECT i.job_id, w.depth + 1
+    FROM {p}walk w
+    JOIN lineage_job_inputs i ON i.first_seq <= :cutoff AND i.dataset_id IN (
+        SELECT o.dataset_id FROM lineage_job_outputs o
+        WHERE o.job_id = w.job_id AND o.first_seq <= :cutoff
+    )
+    WHERE w.depth < :depth""",
+    },
+}
+
+
+def _traversal_sql(direction: Direction, step: str) -> str:
     """The one statement of a traversal: upstream, downstream, or both at once."""
     parts: list[tuple[str, str, str]] = []
     if direction in ("upstream", "both"):
         parts.append(("u_", _UP, "upstream"))
     if direction in ("downstream", "both"):
         parts.append(("d_", _DOWN, "downstream"))
-    ctes = ",".join(template.format(p=prefix) for prefix, template, _ in parts)
+    steps = _STEPS[step]
+    ctes = ",".join(
+        template.replace("{up_step}", steps["up_step"])
+        .replace("{down_step}", steps["down_step"])
+        .format(p=prefix)
+        for prefix, template, _ in parts
+    )
     selects = "\nUNION ALL".join(_SELECT.format(p=prefix, side=side) for prefix, _, side in parts)
     return f"WITH RECURSIVE {ctes}{selects}"
 
 
 _SQL = {
-    direction: text(_traversal_sql(direction)) for direction in ("upstream", "downstream", "both")
+    (step, direction): text(_traversal_sql(direction, step))
+    for step in _STEPS
+    for direction in ("upstream", "downstream", "both")
 }
 
 
@@ -263,7 +292,8 @@ class LineageQueries:
             "cutoff": cutoff,
         }
         with self._engine.read("query the lineage of") as conn:
-            rows = conn.execute(_SQL[direction], params).all()
+            step = "subquery" if conn.dialect.name == "sqlite" else "join"
+            rows = conn.execute(_SQL[(step, direction)], params).all()
             nodes, edges = _graph(root, rows)
             names = _facet_names(conn, nodes) if facets else {}
         graph_nodes = tuple(

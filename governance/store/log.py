@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Literal, Self
 
 from sqlalchemy import Connection, Row, delete, func, select
 
@@ -378,7 +378,7 @@ class AuditStore:
             row = conn.execute(select(audit_log).order_by(audit_log.c.seq.desc()).limit(1)).first()
         return None if row is None else _entry(row)
 
-    def verify(self, *, workers: int | None = None) -> ChainReport:
+    def verify(self, *, workers: int | Literal["auto"] = 1) -> ChainReport:
         """Recompute the whole chain from the stored fields.
 
         Detects an edited payload, time, kind or hash, a deleted entry (a gap in ``seq``),
@@ -392,8 +392,9 @@ class AuditStore:
         ----------
         workers
             Processes that check entries' hashes and forms in parallel (the links are followed
-            in order either way). By default one per CPU (at most 4) for a log of more than
-            100,000 entries, else none.
+            in order either way); ``"auto"``: one per CPU (at most 4) for a log of more than
+            100,000 entries, else none. Workers are started with ``spawn``, so a script that
+            asks for them must guard its entry point (``if __name__ == "__main__":``).
 
         Returns
         -------
@@ -402,13 +403,15 @@ class AuditStore:
         """
         self._check_open()
         with self._engine.read("verify") as conn:
-            count = _workers(conn, 0) if workers is None else workers
+            count = _workers(conn, 0) if workers == "auto" else workers
             walker, problem = _walk(conn, ChainWalker(), workers=count)
         return _report(walker, problem)
 
     # -- checkpoints -----------------------------------------------------------------------
 
-    def create_checkpoint(self, signing: SigningConfig) -> dict[str, Any]:
+    def create_checkpoint(
+        self, signing: SigningConfig, *, workers: int | Literal["auto"] = 1
+    ) -> dict[str, Any]:
         """Verify the log, then sign its size and head hash and append that as an entry.
 
         The whole chain is verified first (a checkpoint of a tampered log would vouch for
@@ -420,6 +423,8 @@ class AuditStore:
         ----------
         signing
             The key and certificate (``governance.reporting.load_signing_config``).
+        workers
+            As for :meth:`verify`.
 
         Returns
         -------
@@ -441,7 +446,8 @@ class AuditStore:
 
         self._check_open()
         with self._engine.read("verify") as conn:
-            walker, problem = _walk(conn, ChainWalker(), workers=_workers(conn, 0))
+            count = _workers(conn, 0) if workers == "auto" else workers
+            walker, problem = _walk(conn, ChainWalker(), workers=count)
         with self._engine.write("checkpoint") as conn:
             if problem is None:
                 walker, problem = _walk(conn, walker)

@@ -86,7 +86,12 @@ def known_event_hashes(conn: Connection, hashes: Iterable[str]) -> set[str]:
 
 
 class LineageProjector:
-    """Projects ``openlineage.event`` entries into the lineage tables."""
+    """Projects ``openlineage.event`` entries into the lineage tables.
+
+    It remembers the ids of the jobs and datasets it has looked up (not those it has just
+    inserted, which a rollback could undo): ids are assigned in log order, so a rebuild, here or
+    in another process, gives every name the same id again. :meth:`reset` forgets them.
+    """
 
     kinds: tuple[str, ...] = (EVENT_KIND,)
     tables: tuple[Table, ...] = (
@@ -101,6 +106,14 @@ class LineageProjector:
         lineage_datasets,
         lineage_jobs,
     )
+
+    def __init__(self) -> None:
+        self._known_ids: dict[str, dict[Key, int]] = {"job": {}, "dataset": {}}
+
+    def reset(self) -> None:
+        """Forget the remembered ids (the tables are being cleared, or a rebuild failed)."""
+        for ids in self._known_ids.values():
+            ids.clear()
 
     def project_many(self, conn: Connection, items: Sequence[Item]) -> None:
         """Project a batch of events; events already projected are skipped.
@@ -130,7 +143,7 @@ class LineageProjector:
                 known.add(digest)
                 fresh.append(_Event(entry.seq, digest, event))
         if fresh:
-            _Batch(conn, fresh).write()
+            _Batch(conn, fresh, self._known_ids).write()
 
 
 @dataclass(frozen=True)
@@ -143,7 +156,10 @@ class _Event:
 class _Batch:
     """The rows of a batch of new events, written a table at a time."""
 
-    def __init__(self, conn: Connection, events: list[_Event]) -> None:
+    def __init__(
+        self, conn: Connection, events: list[_Event], known_ids: dict[str, dict[Key, int]]
+    ) -> None:
+        self.known_ids = known_ids
         self.conn = conn
         self.events = events
         self.job_ids: dict[Key, int] = {}
@@ -160,9 +176,15 @@ class _Batch:
                 jobs.setdefault(event.job, item.seq)
             for ref in _dataset_refs(event):
                 datasets.setdefault((ref.namespace, ref.name), item.seq)
-        self.job_ids = _ensure_ids(self.conn, lineage_jobs, lineage_jobs.c.job_id, jobs)
+        self.job_ids = _ensure_ids(
+            self.conn, lineage_jobs, lineage_jobs.c.job_id, jobs, self.known_ids["job"]
+        )
         self.dataset_ids = _ensure_ids(
-            self.conn, lineage_datasets, lineage_datasets.c.dataset_id, datasets
+            self.conn,
+            lineage_datasets,
+            lineage_datasets.c.dataset_id,
+            datasets,
+            self.known_ids["dataset"],
         )
         self._events()
         self._runs()
@@ -483,14 +505,24 @@ def _symlink_names(facets: Mapping[str, Any]) -> list[Key]:
 
 
 def _ensure_ids(
-    conn: Connection, table: Table, id_column: Any, keys: Mapping[Key, int]
+    conn: Connection,
+    table: Table,
+    id_column: Any,
+    keys: Mapping[Key, int],
+    known: dict[Key, int],
 ) -> dict[Key, int]:
     """Ids of these (namespace, name) keys, adding the missing ones (first seen at ``seq``).
 
     New ids continue from the largest one, in order of first appearance: writes are serialised,
-    so the ids a replay of the log assigns are the ones the appends assigned.
+    so the ids a replay of the log assigns are the ones the appends assigned. ``known`` holds
+    ids looked up before (and learns the ones looked up now).
     """
-    ids = _lookup_ids(conn, table, id_column, list(keys))
+    ids = {key: known[key] for key in keys if key in known}
+    unknown = [key for key in keys if key not in ids]
+    if unknown:
+        found = _lookup_ids(conn, table, id_column, unknown)
+        known.update(found)
+        ids.update(found)
     missing = [key for key in keys if key not in ids]
     if missing:
         start = conn.execute(select(func.coalesce(func.max(id_column), 0))).scalar_one() + 1

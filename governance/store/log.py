@@ -284,6 +284,20 @@ class AuditStore:
                 conn.exec_driver_sql(f"ANALYZE {table.name}")
 
     def _rebuild(self, conn: Connection) -> int:
+        self._reset_projectors()
+        try:
+            return self._replay(conn)
+        except BaseException:
+            self._reset_projectors()  # what they remembered is rolled back
+            raise
+
+    def _reset_projectors(self) -> None:
+        for projector in self._projectors.projectors:
+            reset = getattr(projector, "reset", None)
+            if reset is not None:
+                reset()
+
+    def _replay(self, conn: Connection) -> int:
         replayed = 0
         kinds = self._projectors.kinds
         for table in self._projectors.tables:

@@ -17,7 +17,7 @@ import pytest
 from governance.errors import LineageError
 from governance.lineage.ingest import ingest
 from governance.lineage.validate import MAX_EVENT_BYTES, EventRejected, parse_event
-from governance.store import AuditStore, canonical_json, sqlite_url_for
+from governance.store import AuditStore, canonical_json
 from tests.lineage.producers import DAG_RUN, SPARK_RUN, TASK_RUN, pipeline
 from tests.lineage.spec import spec_dir
 from tests.store.conftest import run_event
@@ -215,7 +215,9 @@ EVENTS = 20_000
 
 
 @pytest.mark.slow
-def test_an_ingest_killed_with_sigkill_resumes_without_duplicates(tmp_path: Path) -> None:
+def test_an_ingest_killed_with_sigkill_resumes_without_duplicates(
+    tmp_path: Path, store_url: str
+) -> None:
     events = [
         run_event(
             f"01937a2e-0000-7000-8000-{n:012d}",
@@ -227,7 +229,7 @@ def test_an_ingest_killed_with_sigkill_resumes_without_duplicates(tmp_path: Path
         for n in range(EVENTS)
     ]
     path = _lines(tmp_path / "big.jsonl", events)
-    url = sqlite_url_for(tmp_path / "audit.db")
+    url = store_url  # a fresh SQLite file or PostgreSQL database
     command = [sys.executable, "-m", "governance", "lineage", "ingest", str(path), "--store", url]
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)

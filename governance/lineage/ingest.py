@@ -269,9 +269,13 @@ def read_events(
             return
         try:
             value = _loads(text)
-        except json.JSONDecodeError as exc:
+        except ValueError as exc:  # a JSONDecodeError, or NaN/Infinity (not JSON)
             if not _first_line_parses(text):
-                yield SourceEvent(name, exc.lineno, exc.colno, error=_json_error(exc))
+                if isinstance(exc, json.JSONDecodeError):
+                    yield SourceEvent(name, exc.lineno, exc.colno, error=_json_error(exc))
+                else:
+                    line, column = _position(text, start)
+                    yield SourceEvent(name, line, column, error=f"malformed JSON: {exc}")
                 return
         else:
             line, column = _position(text, start)
@@ -308,7 +312,7 @@ def _judge(
             validated = ValidatedEvent.of(item.value, parsed)
             known = item.canonical
             event = Canonical.of(validated) if known is None else known.with_value(validated)
-            reason = _size_problem(item.value, event.text)
+            reason = size_problem(item.value, event.text)
         except EventRejected as exc:
             reason = str(exc)
         except CanonicalJSONError as exc:
@@ -326,7 +330,7 @@ def _judge(
     return event
 
 
-def _size_problem(event: Mapping[str, Any], text: str | None = None) -> str | None:
+def size_problem(event: Mapping[str, Any], text: str | None = None) -> str | None:
     if text is None:
         try:
             text = canonical_json(event)

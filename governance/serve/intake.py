@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import anyio.to_thread
 
 from governance.errors import GovernanceError
-from governance.lineage.ingest import _size_problem, read_events
+from governance.lineage.ingest import read_events, size_problem
 from governance.lineage.validate import MAX_EVENT_BYTES, EventRejected, parse_event
 from governance.serve.errors import ApiError
 
@@ -117,7 +117,7 @@ def _events(body: bytes, *, assume_utc: bool) -> list[dict[str, Any]]:
             parse_event(item.value, assume_utc=assume_utc)
         except EventRejected as exc:
             raise ApiError(400, f"{label}{exc}") from None
-        problem = _size_problem(item.value) if check_size else None
+        problem = size_problem(item.value) if check_size else None
         if problem is not None:
             status = 413 if problem.startswith("the event is") else 400
             raise ApiError(status, f"{label}{problem}")

@@ -311,7 +311,9 @@ class _Batch:
     def _versions(self) -> None:
         """One version per run that wrote a dataset (its events merged), one per DatasetEvent."""
         by_run: dict[tuple[int, str], dict[str, Any]] = {}
-        static: list[dict[str, Any]] = []
+        # without a run (JobEvent outputs, DatasetEvent): one version per dataset and entry, even
+        # when an event lists the same dataset twice
+        static: dict[tuple[int, int], dict[str, Any]] = {}
         for item in self.events:
             event = item.parsed
             written = list(event.outputs)
@@ -320,7 +322,8 @@ class _Batch:
             for ref in written:
                 row = _version_row(self.dataset_ids[_key(ref)], item, ref)
                 if event.run_id is None:
-                    static.append(row)
+                    at = (row["dataset_id"], item.seq)
+                    static[at] = _merge_version(static[at], row) if at in static else row
                     continue
                 key = (row["dataset_id"], event.run_id)
                 by_run[key] = _merge_version(by_run[key], row) if key in by_run else row
@@ -333,7 +336,7 @@ class _Batch:
             found = dict(zip(columns, values, strict=True))
             existing[(int(found["dataset_id"]), str(found["run_id"]))] = found
         updates = []
-        inserts = list(static)
+        inserts = list(static.values())
         for key, row in by_run.items():
             if key in existing:
                 merged = _merge_version(existing[key], row)

@@ -263,3 +263,32 @@ def test_an_ingest_killed_with_sigkill_resumes_without_duplicates(
         assert store.verify().ok
         payloads = [e.payload for e in store.entries(kind="openlineage.event")]
     assert payloads == events
+
+
+def test_an_event_listing_the_same_output_twice_is_stored_once_per_dataset(
+    store: AuditStore, tmp_path: Path
+) -> None:
+    output = {"namespace": "warehouse", "name": "features"}
+    job_event = {
+        "eventTime": "2026-11-20T09:00:00Z",
+        "producer": "https://example.org/producer",
+        "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/JobEvent",
+        "job": {"namespace": "etl", "name": "publish"},
+        "inputs": [],
+        "outputs": [output, dict(output)],
+    }
+    path = tmp_path / "job.json"
+    path.write_text(json.dumps(job_event))
+    report = ingest(store, [path])
+    assert report.stored == 1 and not report.rejected
+    assert store.verify().ok
+
+
+def test_a_single_object_file_with_nan_is_rejected_not_a_crash(
+    store: AuditStore, tmp_path: Path
+) -> None:
+    path = tmp_path / "nan.json"
+    path.write_text('{"eventTime": NaN}')
+    report = ingest(store, [path])
+    assert report.stored == 0
+    assert len(report.rejected) == 1

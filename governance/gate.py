@@ -25,6 +25,7 @@ from governance.policy.model import Policy, Severity, Waiver
 from governance.policy.waivers import check_unique, load_waiver_files
 
 if TYPE_CHECKING:
+    from governance.config import Settings
     from governance.reporting import ReportResult
     from governance.store import AuditStore
 
@@ -45,6 +46,8 @@ class CheckOptions:
     namespace: str = "governance"
     waivers: Sequence[Path] = ()
     strict: bool = False
+    settings: Settings | None = None
+    """Resolved settings (flags, environment, governance.yml) for evaluators that read them."""
 
 
 @dataclass(frozen=True)
@@ -112,6 +115,7 @@ def prepare_check(options: CheckOptions, registry: CheckRegistry | None = None) 
     waivers = load_waiver_files(options.waivers)
     check_unique([w for policy in policies for w in policy.waivers] + list(waivers))
     context = _load_context(manifest, policies, trust_model=options.trust_model)
+    context.settings = options.settings
     digests = {"data": file_digest(context.data.path)}
     if manifest.model_path is not None:
         digests["model"] = file_digest(manifest.model_path)
@@ -274,8 +278,8 @@ class GateRun:
     store_url: str
     report: Path | None = None
     sign: bool = True
-    signing_key: str | None = None
-    signing_cert: str | None = None
+    settings: Settings | None = None
+    """Resolved settings; the report's signing key, chain and TSA come from them."""
     templates: Path | None = None
     warn: Callable[[str], None] | None = None
     """Where forwarding failures are reported (stderr by default)."""
@@ -298,14 +302,14 @@ def run_gate(run: GateRun) -> GateResult:
     they are recorded is reported through ``run.warn`` and recorded in the log as an
     ``openlineage.forward_failed`` entry; the verdict and exit code do not change.
     """
-    from governance.config import openlineage_sink
+    from governance.config import load_settings, openlineage_sink
     from governance.lineage.forward import FORWARD_FAILED_KIND, Forwarder
-    from governance.reports import signing_config, write_report
+    from governance.reports import signing_from_settings, write_report
     from governance.store import AuditStore
 
     signing = None
     if run.report is not None and run.sign:
-        signing = signing_config(run.signing_key, run.signing_cert)
+        signing = signing_from_settings(run.settings or load_settings())
     forwarder = Forwarder.create(openlineage_sink())
     prepared = prepare_check(run.options)
     failures: list[str] = []

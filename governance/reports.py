@@ -70,17 +70,6 @@ def signing_from_settings(settings: Settings) -> SigningConfig:
     )
 
 
-def signing_config(key: str | None, cert: str | None) -> SigningConfig:
-    """The signing configuration with this key and certificate over the other settings.
-
-    The passphrase, chain, PKCS#12 file and timestamp authority come from the environment
-    and ``governance.yml`` (see :func:`signing_from_settings`).
-    """
-    from governance.config import load_settings
-
-    return signing_from_settings(load_settings({"signing_key": key, "signing_cert": cert}))
-
-
 def latest_checkpoint(store: AuditStore) -> dict[str, Any] | None:
     """The store's latest signed checkpoint, or ``None`` (also for a store without them)."""
     method = getattr(store, "latest_checkpoint", None)

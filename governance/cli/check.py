@@ -111,14 +111,14 @@ def check(
         namespace=resolved.require("namespace", ""),
         waivers=waiver_files,
         strict=strict,
+        settings=resolved,
     )
     run = GateRun(
         options=options,
         store_url=resolved.require("store_url", ""),
         report=report,
-        signing_key=resolved["signing_key"] if sign else None,
-        signing_cert=resolved["signing_cert"] if sign else None,
         sign=sign,
+        settings=resolved,
     )
     targets = plan_outputs(formats, output)  # a bad --format/--output stops before the gate
     result = run_gate(run)

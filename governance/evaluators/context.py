@@ -22,6 +22,7 @@ from governance.model_artifact import Predictions
 if TYPE_CHECKING:
     import numpy as np
 
+    from governance.config import Settings
     from governance.evaluators.counts import GroupCounts
     from governance.lineage.snapshot import LineageSnapshot
 
@@ -38,6 +39,8 @@ class EvaluationContext:
     counts: dict[tuple[str, ...], GroupCounts] = field(default_factory=dict, repr=False)
     lineage: LineageSnapshot | None = field(default=None, repr=False)
     """The model's recorded lineage, loaded by the gate when a policy has lineage checks."""
+    settings: Settings | None = field(default=None, repr=False)
+    """The resolved settings of the command (flags, environment, file); None: resolve anew."""
     _cache: dict[tuple[Any, ...], Any] = field(default_factory=dict, repr=False)
 
     @property

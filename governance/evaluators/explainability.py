@@ -91,7 +91,7 @@ def _number(value: float) -> float:
 def _budget(context: EvaluationContext, params: ExplainParams) -> Budget:
     from governance.config import load_settings
 
-    settings = context.cached(("explainability.settings",), load_settings)
+    settings = context.settings or context.cached(("explainability.settings",), load_settings)
     return resolve_budget(
         rows=params.rows,
         background=params.background,

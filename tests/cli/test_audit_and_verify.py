@@ -131,3 +131,20 @@ def test_the_report_is_recorded_in_the_store(
     assert entry["payload"]["path"] == str(report)
     assert entry["payload"]["signed"] is True and entry["payload"]["dev_key"] is True
     assert entry["payload"]["digest"] == "sha256:" + hashlib.sha256(report.read_bytes()).hexdigest()
+
+
+def test_check_takes_its_signing_key_from_the_config_file(
+    run: Run, manifest_path: Path, policy_path: Path, tmp_path: Path
+) -> None:
+    keys = tmp_path / "keys"
+    assert run("keys", "init", "--dir", keys).exit_code == 0
+    config = tmp_path / "settings.yml"
+    config.write_text(
+        f"signing_key: {keys / 'governance-dev-key.pem'}\n"
+        f"signing_cert: {keys / 'governance-dev-cert.pem'}\n"
+        f"store_url: sqlite:///{tmp_path / 'audit.db'}\n"
+    )
+    report = tmp_path / "report.pdf"
+    result = run("check", manifest_path, "-p", policy_path, "--config", config, "--report", report)
+    assert result.exit_code == 0, result.stderr
+    assert f"Report (signed): {report}" in result.stderr

@@ -15,13 +15,15 @@ from tests.conftest import REPO
 
 POLICIES = REPO / "policies"
 TESTS = expand_policy_paths([POLICIES], tests=True)
-PACKS = [
+REGULATORY_PACKS = [
     "eu-ai-act-high-risk",
     "nist-ai-rmf",
     "iso-42001",
     "us-four-fifths",
     "fair-lending",
 ]
+EVIDENCE_PACKS = ["explainability", "lineage-completeness"]  # one kind of evidence each
+PACKS = [*REGULATORY_PACKS, *EVIDENCE_PACKS]
 
 
 def test_every_shipped_policy_lints_clean_together() -> None:
@@ -41,12 +43,30 @@ def test_each_pack_has_a_test_file_that_covers_every_rule_and_passes(pack: str) 
     assert result.untested == ()
 
 
-@pytest.mark.parametrize("pack", PACKS)
-def test_each_pack_checks_automatically_and_from_documents(pack: str) -> None:
+@pytest.mark.parametrize("pack", REGULATORY_PACKS)
+def test_each_regulatory_pack_checks_automatically_and_from_documents(pack: str) -> None:
     (policy,) = load_policies([POLICIES / f"{pack}.yaml"], default_registry())
     kinds = {is_documentary(rule) for rule in policy.rules}
     assert kinds == {True, False}
     assert all(rule.spec.controls and rule.spec.remediation for rule in policy.rules)
+
+
+@pytest.mark.parametrize("pack", REGULATORY_PACKS)
+def test_each_regulatory_pack_uses_explainability_and_lineage_evidence(pack: str) -> None:
+    (policy,) = load_policies([POLICIES / f"{pack}.yaml"], default_registry())
+    families = {rule.spec.check.split(".")[0] for rule in policy.rules}
+    assert "explainability" in families
+    # the employment and credit packs screen the model itself; the others also trace its data
+    assert ("lineage" in families) == (pack not in {"us-four-fifths", "fair-lending"})
+
+
+@pytest.mark.parametrize("pack", EVIDENCE_PACKS)
+def test_each_evidence_pack_uses_only_its_own_checks_with_controls(pack: str) -> None:
+    (policy,) = load_policies([POLICIES / f"{pack}.yaml"], default_registry())
+    family = pack.split("-")[0]
+    assert {rule.spec.check.split(".")[0] for rule in policy.rules} == {family}
+    assert all(rule.spec.controls and rule.spec.remediation for rule in policy.rules)
+    assert all(rule.id.startswith(f"{pack}.") for rule in policy.rules)
 
 
 def test_the_catalogue_lists_every_rule_and_control() -> None:
@@ -88,6 +108,8 @@ def generated_packs_doc() -> str:
     for pack in PACKS:
         (policy,) = load_policies([POLICIES / f"{pack}.yaml"], default_registry())
         text = _section(text, f"coverage:{pack}", "\n".join(coverage_table(policy.rules)) + "\n")
+        if pack not in REGULATORY_PACKS:
+            continue
         fields = sorted(
             {
                 field
@@ -107,6 +129,13 @@ def test_packs_doc_coverage_tables_are_current() -> None:
     if os.environ.get("UPDATE_DOCS"):
         PACKS_DOC.write_text(text, encoding="utf-8")
     assert PACKS_DOC.read_text(encoding="utf-8") == text, "regenerate: UPDATE_DOCS=1 pytest"
+
+
+@pytest.mark.parametrize("pack", PACKS)
+def test_packs_doc_states_each_pack_s_version_and_rule_count(pack: str) -> None:
+    (policy,) = load_policies([POLICIES / f"{pack}.yaml"], default_registry())
+    text = PACKS_DOC.read_text(encoding="utf-8")
+    assert f"| `{pack}` {policy.version} | {len(policy.rules)} |" in text
 
 
 def test_every_documentation_field_the_packs_use_is_in_the_manifest_doc() -> None:

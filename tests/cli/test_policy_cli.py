@@ -126,5 +126,5 @@ def test_docs_writes_the_catalogue(run: Run, tmp_path: Path) -> None:
     assert result.exit_code == 0 and result.stdout == ""
     text = out.read_text(encoding="utf-8")
     assert text.startswith("# Policy catalogue\n")
-    assert "## us-four-fifths 1.0.0" in text
+    assert "## us-four-fifths 1.1.0" in text
     assert "| 29 CFR 1607.4(D) (adverse impact and the four-fifths rule) |" in text

@@ -231,7 +231,15 @@ def test_skops_files_are_canonical(models) -> None:
 @pytest.mark.parametrize("manifest", ["baseline.yaml", "mitigated.yaml"])
 def test_manifests_point_at_committed_files(manifest: str) -> None:
     document = yaml.safe_load((SAMPLE / manifest).read_text())
-    assert set(document) == {"apiVersion", "kind", "metadata", "model", "data", "lineage"}
+    assert set(document) == {
+        "apiVersion",
+        "kind",
+        "metadata",
+        "model",
+        "data",
+        "lineage",
+        "documentation",
+    }
     assert document["apiVersion"] == "governance/v1"
     assert document["kind"] == "Model"
     assert document["metadata"]["name"] == "adult-income"

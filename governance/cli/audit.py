@@ -128,9 +128,9 @@ def verify_chain(
         results = [(path, store.check_checkpoint(cp, trust_roots=roots)) for path, cp in files]
     good = report.ok and all(result.ok for _, result in results)
     if report.ok:
-        signed = (
-            f", {report.checkpoints} signed checkpoints in the log" if report.checkpoints else ""
-        )
+        count = report.checkpoints
+        plural = "s" if count != 1 else ""
+        signed = f", {count} signed checkpoint{plural} in the log" if count else ""
         click.echo(f"OK: {report.entries} entries, chain intact{signed}, head {report.head_hash}")
     else:
         click.echo(f"TAMPERED: entry {report.first_bad_seq}: {report.problem}")

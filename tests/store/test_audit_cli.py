@@ -101,7 +101,7 @@ def test_verify_reports_a_good_checkpoint_and_rebuild_refuses_a_tampered_log(
 ) -> None:
     result = cli("audit", "verify", "--store", store_url, "--checkpoint", checkpointed)
     assert result.stdout.splitlines()[0].startswith(
-        "OK: 9 entries, chain intact, 1 signed checkpoints in the log, head "
+        "OK: 9 entries, chain intact, 1 signed checkpoint in the log, head "
     )
     assert f"OK: checkpoint {checkpointed}: entry 8 still has the signed hash" in result.stdout
     assert cli("audit", "rebuild", "--store", store_url).exit_code == 0

@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from governance.checks.explainability import (
     AvailableParams,
@@ -38,6 +38,9 @@ from governance.evaluators.context import EvaluationContext
 from governance.evaluators.explain_budget import Budget, resolve_budget
 from governance.evaluators.explainers import Explanation, ExplanationError, explain
 from governance.policy.model import Measurement
+
+if TYPE_CHECKING:
+    from governance.evaluators.association import Codes, Column
 
 # Groups with fewer explained rows than this get a note: their importance is noisy.
 SMALL_GROUP = 30
@@ -203,22 +206,14 @@ def _sensitive(context: EvaluationContext, requested: Sequence[str] | None) -> l
     return list(requested or context.manifest.spec.data.sensitive_features)
 
 
-def _aligned(
-    context: EvaluationContext, columns: Sequence[str], positions: Any = None
-) -> dict[str, Any]:
-    """The data's ``columns`` (Series by name) for the rows of ``context.features``, in order.
-
-    With ``positions``, only the rows at those positions of ``context.features``.
-    """
+def _aligned(context: EvaluationContext, name: str) -> Any:
+    """The data's column ``name`` (a Series) for the rows of ``context.features``, in order."""
     frame = context.data.frame
     features = context.features
     try:
         if frame.index.equals(features.index):
-            if positions is None:
-                return {name: frame[name] for name in columns}
-            return {name: frame[name].iloc[positions] for name in columns}
-        index = features.index if positions is None else features.index[positions]
-        return {name: frame.loc[index, name] for name in columns}
+            return frame[name]
+        return frame.loc[features.index, name]
     except KeyError:
         raise ExplanationError(
             "cannot match the model's feature rows to the evaluation data rows"
@@ -251,16 +246,22 @@ def group_importance(
     import numpy as np
 
     explanation = shared.explanation
-    frame = _aligned(context, sensitive, explanation.rows)
     magnitudes = np.abs(explanation.values)
     tables = []
     names = [explanation.features[p] for p in shared.order]
     for name in sensitive:
-        codes, uniques = _factorize(frame[name])
-        membership = np.zeros((len(uniques), len(codes)))
-        membership[codes, np.arange(len(codes))] = 1.0
-        counts = membership.sum(axis=1)
-        means = membership @ magnitudes / np.maximum(counts, 1)[:, None]
+        codes, uniques = _groups(data_codes(context, name), explanation.rows)
+        counts = np.bincount(codes, minlength=len(uniques))
+        # sums by group without BLAS (whose threads spin on a loaded machine): rows sorted by
+        # group, every group present, so each group is one run of rows
+        order = np.argsort(codes, kind="stable")
+        starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+        sums = (
+            np.add.reduceat(magnitudes[order], starts, axis=0)
+            if len(codes)
+            else np.zeros((0, magnitudes.shape[1]))
+        )
+        means = sums / np.maximum(counts, 1)[:, None]
         groups = [
             {
                 "group": _plain(value),
@@ -276,11 +277,30 @@ def group_importance(
     return tables
 
 
-def _factorize(series: Any) -> tuple[Any, list[Any]]:
+def data_codes(context: EvaluationContext, name: str) -> Codes:
+    """The data column ``name``, for the rows of ``context.features``, factorized once."""
+    from governance.evaluators.association import factorize
+
+    return context.cached(
+        ("explainability.codes", name), lambda: factorize(_aligned(context, name))
+    )
+
+
+def _groups(codes: Codes, positions: Any) -> tuple[Any, list[Any]]:
+    """Codes and sorted groups of the rows at ``positions`` (the groups present there only).
+
+    The same as ``pandas.factorize(rows, sort=True, use_na_sentinel=False)``: the groups present
+    are sorted as pandas sorts them, from the column's factorization.
+    """
+    import numpy as np
     import pandas as pd
 
-    codes, uniques = pd.factorize(series, sort=True, use_na_sentinel=False)
-    return codes, list(uniques)
+    subset = codes.codes[positions]
+    present = np.flatnonzero(np.bincount(subset, minlength=len(codes.uniques)))
+    ranks, uniques = pd.factorize(codes.uniques[present], sort=True, use_na_sentinel=False)
+    remap = np.zeros(len(codes.uniques), dtype=np.intp)
+    remap[present] = ranks
+    return remap[subset], list(uniques)
 
 
 def _plain(value: Any) -> Any:
@@ -370,17 +390,41 @@ def associations(
 ) -> dict[str, dict[str, dict[str, Any]]]:
     """Association of every model input but ``excluded`` with every sensitive attribute.
 
-    Computed once per evaluation.
+    Computed once per evaluation, from columns prepared once per evaluation (shared by rules
+    with other sensitive features, and the factorization of a sensitive attribute with its
+    per-group importance).
     """
 
     def compute() -> dict[str, dict[str, dict[str, Any]]]:
-        from governance.evaluators.association import association_table
+        from governance.evaluators.association import as_table, measure_sampled
 
-        columns = [str(name) for name in context.features.columns if name not in excluded]
-        return association_table(context.features, _aligned(context, sensitive), columns=columns)
+        names = [name for name in context.features.columns if name not in excluded]
+        features = [_feature_column(context, name) for name in names]
+        targets = [_data_column(context, name) for name in sensitive]
+        return as_table(measure_sampled(features, targets))
 
     key = ("explainability.associations", tuple(sensitive), tuple(sorted(excluded)))
     return context.cached(key, compute)
+
+
+def _feature_column(context: EvaluationContext, name: Any) -> Column:
+    from governance.evaluators.association import prepare
+
+    return context.cached(
+        ("explainability.column", "features", name),
+        lambda: prepare(str(name), context.features[name]),
+    )
+
+
+def _data_column(context: EvaluationContext, name: str) -> Column:
+    from governance.evaluators.association import is_categorical, prepare
+
+    def compute() -> Column:
+        series = _aligned(context, name)
+        codes = data_codes(context, name) if is_categorical(series) else None
+        return prepare(name, series, codes)
+
+    return context.cached(("explainability.column", "data", name), compute)
 
 
 def proxy_features(context: EvaluationContext, params: ProxyParams) -> Measurement:
@@ -497,7 +541,9 @@ def bootstrap_stability(shared: Shared, top_k: int, resamples: int, seed: int) -
     draws = rng.integers(0, rows, size=(resamples, rows))
     offsets = (np.arange(resamples) * rows)[:, None]
     counts = np.bincount((draws + offsets).ravel(), minlength=resamples * rows)
-    boot = counts.reshape(resamples, rows).astype(np.float64) @ magnitudes / rows
+    counts = counts.reshape(resamples, rows).astype(np.float64)
+    # counts @ magnitudes without BLAS, whose threads spin on a loaded machine
+    boot = np.einsum("rn,fn->rf", counts, np.ascontiguousarray(magnitudes.T)) / rows
     order = np.argsort(-boot, axis=1, kind="stable")
     ranks = np.empty_like(order)
     np.put_along_axis(ranks, order, np.arange(1, boot.shape[1] + 1)[None, :], axis=1)

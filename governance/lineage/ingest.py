@@ -309,9 +309,12 @@ def _judge(
         try:
             parsed = parse_event(item.value, assume_utc=assume_utc)
             assumed = parsed.time_assumed_utc
-            validated = ValidatedEvent.of(item.value, parsed)
             known = item.canonical
-            event = Canonical.of(validated) if known is None else known.with_value(validated)
+            if known is None:
+                event = Canonical.of(ValidatedEvent.of(item.value, parsed))
+            else:
+                validated = ValidatedEvent.of(item.value, parsed, floats=known.floats)
+                event = known.with_value(validated)
             reason = size_problem(item.value, event.text)
         except EventRejected as exc:
             reason = str(exc)

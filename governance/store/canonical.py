@@ -6,8 +6,9 @@ escapes for non-ASCII text, numbers in the shortest form that reads back to the 
 754 double, formatted as ECMAScript prints them (``1``, ``0.1``, ``1e+21``, ``1e-7``). One
 deliberate difference: Python integers are written exactly, also beyond 2**53.
 
-This module imports only the standard library, so policy digests can reuse it without importing
-the database layer.
+This module needs only the standard library, so policy digests can reuse it without importing
+the database layer. When orjson is installed (a dependency of governance), it writes the text of
+decoded JSON without floats, which is the same text, five times faster.
 """
 
 from __future__ import annotations
@@ -19,7 +20,19 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["Canonical", "CanonicalJSONError", "canonical_json", "is_canonical", "sha256_hex"]
+try:
+    import orjson as _orjson
+except ImportError:  # pragma: no cover - the standard library writes the same text
+    _orjson = None  # type: ignore[assignment]
+
+__all__ = [
+    "Canonical",
+    "CanonicalJSONError",
+    "canonical_json",
+    "is_canonical",
+    "sha256_hex",
+    "sorted_json",
+]
 
 NOT_FINITE = "NaN and Infinity have no JSON representation (found {value!r} at {where})"
 BAD_KEY = "object keys must be strings (found {key!r} at {where})"
@@ -76,11 +89,53 @@ def _no_constant(constant: str) -> Any:
     raise ValueError(f"{constant} is not JSON")
 
 
+class _Float(ValueError):
+    """The text holds a float (any number with a fraction or an exponent)."""
+
+
+def _no_float(token: str) -> float:
+    raise _Float(token)
+
+
 # Stateless, so shared: building them per call costs as much as a small payload's parse.
 _DECODER = json.JSONDecoder(parse_float=_plain_float, parse_constant=_no_constant)
+# Decoded JSON without floats is written the same by every writer below (see sorted_json).
+_INTEGRAL_DECODER = json.JSONDecoder(parse_float=_no_float, parse_constant=_no_constant)
 _ENCODER = json.JSONEncoder(
     ensure_ascii=False, separators=(",", ":"), sort_keys=True, allow_nan=False
 )
+_SORTED = _orjson.OPT_SORT_KEYS if _orjson is not None else 0
+
+
+def sorted_json(value: Any, *, floats: bool = True) -> str:
+    """``json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)``.
+
+    Keys sorted by code point (not UTF-16), so this is the canonical form only for text in the
+    Basic Multilingual Plane, and only without floats (which canonical JSON writes differently).
+
+    Parameters
+    ----------
+    value
+        Decoded JSON: dicts with string keys, lists, strings, integers, floats, booleans, None.
+    floats
+        Whether ``value`` may hold a float; ``False`` (known from the decoder) lets orjson
+        write the text, which is identical for such values and several times faster.
+
+    Returns
+    -------
+    str
+        The text.
+    """
+    if not floats and _orjson is not None:
+        try:
+            return _orjson.dumps(value, option=_SORTED).decode()
+        except _orjson.JSONEncodeError:  # integers beyond 64 bits, deep nesting, surrogates
+            pass
+    return _ENCODER.encode(value)
+
+
+def _bmp_only(text: str) -> bool:
+    return text.isascii() or not _NOT_BMP.search(text)
 
 
 def _fast(obj: Any) -> str | None:
@@ -127,17 +182,20 @@ def is_canonical(text: str) -> bool:
         Whether it is exactly ``canonical_json`` of what it reads as.
     """
     try:
-        value = _DECODER.decode(text)
-        plain = True
-    except _NotPlain:
-        plain = False
+        value = _INTEGRAL_DECODER.decode(text)
+        written = None if not isinstance(value, dict) else sorted_json(value, floats=False)
+    except _Float:
+        try:
+            value = _DECODER.decode(text)
+            written = None if not isinstance(value, dict) else _ENCODER.encode(value)
+        except _NotPlain:
+            written = None
+        except (ValueError, RecursionError):
+            return False
     except (ValueError, RecursionError):
         return False
-    if plain:
-        if not isinstance(value, dict):
-            return False
-        if not _NOT_BMP.search(text) and _ENCODER.encode(value) == text:
-            return True
+    if written is not None and written == text and _bmp_only(text):
+        return True
     try:
         value = json.loads(text, parse_constant=_no_constant)
         return isinstance(value, dict) and canonical_json(value) == text
@@ -252,11 +310,15 @@ class Canonical:
     text again when the caller needed it already, for a size check for example.
     """
 
-    __slots__ = ("text", "value")
+    __slots__ = ("floats", "text", "value")
+
+    floats: bool
+    """Whether the value may hold a float (``False`` when it was read from text without any)."""
 
     def __init__(self, value: Mapping[str, Any]) -> None:
         self.value = value
         self.text = canonical_json(value)
+        self.floats = True
 
     @classmethod
     def of(cls, value: Mapping[str, Any]) -> Canonical:
@@ -267,8 +329,9 @@ class Canonical:
     def from_text(cls, text: str) -> Canonical:
         """Read a JSON object from text and canonicalise it, sparing the usual checks.
 
-        Decoded JSON has string keys, lists and finite numbers only, so unless a float needs
-        rewriting or a character lies beyond the BMP, the encoder's output is canonical as is.
+        Decoded JSON has string keys, lists and finite numbers only, so unless it holds a float
+        or a character beyond the BMP, its sorted compact text (:func:`sorted_json`) is
+        canonical as is. Text with floats goes through :func:`canonical_json`.
 
         Raises
         ------
@@ -280,22 +343,25 @@ class Canonical:
             If the value cannot be canonical (a lone surrogate).
         """
         try:
-            value = _DECODER.decode(text)
-        except _NotPlain:
+            value = _INTEGRAL_DECODER.decode(text)
+        except _Float:
             return cls(json.loads(text, parse_constant=_no_constant))
         if isinstance(value, dict):
-            encoded = _ENCODER.encode(value)
-            if not _NOT_BMP.search(encoded):
-                return cls._made(value, encoded)
-        return cls(value)
+            encoded = sorted_json(value, floats=False)
+            if _bmp_only(encoded):
+                return cls._made(value, encoded, floats=False)
+        made = cls(value)
+        made.floats = False
+        return made
 
     def with_value(self, value: Mapping[str, Any]) -> Canonical:
         """The same text with another object equal to this one as JSON (a wrapper of it)."""
-        return self._made(value, self.text)
+        return self._made(value, self.text, floats=self.floats)
 
     @classmethod
-    def _made(cls, value: Mapping[str, Any], text: str) -> Canonical:
+    def _made(cls, value: Mapping[str, Any], text: str, *, floats: bool) -> Canonical:
         made = cls.__new__(cls)
         made.value = value
         made.text = text
+        made.floats = floats
         return made

@@ -35,9 +35,10 @@ from governance.lineage.validate import (
     parse_event,
 )
 from governance.store.bulk import insert_rows, select_in, update_rows
-from governance.store.canonical import sha256_hex
+from governance.store.canonical import sha256_hex, sorted_json
 from governance.store.records import Entry
 from governance.store.tables import (
+    audit_log,
     lineage_dataset_symlinks,
     lineage_dataset_versions,
     lineage_datasets,
@@ -54,11 +55,34 @@ __all__ = ["EVENT_KIND", "LineageProjector", "known_event_hashes"]
 
 EVENT_KIND = "openlineage.event"
 CHUNK = 400
+MAX_REMEMBERED = 500_000
+"""Job or dataset ids a projector keeps in memory at most (then it starts again)."""
 MAX_VERSION_CHARS = 255
-# Which of two events at the same time sets a run's state.
+# Facet values and schema fields are written as sorted compact JSON (canonical.sorted_json).
 # Projections are not hashed: sorted keys keep schema digests stable, no canonical check needed.
-_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+# Which of two events at the same time sets a run's state.
 STATE_RANK = {"START": 0, "RUNNING": 1, "COMPLETE": 2, "FAIL": 2, "ABORT": 2}
+RUN_COLUMNS = (
+    "run_id",
+    "job_id",
+    "state",
+    "state_time",
+    "first_time",
+    "started_at",
+    "ended_at",
+    "parent_run_id",
+    "first_seq",
+    "last_seq",
+)
+VERSION_COLUMNS = (
+    "dataset_id",
+    "entry_seq",
+    "event_time",
+    "run_id",
+    "version",
+    "schema_digest",
+    "schema_fields",
+)
 
 Item = tuple[Entry, Mapping[str, Any]]
 Key = tuple[str, str]
@@ -88,9 +112,11 @@ def known_event_hashes(conn: Connection, hashes: Iterable[str]) -> set[str]:
 class LineageProjector:
     """Projects ``openlineage.event`` entries into the lineage tables.
 
-    It remembers the ids of the jobs and datasets it has looked up (not those it has just
-    inserted, which a rollback could undo): ids are assigned in log order, so a rebuild, here or
-    in another process, gives every name the same id again. :meth:`reset` forgets them.
+    It remembers the ids of the jobs and datasets it has looked up, and those it inserted once
+    their transaction is known to be committed (a rollback undoes them): the next batch finds
+    the last log entry of the batch that inserted them stored. Ids are assigned in log order, so
+    a rebuild, here or in another process, gives every name the same id again. :meth:`reset`
+    forgets them; so does remembering more than :data:`MAX_REMEMBERED` of a kind.
     """
 
     kinds: tuple[str, ...] = (EVENT_KIND,)
@@ -109,11 +135,37 @@ class LineageProjector:
 
     def __init__(self) -> None:
         self._known_ids: dict[str, dict[Key, int]] = {"job": {}, "dataset": {}}
+        self._inserted: tuple[int, str, dict[str, dict[Key, int]]] | None = None
+        """The ids the last batch inserted, with the seq and hash of its last log entry."""
 
     def reset(self) -> None:
         """Forget the remembered ids (the tables are being cleared, or a rebuild failed)."""
         for ids in self._known_ids.values():
             ids.clear()
+        self._inserted = None
+
+    def _learn_committed(self, conn: Connection, first_seq: int) -> None:
+        """Remember the ids the last batch inserted if its transaction was committed.
+
+        It was if its last entry is in the log, before the entries being projected now (a
+        rolled back batch's seq is written again by the next append).
+        """
+        inserted, self._inserted = self._inserted, None
+        if inserted is None:
+            return
+        seq, digest, ids = inserted
+        if seq >= first_seq:
+            return
+        stored = conn.execute(
+            select(audit_log.c.entry_hash).where(audit_log.c.seq == seq)
+        ).scalar_one_or_none()
+        if stored != digest:
+            return
+        for kind, found in ids.items():
+            known = self._known_ids[kind]
+            if len(known) + len(found) > MAX_REMEMBERED:
+                known.clear()
+            known.update(found)
 
     def project_many(self, conn: Connection, items: Sequence[Item]) -> None:
         """Project a batch of events; events already projected are skipped.
@@ -126,31 +178,41 @@ class LineageProjector:
         """
         from governance.store.projections import ProjectionError
 
-        parsed: list[tuple[Entry, str, ParsedEvent]] = []
+        if not items:
+            return
+        self._learn_committed(conn, items[0][0].seq)
+        parsed: list[_Event] = []
         for entry, payload in items:
             if isinstance(payload, ValidatedEvent):
-                parsed.append((entry, sha256_hex(entry.payload_json), payload.parsed))
-                continue
-            try:
-                event = parse_event(payload, assume_utc=True)
-            except EventRejected as exc:
-                raise ProjectionError(f"not a valid OpenLineage event: {exc}", entry) from None
-            parsed.append((entry, sha256_hex(entry.payload_json), event))
-        known = known_event_hashes(conn, (digest for _, digest, _ in parsed))
+                event = payload.parsed
+                floats = payload.floats
+            else:
+                try:
+                    event = parse_event(payload, assume_utc=True)
+                except EventRejected as exc:
+                    raise ProjectionError(f"not a valid OpenLineage event: {exc}", entry) from None
+                floats = True
+            parsed.append(_Event(entry.seq, sha256_hex(entry.payload_json), event, floats))
+        known = known_event_hashes(conn, (item.digest for item in parsed))
         fresh = []
-        for entry, digest, event in parsed:
-            if digest not in known:
-                known.add(digest)
-                fresh.append(_Event(entry.seq, digest, event))
+        for item in parsed:
+            if item.digest not in known:
+                known.add(item.digest)
+                fresh.append(item)
         if fresh:
-            _Batch(conn, fresh, self._known_ids).write()
+            batch = _Batch(conn, fresh, self._known_ids)
+            batch.write()
+            last = items[-1][0]
+            self._inserted = (last.seq, last.entry_hash, batch.inserted)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Event:
     seq: int
     digest: str
     parsed: ParsedEvent
+    floats: bool
+    """Whether the event may hold a float (its facets are then written by the exact encoder)."""
 
 
 class _Batch:
@@ -164,6 +226,7 @@ class _Batch:
         self.events = events
         self.job_ids: dict[Key, int] = {}
         self.dataset_ids: dict[Key, int] = {}
+        self.inserted: dict[str, dict[Key, int]] = {"job": {}, "dataset": {}}
         self.earlier_runs: set[str] = set()
         """Runs of this batch with events in earlier batches (their versions may exist)."""
 
@@ -172,12 +235,19 @@ class _Batch:
         datasets: dict[Key, int] = {}
         for item in self.events:
             event = item.parsed
-            if event.job is not None:
-                jobs.setdefault(event.job, item.seq)
+            if event.job is not None and event.job not in jobs:
+                jobs[event.job] = item.seq
             for ref in _dataset_refs(event):
-                datasets.setdefault((ref.namespace, ref.name), item.seq)
+                key = (ref.namespace, ref.name)
+                if key not in datasets:
+                    datasets[key] = item.seq
         self.job_ids = _ensure_ids(
-            self.conn, lineage_jobs, lineage_jobs.c.job_id, jobs, self.known_ids["job"]
+            self.conn,
+            lineage_jobs,
+            lineage_jobs.c.job_id,
+            jobs,
+            self.known_ids["job"],
+            self.inserted["job"],
         )
         self.dataset_ids = _ensure_ids(
             self.conn,
@@ -185,6 +255,7 @@ class _Batch:
             lineage_datasets.c.dataset_id,
             datasets,
             self.known_ids["dataset"],
+            self.inserted["dataset"],
         )
         self._events()
         self._runs()
@@ -194,25 +265,40 @@ class _Batch:
         self._symlinks()
 
     def _events(self) -> None:
+        job_ids, dataset_ids = self.job_ids, self.dataset_ids
         rows = []
         for item in self.events:
             event = item.parsed
+            dataset = event.dataset
             rows.append(
-                {
-                    "event_hash": item.digest,
-                    "entry_seq": item.seq,
-                    "event_class": event.event_class,
-                    "event_type": event.event_type,
-                    "event_time": event.event_time,
-                    "time_assumed_utc": event.time_assumed_utc,
-                    "run_id": event.run_id,
-                    "job_id": None if event.job is None else self.job_ids[event.job],
-                    "dataset_id": (
-                        None if event.dataset is None else self.dataset_ids[_key(event.dataset)]
-                    ),
-                }
+                (
+                    item.digest,
+                    item.seq,
+                    event.event_class,
+                    event.event_type,
+                    event.event_time,
+                    event.time_assumed_utc,
+                    event.run_id,
+                    None if event.job is None else job_ids[event.job],
+                    None if dataset is None else dataset_ids[(dataset.namespace, dataset.name)],
+                )
             )
-        insert_rows(self.conn, lineage_events, rows)
+        insert_rows(
+            self.conn,
+            lineage_events,
+            rows,
+            columns=(
+                "event_hash",
+                "entry_seq",
+                "event_class",
+                "event_type",
+                "event_time",
+                "time_assumed_utc",
+                "run_id",
+                "job_id",
+                "dataset_id",
+            ),
+        )
 
     def _runs(self) -> None:
         runs: dict[str, dict[str, Any]] = {}
@@ -231,9 +317,9 @@ class _Batch:
         for item in run_events:
             event = item.parsed
             assert event.run_id is not None and event.job is not None
-            run = runs.setdefault(
-                event.run_id,
-                {
+            run = runs.get(event.run_id)
+            if run is None:
+                runs[event.run_id] = run = {
                     "run_id": event.run_id,
                     "job_id": self.job_ids[event.job],
                     "state": None,
@@ -244,12 +330,16 @@ class _Batch:
                     "parent_run_id": None,
                     "first_seq": item.seq,
                     "last_seq": item.seq,
-                },
-            )
+                }
             _merge_run(run, event, item.seq)
         new = [run for run_id, run in runs.items() if run_id not in existing]
         old = [run for run_id, run in runs.items() if run_id in existing]
-        insert_rows(self.conn, lineage_runs, new)
+        insert_rows(
+            self.conn,
+            lineage_runs,
+            [tuple([run[column] for column in RUN_COLUMNS]) for run in new],
+            columns=RUN_COLUMNS,
+        )
         update_rows(
             self.conn,
             lineage_runs,
@@ -268,28 +358,30 @@ class _Batch:
 
     def _edges(self) -> None:
         run_io: dict[tuple[str, str, int], tuple[Any, ...]] = {}
-        job_edges: dict[str, dict[tuple[int, int], tuple[int, int, int]]] = {
-            "input": {},
-            "output": {},
-        }
+        inputs: dict[tuple[int, int], tuple[int, int, int]] = {}
+        outputs: dict[tuple[int, int], tuple[int, int, int]] = {}
+        job_ids, dataset_ids = self.job_ids, self.dataset_ids
         for item in self.events:
             event = item.parsed
             if event.job is None:
                 continue
-            job_id = self.job_ids[event.job]
+            job_id = job_ids[event.job]
             run_id = event.run_id
-            for direction, refs in (("input", event.inputs), ("output", event.outputs)):
-                edges = job_edges[direction]
+            seq = item.seq
+            for direction, refs, edges in (
+                ("input", event.inputs, inputs),
+                ("output", event.outputs, outputs),
+            ):
                 for ref in refs:
-                    dataset_id = self.dataset_ids[(ref.namespace, ref.name)]
+                    dataset_id = dataset_ids[(ref.namespace, ref.name)]
                     if (job_id, dataset_id) not in edges:
-                        edges[(job_id, dataset_id)] = (job_id, dataset_id, item.seq)
+                        edges[(job_id, dataset_id)] = (job_id, dataset_id, seq)
                     if run_id is not None and (run_id, direction, dataset_id) not in run_io:
                         run_io[(run_id, direction, dataset_id)] = (
                             run_id,
                             direction,
                             dataset_id,
-                            item.seq,
+                            seq,
                             event.event_time,
                         )
         insert_rows(
@@ -299,11 +391,11 @@ class _Batch:
             columns=("run_id", "direction", "dataset_id", "first_seq", "event_time"),
             on_conflict="ON CONFLICT (run_id, direction, dataset_id) DO NOTHING",
         )
-        for table, direction in ((lineage_job_inputs, "input"), (lineage_job_outputs, "output")):
+        for table, edges in ((lineage_job_inputs, inputs), (lineage_job_outputs, outputs)):
             insert_rows(
                 self.conn,
                 table,
-                list(job_edges[direction].values()),
+                list(edges.values()),
                 columns=("job_id", "dataset_id", "first_seq"),
                 on_conflict="ON CONFLICT (job_id, dataset_id) DO NOTHING",
             )
@@ -316,11 +408,11 @@ class _Batch:
         static: dict[tuple[int, int], dict[str, Any]] = {}
         for item in self.events:
             event = item.parsed
-            written = list(event.outputs)
+            written = event.outputs
             if event.dataset is not None:
-                written.append(event.dataset)
+                written = (*written, event.dataset)
             for ref in written:
-                row = _version_row(self.dataset_ids[_key(ref)], item, ref)
+                row = _version_row(self.dataset_ids[(ref.namespace, ref.name)], item, ref)
                 if event.run_id is None:
                     at = (row["dataset_id"], item.seq)
                     static[at] = _merge_version(static[at], row) if at in static else row
@@ -345,7 +437,12 @@ class _Batch:
                 )
             else:
                 inserts.append(row)
-        insert_rows(self.conn, lineage_dataset_versions, inserts)
+        insert_rows(
+            self.conn,
+            lineage_dataset_versions,
+            [tuple([row[column] for column in VERSION_COLUMNS]) for row in inserts],
+            columns=VERSION_COLUMNS,
+        )
         update_rows(
             self.conn,
             lineage_dataset_versions,
@@ -355,53 +452,57 @@ class _Batch:
         )
 
     def _facets(self) -> None:
-        latest: dict[tuple[str, str, str], dict[str, Any]] = {}
-
-        def offer(kind: str, key: str, facets: Mapping[str, Any], item: _Event) -> None:
-            for name, value in facets.items():
-                row = {
-                    "subject_kind": kind,
-                    "subject_key": key,
-                    "name": name,
-                    "entry_seq": item.seq,
-                    "event_time": item.parsed.event_time,
-                    "value": _ENCODER.encode(value),
-                }
-                current = latest.get((kind, key, name))
-                if current is None or current["event_time"] <= row["event_time"]:
-                    latest[(kind, key, name)] = row
-
+        # (kind, key, name) -> (entry_seq, event_time, value, floats): the latest by event time,
+        # the later entry at equal times. Only the winners are written as JSON.
+        latest: dict[tuple[str, str, str], tuple[int, str, Any, bool]] = {}
+        job_ids, dataset_ids = self.job_ids, self.dataset_ids
         for item in self.events:
             event = item.parsed
-            if event.job is not None:
-                offer("job", str(self.job_ids[event.job]), event.job_facets, item)
-            if event.run_id is not None:
-                offer("run", event.run_id, event.run_facets, item)
+            time = event.event_time
+            offered: list[tuple[str, str, Mapping[str, Any]]] = []
+            if event.job is not None and event.job_facets:
+                offered.append(("job", str(job_ids[event.job]), event.job_facets))
+            if event.run_id is not None and event.run_facets:
+                offered.append(("run", event.run_id, event.run_facets))
             for ref in _dataset_refs(event):
-                offer("dataset", str(self.dataset_ids[_key(ref)]), ref.facets, item)
+                if ref.facets:
+                    key = str(dataset_ids[(ref.namespace, ref.name)])
+                    offered.append(("dataset", key, ref.facets))
+            for kind, key, facets in offered:
+                for name, value in facets.items():
+                    current = latest.get((kind, key, name))
+                    if current is None or current[1] <= time:
+                        latest[(kind, key, name)] = (item.seq, time, value, item.floats)
         if not latest:
             return
-        _upsert_latest(self.conn, list(latest.values()))
+        _upsert_latest(
+            self.conn,
+            [
+                (kind, key, name, seq, time, sorted_json(value, floats=floats))
+                for (kind, key, name), (seq, time, value, floats) in latest.items()
+            ],
+        )
 
     def _symlinks(self) -> None:
-        rows: dict[tuple[str, str, int], dict[str, Any]] = {}
+        rows: dict[tuple[str, str, int], tuple[str, str, int, int]] = {}
         for item in self.events:
             for ref in _dataset_refs(item.parsed):
-                dataset_id = self.dataset_ids[_key(ref)]
+                if "symlinks" not in ref.facets:
+                    continue
+                dataset_id = self.dataset_ids[(ref.namespace, ref.name)]
                 for namespace, name in _symlink_names(ref.facets):
-                    rows.setdefault(
-                        (namespace, name, dataset_id),
-                        {
-                            "namespace": namespace,
-                            "name": name,
-                            "dataset_id": dataset_id,
-                            "first_seq": item.seq,
-                        },
-                    )
+                    if (namespace, name, dataset_id) not in rows:
+                        rows[(namespace, name, dataset_id)] = (
+                            namespace,
+                            name,
+                            dataset_id,
+                            item.seq,
+                        )
         insert_rows(
             self.conn,
             lineage_dataset_symlinks,
             list(rows.values()),
+            columns=("namespace", "name", "dataset_id", "first_seq"),
             on_conflict="ON CONFLICT (namespace, name, dataset_id) DO NOTHING",
         )
 
@@ -426,7 +527,7 @@ def _merge_run(run: dict[str, Any], event: ParsedEvent, seq: int) -> None:
 
 
 def _version_row(dataset_id: int, item: _Event, ref: DatasetRef) -> dict[str, Any]:
-    fields = _schema_fields(ref.facets)
+    fields = _schema_fields(ref.facets, floats=item.floats)
     return {
         "dataset_id": dataset_id,
         "entry_seq": item.seq,
@@ -459,18 +560,14 @@ def _dataset_refs(event: ParsedEvent) -> list[DatasetRef]:
     return refs
 
 
-def _key(ref: DatasetRef) -> Key:
-    return (ref.namespace, ref.name)
-
-
-def _schema_fields(facets: Mapping[str, Any]) -> str | None:
+def _schema_fields(facets: Mapping[str, Any], *, floats: bool = True) -> str | None:
     schema = facets.get("schema")
     if not isinstance(schema, Mapping) or schema.get("_deleted") is True:
         return None
     fields = schema.get("fields")
     if not isinstance(fields, list):
         return None
-    return _ENCODER.encode(fields)
+    return sorted_json(fields, floats=floats)
 
 
 def _version(facets: Mapping[str, Any]) -> str | None:
@@ -513,34 +610,37 @@ def _ensure_ids(
     id_column: Any,
     keys: Mapping[Key, int],
     known: dict[Key, int],
+    inserted: dict[Key, int],
 ) -> dict[Key, int]:
     """Ids of these (namespace, name) keys, adding the missing ones (first seen at ``seq``).
 
     New ids continue from the largest one, in order of first appearance: writes are serialised,
     so the ids a replay of the log assigns are the ones the appends assigned. ``known`` holds
-    ids looked up before (and learns the ones looked up now).
+    ids looked up before (and learns the ones looked up now); ``inserted`` receives the new ones.
     """
-    ids = {key: known[key] for key in keys if key in known}
-    unknown = [key for key in keys if key not in ids]
-    if unknown:
-        found = _lookup_ids(conn, table, id_column, unknown)
-        known.update(found)
-        ids.update(found)
-    missing = [key for key in keys if key not in ids]
+    ids: dict[Key, int] = {}
+    unknown = []
+    for key in keys:
+        found = known.get(key)
+        if found is None:
+            unknown.append(key)
+        else:
+            ids[key] = found
+    if not unknown:
+        return ids
+    looked_up = _lookup_ids(conn, table, id_column, unknown)
+    if len(known) + len(looked_up) > MAX_REMEMBERED:
+        known.clear()
+    known.update(looked_up)
+    ids.update(looked_up)
+    missing = [key for key in unknown if key not in looked_up]
     if missing:
         start = conn.execute(select(func.coalesce(func.max(id_column), 0))).scalar_one() + 1
         rows = []
-        for offset, (namespace, name) in enumerate(missing):
-            ids[(namespace, name)] = start + offset
-            rows.append(
-                {
-                    id_column.name: start + offset,
-                    "namespace": namespace,
-                    "name": name,
-                    "first_seq": keys[(namespace, name)],
-                }
-            )
-        insert_rows(conn, table, rows)
+        for new_id, key in enumerate(missing, start=start):
+            ids[key] = inserted[key] = new_id
+            rows.append((new_id, key[0], key[1], keys[key]))
+        insert_rows(conn, table, rows, columns=(id_column.name, "namespace", "name", "first_seq"))
     return ids
 
 
@@ -551,12 +651,13 @@ def _lookup_ids(conn: Connection, table: Table, id_column: Any, keys: list[Key])
     return {(namespace, name): found for namespace, name, found in rows}
 
 
-def _upsert_latest(conn: Connection, rows: list[dict[str, Any]]) -> None:
+def _upsert_latest(conn: Connection, rows: list[tuple[str, str, str, int, str, str]]) -> None:
     """Insert facets, replacing a stored value only with one at least as recent."""
     insert_rows(
         conn,
         lineage_facets,
         rows,
+        columns=("subject_kind", "subject_key", "name", "entry_seq", "event_time", "value"),
         on_conflict=(
             "ON CONFLICT (subject_kind, subject_key, name) DO UPDATE SET "
             "entry_seq = excluded.entry_seq, event_time = excluded.event_time, "

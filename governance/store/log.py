@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 __all__ = ["AuditStore"]
 
 BATCH = 500
+LOG_COLUMNS = ("seq", "kind", "created_at", "payload", "prev_hash", "entry_hash")
 PARALLEL_MIN = 100_000
 """Verify a log with more entries than this in worker processes."""
 PARALLEL_BATCH = 2_000
@@ -250,12 +251,14 @@ class AuditStore:
         created_at = datetime.now(UTC)
         stamp = format_time(created_at)
         entries: list[Entry] = []
+        rows: list[tuple[int, str, str, str, str, str]] = []
         for kind, text in prepared:
             seq += 1
             digest = entry_hash(seq, kind, stamp, text, prev_hash)
             entries.append(Entry(seq, kind, created_at, text, prev_hash, digest))
+            rows.append((seq, kind, stamp, text, prev_hash, digest))
             prev_hash = digest
-        insert_rows(conn, audit_log, [_row(entry) for entry in entries])
+        insert_rows(conn, audit_log, rows, columns=LOG_COLUMNS)
         self._project(conn, entries, replay=False, payloads=payloads)
         return entries
 
@@ -695,17 +698,6 @@ def _prepare(index: int, kind: str, payload: Mapping[str, Any] | Canonical) -> t
     except RecursionError:
         reason = "it is nested too deeply or contains itself"
         raise StoreError(NOT_CANONICAL.format(index=index, kind=kind, reason=reason)) from None
-
-
-def _row(entry: Entry) -> dict[str, Any]:
-    return {
-        "seq": entry.seq,
-        "kind": entry.kind,
-        "created_at": entry.created_at_text,
-        "payload": entry.payload_json,
-        "prev_hash": entry.prev_hash,
-        "entry_hash": entry.entry_hash,
-    }
 
 
 def _entry(row: Row[Any]) -> Entry:

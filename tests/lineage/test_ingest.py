@@ -292,3 +292,62 @@ def test_a_single_object_file_with_nan_is_rejected_not_a_crash(
     report = ingest(store, [path])
     assert report.stored == 0
     assert len(report.rejected) == 1
+
+
+def test_events_with_floats_in_any_form_are_stored_canonical_and_verify(
+    store: AuditStore, tmp_path: Path
+) -> None:
+    """Producers write 1500.00, 1E2 or 0.0000001: stored as canonical JSON writes them."""
+    path = tmp_path / "floats.jsonl"
+    event = json.dumps(run_event(GOOD, outputs=("t",)))
+    quality = '{"rowCount": 1500.00, "bytes": 1E2, "nullRatio": 0.0000001, "mean": 2.50}'
+    line = event[:-1] + ', "run": {"runId": "' + GOOD + '", "facets": {"q": ' + quality + "}}}"
+    path.write_text(line + "\n", encoding="utf-8")
+    report = ingest(store, [path])
+    assert (report.stored, report.rejected) == (1, [])
+    [entry] = list(store.entries(kind="openlineage.event"))
+    assert '"q":{"bytes":100,"mean":2.5,"nullRatio":1e-7,"rowCount":1500}' in entry.payload_json
+    assert entry.payload_json == canonical_json(json.loads(line))
+    assert store.verify().ok
+    run = store.lineage.run(GOOD)
+    assert run.run_facets["q"] == {"rowCount": 1500, "bytes": 100, "nullRatio": 1e-7, "mean": 2.5}
+
+
+def test_ingested_projections_equal_a_rebuild_from_the_log(
+    store: AuditStore, store_url: str, tmp_path: Path
+) -> None:
+    """Ingest projects events it has just read (fast writers); a rebuild reads the log."""
+    from sqlalchemy import create_engine, select
+
+    from governance.store.tables import metadata
+
+    described = {
+        "eventTime": "2024-05-02T00:00:00Z",
+        "producer": "https://example.org/p",
+        "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/DatasetEvent",
+        "dataset": {
+            "namespace": "s3://lake",
+            "name": "features/users",
+            "facets": {"stats": {"_producer": "p:", "_schemaURL": "s:", "mean": 0.25, "n": 3}},
+        },
+    }
+    events = [*pipeline(), described, run_event(GOOD, inputs=("features/users",), job="é😀")]
+    report = ingest(store, [_lines(tmp_path / "events.jsonl", events)], batch_size=2)
+    assert report.stored == len(events)
+
+    def projections() -> dict[str, list[tuple[Any, ...]]]:
+        engine = create_engine(store_url)
+        try:
+            with engine.connect() as conn:
+                return {
+                    table.name: sorted(tuple(row) for row in conn.execute(select(table)))
+                    for table in metadata.sorted_tables
+                    if table.name.startswith("lineage_")
+                }
+        finally:
+            engine.dispose()
+
+    ingested = projections()
+    assert all(ingested.values())  # every lineage table has rows
+    store.rebuild_projections()
+    assert projections() == ingested

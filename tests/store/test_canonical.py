@@ -11,7 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from governance.store import CanonicalJSONError, canonical_json, sha256_hex
+from governance.store import CanonicalJSONError, canonical, canonical_json, sha256_hex
+from governance.store.canonical import Canonical, is_canonical, sorted_json
 from governance.store.chain import GENESIS_HASH, entry_hash, format_time, parse_time
 
 # Number serialisation examples from RFC 8785 appendix B (IEEE 754 bits -> text).
@@ -149,3 +150,71 @@ def test_times() -> None:
     assert format_time(moment) == "2026-11-27T14:00:00.500000Z"
     with pytest.raises(ValueError, match="no timezone"):
         parse_time("2026-11-27T14:00:00")
+
+
+# -- the fast writers must write the canonical text exactly -----------------------------------
+
+INTEGRAL_JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()  # also beyond 64 bits, which orjson refuses to write
+    | st.text(),  # control characters, non-ASCII, beyond the BMP, lone surrogates
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@given(INTEGRAL_JSON)
+def test_sorted_json_without_floats_is_the_standard_librarys_text(value: object) -> None:
+    expected = json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    assert sorted_json(value, floats=False) == expected
+    assert sorted_json(value) == expected
+
+
+@pytest.mark.parametrize("writer", ["orjson", "standard library"])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Floats written in a form canonical JSON writes otherwise (this once stored 1500.0).
+        ('{"a": 1500.00}', '{"a":1500}'),
+        ('{"a": 1E2, "b": 2.50}', '{"a":100,"b":2.5}'),
+        ('{"a": 0.0000001}', '{"a":1e-7}'),
+        ('{"a": 12345678901234567890.5}', '{"a":12345678901234567000}'),
+        ('{"a": -0.0}', '{"a":0}'),
+        ('{"n": 123456789012345678901234567890}', '{"n":123456789012345678901234567890}'),
+        ('{"b": "\\u00e9\\n", "a": [true, null]}', '{"a":[true,null],"b":"é\\n"}'),
+        ('{"\\ufb33": 1, "\\ud83d\\ude00": 2}', '{"\U0001f600":2,"\ufb33":1}'),  # UTF-16 order
+    ],
+)
+def test_canonical_from_text(
+    text: str, expected: str, writer: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if writer != "orjson":
+        monkeypatch.setattr(canonical, "_orjson", None)
+    made = Canonical.from_text(text)
+    assert made.text == expected == canonical_json(json.loads(text))
+    assert made.floats == ("." in text or "E" in text)
+    assert is_canonical(made.text)
+
+
+@given(st.dictionaries(st.text(max_size=5), JSON_VALUES | INTEGRAL_JSON, max_size=5))
+def test_canonical_from_text_with_either_writer(value: dict[str, object]) -> None:
+    for text in (json.dumps(value), json.dumps(value, indent=1, ensure_ascii=True)):
+        try:
+            expected = canonical_json(value)
+        except CanonicalJSONError:  # a lone surrogate
+            with pytest.raises(CanonicalJSONError):
+                Canonical.from_text(text)
+            continue
+        with_orjson = Canonical.from_text(text)
+        saved = canonical._orjson
+        canonical._orjson = None
+        try:
+            without = Canonical.from_text(text)
+            plain_check = is_canonical(expected)
+        finally:
+            canonical._orjson = saved
+        assert with_orjson.text == without.text == expected
+        assert is_canonical(expected) and plain_check

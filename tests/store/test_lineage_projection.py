@@ -198,3 +198,23 @@ def test_an_existing_store_is_projected_when_upgraded(tmp_path) -> None:
     )
     with AuditStore.open(url) as store:
         assert store.lineage.run(RUN_A).summary.outputs == ("dataset:ns:clean",)
+
+
+def test_ids_inserted_by_a_rolled_back_append_are_not_reused(
+    store: AuditStore, store_url: str
+) -> None:
+    """The projector remembers the ids it inserted only once their transaction committed."""
+    first = run_event(RUN_A, outputs=("a",))
+    with pytest.raises(StoreError):  # the lineage rows are written, then the evaluation fails
+        store.append_many([("openlineage.event", first), ("evaluation", {"not": "a record"})])
+    store.append_events([run_event(RUN_B, outputs=("b",))])  # b takes the id a had
+    store.append_events([first])
+    store.append_events([run_event("01937a2e-0000-7000-8000-00000000000c", inputs=("a", "b"))])
+    queries = store.lineage
+    assert queries.run(RUN_A).summary.outputs == ("dataset:ns:a",)
+    assert queries.run(RUN_B).summary.outputs == ("dataset:ns:b",)
+    datasets = _rows(store_url, lineage_datasets)
+    assert [(name, dataset_id) for dataset_id, _, name, _ in datasets] == [("b", 1), ("a", 2)]
+    before = {table.name: _rows(store_url, table) for table in TABLES}
+    store.rebuild_projections()
+    assert {table.name: _rows(store_url, table) for table in TABLES} == before

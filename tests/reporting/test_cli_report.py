@@ -266,8 +266,6 @@ def test_real_store_checkpoint_is_embedded_and_checked(run, store, keys, tmp_pat
     from .conftest import pypdf_text
 
     with AuditStore.open(store, create=False) as opened:
-        if not hasattr(opened, "create_checkpoint"):
-            pytest.skip("this store has no checkpoints yet")
         checkpoint = opened.create_checkpoint(dev_keys)
     out = reports_dir(tmp_path) / "report.pdf"
     code, _, err = run("report", "latest", "-o", out, "--store", store, *keys)

@@ -9,8 +9,9 @@ reports (PDF download), the audit log and its verification.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import FileResponse, JSONResponse
@@ -31,6 +32,7 @@ DATE_TIME: dict[str, Any] = {"format": "date-time"}
 MAX_DEPTH = 100
 MAX_LIMIT = 1000
 
+F = TypeVar("F", bound=Callable[..., Any])
 State = Annotated[ServerState, Depends(server_state)]
 Limit = Annotated[int, Query(ge=0, le=MAX_LIMIT, description="results to return")]
 Offset = Annotated[int, Query(ge=0, le=2**31, description="results to skip")]
@@ -40,8 +42,24 @@ def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {code: {"model": schemas.ErrorBody} for code in codes}
 
 
-READ_ERRORS = _errors(400, 401, 403)
 router = APIRouter(prefix="/api/v1")
+
+
+def _read(path: str, tag: str, summary: str, answer: Any, *errors: int) -> Callable[[F], F]:
+    """Declare a GET route that needs the read scope.
+
+    ``answer`` documents its 200 response (a response model, or the response object itself);
+    ``errors`` are the error statuses it answers besides 400, 401 and 403.
+    """
+    ok = {"model": answer} if isinstance(answer, type) else answer
+    return router.get(
+        path,
+        tags=[tag],
+        summary=summary,
+        dependencies=[Depends(require_read)],
+        responses={200: ok, **_errors(400, 401, 403, *errors)},
+    )
+
 
 FACETS: dict[str, Any] = {
     "type": ["object", "null"],
@@ -174,13 +192,7 @@ def _resolve(state: ServerState, node_id: str) -> Node:
         raise ApiError(status, exc.message) from None
 
 
-@router.get(
-    "/lineage",
-    tags=["Lineage"],
-    summary="The lineage graph around a node",
-    dependencies=[Depends(require_read)],
-    responses={200: {"model": schemas.LineageGraph}, **_errors(400, 401, 403, 404)},
-)
+@_read("/lineage", "Lineage", "The lineage graph around a node", schemas.LineageGraph, 404)
 def get_lineage(
     state: State,
     node_id: Annotated[
@@ -209,12 +221,8 @@ def _time_bound(value: str | None, name: str, default: str) -> str:
         raise ApiError(400, f"{name}: {exc.reason}") from None
 
 
-@router.get(
-    "/events/lineage",
-    tags=["Lineage"],
-    summary="Recorded OpenLineage events, by event time",
-    dependencies=[Depends(require_read)],
-    responses={200: {"model": schemas.EventList}, **READ_ERRORS},
+@_read(
+    "/events/lineage", "Lineage", "Recorded OpenLineage events, by event time", schemas.EventList
 )
 def get_events(
     state: State,
@@ -241,13 +249,7 @@ def get_events(
     return JSONResponse({"events": [json.loads(p) for p in payloads], "totalCount": total})
 
 
-@router.get(
-    "/namespaces",
-    tags=["Namespaces"],
-    summary="Every namespace of a job or dataset",
-    dependencies=[Depends(require_read)],
-    responses={200: {"model": schemas.NamespaceList}, **READ_ERRORS},
-)
+@_read("/namespaces", "Namespaces", "Every namespace of a job or dataset", schemas.NamespaceList)
 def get_namespaces(state: State) -> JSONResponse:
     """Namespaces by name, with the time the log first mentioned them."""
     return JSONResponse(
@@ -289,12 +291,12 @@ def _jobs_data(state: ServerState, nodes: list[Node], created: dict[int, str]) -
     return found
 
 
-@router.get(
+@_read(
     "/namespaces/{namespace:path}/jobs/{job:path}/runs",
-    tags=["Jobs"],
-    summary="The runs of a job, newest first",
-    dependencies=[Depends(require_read)],
-    responses={200: {"model": schemas.RunList}, **_errors(400, 401, 403, 404)},
+    "Jobs",
+    "The runs of a job, newest first",
+    schemas.RunList,
+    404,
 )
 def get_job_runs(
     state: State, namespace: str, job: str, limit: Limit = 100, offset: Offset = 0
@@ -307,26 +309,14 @@ def get_job_runs(
     return JSONResponse({"runs": [marquez.run_data(run) for run in page], "totalCount": len(runs)})
 
 
-@router.get(
-    "/namespaces/{namespace:path}/jobs/{job:path}",
-    tags=["Jobs"],
-    summary="One job",
-    dependencies=[Depends(require_read)],
-    responses={200: {"model": schemas.Job}, **_errors(400, 401, 403, 404)},
-)
+@_read("/namespaces/{namespace:path}/jobs/{job:path}", "Jobs", "One job", schemas.Job, 404)
 def get_job(state: State, namespace: str, job: str) -> JSONResponse:
     """The job with its facets, inputs, outputs and latest run."""
     node = _resolve(state, node_name("job", namespace, job))
     return JSONResponse(_jobs_data(state, [node], {})[0])
 
 
-@router.get(
-    "/namespaces/{namespace:path}/jobs",
-    tags=["Jobs"],
-    summary="The jobs of a namespace",
-    dependencies=[Depends(require_read)],
-    responses={200: {"model": schemas.JobList}, **READ_ERRORS},
-)
+@_read("/namespaces/{namespace:path}/jobs", "Jobs", "The jobs of a namespace", schemas.JobList)
 def get_jobs(state: State, namespace: str, limit: Limit = 100, offset: Offset = 0) -> JSONResponse:
     """A page of the namespace's jobs, by name."""
     rows, total = state.catalog.named("job", namespace, limit=limit, offset=offset)
@@ -335,12 +325,12 @@ def get_jobs(state: State, namespace: str, limit: Limit = 100, offset: Offset = 
     return JSONResponse({"jobs": _jobs_data(state, nodes, created), "totalCount": total})
 
 
-@router.get(
+@_read(
     "/namespaces/{namespace:path}/datasets/{dataset:path}",
-    tags=["Datasets"],
-    summary="One dataset",
-    dependencies=[Depends(require_read)],
-    responses={200: {"model": schemas.Dataset}, **_errors(400, 401, 403, 404)},
+    "Datasets",
+    "One dataset",
+    schemas.Dataset,
+    404,
 )
 def get_dataset(state: State, namespace: str, dataset: str) -> JSONResponse:
     """The dataset with its facets and schema fields."""
@@ -349,12 +339,11 @@ def get_dataset(state: State, namespace: str, dataset: str) -> JSONResponse:
     return JSONResponse(marquez.dataset_data(node, facets))
 
 
-@router.get(
+@_read(
     "/namespaces/{namespace:path}/datasets",
-    tags=["Datasets"],
-    summary="The datasets of a namespace",
-    dependencies=[Depends(require_read)],
-    responses={200: {"model": schemas.DatasetList}, **READ_ERRORS},
+    "Datasets",
+    "The datasets of a namespace",
+    schemas.DatasetList,
 )
 def get_datasets(
     state: State, namespace: str, limit: Limit = 100, offset: Offset = 0
@@ -370,13 +359,7 @@ def get_datasets(
     return JSONResponse({"datasets": datasets, "totalCount": total})
 
 
-@router.get(
-    "/jobs/runs/{run_id}",
-    tags=["Jobs"],
-    summary="One run",
-    dependencies=[Depends(require_read)],
-    responses={200: {"model": schemas.Run}, **_errors(400, 401, 403, 404)},
-)
+@_read("/jobs/runs/{run_id}", "Jobs", "One run", schemas.Run, 404)
 def get_run(state: State, run_id: str) -> JSONResponse:
     """The run with its facets, inputs and outputs."""
     try:
@@ -404,12 +387,8 @@ def _summary(item: Any) -> dict[str, Any]:
     }
 
 
-@router.get(
-    "/models",
-    tags=["Governance"],
-    summary="Every evaluated model with its latest evaluation",
-    dependencies=[Depends(require_read)],
-    responses={200: {"model": schemas.ModelList}, **READ_ERRORS},
+@_read(
+    "/models", "Governance", "Every evaluated model with its latest evaluation", schemas.ModelList
 )
 def get_models(state: State) -> JSONResponse:
     """Models by name."""
@@ -425,13 +404,7 @@ def get_models(state: State) -> JSONResponse:
     return JSONResponse({"models": models})
 
 
-@router.get(
-    "/evaluations",
-    tags=["Governance"],
-    summary="Evaluations, newest first",
-    dependencies=[Depends(require_read)],
-    responses={200: {"model": schemas.EvaluationList}, **READ_ERRORS},
-)
+@_read("/evaluations", "Governance", "Evaluations, newest first", schemas.EvaluationList)
 def get_evaluations(
     state: State,
     model: Annotated[str, Query(max_length=255, description="only this model; empty: all")] = "",
@@ -458,27 +431,26 @@ def evaluation_record(state: ServerState, evaluation_id: str) -> dict[str, Any]:
         raise ApiError(404, exc.message) from None
 
 
-@router.get(
+@_read(
     "/evaluations/{evaluation_id}",
-    tags=["Governance"],
-    summary="One evaluation record, exactly as recorded",
-    dependencies=[Depends(require_read)],
-    responses={
-        200: {"content": {"application/json": {"schema": {"type": "object"}}}},
-        **_errors(400, 401, 403, 404, 409),
-    },
+    "Governance",
+    "One evaluation record, exactly as recorded",
+    {"content": {"application/json": {"schema": {"type": "object"}}}},
+    404,
+    409,
 )
 def get_evaluation(state: State, evaluation_id: str) -> JSONResponse:
     """The evaluation record (docs/evaluation-record.md); ``latest`` for the newest."""
     return JSONResponse(evaluation_record(state, evaluation_id))
 
 
-@router.get(
+@_read(
     "/evaluations/{evaluation_id}/findings",
-    tags=["Governance"],
-    summary="The findings of one evaluation",
-    dependencies=[Depends(require_read)],
-    responses={200: {"model": schemas.FindingList}, **_errors(400, 401, 403, 404, 409)},
+    "Governance",
+    "The findings of one evaluation",
+    schemas.FindingList,
+    404,
+    409,
 )
 def get_findings(state: State, evaluation_id: str) -> JSONResponse:
     """Findings with their evidence, in the record's order."""
@@ -501,13 +473,7 @@ def report_data(row: Any) -> dict[str, Any]:
     }
 
 
-@router.get(
-    "/reports",
-    tags=["Governance"],
-    summary="Reports recorded in the log, newest first",
-    dependencies=[Depends(require_read)],
-    responses={200: {"model": schemas.ReportList}, **READ_ERRORS},
-)
+@_read("/reports", "Governance", "Reports recorded in the log, newest first", schemas.ReportList)
 def get_reports(
     state: State,
     evaluation: Annotated[str, Query(max_length=64, description="only this one; empty: all")] = "",
@@ -545,15 +511,13 @@ def report_file(state: ServerState, seq: int) -> Path:
     return path
 
 
-@router.get(
+@_read(
     "/reports/{seq}/pdf",
-    tags=["Governance"],
-    summary="Download a recorded report",
-    dependencies=[Depends(require_read)],
-    responses={
-        200: {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}},
-        **_errors(400, 401, 403, 404, 409),
-    },
+    "Governance",
+    "Download a recorded report",
+    {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}},
+    404,
+    409,
 )
 def download_report(state: State, seq: int) -> FileResponse:
     """The PDF exactly as recorded (its sha256 is checked against the log first)."""
@@ -561,13 +525,7 @@ def download_report(state: State, seq: int) -> FileResponse:
     return FileResponse(path, media_type="application/pdf", filename=path.name)
 
 
-@router.get(
-    "/audit/verify",
-    tags=["Audit"],
-    summary="Recompute the hash chain of the whole log",
-    dependencies=[Depends(require_read)],
-    responses={200: {"model": schemas.AuditStatus}, **READ_ERRORS},
-)
+@_read("/audit/verify", "Audit", "Recompute the hash chain of the whole log", schemas.AuditStatus)
 def get_audit_verify(state: State) -> JSONResponse:
     """Whether every entry is intact and linked; on failure, the first bad entry."""
     report = state.store.verify()
@@ -583,13 +541,7 @@ def get_audit_verify(state: State) -> JSONResponse:
     )
 
 
-@router.get(
-    "/audit/log",
-    tags=["Audit"],
-    summary="A page of the audit log, oldest first",
-    dependencies=[Depends(require_read)],
-    responses={200: {"model": schemas.AuditLog}, **READ_ERRORS},
-)
+@_read("/audit/log", "Audit", "A page of the audit log, oldest first", schemas.AuditLog)
 def get_audit_log(
     state: State,
     after: Annotated[int, Query(ge=0, le=2**62, description="entries after this seq")] = 0,

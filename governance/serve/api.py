@@ -184,7 +184,8 @@ async def post_lineage_batch(request: Request) -> Response:
     return Response(status_code=204)
 
 
-def _resolve(state: ServerState, node_id: str) -> Node:
+def resolve_node(state: ServerState, node_id: str) -> Node:
+    """The node named ``dataset:<namespace>:<name>`` or ``job:...``, or 404 / 400 (malformed)."""
     try:
         return state.store.lineage.resolve(node_id)
     except LineageError as exc:
@@ -208,7 +209,7 @@ def get_lineage(
     depth: Annotated[int, Query(ge=1, le=MAX_DEPTH, description="jobs away from the node")] = 20,
 ) -> JSONResponse:
     """Every job and dataset within ``depth`` jobs of the node, upstream and downstream."""
-    root = _resolve(state, node_id)
+    root = resolve_node(state, node_id)
     return JSONResponse(marquez.graph(state.store.lineage, root, depth))
 
 
@@ -302,7 +303,7 @@ def get_job_runs(
     state: State, namespace: str, job: str, limit: Limit = 100, offset: Offset = 0
 ) -> JSONResponse:
     """Runs of the job, newest first."""
-    node = _resolve(state, node_name("job", namespace, job))
+    node = resolve_node(state, node_name("job", namespace, job))
     runs = state.store.lineage.runs_of_jobs([node.id]).get(node.id, [])
     newest = list(reversed(runs))
     page = newest[offset : offset + limit]
@@ -312,7 +313,7 @@ def get_job_runs(
 @_read("/namespaces/{namespace:path}/jobs/{job:path}", "Jobs", "One job", schemas.Job, 404)
 def get_job(state: State, namespace: str, job: str) -> JSONResponse:
     """The job with its facets, inputs, outputs and latest run."""
-    node = _resolve(state, node_name("job", namespace, job))
+    node = resolve_node(state, node_name("job", namespace, job))
     return JSONResponse(_jobs_data(state, [node], {})[0])
 
 
@@ -334,7 +335,7 @@ def get_jobs(state: State, namespace: str, limit: Limit = 100, offset: Offset = 
 )
 def get_dataset(state: State, namespace: str, dataset: str) -> JSONResponse:
     """The dataset with its facets and schema fields."""
-    node = _resolve(state, node_name("dataset", namespace, dataset))
+    node = resolve_node(state, node_name("dataset", namespace, dataset))
     facets = state.store.lineage.facets([node]).get(node.key, {})
     return JSONResponse(marquez.dataset_data(node, facets))
 
@@ -387,19 +388,24 @@ def _summary(item: Any) -> dict[str, Any]:
     }
 
 
-@_read(
-    "/models", "Governance", "Every evaluated model with its latest evaluation", schemas.ModelList
-)
-def get_models(state: State) -> JSONResponse:
-    """Models by name."""
+def evaluated_models(state: ServerState) -> list[tuple[str, int, Any]]:
+    """Every evaluated model by name: its number of evaluations and its latest evaluation."""
     latest: dict[str, Any] = {}
     counts: dict[str, int] = {}
     for item in state.store.evaluations():
         counts[item.model_name] = counts.get(item.model_name, 0) + 1
         latest.setdefault(item.model_name, item)
+    return [(name, counts[name], latest[name]) for name in sorted(latest)]
+
+
+@_read(
+    "/models", "Governance", "Every evaluated model with its latest evaluation", schemas.ModelList
+)
+def get_models(state: State) -> JSONResponse:
+    """Models by name."""
     models = [
-        {"name": name, "evaluations": counts[name], "latest": _summary(latest[name])}
-        for name in sorted(latest)
+        {"name": name, "evaluations": count, "latest": _summary(latest)}
+        for name, count, latest in evaluated_models(state)
     ]
     return JSONResponse({"models": models})
 

@@ -16,12 +16,11 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from governance.errors import LineageError, VerificationFailed
-from governance.serve.api import evaluation_record, report_file
+from governance.serve.api import evaluated_models, evaluation_record, report_file, resolve_node
 from governance.serve.errors import ApiError
 from governance.serve.graph_svg import MAX_DRAWN_NODES, layout, render_svg
 from governance.serve.state import ServerState, require_web, server_state
 from governance.store.chain import format_time
-from governance.store.lineage_queries import NOT_FOUND_HINT
 
 __all__ = ["error_page", "router"]
 
@@ -80,13 +79,9 @@ def _time(value: Any) -> str:
 @router.get("/", response_class=HTMLResponse)
 def models_page(request: Request, state: State) -> HTMLResponse:
     """Every evaluated model with its latest verdict."""
-    latest: dict[str, Any] = {}
-    counts: dict[str, int] = {}
-    for item in state.store.evaluations():
-        counts[item.model_name] = counts.get(item.model_name, 0) + 1
-        latest.setdefault(item.model_name, item)
     models = [
-        {"name": name, "count": counts[name], "latest": latest[name]} for name in sorted(latest)
+        {"name": name, "count": count, "latest": latest}
+        for name, count, latest in evaluated_models(state)
     ]
     return _render(request, "models.html", models=models, time=_time)
 
@@ -186,13 +181,12 @@ def lineage_page(
             request, "lineage.html", node="", depth=depth, namespaces=namespaces, graph=None
         )
     try:
-        root = state.store.lineage.resolve(node)
-    except LineageError as exc:
-        status = 404 if exc.hint == NOT_FOUND_HINT else 400
+        root = resolve_node(state, node)
+    except ApiError as exc:
         return _render(
             request,
             "lineage.html",
-            status,
+            exc.status,
             node=node,
             depth=depth,
             namespaces=namespaces,

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from governance.cli.options import config_option, settings, store_option
+from governance.cli.options import config_option, resolve_store_url, settings, store_option
 from governance.errors import EXIT_INVALID, EXIT_OK
 
 
@@ -59,7 +59,7 @@ def log(
     """List the entries of the audit log, oldest first."""
     from governance.store import AuditStore
 
-    url = settings(config_file, store_url=store_url).require("store_url", "pass --store URL")
+    url = resolve_store_url(config_file, store_url)
     with AuditStore.open(url, create=False) as store:
         entries = list(store.entries(kind=kind))
     if limit is not None:
@@ -120,7 +120,7 @@ def verify_chain(
     from governance.store import AuditStore
     from governance.store.checkpoint import load_checkpoint
 
-    url = settings(config_file, store_url=store_url).require("store_url", "pass --store URL")
+    url = resolve_store_url(config_file, store_url)
     roots = [load_certificate(path) for path in trust_roots]
     files = [(path, load_checkpoint(path)) for path in checkpoints]
     with AuditStore.open(url, create=False) as store:
@@ -211,7 +211,7 @@ def rebuild(store_url: str | None, config_file: Path | None) -> int:
     """
     from governance.store import AuditStore
 
-    url = settings(config_file, store_url=store_url).require("store_url", "pass --store URL")
+    url = resolve_store_url(config_file, store_url)
     with AuditStore.open(url, create=False) as store:
         report = store.verify(workers="auto")
         if not report.ok:

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 import click
 
-from governance.cli.options import config_option, settings, store_option
+from governance.cli.options import config_option, resolve_store_url, store_option
 from governance.errors import EXIT_OK, LineageError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -104,7 +104,7 @@ def ingest_command(
         elif outcome is not None:
             click.echo(f"Warning: {location}: {outcome}", err=True)
 
-    url = settings(config_file, store_url=store_url).require("store_url", "pass --store URL")
+    url = resolve_store_url(config_file, store_url)
     with AuditStore.open(url) as store:
         report = ingest(store, sources, strict=strict, assume_utc=assume_utc, on_event=show)
     if fmt == "json":
@@ -135,7 +135,7 @@ def _query(command: Callable[..., Any]) -> Callable[..., Any]:
 def _open(store_url: str | None, config_file: Path | None) -> Any:
     from governance.store import AuditStore
 
-    url = settings(config_file, store_url=store_url).require("store_url", "pass --store URL")
+    url = resolve_store_url(config_file, store_url)
     return AuditStore.open(url, create=False)
 
 

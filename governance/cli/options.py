@@ -38,6 +38,11 @@ def settings(config_file: Path | None, **flags: str | None) -> Settings:
     return load_settings(flags, config_file=config_file)
 
 
+def resolve_store_url(config_file: Path | None, flag: str | None) -> str:
+    """The audit store URL: ``--store``, else GOVERNANCE_STORE_URL, governance.yml, the default."""
+    return settings(config_file, store_url=flag).require("store_url", "pass --store URL")
+
+
 def write_output(text: str, output: Path | None = None) -> None:
     """Write ``text`` to ``output`` atomically, or to stdout."""
     if output is None:

@@ -139,86 +139,51 @@ def _open(store_url: str | None, config_file: Path | None) -> Any:
     return AuditStore.open(url, create=False)
 
 
-def _graph(
-    node: str,
-    direction: str,
-    depth: int,
-    as_of: str | None,
-    fmt: str,
-    store_url: str | None,
-    config_file: Path | None,
-) -> int:
-    from governance.lineage.render import render_graph
-
-    with _open(store_url, config_file) as store:
-        queries = store.lineage
-        root = queries.resolve(node)
-        graph = queries.traverse(root, direction, depth=depth, as_of=as_of, facets=fmt == "json")
-    click.echo(render_graph(graph, fmt), nl=False)
-    return EXIT_OK
+NODE_HELP = "NODE is dataset:<namespace>:<name> or job:<namespace>:<name>."
 
 
-@lineage.command("upstream")
-@click.argument("node")
-@_depth_option
-@_as_of_option
-@_format_option(("text", "json", "dot", "mermaid"))
-@_query
-def upstream(
-    node: str,
-    depth: int,
-    as_of: str | None,
-    fmt: str,
-    store_url: str | None,
-    config_file: Path | None,
-) -> int:
-    """Where NODE came from: the jobs that wrote it, what they read, and so on.
+def _graph_command(name: str, direction: str, summary: str) -> click.Command:
+    """The ``lineage NAME`` command: the graph ``direction`` of NODE, as ``--format`` says."""
 
-    NODE is dataset:<namespace>:<name> or job:<namespace>:<name>.
-    """
-    return _graph(node, "upstream", depth, as_of, fmt, store_url, config_file)
+    def command(
+        node: str,
+        depth: int,
+        as_of: str | None,
+        fmt: str,
+        store_url: str | None,
+        config_file: Path | None,
+    ) -> int:
+        from governance.lineage.render import render_graph
 
+        with _open(store_url, config_file) as store:
+            queries = store.lineage
+            root = queries.resolve(node)
+            graph = queries.traverse(
+                root, direction, depth=depth, as_of=as_of, facets=fmt == "json"
+            )
+        click.echo(render_graph(graph, fmt), nl=False)
+        return EXIT_OK
 
-@lineage.command("downstream")
-@click.argument("node")
-@_depth_option
-@_as_of_option
-@_format_option(("text", "json", "dot", "mermaid"))
-@_query
-def downstream(
-    node: str,
-    depth: int,
-    as_of: str | None,
-    fmt: str,
-    store_url: str | None,
-    config_file: Path | None,
-) -> int:
-    """What NODE feeds: the jobs that read it, what they wrote, and so on.
-
-    NODE is dataset:<namespace>:<name> or job:<namespace>:<name>.
-    """
-    return _graph(node, "downstream", depth, as_of, fmt, store_url, config_file)
+    command.__doc__ = f"{summary}\n\n{NODE_HELP}"
+    options = _format_option(("text", "json", "dot", "mermaid"))(_query(command))
+    return lineage.command(name)(click.argument("node")(_depth_option(_as_of_option(options))))
 
 
-@lineage.command("graph")
-@click.argument("node")
-@_depth_option
-@_as_of_option
-@_format_option(("text", "json", "dot", "mermaid"))
-@_query
-def graph(
-    node: str,
-    depth: int,
-    as_of: str | None,
-    fmt: str,
-    store_url: str | None,
-    config_file: Path | None,
-) -> int:
-    """The lineage graph around NODE, upstream and downstream (DOT and Mermaid to draw it).
-
-    NODE is dataset:<namespace>:<name> or job:<namespace>:<name>.
-    """
-    return _graph(node, "both", depth, as_of, fmt, store_url, config_file)
+upstream = _graph_command(
+    "upstream",
+    "upstream",
+    "Where NODE came from: the jobs that wrote it, what they read, and so on.",
+)
+downstream = _graph_command(
+    "downstream",
+    "downstream",
+    "What NODE feeds: the jobs that read it, what they wrote, and so on.",
+)
+graph = _graph_command(
+    "graph",
+    "both",
+    "The lineage graph around NODE, upstream and downstream (DOT and Mermaid to draw it).",
+)
 
 
 @lineage.command("history")

@@ -8,7 +8,14 @@ from typing import Any
 
 import click
 
-from governance.cli.options import config_option, resolve_store_url, settings, store_option
+from governance.cli.options import (
+    config_option,
+    resolve_store_url,
+    settings,
+    signing_flags,
+    signing_options,
+    store_option,
+)
 from governance.errors import EXIT_INVALID, EXIT_OK
 
 
@@ -152,13 +159,7 @@ def verify_chain(
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the checkpoint here (JSON) [default: stdout]. Keep it outside the store.",
 )
-@click.option("--signing-key", type=click.Path(path_type=Path), help="PEM or DER private key.")
-@click.option("--signing-cert", type=click.Path(path_type=Path), help="PEM or DER certificate.")
-@click.option(
-    "--signing-pkcs12",
-    type=click.Path(path_type=Path),
-    help="PKCS#12 file with key and certificate (passphrase: GOVERNANCE_SIGNING_PASSPHRASE).",
-)
+@signing_options("key and certificate")
 @store_option
 @config_option
 def checkpoint(
@@ -180,11 +181,7 @@ def checkpoint(
     from governance.store import AuditStore
 
     resolved = settings(
-        config_file,
-        store_url=store_url,
-        signing_key=str(signing_key) if signing_key else None,
-        signing_cert=str(signing_cert) if signing_cert else None,
-        signing_pkcs12=str(signing_pkcs12) if signing_pkcs12 else None,
+        config_file, store_url=store_url, **signing_flags(signing_key, signing_cert, signing_pkcs12)
     )
     signing = signing_from_settings(resolved)
     url = resolved.require("store_url", "pass --store URL")

@@ -8,7 +8,13 @@ from pathlib import Path
 
 import click
 
-from governance.cli.options import config_option, settings, store_option, write_output
+from governance.cli.options import (
+    config_option,
+    settings,
+    signing_flags,
+    store_option,
+    write_output,
+)
 from governance.config import SEVERITY_CHOICES
 from governance.reporting.formats import FORMAT_NAMES
 
@@ -100,8 +106,7 @@ def check(
         store_url=store_url,
         fail_on=fail_on,
         namespace=namespace,
-        signing_key=str(signing_key) if signing_key else None,
-        signing_cert=str(signing_cert) if signing_cert else None,
+        **signing_flags(signing_key, signing_cert),
     )
     options = CheckOptions(
         manifest=manifest,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -31,6 +32,44 @@ def config_option(function: F) -> F:
         type=click.Path(dir_okay=False, path_type=Path),
         help="Settings file (default: ./governance.yml if present).",
     )(function)
+
+
+def signing_options(pkcs12_holds: str) -> Callable[[F], F]:
+    """``--signing-key`` and ``--signing-cert``, or ``--signing-pkcs12`` (holding ``pkcs12_holds``).
+
+    :func:`signing_flags` turns their values into settings.
+    """
+    key = click.option(
+        "--signing-key", type=click.Path(path_type=Path), help="PEM or DER private key."
+    )
+    cert = click.option(
+        "--signing-cert", type=click.Path(path_type=Path), help="PEM or DER certificate."
+    )
+    pkcs12 = click.option(
+        "--signing-pkcs12",
+        type=click.Path(path_type=Path),
+        help=f"PKCS#12 file with {pkcs12_holds} (passphrase: GOVERNANCE_SIGNING_PASSPHRASE).",
+    )
+
+    def decorate(function: F) -> F:
+        return key(cert(pkcs12(function)))
+
+    return decorate
+
+
+def signing_flags(
+    key: Path | None,
+    cert: Path | None,
+    pkcs12: Path | None = None,
+    chain: tuple[Path, ...] = (),
+) -> dict[str, str | None]:
+    """The signing settings the signing options give (``None``: not given)."""
+    return {
+        "signing_key": str(key) if key else None,
+        "signing_cert": str(cert) if cert else None,
+        "signing_pkcs12": str(pkcs12) if pkcs12 else None,
+        "signing_chain": os.pathsep.join(map(str, chain)) if chain else None,
+    }
 
 
 def settings(config_file: Path | None, **flags: str | None) -> Settings:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
 
-from governance.cli.options import config_option, settings, store_option
+from governance.cli.options import (
+    config_option,
+    settings,
+    signing_flags,
+    signing_options,
+    store_option,
+)
 
 
 @click.command()
@@ -36,14 +41,7 @@ from governance.cli.options import config_option, settings, store_option
     type=click.Path(dir_okay=False, path_type=Path),
     help="Where to write the attestation [default: beside the PDF, NAME.intoto.json].",
 )
-@click.option("--signing-key", type=click.Path(path_type=Path), help="PEM or DER private key.")
-@click.option("--signing-cert", type=click.Path(path_type=Path), help="PEM or DER certificate.")
-@click.option(
-    "--signing-pkcs12",
-    type=click.Path(path_type=Path),
-    help="PKCS#12 file with key, certificate and chain (passphrase: "
-    "GOVERNANCE_SIGNING_PASSPHRASE).",
-)
+@signing_options("key, certificate and chain")
 @click.option(
     "--signing-chain",
     multiple=True,
@@ -80,11 +78,8 @@ def report(
     resolved = settings(
         config_file,
         store_url=store_url,
-        signing_key=str(signing_key) if signing_key else None,
-        signing_cert=str(signing_cert) if signing_cert else None,
-        signing_pkcs12=str(signing_pkcs12) if signing_pkcs12 else None,
-        signing_chain=os.pathsep.join(map(str, signing_chain)) if signing_chain else None,
         tsa_url=tsa_url,
+        **signing_flags(signing_key, signing_cert, signing_pkcs12, signing_chain),
     )
     signing = signing_from_settings(resolved) if sign else None
     with AuditStore.open(resolved.require("store_url", "--store URL"), create=False) as store:

@@ -18,6 +18,7 @@ from governance.checks.lineage import (
     TracedParams,
 )
 from governance.evaluators.context import EvaluationContext
+from governance.lineage.model import RunDetail
 from governance.lineage.snapshot import Chain, LineageSnapshot
 from governance.policy.model import Measurement
 
@@ -65,12 +66,10 @@ def training_data_traced(context: EvaluationContext, params: TracedParams) -> Me
 
 def facets_present(context: EvaluationContext, params: FacetsParams) -> Measurement:
     """Count the datasets of the chain that lack a required facet."""
-    snapshot, problem = _snapshot(context, params)
-    if snapshot is None:
-        return problem
-    if snapshot.training_run is None:
-        return _untraced(snapshot)
-    chain = snapshot.chain(params.max_hops)
+    traced = _traced(context, params)
+    if isinstance(traced, Measurement):
+        return traced
+    snapshot, _, chain = traced
     missing: dict[str, list[str]] = {}
     for dataset in chain.datasets:
         present = snapshot.facets.get(dataset, {})
@@ -90,13 +89,10 @@ def facets_present(context: EvaluationContext, params: FacetsParams) -> Measurem
 
 def code_version_recorded(context: EvaluationContext, params: CodeVersionParams) -> Measurement:
     """Count the jobs without a ``sourceCodeLocation`` facet that names a commit."""
-    snapshot, problem = _snapshot(context, params)
-    if snapshot is None:
-        return problem
-    run = snapshot.training_run
-    if run is None:
-        return _untraced(snapshot)
-    chain = snapshot.chain(params.max_hops)
+    traced = _traced(context, params)
+    if isinstance(traced, Measurement):
+        return traced
+    snapshot, run, chain = traced
     jobs = [run.summary.job] if params.scope == "training_run" else sorted(chain.jobs)
     recorded: dict[str, dict[str, Any]] = {}
     lacking: list[str] = []
@@ -120,12 +116,10 @@ def code_version_recorded(context: EvaluationContext, params: CodeVersionParams)
 
 def no_failed_runs(context: EvaluationContext, params: FailedRunsParams) -> Measurement:
     """Count the failed (or, if asked, unfinished) runs behind the model."""
-    snapshot, problem = _snapshot(context, params)
-    if snapshot is None:
-        return problem
-    if snapshot.training_run is None:
-        return _untraced(snapshot)
-    chain = snapshot.chain(params.max_hops)
+    traced = _traced(context, params)
+    if isinstance(traced, Measurement):
+        return traced
+    snapshot, _, chain = traced
     failed, unfinished = snapshot.failed_runs(chain)
     counted = failed + (unfinished if params.require_complete else [])
     return Measurement(
@@ -149,6 +143,23 @@ def _snapshot(
             error=DEEPER.format(asked=params.max_hops, loaded=snapshot.max_hops)
         )
     return snapshot, Measurement()
+
+
+def _traced(
+    context: EvaluationContext, params: LineageParams
+) -> tuple[LineageSnapshot, RunDetail, Chain] | Measurement:
+    """The snapshot, its training run and its chain ``params.max_hops`` jobs deep.
+
+    Or the measurement to answer instead: an error without a usable snapshot, insufficient
+    evidence when no recorded run produced the model.
+    """
+    snapshot, problem = _snapshot(context, params)
+    if snapshot is None:
+        return problem
+    run = snapshot.training_run
+    if run is None:
+        return _untraced(snapshot)
+    return snapshot, run, snapshot.chain(params.max_hops)
 
 
 def _untraced(snapshot: LineageSnapshot) -> Measurement:

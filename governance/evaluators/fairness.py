@@ -178,8 +178,23 @@ def _pair(low: float, high: float) -> list[float | None] | None:
     return None if pair[0] is None and pair[1] is None else pair
 
 
-def _spec(params: IntervalParams) -> BootstrapSpec:
+def bootstrap_spec(params: IntervalParams) -> BootstrapSpec:
+    """The resampling a rule's interval parameters ask for."""
     return BootstrapSpec(n_boot=params.n_boot, confidence=params.confidence, seed=params.seed)
+
+
+def bootstrap_evidence(params: IntervalParams) -> dict[str, Any]:
+    """``{"bootstrap": ...}``, how the intervals were computed, for evidence; ``{}`` without."""
+    if not params.n_boot:
+        return {}
+    return {
+        "bootstrap": {
+            "n_boot": params.n_boot,
+            "confidence": params.confidence,
+            "seed": params.seed,
+            "scheme": SCHEME,
+        }
+    }
 
 
 def resampled(
@@ -257,7 +272,7 @@ def _measure_grouping(
     group_intervals: dict[str, tuple[Array, Array]] = {}
     overall_intervals: dict[str, tuple[float, float]] = {}
     if params.n_boot:
-        spec = _spec(params)
+        spec = bootstrap_spec(params)
         samples = {
             m: resampled(context, counts, m, spec, disparity.n_bins) for m in disparity.metrics
         }
@@ -385,14 +400,8 @@ def measure_disparity(
         "method": params.method,
         "min_group_size": params.min_group_size,
         "gate_on": params.gate_on,
+        **bootstrap_evidence(params),
     }
-    if params.n_boot:
-        evidence["bootstrap"] = {
-            "n_boot": params.n_boot,
-            "confidence": params.confidence,
-            "seed": params.seed,
-            "scheme": SCHEME,
-        }
     evidence["tables"] = [g.table for g in groupings]
     judged = [_judged(g, params.gate_on) for g in groupings]
     defined = [v for v in judged if not math.isnan(v)]

@@ -17,9 +17,10 @@ from governance.evaluators.bootstrap import BootstrapSpec, interval
 from governance.evaluators.context import EvaluationContext
 from governance.evaluators.counts import GroupCounts, ScoresUnavailable
 from governance.evaluators.fairness import (
-    SCHEME,
     _check_probabilities,
     _finite,
+    bootstrap_evidence,
+    bootstrap_spec,
     evidence_table,
     group_counts,
     resampled,
@@ -74,7 +75,7 @@ def performance_metric(context: EvaluationContext, params: PerformanceParams) ->
     missing = scores_missing(context, [metric])
     if missing:
         return Measurement(error=missing)
-    spec = BootstrapSpec(n_boot=params.n_boot, confidence=params.confidence, seed=params.seed)
+    spec = bootstrap_spec(params)
     try:
         first = group_counts(context, context.feature_sets(None)[0], params.n_bins)
         _check_probabilities(context, first, metric)
@@ -87,14 +88,8 @@ def performance_metric(context: EvaluationContext, params: PerformanceParams) ->
             "aggregate": params.aggregate,
             "overall": overall,
             "gate_on": params.gate_on,
+            **bootstrap_evidence(params),
         }
-        if params.n_boot:
-            evidence["bootstrap"] = {
-                "n_boot": params.n_boot,
-                "confidence": params.confidence,
-                "seed": params.seed,
-                "scheme": SCHEME,
-            }
         if params.aggregate == "overall":
             low = high = None
             if params.n_boot:

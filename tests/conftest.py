@@ -6,6 +6,7 @@ import os
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -48,6 +49,40 @@ def write(tmp_path: Path) -> Callable[[str, str], Path]:
         return path
 
     return _write
+
+
+class CliResult(NamedTuple):
+    """One CLI run: its exit code and what it printed."""
+
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+CliRun = Callable[..., CliResult]
+DEVELOPER_ENV = ("GOVERNANCE_STORE_URL", "GOVERNANCE_SIGNING_KEY", "GOVERNANCE_SIGNING_CERT")
+
+
+@pytest.fixture
+def run_cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> CliRun:
+    """Run the CLI in-process through its real entry point (error boundary included).
+
+    The developer's store and signing key settings (DEVELOPER_ENV) are removed first.
+    """
+    from governance.cli import main
+
+    for name in DEVELOPER_ENV:
+        monkeypatch.delenv(name, raising=False)
+
+    def run(*args: object) -> CliResult:
+        capsys.readouterr()
+        with pytest.raises(SystemExit) as caught:
+            main([str(a) for a in args])
+        out, err = capsys.readouterr()
+        code = caught.value.code
+        return CliResult(code if isinstance(code, int) else 1, out, err)
+
+    return run
 
 
 MANIFEST = """

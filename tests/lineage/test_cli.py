@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import importlib.util
 import json
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from governance.cli import main
 from governance.store import AuditStore, sqlite_url_for
+from tests.conftest import CliRun as Run
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "samples" / "adult-income"
@@ -21,18 +19,8 @@ TRAIN_RUN = "01936f6a-0000-7000-8000-00000000a002"
 MODEL = "dataset:file:samples/adult-income/models/mitigated.skops"
 
 
-@dataclass
-class Result:
-    exit_code: int
-    stdout: str
-    stderr: str
-
-
-Run = Callable[..., Result]
-
-
 @pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Run:
+def cli(run_cli: Run, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Run:
     import os
 
     for name in list(os.environ):
@@ -40,16 +28,7 @@ def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp
             monkeypatch.delenv(name)
     monkeypatch.setenv("GOVERNANCE_STORE_URL", sqlite_url_for(tmp_path / "audit.db"))
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
-
-    def run(*args: object) -> Result:
-        capsys.readouterr()
-        with pytest.raises(SystemExit) as caught:
-            main([str(a) for a in args])
-        out, err = capsys.readouterr()
-        code = caught.value.code
-        return Result(code if isinstance(code, int) else 1, out, err)
-
-    return run
+    return run_cli
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from governance.cli import main
 from governance.store import AuditStore
 
 from .test_keys import _pkcs12, make_cert
@@ -25,19 +24,12 @@ SIGNING_ENV = (
 
 
 @pytest.fixture
-def run(capsys, monkeypatch, tmp_path):
+def run(run_cli, monkeypatch, tmp_path):
+    """The CLI runner; its result unpacks as ``code, stdout, stderr``."""
     for name in SIGNING_ENV:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)  # no governance.yml of the developer's
-
-    def _run(*args):
-        capsys.readouterr()
-        with pytest.raises(SystemExit) as caught:
-            main([str(a) for a in args])
-        out, err = capsys.readouterr()
-        return caught.value.code, out, err
-
-    return _run
+    return run_cli
 
 
 @pytest.fixture

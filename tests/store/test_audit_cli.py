@@ -4,41 +4,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from governance.cli import main
 from governance.reporting import SigningConfig, init_dev_keys
 from governance.store import AuditStore
 from governance.store.chain import entry_hash
+from tests.conftest import CliResult as Result
 from tests.store.conftest import raw_execute
 
 
-@dataclass
-class Result:
-    exit_code: int
-    stdout: str
-    stderr: str
-
-
 @pytest.fixture
-def cli(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> Callable[..., Result]:
-    for name in ("GOVERNANCE_STORE_URL", "GOVERNANCE_SIGNING_KEY", "GOVERNANCE_SIGNING_CERT"):
-        monkeypatch.delenv(name, raising=False)
-
-    def run(*args: str) -> Result:
-        capsys.readouterr()
-        with pytest.raises(SystemExit) as caught:
-            main([str(a) for a in args])
-        out, err = capsys.readouterr()
-        code = caught.value.code
-        return Result(code if isinstance(code, int) else 1, out, err)
-
-    return run
+def cli(run_cli: Callable[..., Result]) -> Callable[..., Result]:
+    return run_cli
 
 
 @pytest.fixture(scope="module")

@@ -15,13 +15,16 @@ from governance.model_artifact import Predictions
 from governance.yaml_source import LocatedDict
 
 
-def make_context(
-    frame: pd.DataFrame,
-    y_true: Any,
-    y_pred: Any,
-    sensitive: list[str],
-    scores: Any = None,
-) -> EvaluationContext:
+def manifest_for(sensitive: list[str], positive: Any = 1, model: bool = False) -> Manifest:
+    """A manifest of model ``m``: target ``y``, the model ``model.skops`` or predictions ``p``."""
+    data: dict[str, Any] = {
+        "path": "data.csv",
+        "target": "y",
+        "positive_label": positive,
+        "sensitive_features": sensitive,
+    }
+    if not model:
+        data["prediction"] = "p"
     spec = ManifestSpec.model_validate(
         {
             "apiVersion": "governance/v1",
@@ -33,22 +36,28 @@ def make_context(
                 "risk_tier": "high",
                 "intended_use": "tests",
             },
-            "data": {
-                "path": "data.csv",
-                "target": "y",
-                "positive_label": 1,
-                "prediction": "p",
-                "sensitive_features": sensitive,
-            },
+            **({"model": {"path": "model.skops"}} if model else {}),
+            "data": data,
         }
     )
-    manifest = Manifest(path=Path("m.yaml"), spec=spec, digest="", document=LocatedDict())
+    return Manifest(path=Path("m.yaml"), spec=spec, digest="", document=LocatedDict())
+
+
+def make_context(
+    frame: pd.DataFrame,
+    y_true: Any,
+    y_pred: Any,
+    sensitive: list[str],
+    scores: Any = None,
+    source: str = "test",
+) -> EvaluationContext:
+    """A context whose predictions (and scores) are given: there is no model."""
     data = EvaluationData(
         frame=frame, y_true=np.asarray(y_true, dtype=np.int8), path=Path("data.csv"), format="csv"
     )
     predictions = Predictions(
         y_pred=np.asarray(y_pred, dtype=np.int8),
         scores=None if scores is None else np.asarray(scores, dtype=float),
-        source="test",
+        source=source,
     )
-    return EvaluationContext(manifest=manifest, data=data, predictions=predictions)
+    return EvaluationContext(manifest=manifest_for(sensitive), data=data, predictions=predictions)

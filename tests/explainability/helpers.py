@@ -10,39 +10,11 @@ import pandas as pd
 
 from governance.data import EvaluationData
 from governance.evaluators.context import EvaluationContext
-from governance.manifest import Manifest, ManifestSpec
 from governance.model_artifact import Predictions
-from governance.yaml_source import LocatedDict
+from tests.evaluators.helpers import make_context, manifest_for
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "samples" / "adult-income"
-
-
-def manifest(sensitive: list[str], positive: Any = 1, model: bool = True) -> Manifest:
-    data: dict[str, Any] = {
-        "path": "data.csv",
-        "target": "y",
-        "positive_label": positive,
-        "sensitive_features": sensitive,
-    }
-    if not model:
-        data["prediction"] = "p"
-    spec = ManifestSpec.model_validate(
-        {
-            "apiVersion": "governance/v1",
-            "kind": "Model",
-            "metadata": {
-                "name": "m",
-                "version": "1",
-                "owner": "o",
-                "risk_tier": "high",
-                "intended_use": "tests",
-            },
-            **({"model": {"path": "model.skops"}} if model else {}),
-            "data": data,
-        }
-    )
-    return Manifest(path=Path("m.yaml"), spec=spec, digest="", document=LocatedDict())
 
 
 def model_context(
@@ -57,24 +29,13 @@ def model_context(
     y_true = np.asarray(frame["y"] == positive, dtype=np.int8)
     data = EvaluationData(frame=frame, y_true=y_true, path=Path("data.csv"), format="csv")
     return EvaluationContext(
-        manifest=manifest(sensitive, positive), data=data, predictions=predictions
+        manifest=manifest_for(sensitive, positive, model=True), data=data, predictions=predictions
     )
 
 
 def column_context(frame: pd.DataFrame, sensitive: list[str]) -> EvaluationContext:
     """A context whose predictions come from a column: there is no model."""
-    data = EvaluationData(
-        frame=frame,
-        y_true=np.asarray(frame["y"], dtype=np.int8),
-        path=Path("data.csv"),
-        format="csv",
-    )
-    predictions = Predictions(
-        y_pred=np.asarray(frame["p"], dtype=np.int8), scores=None, source="column p"
-    )
-    return EvaluationContext(
-        manifest=manifest(sensitive, model=False), data=data, predictions=predictions
-    )
+    return make_context(frame, frame["y"], frame["p"], sensitive, source="column p")
 
 
 def planted_proxy(rows: int = 1500, seed: int = 3) -> pd.DataFrame:

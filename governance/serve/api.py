@@ -69,15 +69,15 @@ FACETS: dict[str, Any] = {
 }
 
 
-def _dataset_schema(io_facets: str) -> dict[str, Any]:
+def _named_schema(*facets: str) -> dict[str, Any]:
+    """A job or dataset: namespace, name, and facets under each key of ``facets``."""
     return {
         "type": "object",
         "required": ["namespace", "name"],
         "properties": {
             "namespace": {"type": "string", "minLength": 1, "maxLength": 255},
             "name": {"type": "string", "minLength": 1, "maxLength": 1024},
-            "facets": FACETS,
-            io_facets: FACETS,
+            **dict.fromkeys(facets, FACETS),
         },
     }
 
@@ -96,7 +96,7 @@ EVENT_SCHEMA: dict[str, Any] = {
         {
             "required": ["dataset"],
             "not": {"anyOf": [{"required": ["run"]}, {"required": ["job"]}]},
-            "properties": {"dataset": _dataset_schema("facets")},
+            "properties": {"dataset": _named_schema("facets")},
         },
     ],
     "properties": {
@@ -112,17 +112,9 @@ EVENT_SCHEMA: dict[str, Any] = {
             "required": ["runId"],
             "properties": {"runId": {"type": "string", "format": "uuid"}, "facets": FACETS},
         },
-        "job": {
-            "type": "object",
-            "required": ["namespace", "name"],
-            "properties": {
-                "namespace": {"type": "string", "minLength": 1, "maxLength": 255},
-                "name": {"type": "string", "minLength": 1, "maxLength": 1024},
-                "facets": FACETS,
-            },
-        },
-        "inputs": {"type": ["array", "null"], "items": _dataset_schema("inputFacets")},
-        "outputs": {"type": ["array", "null"], "items": _dataset_schema("outputFacets")},
+        "job": _named_schema("facets"),
+        "inputs": {"type": ["array", "null"], "items": _named_schema("facets", "inputFacets")},
+        "outputs": {"type": ["array", "null"], "items": _named_schema("facets", "outputFacets")},
     },
 }
 INGEST_BODY = {

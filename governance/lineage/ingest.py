@@ -14,9 +14,11 @@ if none was rejected: all or nothing.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -44,7 +46,7 @@ __all__ = [
     "read_events",
 ]
 
-BATCH_SIZE = 5000
+BATCH_SIZE = 10_000
 ANALYZE_AFTER = 10_000
 """Refresh the planner's statistics after storing this many events (graph queries need them)."""
 INGEST_KIND = "lineage.ingest"
@@ -185,21 +187,22 @@ def ingest(
     report = IngestReport(strict=strict)
     files = [_expand(Path(s)) if str(s) != STDIN else [STDIN] for s in sources]
     pending: list[Canonical] = []
-    for group in files:
-        for source in group:
-            for item in read_events(source, stdin=stdin, digests=report.sources):
-                report.read += 1
-                event = _judge(item, assume_utc, report, on_event)
-                if event is None:
-                    continue
-                pending.append(event)
-                if not strict and len(pending) >= batch_size:
-                    _store(store, pending, report)
-                    pending = []
-    if strict and report.rejected:
-        return report
-    if pending:
-        _store(store, pending, report)
+    with _collector_paused():
+        for group in files:
+            for source in group:
+                for item in read_events(source, stdin=stdin, digests=report.sources):
+                    report.read += 1
+                    event = _judge(item, assume_utc, report, on_event)
+                    if event is None:
+                        continue
+                    pending.append(event)
+                    if not strict and len(pending) >= batch_size:
+                        _store(store, pending, report)
+                        pending = []
+        if strict and report.rejected:
+            return report
+        if pending:
+            _store(store, pending, report)
     if report.stored >= ANALYZE_AFTER:
         store.analyze()
     store.append(
@@ -218,6 +221,26 @@ def ingest(
         },
     )
     return report
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector (if enabled) while events are read and stored.
+
+    Every event of a batch stays alive until the batch is stored, so a collection finds
+    nothing to free; yet each full collection walks every object of every pending event, and
+    the many objects a batch allocates trigger one every two thousand events or so: a fifth of
+    an ingest's time, measured. Ingest makes no reference cycles (objects are freed by their
+    reference counts as before); the collector runs again as it did once the ingest ends.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def read_events(

@@ -54,7 +54,6 @@ from governance.store.tables import (
 __all__ = ["EVENT_KIND", "LineageProjector", "known_event_hashes"]
 
 EVENT_KIND = "openlineage.event"
-CHUNK = 400
 MAX_REMEMBERED = 500_000
 """Job or dataset ids a projector keeps in memory at most (then it starts again)."""
 MAX_VERSION_CHARS = 255
@@ -305,14 +304,12 @@ class _Batch:
         run_events = [item for item in self.events if item.parsed.run_id is not None]
         if not run_events:
             return
-        ids = list(dict.fromkeys(item.parsed.run_id for item in run_events if item.parsed.run_id))
+        ids = dict.fromkeys(item.parsed.run_id for item in run_events if item.parsed.run_id)
         existing: set[str] = set()
-        for chunk in _chunks(ids):
-            for row in self.conn.execute(
-                select(lineage_runs).where(lineage_runs.c.run_id.in_(chunk))
-            ).mappings():
-                runs[row["run_id"]] = dict(row)
-                existing.add(row["run_id"])
+        wanted = [(run_id,) for run_id in ids]
+        for values in select_in(self.conn, lineage_runs, RUN_COLUMNS, ("run_id",), wanted):
+            runs[values[0]] = dict(zip(RUN_COLUMNS, values, strict=True))
+            existing.add(values[0])
         self.earlier_runs = existing
         for item in run_events:
             event = item.parsed
@@ -664,11 +661,6 @@ def _upsert_latest(conn: Connection, rows: list[tuple[str, str, str, int, str, s
             "value = excluded.value WHERE excluded.event_time >= lineage_facets.event_time"
         ),
     )
-
-
-def _chunks(values: Sequence[Any]) -> Iterable[list[Any]]:
-    for start in range(0, len(values), CHUNK):
-        yield list(values[start : start + CHUNK])
 
 
 def facet_value(text: str) -> Any:

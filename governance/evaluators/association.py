@@ -26,6 +26,9 @@ from typing import Any
 MAX_ROWS = 200_000
 # Contingency tables are counted in batches of features of at most this many (row, feature) codes.
 BATCH_CELLS = 1 << 22
+# Categorical targets are counted together while their tables hold at most this many cells (sum
+# of the features' levels, or number of numeric features, x product of the targets' levels).
+JOINT_CELLS = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -144,42 +147,86 @@ class Association:
         return entry
 
 
-def cramers_v_and_information(
-    features: Sequence[Column], target: Column
-) -> list[tuple[float, float]]:
-    """Cramér's V and the mutual information (bits) of each categorical feature with ``target``.
+class Joint:
+    """Categorical columns measured together: each row's combination of their levels.
 
-    The tables of a batch of features come from one ``bincount`` over combined codes: feature
-    ``i``'s table is rows ``start[i]`` to ``start[i] + levels[i]`` of one (sum of the features'
-    levels, target levels) matrix. Levels absent from the rows (a table's empty rows or columns)
-    take no part.
+    ``codes`` number the combinations (``numpy.ravel_multi_index`` over ``shape``, the columns'
+    levels), so one ``bincount`` counts rows for every column at once; :meth:`marginal` sums a
+    count (or a sum of values) over the other columns' levels.
     """
-    rows = len(target.codes)
+
+    def __init__(self, columns: Sequence[Column]) -> None:
+        import numpy as np
+
+        self.columns = list(columns)
+        self.shape = tuple(column.levels for column in columns)
+        self.levels = math.prod(self.shape)
+        if len(columns) == 1:
+            self.codes = columns[0].codes
+        else:
+            self.codes = np.ravel_multi_index([column.codes for column in columns], self.shape)
+
+    def marginal(self, array: Any, index: int) -> Any:
+        """``array`` (..., combinations) summed to (..., levels of column ``index``)."""
+        if len(self.shape) == 1:
+            return array
+        full = array.reshape(array.shape[:-1] + self.shape)
+        lead = array.ndim - 1
+        others = tuple(lead + axis for axis in range(len(self.shape)) if axis != index)
+        return full.sum(axis=others)
+
+
+def cramers_v_and_information(
+    features: Sequence[Column], targets: Sequence[Column]
+) -> list[list[tuple[float, float]]]:
+    """Cramér's V and mutual information (bits) of each categorical feature with each target.
+
+    ``result[t][f]`` is for target ``t`` and feature ``f``. The contingency tables of a batch of
+    features against all targets come from one ``bincount`` over combined codes: feature ``i``'s
+    rows of the table are ``start[i]`` to ``start[i] + levels[i]``, its columns the targets'
+    combinations (:class:`Joint`); each target's table is then a marginal of it. Levels absent
+    from the rows (a table's empty rows or columns) take no part.
+    """
+    joint = Joint(targets)
+    rows = len(joint.codes)
     batch = max(1, BATCH_CELLS // max(rows, 1))
-    results: list[tuple[float, float]] = []
+    results: list[list[tuple[float, float]]] = [[] for _ in targets]
     for first in range(0, len(features), batch):
-        results.extend(_cramers_v_batch(features[first : first + batch], target))
+        chunk = features[first : first + batch]
+        for index, pairs in enumerate(_cramers_v_batch(chunk, joint)):
+            results[index].extend(pairs)
     return results
 
 
-def _cramers_v_batch(features: Sequence[Column], target: Column) -> list[tuple[float, float]]:
+def _cramers_v_batch(features: Sequence[Column], joint: Joint) -> list[list[tuple[float, float]]]:
     import numpy as np
 
-    rows, width = len(target.codes), target.levels
+    rows, width = len(joint.codes), joint.levels
     levels = np.array([feature.levels for feature in features], dtype=np.intp)
     if rows == 0 or width == 0 or levels.min() == 0:
-        return [(0.0, 0.0)] * len(features)
+        return [[(0.0, 0.0)] * len(features) for _ in joint.columns]
     starts = np.concatenate(([0], np.cumsum(levels)[:-1]))
     combined = np.empty((len(features), rows), dtype=np.intp)
     for index, feature in enumerate(features):
         np.multiply(feature.codes, width, out=combined[index])
     combined += (starts * width)[:, None]
-    combined += target.codes
+    combined += joint.codes
     table = np.bincount(combined.ravel(), minlength=int(levels.sum()) * width)
     table = table.reshape(-1, width).astype(np.float64)
+    return [
+        _cramers_v_tables(joint.marginal(table, index), starts, rows)
+        for index in range(len(joint.columns))
+    ]
+
+
+def _cramers_v_tables(table: Any, starts: Any, rows: int) -> list[tuple[float, float]]:
+    """Cramér's V and mutual information of the tables stacked in ``table`` from ``starts``."""
+    import numpy as np
+
     row_sums = table.sum(axis=1)  # per level of each feature
     column_sums = np.add.reduceat(table, starts, axis=0)  # per feature, per target level
-    owner = np.repeat(np.arange(len(features)), levels)  # the feature of each table row
+    levels = np.diff(np.append(starts, len(table)))
+    owner = np.repeat(np.arange(len(starts)), levels)  # the feature of each table row
     expected = row_sums[:, None] * column_sums[owner] / rows
     chi2_terms = np.zeros_like(table)
     np.divide(np.square(table - expected), expected, out=chi2_terms, where=expected > 0)
@@ -192,7 +239,7 @@ def _cramers_v_batch(features: Sequence[Column], target: Column) -> list[tuple[f
     present_columns = (column_sums > 0).sum(axis=1)
     smaller = np.minimum(present_rows, present_columns) - 1
     results = []
-    for position in range(len(features)):
+    for position in range(len(starts)):
         if smaller[position] < 1:
             results.append((0.0, 0.0))
             continue
@@ -206,7 +253,7 @@ def correlation_ratio(groups: Column, numeric: Column) -> float:
     import numpy as np
 
     if numeric.centered is not None:
-        return correlation_ratios([numeric], groups)[0]
+        return correlation_ratios([numeric], [groups])[0][0]
     keep = ~np.isnan(numeric.values)  # missing values: leave those rows out
     codes = groups.codes[keep]
     if len(codes) == 0:
@@ -221,23 +268,37 @@ def correlation_ratio(groups: Column, numeric: Column) -> float:
     return math.sqrt(min(1.0, between / squares))
 
 
-def correlation_ratios(numerics: Sequence[Column], groups: Column) -> list[float]:
-    """η of each numeric column without missing values against the categorical ``groups``."""
+def correlation_ratios(
+    numerics: Sequence[Column], groupings: Sequence[Column]
+) -> list[list[float]]:
+    """η of each numeric column without missing values against each categorical grouping.
+
+    ``result[g][n]`` is for grouping ``g`` and numeric column ``n``: one weighted ``bincount``
+    per numeric column over the groupings' combinations (:class:`Joint`), then marginals.
+    """
     import numpy as np
 
     if not numerics:
-        return []
-    present = groups.counts > 0
-    if present.sum() < 2:  # one group explains nothing
-        return [0.0] * len(numerics)
+        return [[] for _ in groupings]
+    joint = Joint(groupings)
     sums = np.array(
-        [np.bincount(groups.codes, weights=n.centered, minlength=groups.levels) for n in numerics]
+        [np.bincount(joint.codes, weights=n.centered, minlength=joint.levels) for n in numerics]
     )
-    between = (np.square(sums[:, present]) / groups.counts[present]).sum(axis=1)
-    return [
-        math.sqrt(min(1.0, float(b) / n.squares)) if n.squares > 0 else 0.0
-        for n, b in zip(numerics, between, strict=True)
-    ]
+    results = []
+    for index, groups in enumerate(groupings):
+        present = groups.counts > 0
+        if present.sum() < 2:  # one group explains nothing
+            results.append([0.0] * len(numerics))
+            continue
+        group_sums = joint.marginal(sums, index)
+        between = (np.square(group_sums[:, present]) / groups.counts[present]).sum(axis=1)
+        results.append(
+            [
+                math.sqrt(min(1.0, float(b) / n.squares)) if n.squares > 0 else 0.0
+                for n, b in zip(numerics, between, strict=True)
+            ]
+        )
+    return results
 
 
 def absolute_correlation(a: Column, b: Column) -> float:
@@ -258,7 +319,7 @@ def absolute_correlation(a: Column, b: Column) -> float:
 
 def _pair(feature: Column, target: Column) -> Association:
     if feature.categorical and target.categorical:
-        v, information = cramers_v_and_information([feature], target)[0]
+        v, information = cramers_v_and_information([feature], [target])[0][0]
         return Association("cramers_v", v, information)
     if feature.categorical:
         return Association("correlation_ratio", correlation_ratio(feature, target))
@@ -267,29 +328,50 @@ def _pair(feature: Column, target: Column) -> Association:
     return Association("abs_pearson", absolute_correlation(feature, target))
 
 
+def _target_groups(targets: Sequence[Column], table_rows: int) -> list[list[Column]]:
+    """Categorical targets in groups measured together: at most JOINT_CELLS table cells."""
+    groups: list[list[Column]] = []
+    size = 0
+    for target in targets:
+        if groups and size * target.levels * max(table_rows, 1) <= JOINT_CELLS:
+            groups[-1].append(target)
+            size *= target.levels
+        else:
+            groups.append([target])
+            size = target.levels
+    return groups
+
+
 def measure(
     features: Sequence[Column], targets: Sequence[Column]
 ) -> dict[str, dict[str, Association]]:
     """``{feature: {target: Association}}`` for every prepared feature and target column.
 
-    All columns must cover the same rows in the same order. Against a categorical target, the
+    All columns must cover the same rows in the same order. Against categorical targets, the
     categorical features are measured together, and so are the numeric ones without missing
     values; every other pair on its own.
     """
     result: dict[str, dict[str, Association]] = {feature.name: {} for feature in features}
-    for target in targets:
-        if target.categorical:
-            categorical = [feature for feature in features if feature.categorical]
-            pairs = cramers_v_and_information(categorical, target)
+    categorical = [feature for feature in features if feature.categorical]
+    complete = [f for f in features if not f.categorical and f.centered is not None]
+    # rows of the contingency tables, or of the per-group sums of the numeric features
+    table_rows = max(sum(feature.levels for feature in categorical), len(complete))
+    for group in _target_groups([t for t in targets if t.categorical], table_rows):
+        tables = cramers_v_and_information(categorical, group) if categorical else []
+        for target, pairs in zip(group, tables, strict=False):
             for feature, (v, information) in zip(categorical, pairs, strict=True):
                 result[feature.name][target.name] = Association("cramers_v", v, information)
-            complete = [f for f in features if not f.categorical and f.centered is not None]
-            for feature, eta in zip(complete, correlation_ratios(complete, target), strict=True):
+        for target, etas in zip(group, correlation_ratios(complete, group), strict=True):
+            for feature, eta in zip(complete, etas, strict=True):
                 result[feature.name][target.name] = Association("correlation_ratio", eta)
+    for target in targets:
         for feature in features:
             if target.name not in result[feature.name]:
                 result[feature.name][target.name] = _pair(feature, target)
-    return result
+    return {
+        feature.name: {target.name: result[feature.name][target.name] for target in targets}
+        for feature in features
+    }
 
 
 def sample_positions(rows: int, max_rows: int, seed: int) -> Any:
@@ -308,8 +390,8 @@ def association_values(
     max_rows: int = MAX_ROWS,
 ) -> dict[str, dict[str, Association]]:
     """Unrounded :func:`association_table`."""
-    names = [str(name) for name in (features.columns if columns is None else columns)]
-    prepared = [prepare(name, features[name]) for name in names]
+    names = features.columns if columns is None else columns
+    prepared = [prepare(str(name), features[name]) for name in names]
     targets = [prepare(str(name), sensitive[name]) for name in sensitive]
     return measure_sampled(prepared, targets, seed=seed, max_rows=max_rows)
 

@@ -190,16 +190,23 @@ def test_every_measure_equals_a_plain_reference_implementation(seed: int) -> Non
     assert all(values["same"][t].value == 0.0 for t in targets)
 
 
-def test_tables_counted_in_batches_equal_tables_counted_together(
+def test_columns_measured_one_at_a_time_equal_columns_measured_together(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     import governance.evaluators.association as association
 
     frame = _mixed_frame(rows=1000)
-    sensitive = {"sex": frame["sex"], "race": frame["race"]}
+    sensitive = {name: frame[name] for name in ("sex", "race", "senior", "income")}
     together = association_values(frame, sensitive)
-    monkeypatch.setattr(association, "BATCH_CELLS", 1)  # one feature per batch
-    assert association_values(frame, sensitive) == together
+    monkeypatch.setattr(association, "BATCH_CELLS", 1)  # one feature per bincount
+    monkeypatch.setattr(association, "JOINT_CELLS", 1)  # one sensitive attribute at a time
+    alone = association_values(frame, sensitive)
+    assert list(alone) == list(together)
+    for feature, links in together.items():
+        assert list(alone[feature]) == list(links)  # attributes in the order given
+        for target, link in links.items():
+            assert alone[feature][target].measure == link.measure
+            assert alone[feature][target].value == pytest.approx(link.value, abs=1e-12)
 
 
 def test_a_constant_numeric_column_is_associated_with_nothing() -> None:

@@ -44,6 +44,8 @@ if TYPE_CHECKING:
 
 # Groups with fewer explained rows than this get a note: their importance is noisy.
 SMALL_GROUP = 30
+# Bootstrap draws per block of resamples in the stability check (a block's arrays stay cached).
+STABILITY_BLOCK_DRAWS = 25_000
 NO_MODEL = (
     "there is no model to explain: the manifest evaluates a predictions column; give the model "
     "artifact (model.path) to explain it"
@@ -535,15 +537,23 @@ def bootstrap_stability(shared: Shared, top_k: int, resamples: int, seed: int) -
     rows = len(explanation.rows)
     if k == 0 or rows == 0:
         return {"reference_top": reference, "k": k, "mean_overlap": None}
-    magnitudes = np.abs(explanation.values)
+    magnitudes = np.ascontiguousarray(np.abs(explanation.values).T)
     rng = np.random.default_rng(seed)
-    # each resample: how many times each row is drawn (rows drawn with replacement)
-    draws = rng.integers(0, rows, size=(resamples, rows))
-    offsets = (np.arange(resamples) * rows)[:, None]
-    counts = np.bincount((draws + offsets).ravel(), minlength=resamples * rows)
-    counts = counts.reshape(resamples, rows).astype(np.float64)
-    # counts @ magnitudes without BLAS, whose threads spin on a loaded machine
-    boot = np.einsum("rn,fn->rf", counts, np.ascontiguousarray(magnitudes.T)) / rows
+    boot = np.empty((resamples, magnitudes.shape[0]))
+    # resamples in blocks of about STABILITY_BLOCK_DRAWS draws, so each block's arrays stay in
+    # the CPU cache (the same draws, in the same order, as all at once)
+    block = max(1, STABILITY_BLOCK_DRAWS // rows)
+    offsets = (np.arange(block) * rows)[:, None]
+    for first in range(0, resamples, block):
+        size = min(block, resamples - first)
+        # each resample: how many times each row is drawn (rows drawn with replacement)
+        draws = rng.integers(0, rows, size=(size, rows))
+        draws += offsets[:size]
+        counts = np.bincount(draws.ravel(), minlength=size * rows)
+        counts = counts.reshape(size, rows).astype(np.float64)
+        # counts @ magnitudes without BLAS, whose threads spin on a loaded machine
+        np.einsum("rn,fn->rf", counts, magnitudes, out=boot[first : first + size])
+    boot /= rows
     order = np.argsort(-boot, axis=1, kind="stable")
     ranks = np.empty_like(order)
     np.put_along_axis(ranks, order, np.arange(1, boot.shape[1] + 1)[None, :], axis=1)

@@ -153,6 +153,23 @@ def test_stability_of_a_clear_ranking_is_high_and_reproducible() -> None:
     assert wide.evidence["notes"] == ["only 3 features have a non-zero attribution"]
 
 
+def test_stability_counted_in_blocks_of_resamples_equals_counted_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    params = StabilityParams(top_k=1, resamples=103)
+
+    def measured() -> dict[str, Any]:
+        evidence = explainability.stability(proxy_context(), params).evidence
+        return {key: value for key, value in evidence.items() if key != "explanation"}
+
+    at_once = measured()
+    assert at_once["identical_share"] < 1  # the resamples differ: their order shows
+    monkeypatch.setattr(explainability, "STABILITY_BLOCK_DRAWS", 1)  # one resample per block
+    assert measured() == at_once
+    monkeypatch.setattr(explainability, "STABILITY_BLOCK_DRAWS", 7 * 500)  # uneven last block
+    assert measured() == at_once
+
+
 def test_available_is_one_with_importance_and_a_chart() -> None:
     measurement = explainability.available(proxy_context(), AvailableParams())
     assert measurement.value == 1.0

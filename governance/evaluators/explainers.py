@@ -172,7 +172,12 @@ def _margin(estimator: Any, matrix: Any, positive: int | None) -> Any:
         if margin.ndim == 2:
             return margin[:, positive if positive is not None else 0]
         return margin
-    if hasattr(estimator, "predict_proba") and positive is not None:
+    if type(estimator).__module__.split(".")[0] == "xgboost":  # no decision_function: the margin
+        margin = np.asarray(estimator.predict(matrix, output_margin=True), dtype=np.float64)
+        if margin.ndim == 2:
+            return margin[:, positive if positive is not None else 0]
+        return margin
+    if hasattr(estimator, "predict_proba"):  # log-odds of the second class (two classes)
         probability = np.asarray(estimator.predict_proba(matrix), dtype=np.float64)[:, 1]
         clipped = np.clip(probability, 1e-300, 1 - 1e-16)
         return np.log(clipped) - np.log1p(-clipped)

@@ -3,7 +3,8 @@
 Runs the real `governance` CLI, step by step, on the two samples:
 
 1. a development signing key; the policy packs linted and unit-tested;
-2. the Adult sample's training pipeline recorded as OpenLineage events (lineage ingest);
+2. the Adult sample's training pipeline recorded as OpenLineage events (lineage ingest), and a
+   signed checkpoint of the audit log, which the reports embed;
 3. the gate on the Adult baseline model (blocked by the four-fifths rule) and on the mitigated
    one (passes fairness and lineage-completeness rules), each recorded in the audit store and
    reported as a signed PDF/A with its in-toto attestation;
@@ -94,6 +95,9 @@ def setup(demo: Demo) -> None:
     for step in ("lint", "test"):
         demo.expect(f"policy {step}", demo.run("policy", step, rel(POLICIES)), 0)
     demo.expect("lineage ingest", demo.run("lineage", "ingest", rel(SAMPLE / "lineage")), 0)
+    # a signed checkpoint before any evaluation: every report embeds the latest one
+    first = rel(demo.out / "checkpoint-before-evaluations.json")
+    demo.expect("audit checkpoint", demo.run("audit", "checkpoint", "-o", first), 0)
 
 
 def adult(demo: Demo) -> None:

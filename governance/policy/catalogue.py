@@ -47,8 +47,21 @@ def _passes_when(rule: Rule) -> str:
 
 def _check(rule: Rule) -> str:
     params = rule.params.model_dump(mode="json", exclude_defaults=True)
-    shown = ", ".join(f"{key}: {value}" for key, value in params.items())
+    shown = ", ".join(f"{key}: {_param(value)}" for key, value in params.items())
     return _code(rule.spec.check) + (f" ({_cell(shown)})" if shown else "")
+
+
+def _param(value: object) -> str:
+    """A param as YAML flow style shows it: ``[a, b]``, ``{k: v}``, ``true``, ``null``."""
+    if isinstance(value, list):
+        return "[" + ", ".join(_param(item) for item in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_param(v)}" for k, v in value.items()) + "}"
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def _rules_table(policy: Policy) -> list[str]:

@@ -128,3 +128,12 @@ def test_docs_writes_the_catalogue(run: Run, tmp_path: Path) -> None:
     assert text.startswith("# Policy catalogue\n")
     assert "## us-four-fifths 1.1.0" in text
     assert "| 29 CFR 1607.4(D) (adverse impact and the four-fifths rule) |" in text
+
+
+def test_docs_shows_list_params_as_the_policy_writes_them(run: Run, tmp_path: Path) -> None:
+    out = tmp_path / "catalogue.md"
+    pack = REPO / "policies" / "eu-ai-act-high-risk.yaml"
+    assert run("policy", "docs", pack, "-o", out).exit_code == 0
+    text = out.read_text(encoding="utf-8")
+    assert "(fields: [risk_management.risk_assessment, risk_management.mitigations," in text
+    assert "['" not in text  # no Python reprs

@@ -272,3 +272,39 @@ def test_train_reproduces_committed_models() -> None:
     mitigated = train.fold_offsets(baseline, offsets)
     for name, model in (("baseline", baseline), ("mitigated", mitigated)):
         assert train.canonical_skops(model) == (SAMPLE / "models" / f"{name}.skops").read_bytes()
+
+
+def test_readme_explainability_table_is_what_the_gate_finds(tmp_path: Path) -> None:
+    import json
+
+    from governance.cli import main
+
+    output = tmp_path / "record.json"
+    args = [
+        "check",
+        str(SAMPLE / "baseline.yaml"),
+        "--policy",
+        str(REPO / "policies" / "explainability.yaml"),
+        "--store",
+        f"sqlite:///{tmp_path / 'audit.db'}",
+        "--format",
+        f"json={output}",
+    ]
+    with pytest.raises(SystemExit) as caught:
+        main(args)
+    assert caught.value.code == 1
+    findings = {f["rule_id"]: f for f in json.loads(output.read_text())["findings"]}
+    readme = (SAMPLE / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## What drives the baseline")[1].split("\n## ")[0]
+    table = section.split("|---|---|---|\n")[1].split("\n\n")[0]
+    rows = {line.split("`")[1]: line.split("|")[2].strip() for line in table.splitlines()}
+    assert set(rows) == set(findings)
+    for rule, finding in findings.items():
+        assert rows[rule].startswith(finding["outcome"]), rule
+    proxies = findings["explainability.potential-proxies"]["evidence"]
+    assert proxies["proxies"] == ["marital-status", "occupation", "relationship"]
+    quoted = {row["feature"]: row for row in proxies["features"] if row["potential_proxy"]}
+    assert round(quoted["relationship"]["association"]["sex"]["value"], 3) == 0.642
+    assert round(quoted["marital-status"]["share"], 3) == 0.269
+    share = findings["explainability.sensitive-attribution"]["measured"]
+    assert round(share, 3) == 0.100 and "10.0% of the attribution" in section

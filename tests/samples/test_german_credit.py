@@ -181,3 +181,17 @@ def test_confidence_bound_and_reference_rules(record: dict, test_data, model) ->
     assert np.isclose(auc["evidence"]["point"], DOCUMENTED["roc_auc"], atol=5e-5)
     charted = [rule for rule, f in findings.items() if f["charts"]]
     assert "intersectional-approval-ratio" in charted and "fair-lending.sample-size" in charted
+
+
+def test_readme_lists_every_rule_with_the_outcome_the_gate_gives(record: dict) -> None:
+    readme = (SAMPLE / "README.md").read_text(encoding="utf-8")
+    table = readme.split("| rule | outcome | measured |\n|---|---|---|\n")[1].split("\n\n")[0]
+    rows = {line.split("`")[1]: line.split("|")[2].strip() for line in table.splitlines()}
+    findings = {f["rule_id"]: f for f in record["findings"]}
+    assert set(rows) == set(findings)
+    for rule, finding in findings.items():
+        assert rows[rule].startswith(finding["outcome"]), rule
+        if finding["outcome"] != "pass":
+            assert ("blocks" in rows[rule]) == finding["blocking"], rule
+    proxies = findings["fair-lending.proxy-screen"]["evidence"]["proxies"]
+    assert proxies == ["housing"] and "`housing` (rank 7" in rows["fair-lending.proxy-screen"]

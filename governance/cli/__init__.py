@@ -52,8 +52,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     except GovernanceError as exc:
         click.echo(f"Error: {exc}", err=True)
         sys.exit(exc.exit_code)
-    except click.exceptions.UsageError as exc:
+    except click.exceptions.NoArgsIsHelpError as exc:  # a group without its command: the help
         exc.show()
+        sys.exit(EXIT_USAGE)
+    except click.exceptions.UsageError as exc:
+        click.echo(usage_line(exc), err=True)
         sys.exit(EXIT_USAGE)
     except click.ClickException as exc:
         exc.show()
@@ -73,3 +76,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         )
         sys.exit(EXIT_INTERNAL)
     sys.exit(result if isinstance(result, int) else 0)
+
+
+def usage_line(exc: click.exceptions.UsageError) -> str:
+    """A usage error on one line: the command, what is wrong, where the help is."""
+    message = " ".join(exc.format_message().split()).rstrip(".")
+    command = exc.ctx.command_path if exc.ctx is not None else "governance"
+    return f"Error: {command}: {message} (see '{command} --help')"

@@ -92,11 +92,36 @@ def load_model(manifest: Manifest, *, trust_model: bool = False) -> Any:
 
 
 def feature_columns(model: Any, manifest: Manifest, columns: list[str], path: Path) -> list[str]:
-    """The columns the model predicts from; a DataError if the data lacks some."""
+    """The columns the model predicts from; a DataError if the data lacks some.
+
+    A model fitted on named columns (``feature_names_in_``) takes those; ``data.features`` may
+    list them too, in any order, but not others. ``data.score`` is for a predictions column: a
+    model's scores come from its ``predict_proba``, so giving both is a ManifestError.
+    """
     spec = manifest.spec.data
+    if spec.score is not None:
+        raise manifest.error(
+            "a scores column is for evaluating a predictions column; with a model the scores "
+            "come from its predict_proba (remove data.score, or evaluate data.prediction)",
+            "data",
+            "score",
+        )
     names = getattr(model, "feature_names_in_", None)
     if names is not None:
         wanted = [str(name) for name in names]
+        if spec.features is not None and set(spec.features) != set(wanted):
+            unknown = [name for name in spec.features if name not in wanted]
+            left_out = [name for name in wanted if name not in spec.features]
+            problems = []
+            if unknown:
+                problems.append(f"the model was not fitted on {', '.join(unknown[:8])}")
+            if left_out:
+                problems.append(f"leaves out {', '.join(left_out[:8])}, which the model needs")
+            raise manifest.error(
+                "does not match the columns the model was fitted on: " + "; ".join(problems),
+                "data",
+                "features",
+            )
     elif spec.features is not None:
         wanted = list(spec.features)
     else:

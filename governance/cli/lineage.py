@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -92,11 +93,14 @@ def ingest_command(
 
     Reads JSON (one event or an array) and JSON lines; a folder means every *.json, *.jsonl and
     *.ndjson in it. An event already recorded is not stored again. Rejected events are listed
-    on stderr with their file and line. Exit 0 when every event was stored or already there,
-    2 when some were rejected (with --strict: then nothing was stored).
+    on stderr with their file and line; blank lines are skipped. Exit 0 when every event was
+    stored or already there, 2 when some were rejected (with --strict: then nothing was
+    stored) or there were no events. The store is created or written only if some event is
+    valid.
     """
     from governance.lineage.ingest import Rejection, ingest
     from governance.store import AuditStore
+    from governance.store.engine import check_store_url
 
     def show(location: str, outcome: Rejection | str | None) -> None:
         if isinstance(outcome, Rejection):
@@ -105,8 +109,13 @@ def ingest_command(
             click.echo(f"Warning: {location}: {outcome}", err=True)
 
     url = resolve_store_url(config_file, store_url)
-    with AuditStore.open(url) as store:
-        report = ingest(store, sources, strict=strict, assume_utc=assume_utc, on_event=show)
+    check_store_url(url)
+    with contextlib.ExitStack() as stack:
+
+        def open_store() -> AuditStore:
+            return stack.enter_context(AuditStore.open(url))
+
+        report = ingest(open_store, sources, strict=strict, assume_utc=assume_utc, on_event=show)
     if fmt == "json":
         click.echo(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
     else:
@@ -119,8 +128,13 @@ def ingest_command(
         )
     if report.rejected:
         count = len(report.rejected)
-        if strict:
+        if strict or count == report.read:
             raise LineageError(f"{count} of {report.read} events rejected: nothing was stored")
+        if not report.stored:
+            raise LineageError(
+                f"{count} of {report.read} events rejected: nothing new was stored "
+                "(the valid ones were already recorded)"
+            )
         raise LineageError(
             f"{count} of {report.read} events rejected (the valid ones were stored)",
             hint="--strict stores nothing unless every event is valid",

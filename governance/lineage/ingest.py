@@ -57,6 +57,8 @@ LINE_SUFFIXES = (".jsonl", ".ndjson")
 
 NO_SOURCE = "no such file or folder"
 NO_EVENT_FILES = "no *.json, *.jsonl or *.ndjson files in this folder"
+NO_EVENTS = "no events in {sources}"
+TOO_DEEP = "malformed JSON: nested too deeply"
 TOO_BIG = "the event is {size} bytes as canonical JSON, more than the limit of {limit}{largest}"
 ASSUMED_UTC = "eventTime has no time zone: read as UTC (--assume-utc)"
 
@@ -141,7 +143,7 @@ class IngestReport:
 
 
 def ingest(
-    store: AuditStore,
+    store: AuditStore | Callable[[], AuditStore],
     sources: Sequence[str | Path],
     *,
     strict: bool = False,
@@ -155,7 +157,8 @@ def ingest(
     Parameters
     ----------
     store
-        The open audit store.
+        The open audit store, or a function that opens it: called only once there is a valid
+        event to store, so an ingest that stores nothing creates no store.
     sources
         Files, folders, or ``-`` for standard input.
     strict
@@ -174,19 +177,22 @@ def ingest(
     -------
     IngestReport
         Counts, rejections and the log entries written. A ``lineage.ingest`` entry records
-        the ingest itself (sources with their sha256, counts, options) unless ``strict``
-        refused everything.
+        the ingest itself (sources with their sha256, counts, options) unless nothing was
+        written: no event was valid, or ``strict`` refused them all.
 
     Raises
     ------
     LineageError
-        If a source does not exist or a folder holds no event files (nothing is stored).
+        If a source does not exist, a folder holds no event files, or the sources hold no
+        event at all (nothing is stored).
     StoreError
         If the store fails; the batches committed before stay stored.
     """
     report = IngestReport(strict=strict)
     files = [_expand(Path(s)) if str(s) != STDIN else [STDIN] for s in sources]
+    target = _Target(store)
     pending: list[Canonical] = []
+    valid = 0
     with _collector_paused():
         for group in files:
             for source in group:
@@ -195,17 +201,22 @@ def ingest(
                     event = _judge(item, assume_utc, report, on_event)
                     if event is None:
                         continue
+                    valid += 1
                     pending.append(event)
                     if not strict and len(pending) >= batch_size:
-                        _store(store, pending, report)
+                        _store(target.store(), pending, report)
                         pending = []
-        if strict and report.rejected:
+        if report.read == 0:
+            names = ", ".join(STDIN_NAME if str(s) == STDIN else str(s) for s in sources)
+            raise LineageError(NO_EVENTS.format(sources=names))
+        if valid == 0 or (strict and report.rejected):
             return report
         if pending:
-            _store(store, pending, report)
+            _store(target.store(), pending, report)
+    opened = target.store()
     if report.stored >= ANALYZE_AFTER:
-        store.analyze()
-    store.append(
+        opened.analyze()
+    opened.append(
         INGEST_KIND,
         {
             "tool": {"name": "governance", "version": __version__},
@@ -221,6 +232,20 @@ def ingest(
         },
     )
     return report
+
+
+class _Target:
+    """The store to write to, opened on first use when given as a function."""
+
+    def __init__(self, store: AuditStore | Callable[[], AuditStore]) -> None:
+        self._given = store
+        self._opened: AuditStore | None = None
+
+    def store(self) -> AuditStore:
+        if self._opened is None:
+            given = self._given
+            self._opened = given() if callable(given) else given
+        return self._opened
 
 
 @contextmanager
@@ -284,6 +309,8 @@ def read_events(
         line = data[: exc.start].count(b"\n") + 1
         yield SourceEvent(name, line, None, error="not UTF-8 text")
         return
+    if not text.strip():
+        return
     as_lines = name.endswith(LINE_SUFFIXES)
     if not as_lines:
         start = len(text) - len(text.lstrip())
@@ -292,6 +319,10 @@ def read_events(
             return
         try:
             value = _loads(text)
+        except RecursionError:
+            line, column = _position(text, start)
+            yield SourceEvent(name, line, column, error=TOO_DEEP)
+            return
         except ValueError as exc:  # a JSONDecodeError, or NaN/Infinity (not JSON)
             if not _first_line_parses(text):
                 if isinstance(exc, json.JSONDecodeError):
@@ -343,6 +374,8 @@ def _judge(
             reason = str(exc)
         except CanonicalJSONError as exc:
             reason = f"not storable as JSON: {exc}"
+        except RecursionError:
+            reason = "not storable as JSON: nested too deeply"
     if reason is not None:
         rejection = Rejection(item.source, item.line, item.column, reason)
         report.rejected.append(rejection)
@@ -439,6 +472,9 @@ def _lines(name: str, text: str) -> Iterator[SourceEvent]:
         except ValueError as exc:
             yield SourceEvent(name, number, None, error=f"malformed JSON: {exc}")
             continue
+        except RecursionError:
+            yield SourceEvent(name, number, None, error=TOO_DEEP)
+            continue
         yield SourceEvent(name, number, None, value=canonical.value, canonical=canonical)
 
 
@@ -462,6 +498,11 @@ def _array(name: str, text: str, start: int) -> Iterator[SourceEvent]:
             return
         except ValueError as exc:
             yield SourceEvent(name, line, column, error=f"malformed JSON: {exc}")
+            return
+        except RecursionError:
+            yield SourceEvent(
+                name, line, column, error=f"{TOO_DEEP} (the rest of the array is not read)"
+            )
             return
         yield SourceEvent(name, line, column, value=value)
         index = _skip_space(text, end)

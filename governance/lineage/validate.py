@@ -45,6 +45,7 @@ _TIME = re.compile(
 _URI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:\S*")
 _NO_FACETS: Mapping[str, Any] = MappingProxyType({})
 _UTC_ZONES = frozenset({"Z", "z", "+00:00"})
+OUT_OF_RANGE = "out of range: {value!r} is not between 0001-01-01 and 9999-12-31 in UTC"
 
 
 class EventRejected(ValueError):
@@ -189,7 +190,8 @@ def parse_event_time(value: str, *, assume_utc: bool = False) -> tuple[str, bool
     Raises
     ------
     EventRejected
-        If the time is malformed, or has no zone and ``assume_utc`` is false.
+        If the time is malformed, outside years 1-9999 once converted to UTC, or has no
+        zone and ``assume_utc`` is false.
     """
     match = _TIME.fullmatch(value)
     if match is None:
@@ -216,7 +218,10 @@ def parse_event_time(value: str, *, assume_utc: bool = False) -> tuple[str, bool
     except ValueError as exc:
         raise EventRejected(f"{value!r} is not a valid date-time: {exc}", "eventTime") from None
     if not utc:
-        moment = moment.astimezone(UTC).replace(tzinfo=None)
+        try:
+            moment = moment.astimezone(UTC).replace(tzinfo=None)
+        except OverflowError:  # 0001-01-01T00:00:00+14:00 is a day before year 1 in UTC
+            raise EventRejected(OUT_OF_RANGE.format(value=value), "eventTime") from None
     return moment.isoformat(timespec="microseconds") + "Z", assumed
 
 

@@ -114,6 +114,112 @@ def test_ingest_rejections_exit_2(cli: Run, tmp_path: Path) -> None:
     ]
 
 
+def _event_line(time_text: str, run_id: str = TRAIN_RUN) -> str:
+    return json.dumps(
+        {
+            "eventType": "START",
+            "eventTime": time_text,
+            "producer": "https://example.org/p",
+            "schemaURL": "https://example.org/s",
+            "run": {"runId": run_id},
+            "job": {"namespace": "ns", "name": "train"},
+        }
+    )
+
+
+def test_an_event_time_out_of_range_is_rejected_not_a_crash(cli: Run, tmp_path: Path) -> None:
+    """0001-01-01T00:00:00+14:00 is valid RFC 3339 but before year 1 in UTC: was exit 3."""
+    path = tmp_path / "e.jsonl"
+    first = "0001-01-01T00:00:00+14:00"
+    path.write_text(f"{_event_line(first)}\n{_event_line('2026-01-01T00:00:00Z')}\n")
+    strict = cli("lineage", "ingest", path, "--strict")
+    assert strict.exit_code == 2
+    assert strict.stderr.splitlines() == [
+        f"Rejected: {path}:1: eventTime: out of range: '{first}' is not between 0001-01-01 "
+        "and 9999-12-31 in UTC",
+        "Error: 1 of 2 events rejected: nothing was stored",
+    ]
+    assert not (tmp_path / "audit.db").exists()
+    relaxed = cli("lineage", "ingest", path)
+    assert relaxed.exit_code == 2
+    assert relaxed.stdout.startswith("Read 2 events: 1 stored, 0 already recorded, 1 rejected")
+    assert relaxed.stderr.splitlines()[-1].startswith(
+        "Error: 1 of 2 events rejected (the valid ones were stored)"
+    )
+    with AuditStore.open(sqlite_url_for(tmp_path / "audit.db"), create=False) as store:
+        assert len(list(store.entries(kind="openlineage.event"))) == 1
+
+
+def test_a_file_nested_too_deeply_is_rejected(cli: Run, tmp_path: Path) -> None:
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 5000 + "]" * 5000)
+    result = cli("lineage", "ingest", path)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        f"Rejected: {path}:1:2: malformed JSON: nested too deeply (the rest of the array is "
+        "not read)",
+        "Error: 1 of 1 events rejected: nothing was stored",
+    ]
+
+
+def test_only_invalid_events_create_and_write_nothing(cli: Run, tmp_path: Path) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text('{"x": 1}')
+    store = tmp_path / "new" / "new.db"
+    result = cli("lineage", "ingest", path, "--store", sqlite_url_for(store))
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == "Error: 1 of 1 events rejected: nothing was stored"
+    assert not store.parent.exists()
+    existing = tmp_path / "audit.db"
+    AuditStore.open(sqlite_url_for(existing)).close()
+    again = cli("lineage", "ingest", path)
+    assert again.exit_code == 2
+    with AuditStore.open(sqlite_url_for(existing), create=False) as opened:
+        assert opened.verify().entries == 0  # no lineage.ingest entry either
+
+
+def test_already_recorded_events_are_not_said_to_be_stored(cli: Run, tmp_path: Path) -> None:
+    good = tmp_path / "good.jsonl"
+    good.write_text(_event_line("2026-01-01T00:00:00Z") + "\n")
+    assert cli("lineage", "ingest", good).exit_code == 0
+    mixed = tmp_path / "mixed.jsonl"
+    mixed.write_text(good.read_text() + '{"x": 1}\n')
+    result = cli("lineage", "ingest", mixed)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == (
+        "Error: 1 of 2 events rejected: nothing new was stored "
+        "(the valid ones were already recorded)"
+    )
+
+
+@pytest.mark.parametrize("piped", [b"", b"\n", b"\n \n"])
+def test_empty_stdin_is_one_clear_error(
+    cli: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, piped: bytes
+) -> None:
+    import io
+    import sys
+
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(piped)))
+    result = cli("lineage", "ingest", "-")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == "Error: no events in <stdin>\n"
+    assert not (tmp_path / "audit.db").exists()
+
+
+@pytest.mark.parametrize(
+    "url", ["sqlite://", "sqlite:///:memory:", "sqlite:///file:x?mode=memory&uri=true"]
+)
+def test_an_in_memory_store_is_refused(cli: Run, tmp_path: Path, url: str) -> None:
+    path = tmp_path / "good.jsonl"
+    path.write_text(_event_line("2026-01-01T00:00:00Z") + "\n")
+    result = cli("lineage", "ingest", path, "--store", url)
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == (
+        f"Error: the audit store {url} is in memory and would vanish when governance exits: "
+        "use a file, sqlite:///path/to/audit.db, or PostgreSQL\n"
+    )
+
+
 def test_the_sample_model_passes_the_lineage_policy(ingested: Run) -> None:
     result = ingested(
         "check", SAMPLE / "mitigated.yaml", "--policy", LINEAGE_POLICY, "--format", "json"

@@ -43,6 +43,14 @@ def _lines(path: Path, events: list[Any]) -> Path:
         (lambda e: e.update(eventTime="2026-01-01T00:00:00"), "has no time zone"),
         (lambda e: e.update(eventTime="yesterday"), "is not an RFC 3339 date-time"),
         (lambda e: e.update(eventTime="2026-02-30T00:00:00Z"), "is not a valid date-time"),
+        (
+            lambda e: e.update(eventTime="0001-01-01T00:00:00+14:00"),
+            "eventTime: out of range: '0001-01-01T00:00:00+14:00' is not between 0001-01-01",
+        ),
+        (
+            lambda e: e.update(eventTime="9999-12-31T23:30:00-01:00"),
+            "eventTime: out of range: '9999-12-31T23:30:00-01:00'",
+        ),
         (lambda e: e.pop("producer"), "producer: is missing"),
         (lambda e: e.update(schemaURL="not a uri"), "schemaURL: 'not a uri' is not a URI"),
         (lambda e: e.pop("job"), "job: is missing (a RunEvent needs run and job)"),
@@ -198,6 +206,83 @@ def test_missing_sources_are_usage_errors_and_store_nothing(
     with pytest.raises(LineageError, match=r"no \*.json, \*.jsonl or \*.ndjson files"):
         ingest(store, [tmp_path / "empty"])
     assert store.verify().entries == 0
+
+
+def test_an_event_time_out_of_range_is_one_rejection_among_others(
+    store: AuditStore, tmp_path: Path
+) -> None:
+    """It used to abort the whole batch with an OverflowError (exit 3)."""
+    path = tmp_path / "e.jsonl"
+    early = run_event(GOOD, "START", "0001-01-01T00:00:00+14:00")
+    _lines(path, [run_event(GOOD, "FAIL"), early, run_event(GOOD)])
+    report = ingest(store, [path])
+    assert report.stored == 2
+    assert [(r.line, r.reason.split(":")[:2]) for r in report.rejected] == [
+        (2, ["eventTime", " out of range"])
+    ]
+    strict = ingest(store, [path], strict=True)
+    assert (strict.stored, len(strict.rejected)) == (0, 1)
+
+
+@pytest.mark.parametrize("suffix", [".json", ".jsonl"])
+def test_json_nested_too_deeply_is_a_rejection(
+    store: AuditStore, tmp_path: Path, suffix: str
+) -> None:
+    """5000 nested arrays used to be an internal error (RecursionError)."""
+    path = tmp_path / f"deep{suffix}"
+    path.write_text("[" * 5000 + "]" * 5000 + "\n")
+    report = ingest(store, [path])
+    ((line, reason),) = [(r.line, r.reason) for r in report.rejected]
+    assert line == 1
+    assert reason.startswith("malformed JSON: nested too deeply")
+    assert store.verify().entries == 0
+
+
+@pytest.mark.parametrize("suffix", [".json", ".jsonl"])
+def test_events_near_the_nesting_limit_are_stored_or_rejected(
+    store: AuditStore, tmp_path: Path, suffix: str
+) -> None:
+    """Deep enough to read but maybe too deep to validate or store: never a RecursionError."""
+    depths = range(900, 1000, 10)
+    for depth in depths:
+        event = run_event(GOOD, time=f"2026-01-01T00:00:{depth % 60:02d}Z")
+        event["run"]["facets"] = {"deep": {"a": "X"}}
+        text = json.dumps(event).replace('"X"', "[" * depth + "1e5" + "]" * depth)
+        (tmp_path / f"{depth}{suffix}").write_text(text + "\n")
+    report = ingest(store, [tmp_path])
+    assert report.read == len(depths)
+    assert report.stored + len(report.rejected) == len(depths)
+    assert all("nested too deeply" in r.reason for r in report.rejected)
+
+
+def test_no_valid_event_opens_no_store(tmp_path: Path) -> None:
+    opened: list[bool] = []
+
+    def open_store() -> AuditStore:
+        opened.append(True)
+        raise AssertionError("the store was opened")
+
+    bad = _lines(tmp_path / "bad.jsonl", [run_event("bad"), {"eventTime": "now"}])
+    report = ingest(open_store, [bad])
+    assert (report.read, len(report.rejected), opened) == (2, 2, [])
+
+
+@pytest.mark.parametrize("text", ["", "\n", "\n  \n\t\n"])
+def test_no_events_at_all_is_an_error(store: AuditStore, tmp_path: Path, text: str) -> None:
+    with pytest.raises(LineageError) as caught:
+        ingest(store, ["-"], stdin=io.BytesIO(text.encode()))
+    assert str(caught.value) == "no events in <stdin>"
+    (tmp_path / "a.json").write_text(text)
+    (tmp_path / "b.jsonl").write_text(text)
+    with pytest.raises(LineageError, match=f"^no events in {tmp_path}$"):
+        ingest(store, [tmp_path])
+    assert store.verify().entries == 0
+
+
+def test_blank_lines_around_events_are_skipped(store: AuditStore) -> None:
+    piped = io.BytesIO(("\n\n" + json.dumps(run_event(GOOD)) + "\n\n").encode())
+    report = ingest(store, ["-"], stdin=piped)
+    assert (report.read, report.stored, report.rejected) == (1, 1, [])
 
 
 def test_each_ingest_is_recorded_with_its_sources(store: AuditStore, tmp_path: Path) -> None:

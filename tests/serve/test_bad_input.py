@@ -81,6 +81,35 @@ def test_one_invalid_event_rejects_the_whole_request(
     assert client.post("/api/v1/lineage", json=event("good")).status_code == 201
 
 
+@pytest.mark.parametrize(
+    "time_text", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59.999999-00:30"]
+)
+def test_an_event_time_out_of_range_in_utc_is_400(
+    client_for: Any, store_url: str, time_text: str
+) -> None:
+    """Valid RFC 3339, but before year 1 or after 9999 once in UTC: was a 500 with a traceback."""
+    client = client_for(config_for(store_url))
+    response = client.post("/api/v1/lineage", json=[event("good"), event(time_text=time_text)])
+    assert response.status_code == 400
+    message = response.json()["message"]
+    assert message.startswith("event 2 (line 1, column ")
+    assert f"eventTime: out of range: {time_text!r}" in message
+    assert stored_events(store_url) == 0
+    assert client.post("/api/v1/lineage", json=event()).status_code == 201
+
+
+@pytest.mark.parametrize("depth", [5000, 980])
+def test_events_nested_too_deeply_are_400(client_for: Any, store_url: str, depth: int) -> None:
+    """Too deep to read, or readable but too deep to store: 400 either way, never a 500."""
+    client = client_for(config_for(store_url))
+    deep = json.dumps(event()).replace('"etl.clean"}', '"etl.clean", "facets": {"x": {"a": X}}}')
+    body = deep.replace("X", "[" * depth + "1.5" + "]" * depth).encode()
+    response = client.post("/api/v1/lineage", content=body, headers=JSON)
+    assert response.status_code == 400
+    assert "nested too deeply" in response.json()["message"]
+    assert stored_events(store_url) == 0
+
+
 def test_assume_utc_accepts_events_without_a_zone(client_for: Any, store_url: str) -> None:
     client = client_for(config_for(store_url, assume_utc=True))
     naive = event(time_text="2026-11-27T14:00:00")

@@ -19,12 +19,12 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
-from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from governance.errors import StoreError
 from governance.store.url import mask_url
 
-__all__ = ["StoreEngine", "open_engine"]
+__all__ = ["POSTGRESQL_ALIASES", "StoreEngine", "check_store_url", "open_engine"]
 
 BUSY_TIMEOUT_MS = 30_000
 SQLITE_LOCKED = 6
@@ -38,13 +38,18 @@ UNSUPPORTED = (
     "unsupported audit store URL {url}: use sqlite:///path/to/audit.db or "
     "postgresql+psycopg://user:password@host/database"
 )
+IN_MEMORY = (
+    "the audit store {url} is in memory and would vanish when governance exits: "
+    "use a file, sqlite:///path/to/audit.db, or PostgreSQL"
+)
+POSTGRESQL_ALIASES = ("postgres", "postgresql", "postgres+psycopg", "postgresql+psycopg")
+"""Scheme spellings read as ``postgresql+psycopg`` (the only PostgreSQL driver supported)."""
 NO_DRIVER = "cannot open audit store {url}: the PostgreSQL driver psycopg is not installed"
 NO_DRIVER_HINT = "pip install 'governance[postgres]'"
 NO_STORE = "no audit store at {url}"
 IS_DIRECTORY = "cannot open audit store {url}: {path} is a directory"
 READ_ONLY = "cannot open audit store {url}: {path} is read-only"
 NO_DIRECTORY = "cannot create audit store {url}: {reason}"
-MEMORY_NOT_CREATE = "no audit store at {url}: an in-memory store exists only once created"
 DB_FAILED = "cannot {action} audit store {url}: {reason}"
 
 
@@ -100,13 +105,59 @@ def db_reason(exc: BaseException, secret: str | None = None) -> str:
     return reason
 
 
+def check_store_url(url: str) -> None:
+    """Check that ``url`` names a lasting SQLite or PostgreSQL store, without opening it.
+
+    Commands that write call this before they read their input, so a wrong URL is reported
+    first; :func:`open_engine` makes the same checks.
+
+    Raises
+    ------
+    StoreError
+        For an invalid or unsupported URL, or an in-memory SQLite database.
+    """
+    _parse(url)
+
+
+def _parse(url: str) -> tuple[URL, str, str]:
+    """The parsed URL (PostgreSQL spellings made ``postgresql+psycopg``), backend, masked URL."""
+    masked = mask_url(url)
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError) as exc:
+        raise StoreError(INVALID_URL.format(url=masked, reason=db_reason(exc))) from None
+    # From the scheme text: asking SQLAlchemy for the driver loads the dialect, and there is
+    # no ``postgres`` dialect.
+    scheme = parsed.drivername.lower()
+    if scheme in ("sqlite", "sqlite+pysqlite"):
+        if _in_memory(parsed):
+            raise StoreError(IN_MEMORY.format(url=masked))
+        return parsed.set(drivername=scheme), "sqlite", masked
+    if scheme in POSTGRESQL_ALIASES:
+        return parsed.set(drivername="postgresql+psycopg"), "postgresql", masked
+    raise StoreError(UNSUPPORTED.format(url=masked))
+
+
+def _in_memory(url: URL) -> bool:
+    """Whether a SQLite URL names an in-memory database (``sqlite://``, ``:memory:``, ...)."""
+    database = url.database or ""
+    if database in ("", ":memory:"):
+        return True
+    if str(url.query.get("uri", "")).lower() in ("true", "1"):
+        mode = url.query.get("mode")
+        return mode == "memory" or database.startswith("file::memory:")
+    return False
+
+
 def open_engine(url: str, *, create: bool) -> StoreEngine:
     """Check ``url`` and return an engine for it; no connection is made yet.
 
     Parameters
     ----------
     url
-        ``sqlite:///path`` or ``postgresql+psycopg://...`` (``postgresql://`` means psycopg).
+        ``sqlite:///path`` or ``postgresql+psycopg://...``; ``postgresql://`` and
+        ``postgres://`` mean ``postgresql+psycopg://``. An in-memory SQLite database is
+        refused: the audit trail would vanish with the process.
     create
         Whether a missing SQLite file may be created (with its parent folders).
 
@@ -118,31 +169,20 @@ def open_engine(url: str, *, create: bool) -> StoreEngine:
     Raises
     ------
     StoreError
-        For an invalid or unsupported URL, a missing driver, or an unusable SQLite path.
+        For an invalid, unsupported or in-memory URL, a missing driver, or an unusable
+        SQLite path.
     """
-    masked = mask_url(url)
-    try:
-        parsed = make_url(url)
-    except (ArgumentError, ValueError) as exc:
-        raise StoreError(INVALID_URL.format(url=masked, reason=db_reason(exc))) from None
-    backend = parsed.get_backend_name()
-    if backend == "sqlite" and parsed.get_driver_name() in ("pysqlite", ""):
+    parsed, backend, masked = _parse(url)
+    if backend == "sqlite":
         return _sqlite_engine(parsed, masked, create=create)
-    if backend in ("postgresql", "postgres") and parsed.get_driver_name() in ("psycopg", ""):
-        return _postgresql_engine(parsed.set(drivername="postgresql+psycopg"), masked)
-    raise StoreError(UNSUPPORTED.format(url=masked))
+    return _postgresql_engine(parsed, masked)
 
 
 def _sqlite_engine(url: URL, masked: str, *, create: bool) -> StoreEngine:
     database = url.database or ""
-    if database in ("", ":memory:"):
-        if not create:
-            raise StoreError(MEMORY_NOT_CREATE.format(url=masked))
-        engine = create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
-    else:
-        if not url.query.get("uri"):
-            _check_sqlite_path(Path(database), masked, create=create)
-        engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+    if not url.query.get("uri"):
+        _check_sqlite_path(Path(database), masked, create=create)
+    engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
     event.listen(engine, "connect", _sqlite_on_connect)
     event.listen(engine, "begin", _sqlite_on_begin)
     return StoreEngine(engine=engine, backend="sqlite", masked_url=masked)

@@ -132,6 +132,18 @@ def test_plain_postgresql_scheme_means_psycopg() -> None:
 
 
 @pytest.mark.postgres
+@pytest.mark.parametrize("scheme", ["postgres", "postgresql"])
+def test_postgres_and_postgresql_schemes_open_with_psycopg(postgres_url: str, scheme: str) -> None:
+    url = postgres_url.replace("postgresql+psycopg://", f"{scheme}://")
+    with AuditStore.open(url) as store:
+        store.append("note", {"i": 1})
+        assert store.url.startswith(f"{scheme}://")
+        assert ":***@" in store.url
+    with AuditStore.open(postgres_url, create=False) as same:
+        assert same.verify().entries == 1
+
+
+@pytest.mark.postgres
 def test_wrong_postgresql_password_is_masked(postgres_server: PostgresServer) -> None:
     url = postgres_server.url("postgres", password="wrong-pass-123")
     with pytest.raises(StoreError) as caught:
@@ -153,12 +165,12 @@ def test_store_at_a_newer_schema_is_refused(store_url: str) -> None:
     assert caught.value.hint == "upgrade governance to use this store"
 
 
-def test_in_memory_store(tmp_path: Path) -> None:
-    with AuditStore.open("sqlite://") as store:
-        store.append("note", {"i": 1})
-        assert store.verify().entries == 1
-    with pytest.raises(StoreError, match="in-memory"):
-        AuditStore.open("sqlite:///:memory:", create=False)
+@pytest.mark.parametrize("create", [True, False])
+def test_an_in_memory_store_is_refused(create: bool) -> None:
+    """An audit trail that vanishes when the process exits is no audit trail."""
+    for url in ("sqlite://", "sqlite:///:memory:"):
+        with pytest.raises(StoreError, match=r"^the audit store \S+ is in memory and would "):
+            AuditStore.open(url, create=create)
 
 
 def test_schema_matches_the_table_definitions(store_url: str) -> None:

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    BaseModel,
     ConfigDict,
     Field,
     StringConstraints,
@@ -20,7 +19,7 @@ from pydantic import (
 )
 
 from governance.errors import ManifestError
-from governance.validation import dotted, validate_document
+from governance.validation import DocumentModel, SemVer, dotted, validate_document
 from governance.yaml_source import LocatedDict, load_yaml_text, position_of, read_text
 
 Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=200)]
@@ -31,15 +30,15 @@ DataFormat = Literal["csv", "parquet"]
 Label = str | int | float | bool
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class _Strict(DocumentModel):
+    """Strict (see DocumentModel), unknown keys refused, frozen."""
 
 
 class Metadata(_Strict):
     """Who and what the model is."""
 
     name: Name
-    version: NonEmpty
+    version: SemVer
     owner: NonEmpty
     risk_tier: RiskTier
     intended_use: NonEmpty
@@ -111,7 +110,7 @@ DocumentName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]+$", max
 class ManifestSpec(_Strict):
     """The whole manifest document."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(populate_by_name=True)
 
     api_version: Literal["governance/v1"] = Field(alias="apiVersion")
     kind: Literal["Model"]

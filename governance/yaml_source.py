@@ -43,11 +43,33 @@ class LocatedList(list[Any]):
 
 
 class _Loader(yaml.SafeLoader):
-    """SafeLoader that builds located containers and refuses duplicate keys."""
+    """SafeLoader that builds located containers and refuses duplicate keys and bad dates."""
+
+
+class _InvalidScalar(Exception):
+    """A scalar YAML resolves to a type but whose value is impossible (``2026-02-30``).
+
+    Raised where the scalar is constructed; each enclosing mapping and sequence adds its key or
+    index to ``location`` on the way out, so the error can name the field.
+    """
+
+    def __init__(self, message: str, position: Position) -> None:
+        super().__init__(message)
+        self.message = message
+        self.position = position
+        self.location: list[str | int] = []
 
 
 def _mark(node: yaml.Node) -> Position:
     return (node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+def _construct_timestamp(loader: _Loader, node: yaml.ScalarNode) -> Any:
+    """PyYAML's timestamp, with an impossible date (month 13, hour 25) as a located error."""
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except ValueError as exc:
+        raise _InvalidScalar(f"not a valid date ({node.value}: {exc})", _mark(node)) from None
 
 
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LocatedDict:
@@ -64,14 +86,24 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LocatedDict:
             raise yaml.constructor.ConstructorError(
                 None, None, f"duplicate key {key!r}", key_node.start_mark
             )
-        result[key] = loader.construct_object(value_node, deep=True)
+        try:
+            result[key] = loader.construct_object(value_node, deep=True)
+        except _InvalidScalar as exc:
+            exc.location.insert(0, key)
+            raise
         result.key_positions[key] = _mark(key_node)
         result.value_positions[key] = _mark(value_node)
     return result
 
 
 def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> LocatedList:
-    result = LocatedList(loader.construct_object(child, deep=True) for child in node.value)
+    result = LocatedList()
+    for index, child in enumerate(node.value):
+        try:
+            result.append(loader.construct_object(child, deep=True))
+        except _InvalidScalar as exc:
+            exc.location.insert(0, index)
+            raise
     result.position = _mark(node)
     result.item_positions = [_mark(child) for child in node.value]
     return result
@@ -79,12 +111,31 @@ def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> LocatedList
 
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
+
+
+def dotted(location: Sequence[str | int]) -> str:
+    """``("rules", 2, "params")`` -> ``rules[2].params``."""
+    text = ""
+    for step in location:
+        if isinstance(step, int):
+            text += f"[{step}]"
+        elif not step.isprintable():  # keep the message on one line
+            text += f"[{step!r}]"
+        else:
+            text += f".{step}" if text else step
+    return text
 
 
 def load_yaml_text(text: str, path: Path, error: type[GovernanceError]) -> list[Any]:
     """Parse every document in ``text``; YAML errors become ``error`` with file:line:column."""
     try:
         return list(yaml.load_all(text, Loader=_Loader))  # SafeLoader subclass
+    except _InvalidScalar as exc:
+        line, column = exc.position
+        raise error(
+            exc.message, path=path, line=line, column=column, field=dotted(exc.location) or None
+        ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"

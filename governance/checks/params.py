@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import Field, StringConstraints, model_validator
+
+from governance.validation import DocumentModel
 
 Column = Annotated[str, StringConstraints(min_length=1)]
 Method = Literal["between_groups", "to_overall", "to_reference"]
@@ -44,10 +46,8 @@ DEFAULT_CONFIDENCE = 0.95
 DEFAULT_N_BINS = 10
 
 
-class CheckParams(BaseModel):
-    """Base of every check's params: unknown keys are errors."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class CheckParams(DocumentModel):
+    """Base of every check's params: unknown keys are errors, and no value is coerced."""
 
 
 class GroupParams(CheckParams):

@@ -19,20 +19,13 @@ from pydantic import (
     model_validator,
 )
 
+from governance.validation import DocumentModel, SemVer
+
 if TYPE_CHECKING:
     from governance.policy.expr import Expression
 
 RuleId = Annotated[str, AfterValidator(lambda value: _name(value))]
-SEMVER = re.compile(
-    r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$"
-)
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-
-
-def _semver(value: str) -> str:
-    if not SEMVER.match(value):
-        raise ValueError(f"{value!r} is not a semantic version (MAJOR.MINOR.PATCH, e.g. 1.2.0)")
-    return value
 
 
 def _name(value: str) -> str:
@@ -65,11 +58,15 @@ def _iso_date(value: Any) -> Any:
         raise ValueError(
             f"{value!s} is not a date: write YYYY-MM-DD (a waiver ends with that day, UTC)"
         )
+    if isinstance(value, str):  # quoted in YAML: models are strict, so parse it here
+        try:
+            return date.fromisoformat(value)
+        except ValueError as exc:
+            raise ValueError(f"not a valid date ({value}: {exc})") from None
     return value
 
 
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-SemVer = Annotated[str, AfterValidator(_semver)]
 NonEmpty = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
 ExactName = Annotated[str, AfterValidator(_exact)]
 IsoDate = Annotated[date, BeforeValidator(_iso_date)]
@@ -112,8 +109,8 @@ SeverityName = Literal["critical", "high", "medium", "low", "info"]
 FAILING_OUTCOMES = frozenset({Outcome.FAIL, Outcome.ERROR, Outcome.INSUFFICIENT})
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class _Strict(DocumentModel):
+    """Strict (see DocumentModel), unknown keys refused, frozen."""
 
 
 class Threshold(_Strict):
@@ -152,7 +149,7 @@ class Threshold(_Strict):
 class RuleSpec(_Strict):
     """One rule as written in a policy file (params and expressions not yet checked)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(populate_by_name=True)
 
     id: RuleId
     title: NonEmpty
@@ -243,7 +240,7 @@ class PolicyMetadata(_Strict):
 class PolicySpec(_Strict):
     """A whole ``kind: Policy`` document."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(populate_by_name=True)
 
     api_version: Literal["governance/v1"] = Field(alias="apiVersion")
     kind: Literal["Policy"]
@@ -265,7 +262,7 @@ class PolicySpec(_Strict):
 class WaiversSpec(_Strict):
     """A whole ``kind: Waivers`` document."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(populate_by_name=True)
 
     api_version: Literal["governance/v1"] = Field(alias="apiVersion")
     kind: Literal["Waivers"]

@@ -31,7 +31,7 @@ def manifest_for(sensitive: list[str], positive: Any = 1, model: bool = False) -
             "kind": "Model",
             "metadata": {
                 "name": "m",
-                "version": "1",
+                "version": "1.0.0",
                 "owner": "o",
                 "risk_tier": "high",
                 "intended_use": "tests",

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Sequence
+import logging
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +37,8 @@ BAD_SIGNATURE_VALUE = "signature {name!r} is cryptographically invalid"
 TIMESTAMP_INVALID = "the timestamp of signature {name!r} is not valid or not trusted ({reason})"
 MISSING_REPORT = "report not found"
 BAD_TRUST_ROOT = "trust root is not a usable certificate: {error}"
+LIBRARY_LOGGERS = ("pyhanko", "pyhanko_certvalidator")
+"""Loggers silenced while a report is verified (their children too, unless given a level)."""
 
 
 @dataclass(frozen=True)
@@ -141,6 +145,36 @@ def verify_report(
         If ``pdf``, ``attestation`` or a trust root file is missing or unreadable, or a trust
         root is not a certificate.
     """
+    with library_logs_silenced():
+        return _verify(pdf, trust_roots=trust_roots, attestation=attestation, store=store)
+
+
+@contextmanager
+def library_logs_silenced(names: Sequence[str] = LIBRARY_LOGGERS) -> Iterator[None]:
+    """Silence the loggers ``names`` (and their children) while the block runs.
+
+    pyHanko logs every failed path validation as a warning with a traceback; with no logging
+    configured Python prints those on stderr. The verdict and its reasons are ours to report,
+    so nothing of the libraries' logs reaches the user. Levels are restored afterwards.
+    """
+    loggers = [logging.getLogger(name) for name in names]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
+
+
+def _verify(
+    pdf: Path,
+    *,
+    trust_roots: Sequence[Path],
+    attestation: Path | None,
+    store: StoreReader | None,
+) -> ReportVerification:
     from cryptography import x509
     from pyhanko.pdf_utils.misc import PdfError
     from pyhanko.pdf_utils.reader import PdfFileReader

@@ -64,6 +64,32 @@ def test_untrusted_with_an_unrelated_trust_root(tmp_path, signed_report):
     assert "(certificate chain general failure)" in result.problems[0]
 
 
+@pytest.mark.parametrize("root", ["none", "unrelated"])
+def test_an_untrusted_report_prints_the_verdict_and_no_library_logs(tmp_path, signed_report, root):
+    """pyHanko logged each failed path validation with a traceback (20 lines on stderr)."""
+    import subprocess
+    import sys
+
+    args = [sys.executable, "-m", "governance", "verify", str(signed_report.path)]
+    if root == "unrelated":
+        args += ["--trust-root", str(init_dev_keys(tmp_path / "other").cert)]
+    run = subprocess.run(args, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 1
+    assert run.stdout.splitlines()[0] == f"INVALID: {signed_report.path}"
+    assert "not trusted" in run.stdout
+    assert run.stderr == ""
+
+
+def test_library_loggers_are_quiet_only_while_verifying(signed_report, caplog):
+    import logging
+
+    library = logging.getLogger("pyhanko.sign.validation.generic_cms")
+    with caplog.at_level(logging.DEBUG):
+        assert not verify_report(signed_report.path).valid
+        assert [r for r in caplog.records if r.name.startswith("pyhanko")] == []
+        assert library.isEnabledFor(logging.WARNING)
+
+
 def test_flipped_byte_inside_the_signed_range(report, dev_keys):
     data = bytearray(report.read_bytes())
     _, first_length, _, _ = signed_range(bytes(data))

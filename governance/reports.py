@@ -19,15 +19,22 @@ if TYPE_CHECKING:
     from governance.store import AuditStore
 
 REPORT_KIND = "report"
-NO_SIGNING_KEY = "no signing key configured for the report"
+NO_SIGNING_KEY = "no signing key configured for the {purpose}"
 NO_SIGNING_KEY_HINT = (
     "run `governance keys init` and set GOVERNANCE_SIGNING_KEY and GOVERNANCE_SIGNING_CERT "
-    "(or GOVERNANCE_SIGNING_PKCS12), pass --signing-key/--signing-cert, or --no-sign"
+    "(or GOVERNANCE_SIGNING_PKCS12), or pass --signing-key/--signing-cert"
 )
+NO_SIGN_HINT = ", or --no-sign"
+KEY_WITHOUT_CERT = "a signing key is configured but not its certificate"
+KEY_WITHOUT_CERT_HINT = "pass --signing-cert FILE or set GOVERNANCE_SIGNING_CERT"
+CERT_WITHOUT_KEY = "a signing certificate is configured but not its key"
+CERT_WITHOUT_KEY_HINT = "pass --signing-key FILE or set GOVERNANCE_SIGNING_KEY"
 KEY_AND_PKCS12 = "give either a key and certificate or a PKCS#12 file, not both"
 
 
-def signing_from_settings(settings: Settings) -> SigningConfig:
+def signing_from_settings(
+    settings: Settings, *, purpose: str = "report", can_skip: bool = True
+) -> SigningConfig:
     """The signing configuration the resolved settings describe.
 
     Uses ``signing_pkcs12`` or ``signing_key`` + ``signing_cert``, with ``signing_chain``
@@ -38,6 +45,10 @@ def signing_from_settings(settings: Settings) -> SigningConfig:
     ----------
     settings
         Resolved settings (:func:`governance.config.load_settings`).
+    purpose
+        What is signed, as the missing-key error names it (``report``, ``checkpoint``).
+    can_skip
+        Whether the command has ``--no-sign`` (the missing-key hint then suggests it).
 
     Returns
     -------
@@ -63,8 +74,13 @@ def signing_from_settings(settings: Settings) -> SigningConfig:
         raise SigningError(KEY_AND_PKCS12, path=bundle)
     if bundle:
         return load_pkcs12_config(Path(bundle), passphrase=passphrase, chain=chain, tsa_url=tsa_url)
+    if key and not cert:
+        raise SigningError(KEY_WITHOUT_CERT, path=key, hint=KEY_WITHOUT_CERT_HINT)
+    if cert and not key:
+        raise SigningError(CERT_WITHOUT_KEY, path=cert, hint=CERT_WITHOUT_KEY_HINT)
     if not key or not cert:
-        raise SigningError(NO_SIGNING_KEY, hint=NO_SIGNING_KEY_HINT)
+        hint = NO_SIGNING_KEY_HINT + (NO_SIGN_HINT if can_skip else "")
+        raise SigningError(NO_SIGNING_KEY.format(purpose=purpose), hint=hint)
     return load_signing_config(
         Path(key), Path(cert), chain=chain, passphrase=passphrase, tsa_url=tsa_url
     )

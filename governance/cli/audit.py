@@ -18,6 +18,16 @@ from governance.cli.options import (
 )
 from governance.errors import EXIT_INVALID, EXIT_OK
 
+LOG_KINDS = (
+    "evaluation",
+    "openlineage.event",
+    "openlineage.forward_failed",
+    "lineage.ingest",
+    "report",
+    "checkpoint",
+)
+"""Every kind of entry the package appends to the log (spelt out: ``--help`` stays light)."""
+
 
 @click.group()
 def audit() -> None:
@@ -47,12 +57,14 @@ def _describe(kind: str, payload: dict[str, Any]) -> str:
         return f"size {payload.get('size')} head {str(payload.get('head_hash'))[:12]}"
     if kind == "lineage.ingest":
         return f"{payload.get('stored')} events stored, {payload.get('duplicates')} duplicates"
+    if kind == "openlineage.forward_failed":
+        return f"{payload.get('transport')}: {payload.get('error')}"
     return ""
 
 
 @audit.command("log")
 @store_option
-@click.option("--kind", help="Only entries of this kind (evaluation, openlineage.event, report).")
+@click.option("--kind", help=f"Only entries of this kind ({', '.join(LOG_KINDS)}).")
 @click.option("--limit", type=click.IntRange(min=1), help="At most this many entries (latest).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 @config_option
@@ -64,8 +76,11 @@ def log(
     config_file: Path | None,
 ) -> int:
     """List the entries of the audit log, oldest first."""
+    from governance.errors import ConfigError
     from governance.store import AuditStore
 
+    if kind is not None and kind not in LOG_KINDS:
+        raise ConfigError(f"--kind {kind}: unknown entry kind", hint=f"use {', '.join(LOG_KINDS)}")
     url = resolve_store_url(config_file, store_url)
     with AuditStore.open(url, create=False) as store:
         entries = list(store.entries(kind=kind))
@@ -177,13 +192,16 @@ def checkpoint(
     later proves the log still holds the history it signed.
     """
     from governance.cli.options import write_output
+    from governance.reporting.formats.output import check_writable
     from governance.reports import signing_from_settings
     from governance.store import AuditStore
 
+    if output is not None:
+        check_writable(output)  # before the checkpoint is appended to the log
     resolved = settings(
         config_file, store_url=store_url, **signing_flags(signing_key, signing_cert, signing_pkcs12)
     )
-    signing = signing_from_settings(resolved)
+    signing = signing_from_settings(resolved, purpose="checkpoint", can_skip=False)
     url = resolved.require("store_url", "pass --store URL")
     with AuditStore.open(url, create=False) as store:
         created = store.create_checkpoint(signing, workers="auto")

@@ -95,7 +95,9 @@ def check(
 ) -> int:
     """Evaluate MANIFEST's model against the policies; exit 0 passed, 1 blocked, 2 bad input.
 
-    Every evaluation is appended to the audit store with its OpenLineage events.
+    Every evaluation is appended to the audit store with its OpenLineage events. Every file to
+    write (formats, --output, --report and its attestation) is checked first: its folder must
+    exist and take files, or nothing is evaluated or recorded (exit 2).
     """
     from governance.gate import CheckOptions, GateRun, run_gate
     from governance.policy.model import Severity
@@ -125,7 +127,9 @@ def check(
         sign=sign,
         settings=resolved,
     )
-    targets = plan_outputs(formats, output)  # a bad --format/--output stops before the gate
+    # a bad --format/--output/--report target stops before the gate: exit 2, store untouched
+    targets = plan_outputs(formats, output)
+    _check_report_targets(report, sign=sign)
     result = run_gate(run)
     write_outputs(
         result.record,
@@ -140,3 +144,16 @@ def check(
         click.echo(f"Report ({state}): {result.report.path}", err=True)
     exit_code: int = result.record["exit_code"]
     return exit_code
+
+
+def _check_report_targets(report: Path | None, *, sign: bool) -> None:
+    """Refuse a --report PDF (and, signed, its attestation beside it) that cannot be written."""
+    if report is None:
+        return
+    from governance.reporting.formats.output import check_writable
+
+    check_writable(report)
+    if sign:
+        from governance.reporting.issue import attestation_path
+
+        check_writable(attestation_path(report))

@@ -104,11 +104,14 @@ def docs(paths: tuple[Path, ...], output: Path | None) -> int:
 
     Per policy: every rule's severity, check, threshold or assertion, controls and remediation,
     and a control-coverage table of what is checked automatically and what needs documentary
-    evidence. Written to stdout, or to --output.
+    evidence. Written to stdout, or to --output (whose folder must exist).
     """
     from governance.checks import default_registry
     from governance.policy.catalogue import catalogue
     from governance.policy.loader import load_policies
+    from governance.reporting.formats.output import check_writable
 
+    if output is not None:
+        check_writable(output)
     write_output(catalogue(load_policies(paths, default_registry())), output)
     return EXIT_OK

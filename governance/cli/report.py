@@ -69,11 +69,23 @@ def report(
     """Write the PDF report of a stored evaluation (EVALUATION_ID, or `latest`).
 
     The report is rendered from the audit store alone: the evaluation is not run again. Signed
-    reports are written with their attestation beside them; exit 2 on bad input, and then no
-    file is written.
+    reports are written with their attestation beside them; exit 2 on bad input (a missing
+    output folder included), and then no file is written.
     """
+    from governance.errors import ConfigError
+    from governance.reporting.formats.output import check_writable
+    from governance.reporting.issue import attestation_path
     from governance.reports import signing_from_settings, write_report
     from governance.store import AuditStore
+
+    if attestation is not None and not sign:
+        raise ConfigError(
+            "--attestation needs a signed report: an unsigned report has no attestation",
+            hint="drop --no-sign, or drop --attestation",
+        )
+    check_writable(output)
+    if sign:
+        check_writable(attestation if attestation is not None else attestation_path(output))
 
     resolved = settings(
         config_file,

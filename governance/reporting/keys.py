@@ -41,7 +41,7 @@ PKCS12_UNREADABLE = "cannot open the PKCS#12 file: wrong passphrase, or not a PK
 PKCS12_NO_KEY = "the PKCS#12 file holds no private key"
 PKCS12_NO_CERT = "the PKCS#12 file holds no certificate for its key"
 WOULD_OVERWRITE = "refusing to overwrite an existing file"
-OVERWRITE_HINT = "pass force=True (--force) to replace the development key"
+OVERWRITE_HINT = "pass --force to replace the development key"
 
 
 @dataclass(frozen=True)

@@ -61,7 +61,7 @@ def test_json_output_has_the_contract_fields(
 def test_output_file_gets_the_format_and_stdout_stays_empty(
     run: Run, manifest_path: Path, policy_path: Path, tmp_path: Path
 ) -> None:
-    out = tmp_path / "out" / "result.json"
+    out = tmp_path / "result.json"
     store = f"sqlite:///{tmp_path / 'audit.db'}"
     result = run(
         "check",
@@ -310,3 +310,92 @@ def test_events_of_a_real_check_are_spec_valid_and_describe_it(
     tests = complete["run"]["facets"]["test"]["tests"]
     assert [t["name"] for t in tests] == ["dp-ratio", "accuracy"]
     assert complete["run"]["facets"]["governance_verdict"]["verdict"] == "passed"
+
+
+def _unwritable_targets(tmp_path: Path) -> dict[str, tuple[list[str], str]]:
+    """Output arguments no file can be written to, and the error each must give."""
+    (tmp_path / "dir.pdf").mkdir()
+    (tmp_path / "notpdf.pdf").write_text("a file, not a folder")
+    missing = tmp_path / "missing"
+    cases = {
+        "report is a directory": (
+            ["--report", f"{tmp_path / 'dir.pdf'}", "--no-sign"],
+            f"Error: {tmp_path / 'dir.pdf'}: is a directory, not a file",
+        ),
+        "report under a file": (
+            ["--report", f"{tmp_path / 'notpdf.pdf' / 'x.pdf'}", "--no-sign"],
+            f"Error: {tmp_path / 'notpdf.pdf'}: the output folder is a file, not a folder",
+        ),
+        "report in a missing folder": (
+            ["--report", f"{missing / 'r.pdf'}", "--no-sign"],
+            f"Error: {missing}: the output folder does not exist",
+        ),
+        "format in a missing folder": (
+            ["--format", f"json={missing / 'x.json'}"],
+            f"Error: {missing}: the output folder does not exist",
+        ),
+        "output in a missing folder": (
+            ["--format", "json", "--output", f"{missing / 'x.json'}"],
+            f"Error: {missing}: the output folder does not exist",
+        ),
+    }
+    if Path("/proc/self").is_dir():  # Linux: looks writable to root, takes no files
+        cases["report in /proc"] = (
+            ["--report", "/proc/r.pdf", "--no-sign"],
+            "Error: /proc: cannot create a file in the output folder",
+        )
+        cases["format in /proc"] = (
+            ["--format", "json=/proc/x.json"],
+            "Error: /proc: cannot create a file in the output folder",
+        )
+    return cases
+
+
+def test_an_unwritable_output_stops_before_anything_is_evaluated_or_recorded(
+    run: Run, manifest_path: Path, policy_path: Path, tmp_path: Path
+) -> None:
+    for name, (args, error) in _unwritable_targets(tmp_path).items():
+        db = tmp_path / f"{name.replace(' ', '-')}.db"
+        result = run("check", manifest_path, "-p", policy_path, "--store", f"sqlite:///{db}", *args)
+        assert result.exit_code == 2, (name, result.stderr)
+        assert result.stdout == "", name
+        assert result.stderr.count("\n") == 1 and result.stderr.startswith(error), (name, error)
+        assert store_entries(db) == 0, name
+    assert not (tmp_path / "missing").exists()  # refused, never created
+
+
+def test_a_signed_report_whose_attestation_path_is_a_directory_is_refused_first(
+    run: Run, manifest_path: Path, policy_path: Path, tmp_path: Path
+) -> None:
+    keys = tmp_path / "keys"
+    assert run("keys", "init", "--dir", keys).exit_code == 0
+    (tmp_path / "r.intoto.json").mkdir()
+    db = tmp_path / "audit.db"
+    result = run(
+        "check", manifest_path, "-p", policy_path, "--store", f"sqlite:///{db}",
+        "--report", tmp_path / "r.pdf",
+        "--signing-key", keys / "governance-dev-key.pem",
+        "--signing-cert", keys / "governance-dev-cert.pem",
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"Error: {tmp_path / 'r.intoto.json'}: is a directory")
+    assert store_entries(db) == 0 and not (tmp_path / "r.pdf").exists()
+
+
+def test_a_signing_key_without_its_certificate_says_so(
+    run: Run, manifest_path: Path, policy_path: Path, tmp_path: Path
+) -> None:
+    keys = tmp_path / "keys"
+    assert run("keys", "init", "--dir", keys).exit_code == 0
+    db = tmp_path / "audit.db"
+    key = keys / "governance-dev-key.pem"
+    result = run(
+        "check", manifest_path, "-p", policy_path, "--store", f"sqlite:///{db}",
+        "--report", tmp_path / "r.pdf", "--signing-key", key,
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"Error: {key}: a signing key is configured but not its certificate "
+        "(pass --signing-cert FILE or set GOVERNANCE_SIGNING_CERT)\n"
+    )
+    assert store_entries(db) == 0

@@ -137,3 +137,12 @@ def test_docs_shows_list_params_as_the_policy_writes_them(run: Run, tmp_path: Pa
     text = out.read_text(encoding="utf-8")
     assert "(fields: [risk_management.risk_assessment, risk_management.mitigations," in text
     assert "['" not in text  # no Python reprs
+
+
+def test_docs_to_a_missing_folder_is_refused_not_created(run: Run, tmp_path: Path) -> None:
+    missing = tmp_path / "missing"
+    pack = REPO / "policies" / "us-four-fifths.yaml"
+    result = run("policy", "docs", pack, "-o", missing / "x.md")
+    assert result.exit_code == 2
+    assert result.stderr == f"Error: {missing}: the output folder does not exist\n"
+    assert not missing.exists()

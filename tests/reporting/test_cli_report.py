@@ -365,3 +365,40 @@ def test_pem_key_with_a_chain_flag(run, store, tmp_path):
     assert code == 0, err
     code, stdout, _ = run("verify", out, "--trust-root", root)
     assert code == 0, stdout
+
+
+def test_attestation_with_no_sign_is_a_usage_error(run, store, tmp_path):
+    out, attestation = tmp_path / "r.pdf", tmp_path / "a.json"
+    args = ("--store", store, "--no-sign", "--attestation", attestation)
+    code, stdout, err = run("report", "latest", "-o", out, *args)
+    assert code == 2 and stdout == ""
+    assert err == (
+        "Error: --attestation needs a signed report: an unsigned report has no attestation "
+        "(drop --no-sign, or drop --attestation)\n"
+    )
+    assert not out.exists() and not attestation.exists()
+
+
+@pytest.mark.parametrize("which", ["-o", "--attestation"])
+def test_a_missing_output_folder_is_refused_not_created(run, store, keys, tmp_path, which):
+    missing = tmp_path / "missing"
+    paths = {"-o": tmp_path / "r.pdf", "--attestation": tmp_path / "r.intoto.json"}
+    paths[which] = missing / "file"
+    args = ("-o", paths["-o"], "--attestation", paths["--attestation"], "--store", store, *keys)
+    code, _, err = run("report", "latest", *args)
+    assert code == 2
+    assert err == f"Error: {missing}: the output folder does not exist\n"
+    assert not missing.exists() and not list(tmp_path.glob("r.*"))
+    with AuditStore.open(store, create=False) as opened:
+        assert [e.kind for e in opened.entries()] == ["evaluation"]  # no report recorded
+
+
+def test_keys_init_over_existing_keys_names_the_flag(run, tmp_path):
+    assert run("keys", "init", "--dir", tmp_path / "keys")[0] == 0
+    code, _, err = run("keys", "init", "--dir", tmp_path / "keys")
+    assert code == 2
+    assert err == (
+        f"Error: {tmp_path / 'keys' / 'governance-dev-key.pem'}: refusing to overwrite an "
+        "existing file (pass --force to replace the development key)\n"
+    )
+    assert run("keys", "init", "--dir", tmp_path / "keys", "--force")[0] == 0

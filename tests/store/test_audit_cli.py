@@ -99,3 +99,64 @@ def test_a_file_that_is_not_a_checkpoint_is_bad_input(
     result = cli("audit", "verify", "--store", store_url, "--checkpoint", path)
     assert result.exit_code == 2
     assert result.stderr.strip() == f"Error: {path}: not a checkpoint: expected a JSON object"
+
+
+def test_checkpoint_without_a_key_says_how_to_give_one(
+    store_url: str, cli: Callable[..., Result], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("GOVERNANCE_SIGNING_PKCS12", raising=False)
+    monkeypatch.chdir(tmp_path)  # no governance.yml of the developer's
+    AuditStore.open(store_url).close()
+    result = cli("audit", "checkpoint", "--store", store_url, "-o", tmp_path / "cp.json")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: no signing key configured for the checkpoint (")
+    assert "--no-sign" not in result.stderr  # audit checkpoint has no such option
+    assert "--signing-key/--signing-cert" in result.stderr
+    assert not (tmp_path / "cp.json").exists()
+
+
+def test_checkpoint_to_a_missing_folder_appends_nothing(
+    store_url: str, cli: Callable[..., Result], keys: SigningConfig, tmp_path: Path
+) -> None:
+    with AuditStore.open(store_url) as store:
+        store.append("note", {"i": 1})
+    missing = tmp_path / "missing"
+    result = cli(
+        "audit", "checkpoint", "--store", store_url, "-o", missing / "cp.json",
+        "--signing-key", keys.key, "--signing-cert", keys.cert,
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert result.stderr == f"Error: {missing}: the output folder does not exist\n"
+    assert not missing.exists()
+    with AuditStore.open(store_url, create=False) as store:
+        assert [e.kind for e in store.entries()] == ["note"]
+
+
+def test_log_help_names_every_kind_the_package_writes(cli: Callable[..., Result]) -> None:
+    from governance.cli.audit import LOG_KINDS
+    from governance.gate import EVALUATION_KIND, EVENT_KIND
+    from governance.lineage.forward import FORWARD_FAILED_KIND
+    from governance.lineage.ingest import INGEST_KIND
+    from governance.reports import REPORT_KIND
+    from governance.store.checkpoint import CHECKPOINT_KIND
+
+    written = {
+        EVALUATION_KIND, EVENT_KIND, FORWARD_FAILED_KIND, INGEST_KIND, REPORT_KIND, CHECKPOINT_KIND
+    }  # fmt: skip
+    assert set(LOG_KINDS) == written
+    help_text = " ".join(cli("audit", "log", "--help").stdout.split())
+    for kind in written:
+        assert kind in help_text, kind
+
+
+def test_log_of_an_unknown_kind_is_one_line_naming_the_known_ones(
+    store_url: str, cli: Callable[..., Result]
+) -> None:
+    AuditStore.open(store_url).close()
+    result = cli("audit", "log", "--store", store_url, "--kind", "bogus")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == (
+        "Error: --kind bogus: unknown entry kind (use evaluation, openlineage.event, "
+        "openlineage.forward_failed, lineage.ingest, report, checkpoint)\n"
+    )

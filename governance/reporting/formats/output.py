@@ -6,7 +6,8 @@ Rules (checked before the gate runs, so a bad combination writes nothing):
   ``NAME=-`` to stdout. No ``--format`` at all means ``text``.
 - At most one format goes to stdout, so stdout is always one parseable document.
 - ``--output`` receives exactly one format; no two formats share a file; a destination must not
-  be a directory and its folder must be creatable.
+  be a directory, and its folder must already exist and take new files (missing folders are
+  never created: a typo in a path is an error, not a new folder).
 
 Files are written atomically (a ``.partial`` file renamed into place).
 """
@@ -14,6 +15,7 @@ Files are written atomically (a ``.partial`` file renamed into place).
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +26,11 @@ from governance.reporting.formats.findings import Record
 
 STDOUT = "-"
 HINT = "e.g. --format text --format sarif=results.sarif --format junit=junit.xml"
+OUTPUT_DIR_MISSING = "the output folder does not exist"
+"""The same words as the PDF report's own check (:mod:`governance.reporting.render`)."""
+OUTPUT_DIR_NOT_A_FOLDER = "the output folder is a file, not a folder"
+OUTPUT_IS_DIR = "is a directory, not a file"
+CANNOT_CREATE = "cannot create a file in the output folder: {reason}"
 
 
 @dataclass(frozen=True)
@@ -50,14 +57,32 @@ def _parse(spec: str) -> tuple[str, str | None]:
     return name, (destination if sep else None)
 
 
-def _check_writable(path: Path) -> None:
+def check_writable(path: Path) -> None:
+    """Refuse ``path`` unless a file can be written there; nothing is created on disk.
+
+    ``path`` must not be a directory, and its folder must exist, be a folder, and take a new
+    file (tried with an anonymous temporary file, which also catches folders that only look
+    writable, such as ``/proc`` to root).
+
+    Raises
+    ------
+    ConfigError
+        Naming the path or folder at fault (exit 2).
+    """
     if path.is_dir():
-        raise ConfigError("is a directory, not a file", path=path, hint="name a file to write")
-    ancestor = path.parent
-    while not ancestor.exists() and ancestor != ancestor.parent:
-        ancestor = ancestor.parent
-    if not ancestor.is_dir() or not os.access(ancestor, os.W_OK | os.X_OK):
-        raise ConfigError(f"cannot create a file in {ancestor}", path=path)
+        raise ConfigError(OUTPUT_IS_DIR, path=path, hint="name a file to write")
+    folder = path.parent
+    if not folder.exists():
+        raise ConfigError(OUTPUT_DIR_MISSING, path=folder)
+    if not folder.is_dir():
+        raise ConfigError(OUTPUT_DIR_NOT_A_FOLDER, path=folder)
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ConfigError(CANNOT_CREATE.format(reason="permission denied"), path=folder)
+    try:
+        with tempfile.TemporaryFile(dir=folder):  # O_TMPFILE on Linux: never has a name
+            pass
+    except OSError as exc:
+        raise ConfigError(CANNOT_CREATE.format(reason=exc.strerror or exc), path=folder) from exc
 
 
 def plan_outputs(specs: Sequence[str], output: Path | None = None) -> list[OutputTarget]:
@@ -89,7 +114,7 @@ def plan_outputs(specs: Sequence[str], output: Path | None = None) -> list[Outpu
                 f"formats {seen[key]} and {target.format} would both write {target.path}", hint=HINT
             )
         seen[key] = target.format
-        _check_writable(target.path)
+        check_writable(target.path)
     return targets
 
 
@@ -99,9 +124,13 @@ def use_color(is_tty: bool, environ: Mapping[str, str]) -> bool:
 
 
 def write_text_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a ``.partial`` file renamed into place."""
+    """Write ``text`` to ``path`` through a ``.partial`` file renamed into place.
+
+    The folder must exist (ConfigError otherwise): it is never created.
+    """
+    if not path.parent.is_dir():
+        check_writable(path)  # the reason, in the same words as the checks before a run
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_name(path.name + ".partial")
         partial.write_text(text, encoding="utf-8")
         partial.replace(path)

@@ -30,6 +30,7 @@ def test_default_is_text_on_stdout() -> None:
 
 def test_formats_with_files_and_one_on_stdout(tmp_path: Path) -> None:
     sarif, junit = tmp_path / "r.sarif", tmp_path / "out" / "j.xml"
+    junit.parent.mkdir()
     assert plan_outputs(["text", f"sarif={sarif}", f"JUnit={junit}"]) == [
         OutputTarget("text", None),
         OutputTarget("sarif", sarif),
@@ -70,11 +71,41 @@ def test_bad_combinations_are_refused(
     assert caught.value.exit_code == 2
 
 
-def test_a_folder_that_cannot_be_created_is_refused_early(tmp_path: Path) -> None:
+def test_a_missing_folder_is_refused_not_created(tmp_path: Path) -> None:
+    missing = tmp_path / "missing" / "deeper"
+    with pytest.raises(ConfigError) as caught:
+        plan_outputs([f"sarif={missing / 'r.sarif'}"])
+    assert str(caught.value) == f"{missing}: the output folder does not exist"
+    assert not (tmp_path / "missing").exists()
+
+
+def test_a_file_used_as_a_folder_is_refused(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    with pytest.raises(ConfigError, match="cannot create a file in"):
-        plan_outputs([f"sarif={blocker / 'sub' / 'r.sarif'}"])
+    with pytest.raises(ConfigError, match="the output folder is a file, not a folder"):
+        plan_outputs([f"sarif={blocker / 'r.sarif'}"])
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux /proc")
+def test_a_folder_that_takes_no_files_is_refused_even_for_root() -> None:
+    """/proc looks writable to root (os.access says yes) but takes no new files."""
+    with pytest.raises(ConfigError, match="/proc: cannot create a file in the output folder"):
+        plan_outputs(["json=/proc/governance-x.json"])
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores folder permissions")
+def test_a_read_only_folder_is_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "ro"
+    folder.mkdir(mode=0o555)
+    with pytest.raises(ConfigError, match="cannot create a file in the output folder"):
+        plan_outputs([f"json={folder / 'x.json'}"])
+
+
+def test_writing_never_creates_a_folder(record: dict[str, Any], tmp_path: Path) -> None:
+    target = tmp_path / "missing" / "out.json"
+    with pytest.raises(ConfigError, match="the output folder does not exist"):
+        write_outputs(record, [OutputTarget("json", target)], stdout=print)
+    assert not target.parent.exists()
 
 
 @pytest.mark.parametrize(
@@ -107,6 +138,7 @@ def test_check_writes_every_format_in_one_run(
     run: Run, manifest_path: Path, policy_path: Path, tmp_path: Path
 ) -> None:
     sarif, junit = tmp_path / "results.sarif", tmp_path / "reports" / "junit.xml"
+    junit.parent.mkdir()
     result = run(
         "check",
         manifest_path,

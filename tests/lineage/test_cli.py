@@ -150,6 +150,15 @@ def test_an_event_time_out_of_range_is_rejected_not_a_crash(cli: Run, tmp_path: 
         assert len(list(store.entries(kind="openlineage.event"))) == 1
 
 
+@pytest.mark.parametrize("option", ["--as-of", "--since", "--until"])
+def test_a_time_option_out_of_range_is_bad_usage(ingested: Run, option: str) -> None:
+    command = "history" if option != "--as-of" else "upstream"
+    result = ingested("lineage", command, MODEL, option, "0001-01-01T00:00:00+14:00")
+    assert result.exit_code == 2
+    assert "out of range: '0001-01-01T00:00:00+14:00'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_a_file_nested_too_deeply_is_rejected(cli: Run, tmp_path: Path) -> None:
     path = tmp_path / "deep.json"
     path.write_text("[" * 5000 + "]" * 5000)

@@ -98,6 +98,14 @@ def test_an_event_time_out_of_range_in_utc_is_400(
     assert client.post("/api/v1/lineage", json=event()).status_code == 201
 
 
+def test_a_time_bound_out_of_range_in_utc_is_400(client_for: Any, store_url: str) -> None:
+    client = client_for(config_for(store_url))
+    bound = "9999-12-31T23:59:59-01:00"
+    response = client.get("/api/v1/events/lineage", params={"before": bound})
+    assert response.status_code == 400
+    assert response.json()["message"].startswith(f"before: out of range: {bound!r}")
+
+
 @pytest.mark.parametrize("depth", [5000, 980])
 def test_events_nested_too_deeply_are_400(client_for: Any, store_url: str, depth: int) -> None:
     """Too deep to read, or readable but too deep to store: 400 either way, never a 500."""

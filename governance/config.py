@@ -126,6 +126,16 @@ def _read_file(path: Path) -> dict[str, Any]:
                 path=path,
                 line=line,
             )
+        if isinstance(value, bool):  # YAML reads yes/no/on/off/true/false as booleans
+            line, column = position_of(document, [key], value=True) or (line, None)
+            raise ConfigError(
+                f"must be text or a number, found the boolean {str(value).lower()} "
+                "(quote it to mean the text)",
+                path=path,
+                line=line,
+                column=column,
+                field=key,
+            )
         if value is not None and not isinstance(value, str | int | float):
             raise ConfigError(f"{key} must be a single value", path=path, line=line, field=key)
     return {key: None if value is None else str(value) for key, value in document.items()}

@@ -38,3 +38,33 @@ def test_invalid_choice_names_its_source() -> None:
 def test_a_named_config_file_that_is_missing_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="configuration file not found"):
         load_settings(env={}, config_file=tmp_path / "missing.yml")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "namespace: 2026-02-30\n",
+            r"governance\.yml:1:12: namespace: not a valid date \(2026-02-30: day is out of range "
+            r"for month\)",
+        ),
+        (
+            "store_url: sqlite:///a.db\nnamespace: yes\n",
+            r"governance\.yml:2:12: namespace: must be text or a number, found the boolean true "
+            r"\(quote it to mean the text\)",
+        ),
+    ],
+)
+def test_a_bad_value_in_the_file_names_file_line_column_and_setting(
+    tmp_path: Path, text: str, expected: str
+) -> None:
+    (tmp_path / "governance.yml").write_text(text)
+    with pytest.raises(ConfigError, match=expected) as caught:
+        load_settings(env={}, cwd=tmp_path)
+    assert caught.value.exit_code == 2
+
+
+def test_numbers_and_quoted_text_in_the_file_are_settings(tmp_path: Path) -> None:
+    (tmp_path / "governance.yml").write_text('serve_port: 8080\nnamespace: "yes"\n')
+    settings = load_settings(env={}, cwd=tmp_path)
+    assert settings["serve_port"] == "8080" and settings["namespace"] == "yes"

@@ -117,3 +117,69 @@ def test_a_directory_loads_every_policy_in_it(write: Write, tmp_path: Path) -> N
 def test_no_policy_is_an_error() -> None:
     with pytest.raises(PolicyError, match="no policy given"):
         load_policies([], default_registry())
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            ("min: 0.8", "min: true"),
+            "policy.yaml:14:12: rules[0].threshold.min: Input should be a valid number, "
+            "found the boolean true",
+        ),
+        (
+            ("min: 0.8", 'min: "0.5"'),
+            "policy.yaml:14:12: rules[0].threshold.min: Input should be a valid number, "
+            "found the string '0.5'",
+        ),
+        (
+            ("sensitive_features: [sex]", 'sensitive_features: [sex]\n      min_group_size: "30"'),
+            "policy.yaml:13:23: rules[0].params.min_group_size: Input should be a valid integer, "
+            "found the string '30'",
+        ),
+        (
+            ("sensitive_features: [sex]", "sensitive_features: [sex]\n      min_group_size: true"),
+            "policy.yaml:13:23: rules[0].params.min_group_size: Input should be a valid integer, "
+            "found the boolean true",
+        ),
+        (
+            ("sensitive_features: [sex]", "sensitive_features: [sex]\n      n_boot: 10.0"),
+            "policy.yaml:13:15: rules[0].params.n_boot: Input should be a valid integer, "
+            "found the number 10.0",
+        ),
+        (
+            ("title: Four-fifths", "title: 2026-02-30"),
+            "policy.yaml:8:12: rules[0].title: not a valid date (2026-02-30: day is out of range "
+            "for month)",
+        ),
+        (
+            ("title: Four-fifths", "title: 2026-02-01"),
+            "policy.yaml:8:12: rules[0].title: Input should be a valid string, found the date "
+            "2026-02-01",
+        ),
+        (
+            ("version: 1.0.0", "version: 1.0"),
+            "policy.yaml:5:12: metadata.version: must be a semantic version string "
+            'such as "1.0.0", found the number 1.0',
+        ),
+    ],
+)
+def test_wrongly_typed_values_are_refused_not_coerced(
+    write: Write, change: tuple[str, str], expected: str
+) -> None:
+    assert change[0] in POLICY
+    path = write("policy.yaml", POLICY.replace(*change))
+    with pytest.raises(PolicyError) as caught:
+        load_policy(path, default_registry())
+    assert str(caught.value) == f"{path.parent}/{expected}"
+    assert caught.value.exit_code == 2
+
+
+def test_an_integer_is_a_fine_threshold_and_float_param(write: Write) -> None:
+    changed = POLICY.replace("min: 0.8", "min: 1").replace(
+        "sensitive_features: [sex]", "sensitive_features: [sex]\n      confidence: 0.9"
+    )
+    policy = load_policy(write("policy.yaml", changed), default_registry())
+    assert policy.rules[0].spec.threshold is not None
+    assert policy.rules[0].spec.threshold.min == 1.0
+    assert policy.rules[0].params.model_dump()["confidence"] == 0.9

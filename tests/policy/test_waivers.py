@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -71,6 +71,28 @@ def waivers_error(write: Write, text: str) -> str:
             "with that day, UTC)",
         ),
         (
+            ("expires: 2026-03-31", "expires: 2030-13-45"),
+            "9:14: waivers[0].expires: not a valid date (2030-13-45: month must be in 1..12)",
+        ),
+        (
+            ("expires: 2026-03-31", "expires: 2030-12-31T25:00:00"),
+            "9:14: waivers[0].expires: not a valid date (2030-12-31T25:00:00: hour must be in "
+            "0..23)",
+        ),
+        (
+            ("expires: 2026-03-31", 'expires: "2030-02-30"'),
+            "9:14: waivers[0].expires: not a valid date (2030-02-30: day is out of range for "
+            "month)",
+        ),
+        (
+            ("expires: 2026-03-31", "expires: 20300101"),
+            "9:14: waivers[0].expires: Input should be a valid date, found the number 20300101",
+        ),
+        (
+            ("ticket: GOV-42", "ticket: 42"),
+            "8:13: waivers[0].ticket: Input should be a valid string, found the number 42",
+        ),
+        (
             ("    ticket: GOV-42\n", ""),
             "4:5: waivers[0].ticket: required field is missing",
         ),
@@ -90,6 +112,11 @@ def test_bad_waivers_are_rejected_at_load_with_file_and_line(
     text = textwrap.dedent(WAIVER).lstrip()
     assert change[0] in text
     assert waivers_error(write, text.replace(*change)) == expected
+
+
+def test_a_quoted_expiry_date_is_still_a_date(write: Write) -> None:
+    (waiver,) = load_waivers(write("waivers.yaml", WAIVER.replace("2026-03-31", '"2026-03-31"')))
+    assert waiver.spec.expires == date(2026, 3, 31)
 
 
 def test_a_waiver_file_loads_with_positions(write: Write) -> None:

@@ -25,7 +25,8 @@ JSON = {"Content-Type": "application/json"}
     ("body", "headers", "status", "message"),
     [
         (b'{"eventType": "START",', JSON, 400, "line 1, column 23: malformed JSON"),
-        (b"", JSON, 400, "malformed JSON"),
+        (b"", JSON, 400, "the body holds no event"),
+        (b"\n \n", JSON, 400, "the body holds no event"),
         (b"[]", JSON, 400, "the body holds no event"),
         (b'"an event"', JSON, 400, "an event must be a JSON object, not a string"),
         (b'{"eventTime": NaN}', JSON, 400, "NaN is not valid JSON"),

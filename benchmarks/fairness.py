@@ -83,7 +83,7 @@ def context(frame: pd.DataFrame, y_true: np.ndarray, y_pred: np.ndarray) -> Eval
             "kind": "Model",
             "metadata": {
                 "name": "bench",
-                "version": "1",
+                "version": "1.0.0",
                 "owner": "o",
                 "risk_tier": "high",
                 "intended_use": "benchmark",
@@ -216,7 +216,7 @@ def write_parquet(path: Path, rows: int, chunk: int = 1 << 20) -> None:
 MANIFEST = """
 apiVersion: governance/v1
 kind: Model
-metadata: {name: bench, version: "1", owner: o, risk_tier: high, intended_use: benchmark}
+metadata: {name: bench, version: 1.0.0, owner: o, risk_tier: high, intended_use: benchmark}
 data:
   path: data.parquet
   target: label

@@ -34,6 +34,8 @@ EVENT_TYPES = ("START", "RUNNING", "COMPLETE", "ABORT", "FAIL", "OTHER")
 TERMINAL_EVENT_TYPES = frozenset({"COMPLETE", "ABORT", "FAIL"})
 MAX_EVENT_BYTES = 4 * 1024 * 1024
 """Largest event accepted, as canonical JSON in UTF-8 (4 MiB)."""
+MAX_NESTING = 64
+"""Deepest nesting of objects and arrays accepted in an event (the spec's examples reach 8)."""
 MAX_NAMESPACE_BYTES = 255
 MAX_NAME_BYTES = 1024
 
@@ -114,6 +116,26 @@ class ValidatedEvent(dict[str, Any]):
         return validated
 
 
+def nesting_problem(value: Any, limit: int) -> str | None:
+    """Why ``value`` nests objects and arrays more than ``limit`` levels deep, or None.
+
+    Counted without recursion, so the answer does not depend on Python's stack.
+    """
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, Mapping):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return f"nested too deeply: more than {limit} levels of objects and arrays"
+        stack.extend((child, depth + 1) for child in children)
+    return None
+
+
 def parse_event(event: Any, *, assume_utc: bool = False) -> ParsedEvent:
     """Validate one OpenLineage event and return what the store projects from it.
 
@@ -140,6 +162,9 @@ def parse_event(event: Any, *, assume_utc: bool = False) -> ParsedEvent:
     """
     if not isinstance(event, Mapping):
         raise EventRejected(f"an event must be a JSON object, not {_json_type(event)}")
+    too_deep = nesting_problem(event, MAX_NESTING)
+    if too_deep is not None:
+        raise EventRejected(too_deep)
     event_time, assumed = parse_event_time(_string(event, "eventTime"), assume_utc=assume_utc)
     _uri(event, "producer")
     _uri(event, "schemaURL")

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, time
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from governance.checks.registry import CheckRegistry
 from governance.errors import PolicyError
@@ -35,14 +35,14 @@ from governance.policy.model import (
     WaiverSpec,
 )
 from governance.policy.waivers import apply_waivers, located_waivers
-from governance.validation import validate_document
+from governance.validation import DocumentModel, validate_document
 
 OutcomeName = Literal["pass", "fail", "error", "insufficient", "waived", "skipped"]
 NO_FIXTURE = "the test gives no evidence for this rule"
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class _Strict(DocumentModel):
+    """A part of a policy test file: unknown keys are errors, nothing is coerced."""
 
 
 class Fixture(_Strict):

@@ -16,7 +16,7 @@ import pytest
 
 from governance.errors import LineageError
 from governance.lineage.ingest import ingest
-from governance.lineage.validate import MAX_EVENT_BYTES, EventRejected, parse_event
+from governance.lineage.validate import MAX_EVENT_BYTES, MAX_NESTING, EventRejected, parse_event
 from governance.store import AuditStore, canonical_json
 from tests.lineage.producers import DAG_RUN, SPARK_RUN, TASK_RUN, pipeline
 from tests.lineage.spec import spec_dir
@@ -66,6 +66,21 @@ def test_invalid_events_are_rejected_with_the_field(change: Any, reason: str) ->
     with pytest.raises(EventRejected) as caught:
         parse_event(event)
     assert reason in str(caught.value)
+
+
+def test_nesting_is_limited_whatever_the_python_stack() -> None:
+    def nested(levels: int) -> Any:
+        value: Any = 1
+        for _ in range(levels):
+            value = [value]
+        return value
+
+    event = run_event(GOOD)
+    event["run"]["facets"] = {"x": {"a": nested(MAX_NESTING - 4)}}  # event, run, facets, x
+    parse_event(event)  # exactly MAX_NESTING levels deep
+    event["run"]["facets"] = {"x": {"a": nested(MAX_NESTING - 3)}}
+    with pytest.raises(EventRejected, match=f"nested too deeply: more than {MAX_NESTING} levels"):
+        parse_event(event)
 
 
 def test_event_kinds_are_told_by_their_fields() -> None:

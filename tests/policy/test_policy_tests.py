@@ -108,6 +108,11 @@ def test_when_reads_the_case_model_merged_over_the_defaults(write: Write) -> Non
             "tests[0].evidence.ratio",
         ),
         (
+            '  - name: x\n    strict: "yes"\n    expect: {ratio: pass}\n',
+            "p.test.yaml:7:13: tests[0].strict: Input should be a valid boolean, found the "
+            "string 'yes'",
+        ),
+        (
             "  - name: x\n    expect: {}\n",
             "p.test.yaml:7:13: tests[0].expect: Dictionary should have at least 1 item after "
             "validation, not 0",

@@ -107,7 +107,7 @@ def test_a_time_bound_out_of_range_in_utc_is_400(client_for: Any, store_url: str
     assert response.json()["message"].startswith(f"before: out of range: {bound!r}")
 
 
-@pytest.mark.parametrize("depth", [5000, 980])
+@pytest.mark.parametrize("depth", [5000, 980, 70])
 def test_events_nested_too_deeply_are_400(client_for: Any, store_url: str, depth: int) -> None:
     """Too deep to read, or readable but too deep to store: 400 either way, never a 500."""
     client = client_for(config_for(store_url))

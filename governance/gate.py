@@ -297,6 +297,9 @@ class GateResult:
 def run_gate(run: GateRun) -> GateResult:
     """Validate everything, evaluate, record, forward the events, and write the report if asked.
 
+    A report path that cannot be written (see :func:`governance.reports.check_report_targets`)
+    is a ConfigError before anything is evaluated or recorded.
+
     The OpenLineage transports (openlineage-python configuration) are set up before anything is
     written: a misconfigured one is an error. A transport that fails to take the events once
     they are recorded is reported through ``run.warn`` and recorded in the log as an
@@ -304,10 +307,12 @@ def run_gate(run: GateRun) -> GateResult:
     """
     from governance.config import load_settings, openlineage_sink
     from governance.lineage.forward import FORWARD_FAILED_KIND, Forwarder
-    from governance.reports import signing_from_settings, write_report
+    from governance.reports import check_report_targets, signing_from_settings, write_report
     from governance.store import AuditStore
 
     signing = None
+    if run.report is not None:  # a report that cannot be written stops everything here
+        check_report_targets(run.report, sign=run.sign)
     if run.report is not None and run.sign:
         signing = signing_from_settings(run.settings or load_settings())
     forwarder = Forwarder.create(openlineage_sink())

@@ -86,6 +86,23 @@ def signing_from_settings(
     )
 
 
+def check_report_targets(report: Path, *, sign: bool) -> None:
+    """Refuse a report PDF (and, signed, its attestation beside it) that cannot be written.
+
+    Raises
+    ------
+    ConfigError
+        A directory, a file used as a folder, a missing or unwritable folder.
+    """
+    from governance.reporting.formats.output import check_writable
+
+    check_writable(report)
+    if sign:
+        from governance.reporting.issue import attestation_path
+
+        check_writable(attestation_path(report))
+
+
 def latest_checkpoint(store: AuditStore) -> dict[str, Any] | None:
     """The store's latest signed checkpoint, or ``None`` (also for a store without them)."""
     method = getattr(store, "latest_checkpoint", None)

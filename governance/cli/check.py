@@ -129,8 +129,7 @@ def check(
     )
     # a bad --format/--output/--report target stops before the gate: exit 2, store untouched
     targets = plan_outputs(formats, output)
-    _check_report_targets(report, sign=sign)
-    result = run_gate(run)
+    result = run_gate(run)  # which checks the --report target first
     write_outputs(
         result.record,
         targets,
@@ -144,16 +143,3 @@ def check(
         click.echo(f"Report ({state}): {result.report.path}", err=True)
     exit_code: int = result.record["exit_code"]
     return exit_code
-
-
-def _check_report_targets(report: Path | None, *, sign: bool) -> None:
-    """Refuse a --report PDF (and, signed, its attestation beside it) that cannot be written."""
-    if report is None:
-        return
-    from governance.reporting.formats.output import check_writable
-
-    check_writable(report)
-    if sign:
-        from governance.reporting.issue import attestation_path
-
-        check_writable(attestation_path(report))

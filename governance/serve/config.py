@@ -20,7 +20,6 @@ PUBLIC_WITHOUT_KEYS = (
 )
 PUBLIC_HINT = "create a key with `governance serve keys add --scope ingest --scope read`"
 BAD_SIZE = "{value!r} is not a size in bytes (e.g. 8388608, 512k, 8M)"
-MEMORY_STORE = "governance serve needs a store that outlives it, not an in-memory one"
 
 
 @dataclass(frozen=True)
@@ -48,8 +47,9 @@ class ServeConfig:
     assume_utc: bool = False
 
     def __post_init__(self) -> None:
-        if self.store_url.rstrip("/") in ("sqlite:", "sqlite:/") or ":memory:" in self.store_url:
-            raise ConfigError(MEMORY_STORE)
+        from governance.store.engine import check_store_url
+
+        check_store_url(self.store_url)  # a lasting SQLite or PostgreSQL store (StoreError)
         if self.max_body < MIN_MAX_BODY:
             raise ConfigError(f"the request size limit must be at least {MIN_MAX_BODY} bytes")
 

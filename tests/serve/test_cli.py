@@ -94,6 +94,13 @@ def test_bad_settings_are_usage_errors(run: Run, tmp_path: Path) -> None:
     assert bad_keys.exit_code == 2
     assert f"Error: {broken}:1:2: not a keys file of governance serve" in bad_keys.stderr
     assert parse_size("512k") == 512 * 1024 and parse_size("8M") == 8 * 1024 * 1024
+    for url in ("sqlite://", "sqlite:///:memory:", "sqlite:///file::memory:?uri=true"):
+        in_memory = run("serve", "--store", url, "--keys-file", tmp_path / "none.json")
+        assert in_memory.exit_code == 2
+        assert in_memory.stderr == (
+            f"Error: the audit store {url} is in memory and would vanish when governance exits: "
+            "use a file, sqlite:///path/to/audit.db, or PostgreSQL\n"
+        )
 
 
 def test_governance_serve_runs_until_stopped(tmp_path: Path) -> None:

@@ -91,8 +91,16 @@ def parse_time(text: str) -> datetime:
     -------
     datetime
         The same instant in UTC.
+
+    Raises
+    ------
+    ValueError
+        Not ISO 8601, without a time zone, or outside years 1-9999 in UTC.
     """
     moment = datetime.fromisoformat(text)
     if moment.tzinfo is None:
         raise ValueError(f"time {text!r} has no timezone (expected a 'Z' suffix)")
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00:00+14:00 is before year 1 in UTC
+        raise ValueError(f"time {text!r} is out of range in UTC") from None

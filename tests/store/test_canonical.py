@@ -150,6 +150,8 @@ def test_times() -> None:
     assert format_time(moment) == "2026-11-27T14:00:00.500000Z"
     with pytest.raises(ValueError, match="no timezone"):
         parse_time("2026-11-27T14:00:00")
+    with pytest.raises(ValueError, match="out of range in UTC"):  # not an OverflowError
+        parse_time("0001-01-01T00:00:00+14:00")
 
 
 # -- the fast writers must write the canonical text exactly -----------------------------------

@@ -128,7 +128,14 @@ def check(
         settings=resolved,
     )
     # a bad --format/--output/--report target stops before the gate: exit 2, store untouched
-    targets = plan_outputs(formats, output)
+    also_written: dict[Path, str] = {}
+    if report is not None:
+        from governance.reporting.issue import attestation_path
+
+        also_written[report] = "the report"
+        if sign:
+            also_written[attestation_path(report)] = "the report's attestation"
+    targets = plan_outputs(formats, output, also_written=also_written)
     result = run_gate(run)  # which checks the --report target first
     write_outputs(
         result.record,

@@ -85,8 +85,17 @@ def check_writable(path: Path) -> None:
         raise ConfigError(CANNOT_CREATE.format(reason=exc.strerror or exc), path=folder) from exc
 
 
-def plan_outputs(specs: Sequence[str], output: Path | None = None) -> list[OutputTarget]:
-    """Targets for the ``--format`` values and ``--output``; ConfigError for a bad combination."""
+def plan_outputs(
+    specs: Sequence[str],
+    output: Path | None = None,
+    *,
+    also_written: Mapping[Path, str] | None = None,
+) -> list[OutputTarget]:
+    """Targets for the ``--format`` values and ``--output``; ConfigError for a bad combination.
+
+    ``also_written``: other files the command writes, with what they are (``the report``),
+    which no format may overwrite.
+    """
     parsed = [_parse(spec) for spec in specs] or [("text", None)]
     bare = [name for name, destination in parsed if destination is None]
     if output is not None and len(bare) != 1:
@@ -104,16 +113,18 @@ def plan_outputs(specs: Sequence[str], output: Path | None = None) -> list[Outpu
             f"only one format can go to stdout, got {', '.join(to_stdout)}",
             hint="give the others a file: " + HINT,
         )
-    seen: dict[str, str] = {}
+    seen = {
+        os.path.normcase(os.path.abspath(path)): what for path, what in (also_written or {}).items()
+    }
     for target in targets:
         if target.path is None:
             continue
         key = os.path.normcase(os.path.abspath(target.path))
         if key in seen:
             raise ConfigError(
-                f"formats {seen[key]} and {target.format} would both write {target.path}", hint=HINT
+                f"{seen[key]} and format {target.format} would both write {target.path}", hint=HINT
             )
-        seen[key] = target.format
+        seen[key] = f"format {target.format}"
         check_writable(target.path)
     return targets
 

@@ -57,7 +57,7 @@ def test_output_receives_the_format_without_a_file(tmp_path: Path) -> None:
         (["text", "json=-"], None, "only one format can go to stdout, got text, json"),
         (["json", "text"], "out.json", "--output takes exactly one format, got 2 formats"),
         (["sarif=a.sarif"], "out.json", "--output takes exactly one format, got no format"),
-        (["sarif=same", "junit=same"], None, "formats sarif and junit would both write same"),
+        (["sarif=same", "junit=same"], None, "format sarif and format junit would both write same"),
         (["json=same", "sarif=."], None, "is a directory, not a file"),
     ],
 )

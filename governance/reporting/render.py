@@ -188,6 +188,12 @@ def render_html(
         frame = _template_frame(exc.__traceback__, root)
         path, line = frame if frame else (str(root / REPORT_TEMPLATE), None)
         raise InputError(TEMPLATE_FAILED.format(error=exc), path=path, line=line) from exc
+    except Exception as exc:  # {{ 1/0 }}, {{ "a" + 1 }}, a filter given the wrong value
+        frame = _template_frame(exc.__traceback__, root)
+        if frame is None:  # not raised by template code: our own bug, an internal error
+            raise
+        error = f"{type(exc).__name__}: {exc}"
+        raise InputError(TEMPLATE_FAILED.format(error=error), path=frame[0], line=frame[1]) from exc
 
 
 def html_to_pdf(

@@ -106,6 +106,25 @@ def test_template_runtime_error_names_file_and_line(tmp_path, evaluation):
     assert info.value.line == 3
 
 
+@pytest.mark.parametrize(
+    ("expression", "error"),
+    [
+        ("1/0", "ZeroDivisionError: division by zero"),
+        ('"a" + 1', "TypeError"),
+        ("5 | svg_data_uri", "AttributeError"),
+    ],
+)
+def test_a_python_error_in_a_template_is_an_input_error_at_its_line(
+    tmp_path, evaluation, expression, error
+):
+    templates = make_templates(tmp_path, "<p>ok</p>\n<p>{{ " + expression + " }}</p>")
+    with pytest.raises(InputError) as info:
+        render_html(evaluation, templates=templates)
+    assert ":2: the report template failed: " + error in str(info.value)
+    assert info.value.path.endswith("report.html.j2")
+    assert info.value.line == 2
+
+
 def test_template_sandbox_blocks_python_internals(tmp_path, evaluation):
     templates = make_templates(tmp_path, "{{ evaluation.__class__.__mro__ }}")
     with pytest.raises(InputError):

@@ -20,7 +20,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
+from starlette.routing import Match, Mount
 
 from governance._version import __version__
 from governance.errors import GovernanceError, StoreError
@@ -142,14 +142,32 @@ def _error_response(request: Request, status: int, message: str, headers: Any = 
     return JSONResponse(error_body(status, message), status_code=status, headers=headers)
 
 
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
 def _allowed_methods(request: Request) -> list[str]:
-    """Every method some route serves at this path."""
-    methods: set[str] = set()
-    for route in request.app.router.routes:
-        match, _ = route.matches({**request.scope, "method": "GET"})
-        if match != Match.NONE:
-            methods.update(getattr(route, "methods", None) or ())
-    return sorted(methods)
+    """Every method some route serves at this path, in :data:`METHODS` order.
+
+    Each method is tried against the app's routes as the router would (FastAPI nests included
+    routers, so a route's ``methods`` cannot be read off the top level); a mount serving static
+    files allows what :class:`StaticFiles` does.
+    """
+    top = request.scope.get("app_root_path", request.scope.get("root_path", ""))
+    allowed: list[str] = []
+    for method in METHODS:
+        scope = {**request.scope, "method": method, "root_path": top}  # as before any mount
+        for route in request.app.router.routes:
+            if isinstance(route, Mount):
+                if isinstance(route.app, StaticFiles) and method in ("GET", "HEAD"):
+                    match, _ = route.matches(scope)
+                else:
+                    continue
+            else:
+                match, _ = route.matches(scope)
+            if match == Match.FULL:
+                allowed.append(method)
+                break
+    return allowed
 
 
 def _install_handlers(app: FastAPI) -> None:

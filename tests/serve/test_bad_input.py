@@ -227,3 +227,27 @@ def test_health_needs_no_key(client_for: Any, store_url: str, keys: Keys) -> Non
     client = client_for(config_for(store_url, keys))
     assert client.get("/api/v1/health").json() == {"status": "ok"}
     assert client.get("/api/v1/openapi.json").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("DELETE", "/api/v1/models", "GET"),
+        ("PUT", "/api/v1/lineage", "GET, POST"),
+        ("DELETE", "/api/v1/lineage", "GET, POST"),
+        ("POST", "/audit", "GET"),
+        ("DELETE", "/static/app.css", "GET, HEAD"),
+    ],
+)
+def test_a_wrong_method_is_405_naming_the_allowed_ones(
+    client_for: Any, store_url: str, method: str, path: str, allowed: str
+) -> None:
+    """The Allow header and the message list the path's methods (both were empty)."""
+    client = client_for(config_for(store_url))
+    response = client.request(method, path)
+    assert response.status_code == 405
+    assert response.headers["allow"] == allowed
+    assert response.json() == {
+        "code": 405,
+        "message": f"{method} is not allowed here (allowed: {allowed})",
+    }

@@ -240,7 +240,9 @@ def _verify(
             problems.append(BAD_SIGNATURE_VALUE.format(name=name))
         if not status.trusted:
             trusted = False
-            if roots:
+            if not (status.intact and status.valid):
+                pass  # a broken signature is not assessed for trust: its problem is said above
+            elif roots:
                 indication = getattr(status.trust_problem_indic, "name", None) or "unknown"
                 reason = str(indication).lower().replace("_", " ")
                 problems.append(

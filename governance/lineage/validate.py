@@ -48,6 +48,8 @@ _URI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:\S*")
 _NO_FACETS: Mapping[str, Any] = MappingProxyType({})
 _UTC_ZONES = frozenset({"Z", "z", "+00:00"})
 OUT_OF_RANGE = "out of range: {value!r} is not between 0001-01-01 and 9999-12-31 in UTC"
+INGEST_ASSUME_UTC = "ingest with --assume-utc"
+"""How ``governance lineage ingest`` reads a time without a zone as UTC (the default hint)."""
 
 
 class EventRejected(ValueError):
@@ -136,7 +138,9 @@ def nesting_problem(value: Any, limit: int) -> str | None:
     return None
 
 
-def parse_event(event: Any, *, assume_utc: bool = False) -> ParsedEvent:
+def parse_event(
+    event: Any, *, assume_utc: bool = False, assume_utc_hint: str | None = INGEST_ASSUME_UTC
+) -> ParsedEvent:
     """Validate one OpenLineage event and return what the store projects from it.
 
     The kind is told by its fields, as the spec's ``oneOf`` does: ``run`` makes a RunEvent,
@@ -149,6 +153,9 @@ def parse_event(event: Any, *, assume_utc: bool = False) -> ParsedEvent:
     assume_utc
         Read an ``eventTime`` without a time zone as UTC (the result says so) instead of
         rejecting it.
+    assume_utc_hint
+        How the caller can have such a time read as UTC, named in the rejection; None when
+        it cannot.
 
     Returns
     -------
@@ -165,7 +172,9 @@ def parse_event(event: Any, *, assume_utc: bool = False) -> ParsedEvent:
     too_deep = nesting_problem(event, MAX_NESTING)
     if too_deep is not None:
         raise EventRejected(too_deep)
-    event_time, assumed = parse_event_time(_string(event, "eventTime"), assume_utc=assume_utc)
+    event_time, assumed = parse_event_time(
+        _string(event, "eventTime"), assume_utc=assume_utc, assume_utc_hint=assume_utc_hint
+    )
     _uri(event, "producer")
     _uri(event, "schemaURL")
     if "run" in event:
@@ -196,7 +205,9 @@ def parse_event(event: Any, *, assume_utc: bool = False) -> ParsedEvent:
     )
 
 
-def parse_event_time(value: str, *, assume_utc: bool = False) -> tuple[str, bool]:
+def parse_event_time(
+    value: str, *, assume_utc: bool = False, assume_utc_hint: str | None = INGEST_ASSUME_UTC
+) -> tuple[str, bool]:
     """Read an RFC 3339 ``eventTime`` and return it in UTC, fixed width.
 
     Parameters
@@ -206,6 +217,9 @@ def parse_event_time(value: str, *, assume_utc: bool = False) -> tuple[str, bool
         they are dropped).
     assume_utc
         Accept a time without a zone, read as UTC.
+    assume_utc_hint
+        How the caller can have a time without a zone read as UTC (``ingest with
+        --assume-utc``), named in the rejection; None when it cannot (a query's time bound).
 
     Returns
     -------
@@ -231,11 +245,8 @@ def parse_event_time(value: str, *, assume_utc: bool = False) -> tuple[str, bool
     zone = match["zone"]
     assumed = zone is None
     if assumed and not assume_utc:
-        raise EventRejected(
-            f"{value!r} has no time zone (add Z or an offset, or ingest with --assume-utc "
-            "to read it as UTC)",
-            "eventTime",
-        )
+        remedy = f", or {assume_utc_hint} to read it as UTC" if assume_utc_hint else ""
+        raise EventRejected(f"{value!r} has no time zone (add Z or an offset{remedy})", "eventTime")
     utc = zone is None or zone in _UTC_ZONES
     try:
         # Read without a zone when it is UTC already: the same instant, and no conversion.

@@ -209,7 +209,7 @@ def _time_bound(value: str | None, name: str, default: str) -> str:
     if value is None:
         return default
     try:
-        return parse_event_time(value)[0]
+        return parse_event_time(value, assume_utc_hint=None)[0]
     except EventRejected as exc:
         raise ApiError(400, f"{name}: {exc.reason}") from None
 

@@ -43,6 +43,7 @@ NOT_JSON_TYPE = "the body must be JSON (Content-Type: application/json), not {fo
 BAD_ENCODING = "Content-Encoding {found} is not supported (use gzip or none)"
 BAD_GZIP = "the body is not valid gzip data"
 NO_EVENTS = "the body holds no event"
+SERVE_ASSUME_UTC = "start the server with governance serve --assume-utc"
 
 
 def _is_json_type(content_type: str | None) -> bool:
@@ -114,7 +115,7 @@ def _events(body: bytes, *, assume_utc: bool) -> list[dict[str, Any]]:
             raise ApiError(400, f"{where}: {item.error}")
         label = f"event {len(events) + 1} ({where}): " if many or events else ""
         try:
-            parse_event(item.value, assume_utc=assume_utc)
+            parse_event(item.value, assume_utc=assume_utc, assume_utc_hint=SERVE_ASSUME_UTC)
         except EventRejected as exc:
             raise ApiError(400, f"{label}{exc}") from None
         problem = size_problem(item.value) if check_size else None

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from governance.lineage.validate import EventRejected, parse_event_time
 from governance.store import AuditStore
 from tests.serve.conftest import Keys, config_for, event
 
@@ -117,6 +118,24 @@ def test_events_nested_too_deeply_are_400(client_for: Any, store_url: str, depth
     assert response.status_code == 400
     assert "nested too deeply" in response.json()["message"]
     assert stored_events(store_url) == 0
+
+
+def test_a_time_without_a_zone_gets_the_hint_that_applies(client_for: Any, store_url: str) -> None:
+    """A query bound can only add a zone; an event can also be read as UTC by the server's
+    option (the message named the ingest command's); the ingest command keeps its own hint."""
+    client = client_for(config_for(store_url))
+    naive = "2024-01-01T00:00:00"
+    response = client.get("/api/v1/events/lineage", params={"after": naive})
+    assert response.status_code == 400
+    assert response.json()["message"] == f"after: {naive!r} has no time zone (add Z or an offset)"
+    response = client.post("/api/v1/lineage", json=event(time_text=naive))
+    assert response.status_code == 400
+    assert response.json()["message"] == (
+        f"eventTime: {naive!r} has no time zone (add Z or an offset, or start the server with "
+        "governance serve --assume-utc to read it as UTC)"
+    )
+    with pytest.raises(EventRejected, match=r"or ingest with --assume-utc to read it as UTC\)$"):
+        parse_event_time(naive)
 
 
 def test_assume_utc_accepts_events_without_a_zone(client_for: Any, store_url: str) -> None:

@@ -257,6 +257,22 @@ def run_test_file(path: str | Path, registry: CheckRegistry) -> TestFileOutcome:
     )
 
 
+def untested_rules(outcomes: Sequence[TestFileOutcome]) -> list[str]:
+    """Rule ids no test file tests, each once, in order of first appearance.
+
+    A rule that two test files load counts as tested when either of them tests it.
+    """
+    untested = dict.fromkeys(rule_id for outcome in outcomes for rule_id in outcome.untested)
+    tested = {
+        rule.id
+        for outcome in outcomes
+        for policy in outcome.policies
+        for rule in policy.rules
+        if rule.id not in outcome.untested
+    }
+    return [rule_id for rule_id in untested if rule_id not in tested]
+
+
 def run_tests(paths: Sequence[Path], registry: CheckRegistry) -> list[TestFileOutcome]:
     """Run every test file."""
     return [run_test_file(path, registry) for path in paths]

@@ -106,6 +106,22 @@ def test_policy_test_lists_untested_rules_and_strict_fails_on_them(run: Run, wri
     assert run("policy", "test", "--strict", path).exit_code == 1
 
 
+def test_untested_rules_are_counted_once_across_test_files(run: Run, write: Write) -> None:
+    second = CLEAN.replace("id: ratio", "id: other")
+    folder = write("policy.yaml", policy_text(CLEAN + second)).parent
+    write("a.test.yaml", TEST_FILE.format(name="fair passes", outcome="pass"))
+    write("b.test.yaml", TEST_FILE.format(name="fair passes too", outcome="pass"))
+    result = run("policy", "test", folder)
+    assert result.stdout.count("  untested rules: other") == 2  # each file says so
+    assert result.stdout.endswith("4 tests: 4 passed, 0 failed; 1 rule without a test\n")
+    # a rule one file leaves out and another tests is tested
+    other = TEST_FILE.replace("ratio", "other")
+    write("b.test.yaml", other.format(name="other passes", outcome="pass"))
+    result = run("policy", "test", "--strict", folder)
+    assert result.exit_code == 0, result.stdout
+    assert result.stdout.endswith("4 tests: 4 passed, 0 failed; every rule has a test\n")
+
+
 def test_policy_test_of_a_directory_runs_the_test_files_in_it(run: Run) -> None:
     result = run("policy", "test", REPO / "policies")
     assert result.exit_code == 0, result.stdout

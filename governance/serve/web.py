@@ -229,16 +229,40 @@ def _describe(kind: str, payload: dict[str, Any]) -> str:
     return ""
 
 
+def _page_number(text: str, pages: int) -> int:
+    """The page asked for, 1 to ``pages``; ApiError 400 if not a number, 404 if past the last."""
+    counted = f"the log has {pages} page{'s' if pages != 1 else ''} of {PAGE} entries"
+    if not text.isdecimal() or int(text) < 1:
+        raise ApiError(400, f"page: {text!r} is not a page number (1 to {pages}): {counted}")
+    number = int(text)
+    if number > pages:
+        raise ApiError(404, f"page {number} is past the last page: {counted}")
+    return number
+
+
 @router.get("/audit", response_class=HTMLResponse)
 def audit_page(
     request: Request,
     state: State,
+    page: Annotated[str | None, Query(max_length=20, description="1 = the oldest entries")] = None,
     after: Annotated[int | None, Query(ge=0, le=2**62)] = None,
 ) -> HTMLResponse:
-    """The integrity of the whole chain, then a page of the log (the newest by default)."""
-    report = state.store.verify()
+    """The integrity of the whole chain, then a page of the log (the newest by default).
+
+    Page ``n`` holds entries ``PAGE * (n - 1) + 1`` to ``PAGE * n``, so a page's link keeps
+    showing the same entries as the log grows; ``after`` shows the ``PAGE`` entries after one.
+    """
+    if page is not None and after is not None:
+        raise ApiError(400, "page and after cannot be used together")
     total = state.catalog.entry_count()
-    start = max(0, total - PAGE) if after is None else after
+    pages = max(1, -(-total // PAGE))
+    number: int | None = None
+    if after is None:
+        number = pages if page is None else _page_number(page, pages)
+        start = PAGE * (number - 1)
+    else:
+        start = after
+    report = state.store.verify()
     entries = [
         {"entry": entry, "summary": _describe(entry.kind, entry.payload)}
         for entry in state.store.entries(since_seq=start, limit=PAGE)
@@ -248,6 +272,13 @@ def audit_page(
         checkpoint = state.store.latest_checkpoint()
     except VerificationFailed:  # a tampered checkpoint entry: verify() says so above
         checkpoint = None
+    if number is None:
+        older = f"/audit?after={max(start - PAGE, 0)}" if start > 0 else None
+        end = start + len(entries)
+        newer = f"/audit?after={end}" if end < total else None
+    else:
+        older = f"/audit?page={number - 1}" if number > 1 else None
+        newer = f"/audit?page={number + 1}" if number < pages else None
     return _render(
         request,
         "audit.html",
@@ -255,6 +286,9 @@ def audit_page(
         entries=entries,
         total=total,
         start=start,
-        page=PAGE,
+        number=number,
+        pages=pages,
+        older=older,
+        newer=newer,
         checkpoint=checkpoint,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import html
 import json
 import logging
 from typing import Any
@@ -270,3 +271,50 @@ def test_a_wrong_method_is_405_naming_the_allowed_ones(
         "code": 405,
         "message": f"{method} is not allowed here (allowed: {allowed})",
     }
+
+
+def _log_of(client: Any, entries: int) -> None:
+    response = client.post("/api/v1/lineage", json=[event(f"job-{i}") for i in range(entries)])
+    assert response.status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("page", "status", "message"),
+    [
+        ("abc", 400, "page: 'abc' is not a page number (1 to 3): the log has 3 pages of 100"),
+        ("0", 400, "page: '0' is not a page number (1 to 3): the log has 3 pages of 100"),
+        ("-1", 400, "page: '-1' is not a page number (1 to 3)"),
+        ("4", 404, "page 4 is past the last page: the log has 3 pages of 100 entries"),
+        ("999", 404, "page 999 is past the last page: the log has 3 pages of 100 entries"),
+    ],
+)
+def test_a_bad_audit_page_number_is_refused(
+    client_for: Any, store_url: str, page: str, status: int, message: str
+) -> None:
+    """Was a 200 with the newest page, as if no page had been asked for."""
+    client = client_for(config_for(store_url))
+    _log_of(client, 250)
+    browser = client.get("/audit", params={"page": page}, headers={"Accept": "text/html"})
+    assert browser.status_code == status
+    assert browser.headers["content-type"].startswith("text/html")
+    assert message in html.unescape(browser.text)
+    other = client.get("/audit", params={"page": page})
+    assert other.status_code == status
+    assert message in other.json()["message"]
+
+
+def test_audit_pages_are_numbered_from_the_oldest(client_for: Any, store_url: str) -> None:
+    client = client_for(config_for(store_url))
+    _log_of(client, 250)
+    newest = client.get("/audit").text
+    assert "Entries 201–250 of 250" in newest and "Page 3 of 3" in newest
+    assert '<a href="/audit?page=2">← Older entries</a>' in newest
+    assert "Newer entries" not in newest
+    middle = client.get("/audit", params={"page": "2"}).text
+    assert "Entries 101–200 of 250" in middle and "Page 2 of 3" in middle
+    assert 'href="/audit?page=1"' in middle and 'href="/audit?page=3"' in middle
+    assert "Entries 1–100 of 250" in client.get("/audit", params={"page": "1"}).text
+    both = client.get("/audit", params={"page": "1", "after": "5"})
+    assert both.status_code == 400
+    empty = client_for(config_for(store_url.replace("audit.db", "empty.db"))).get("/audit")
+    assert empty.status_code == 200 and "No entries of 0" in empty.text

@@ -191,6 +191,21 @@ def signature_problem(
         return "the checkpoint's signature does not match its contents"
     except ValueError as exc:
         return f"the checkpoint's signature cannot be checked: {exc}"
+    from governance.reporting.keys import certificate_is_dev, subject_of
+
+    # signer and dev_key are not signed: they must say what the signing certificate says
+    if checkpoint.get("signer") != subject_of(certificate):
+        return (
+            f"the checkpoint names signer {checkpoint.get('signer')!r}, but its certificate is "
+            f"{subject_of(certificate)!r}: the file was edited"
+        )
+    dev_key = certificate_is_dev(certificate)
+    if checkpoint.get("dev_key") != dev_key:
+        signed_by = "a development key" if dev_key else "a key that is not a development key"
+        return (
+            f"the checkpoint's dev_key says otherwise, but {signed_by} signed it: "
+            "the file was edited"
+        )
     if trust_roots and not any(_issued_by(certificate, root) for root in trust_roots):
         return "the checkpoint was not signed by a trusted certificate"
     return None

@@ -181,6 +181,23 @@ def test_a_forged_signature_is_refused(filled: AuditStore, signing: SigningConfi
     assert not filled.check_checkpoint(forged).ok
 
 
+def test_an_edited_signer_or_dev_key_is_refused(filled: AuditStore, signing: SigningConfig) -> None:
+    checkpoint = filled.create_checkpoint(signing)
+    assert checkpoint["dev_key"] is True  # the fixture signs with a development key
+    signer = dict(checkpoint, signer="CN=Chief Auditor,O=Big Bank")
+    problem = signature_problem(signer)
+    assert problem is not None and problem.startswith(
+        "the checkpoint names signer 'CN=Chief Auditor,O=Big Bank', but its certificate is "
+    )
+    assert not filled.check_checkpoint(signer).ok
+    hidden = dict(checkpoint, dev_key=False)
+    assert signature_problem(hidden) == (
+        "the checkpoint's dev_key says otherwise, but a development key signed it: the file was "
+        "edited"
+    )
+    assert filled.check_checkpoint(checkpoint).ok
+
+
 def test_trust_roots(filled: AuditStore, signing: SigningConfig, tmp_path: Path) -> None:
     from governance.reporting.keys import load_certificate
 

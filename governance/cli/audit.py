@@ -153,9 +153,12 @@ def verify_chain(
         count = report.checkpoints
         plural = "s" if count != 1 else ""
         signed = f", {count} signed checkpoint{plural} in the log" if count else ""
-        click.echo(f"OK: {report.entries} entries, chain intact{signed}, head {report.head_hash}")
+        head = f"head {report.head_hash}" if report.head_hash else "the log is empty"
+        click.echo(f"OK: {report.entries} entries, chain intact{signed}, {head}")
     else:
-        click.echo(f"TAMPERED: entry {report.first_bad_seq}: {report.problem}")
+        problem = str(report.problem)
+        where = f"entry {report.first_bad_seq}"
+        click.echo(f"TAMPERED: {problem if problem.startswith(where) else f'{where}: {problem}'}")
     for path, result in results:
         if result.ok:
             click.echo(

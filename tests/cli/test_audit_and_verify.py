@@ -50,7 +50,9 @@ def test_audit_verify_passes_then_names_the_edited_entry(
         )
     bad = run("audit", "verify", "--store", store)
     assert bad.exit_code == 1
-    assert bad.stdout.startswith("TAMPERED: entry 2:")
+    assert bad.stdout.startswith(
+        "TAMPERED: entry 2 was altered: its hash does not match its contents\n"
+    )  # the entry named once
 
 
 def test_the_store_refuses_updates_through_sql(store: str, tmp_path: Path) -> None:
@@ -65,6 +67,16 @@ def test_audit_verify_on_a_missing_store_is_an_error_not_an_empty_success(
     assert result.exit_code == 2
     assert result.stderr.startswith("Error: ")
     assert not (tmp_path / "nope.db").exists()
+
+
+def test_audit_verify_of_an_empty_store_says_so(run: Run, tmp_path: Path) -> None:
+    from governance.store import AuditStore
+
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    AuditStore.open(url).close()
+    result = run("audit", "verify", "--store", url)
+    assert result.exit_code == 0
+    assert result.stdout == "OK: 0 entries, chain intact, the log is empty\n"
 
 
 @pytest.fixture

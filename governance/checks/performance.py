@@ -10,7 +10,7 @@ _PERFORMANCE = "governance.evaluators.performance"
 CHECKS = (
     CheckType(
         name="performance.metric",
-        summary="A performance metric overall, or its minimum over groups.",
+        summary="A performance metric overall, or its min, max or worst value over groups.",
         params=PerformanceParams,
         runner=f"{_PERFORMANCE}:performance_metric",
         measures="performance metric",

@@ -36,9 +36,11 @@ class ExplainParams(CheckParams):
 
     rows: Annotated[int, Field(ge=1)] | None = None
     background: Annotated[int, Field(ge=1)] | None = None
-    max_seconds: Annotated[float, Field(gt=0)] | None = None
+    max_seconds: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
     seed: Annotated[int, Field(ge=0)] = 0
-    additivity_tolerance: Annotated[float, Field(gt=0)] = DEFAULT_ADDITIVITY_TOLERANCE
+    additivity_tolerance: Annotated[float, Field(gt=0, allow_inf_nan=False)] = (
+        DEFAULT_ADDITIVITY_TOLERANCE
+    )
 
 
 class AvailableParams(ExplainParams):

@@ -8,6 +8,7 @@ evaluations`` model calls per explained row.
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 from collections.abc import Mapping
@@ -50,14 +51,19 @@ class Budget:
 def _setting(
     values: Mapping[str, str | None], sources: Mapping[str, str], name: str, kind: type
 ) -> float | None:
+    """A positive, finite setting, or ``None`` when unset; anything else is a ConfigError.
+
+    ``nan``, ``inf`` and numbers too large for a float (``1e400``) are refused here, before
+    any evaluation, like ``0`` and ``abc``.
+    """
     text = values.get(name)
     if text is None or text == "":
         return None
     try:
         value = float(kind(text))
-    except ValueError:
-        value = -1.0
-    if value <= 0:
+    except (ValueError, OverflowError):
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
         wanted = "a positive integer" if kind is int else "a positive number of seconds"
         raise ConfigError(
             f"{name} must be {wanted}, found {text!r} (from {sources.get(name, 'default')})"

@@ -112,3 +112,62 @@ def test_a_top_features_rule_without_a_list_is_a_one_line_error(
     assert err.count("\n") == 1 and "give allow, deny or both" in err
     assert str(policy) in err
     assert not (tmp_path / "a.db").exists()
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "1e400"])
+def test_a_non_finite_time_budget_is_refused_before_the_evaluation(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    value: str,
+) -> None:
+    monkeypatch.setenv("GOVERNANCE_EXPLAIN_MAX_SECONDS", value)
+    code, out, err = _check(
+        capsys,
+        SAMPLE / "baseline.yaml",
+        "--policy",
+        POLICY,
+        "--store",
+        f"sqlite:///{tmp_path}/a.db",
+    )
+    assert (code, out) == (2, "")
+    assert err == (
+        f"Error: explain_max_seconds must be a positive number of seconds, found {value!r} "
+        "(from GOVERNANCE_EXPLAIN_MAX_SECONDS)\n"
+    )
+
+
+def test_a_non_finite_max_seconds_param_is_a_policy_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    policy = tmp_path / "bad.yaml"
+    policy.write_text(
+        textwrap.dedent(
+            """
+            apiVersion: governance/v1
+            kind: Policy
+            metadata: {name: bad, version: 1.0.0}
+            rules:
+              - id: explained
+                title: Explained
+                severity: high
+                check: explainability.available
+                params: {max_seconds: .inf}
+                threshold: {min: 1}
+            """
+        ).lstrip()
+    )
+    code, out, err = _check(
+        capsys,
+        SAMPLE / "baseline.yaml",
+        "--policy",
+        policy,
+        "--store",
+        f"sqlite:///{tmp_path}/a.db",
+    )
+    assert (code, out) == (2, "")
+    assert (
+        err
+        == f"Error: {policy}:9:27: rules[0].params.max_seconds: Input should be a finite number\n"
+    )
+    assert not (tmp_path / "a.db").exists()

@@ -92,7 +92,8 @@ def group_chart(
             )
         axes.set_yticks(positions, shown)
         axes.set_xlabel(f"mean |SHAP value| ({unit})")
-        axes.legend(fontsize=7, frameon=False, loc="lower right")
+        if groups:  # a legend without labelled bars is empty (and matplotlib warns)
+            axes.legend(fontsize=7, frameon=False, loc="lower right")
         axes.spines[["top", "right"]].set_visible(False)
         svg = _svg(figure)
     return {"title": f"Feature importance by {sensitive_feature}", "svg": svg}

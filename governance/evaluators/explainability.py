@@ -200,6 +200,17 @@ def _partial(shared: Shared) -> str | None:
     )
 
 
+def _nothing_explained(shared: Shared) -> str | None:
+    """Why there is no value to measure when not one row was explained, else ``None``.
+
+    An attribution share or a count of features over zero explained rows would read 0, which
+    looks like a pass; the checks report no value (and draw no chart) instead.
+    """
+    if len(shared.explanation.rows):
+        return None
+    return _partial(shared) or "no rows were explained"
+
+
 def _unit(shared: Shared) -> str:
     return UNITS.get(shared.explanation.meta["output"], "model output")
 
@@ -236,7 +247,7 @@ def available(context: EvaluationContext, params: AvailableParams) -> Measuremen
     fraction = meta["rows_explained"] / meta["rows_requested"] if meta["rows_requested"] else 0.0
     rows = importance_rows(shared, _sensitive(context, None))
     evidence = {"explanation": explanation_summary(context, shared, params), "importance": rows}
-    charts = [importance_chart(rows, _unit(shared))]
+    charts = [] if _nothing_explained(shared) else [importance_chart(rows, _unit(shared))]
     partial = _partial(shared)
     return Measurement(value=fraction, evidence=evidence, insufficient=partial, charts=charts)
 
@@ -324,6 +335,7 @@ def sensitive_attribution_share(
     sensitive = _sensitive(context, params.sensitive_features)
     names = shared.explanation.features
     counts = shared.explanation.transformed_columns
+    unexplained = _nothing_explained(shared)
     entries = []
     notes = []
     share = 0.0
@@ -342,6 +354,8 @@ def sensitive_attribution_share(
         if counts is not None and counts[position] == 0:
             status = "dropped by the preprocessing"
             notes.append(f"{name} is an input of the model but its preprocessing drops it")
+        elif unexplained:
+            status = "not explained"
         elif shared.importance[position] == 0:
             status = "no attribution"
             notes.append(f"{name} is an input of the model but receives no attribution")
@@ -369,9 +383,10 @@ def sensitive_attribution_share(
             f"fewer than {SMALL_GROUP} explained rows in {', '.join(small)}: their per-group "
             "importance is noisy (raise rows)"
         )
+    measured = None if unexplained else _number(share)
     evidence = {
         "explanation": explanation_summary(context, shared, params),
-        "share": _number(share),
+        "share": measured,
         "sensitive": entries,
         "notes": notes,
         "importance": importance_rows(shared, sensitive),
@@ -380,10 +395,15 @@ def sensitive_attribution_share(
     top = shared.top(10)
     unit = _unit(shared)
     charts = [
-        group_chart(table["sensitive_feature"], table["groups"], top, unit) for table in by_group
+        group_chart(table["sensitive_feature"], table["groups"], top, unit)
+        for table in by_group
+        if not unexplained
     ]
     return Measurement(
-        value=_number(share), evidence=evidence, insufficient=_partial(shared), charts=charts
+        value=measured,
+        evidence=evidence,
+        insufficient=unexplained or _partial(shared),
+        charts=charts,
     )
 
 
@@ -483,6 +503,9 @@ def proxy_features(context: EvaluationContext, params: ProxyParams) -> Measureme
         "proxies": proxies,
         "features": rows,
     }
+    unexplained = _nothing_explained(shared)
+    if unexplained:
+        return Measurement(evidence=evidence, insufficient=unexplained)
     charts = [proxy_chart(rows, params.min_association, params.min_attribution_share)]
     return Measurement(
         value=float(len(proxies)), evidence=evidence, insufficient=_partial(shared), charts=charts
@@ -517,6 +540,9 @@ def top_features(context: EvaluationContext, params: TopFeaturesParams) -> Measu
         "unknown_features": [name for name in listed if name not in known],
         "importance": rows,
     }
+    unexplained = _nothing_explained(shared)
+    if unexplained:
+        return Measurement(evidence=evidence, insufficient=unexplained)
     flagged = [str(violation["feature"]) for violation in violations]
     charts = [importance_chart(rows, _unit(shared), highlight=flagged)]
     return Measurement(
@@ -598,7 +624,8 @@ def stability(context: EvaluationContext, params: StabilityParams) -> Measuremen
     if result["mean_overlap"] is None:
         return Measurement(
             evidence=evidence,
-            insufficient="no feature has a non-zero attribution, so there is no top k to compare",
+            insufficient=_nothing_explained(shared)
+            or "no feature has a non-zero attribution, so there is no top k to compare",
         )
     notes = []
     if result["k"] < params.top_k:

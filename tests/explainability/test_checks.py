@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -237,6 +238,39 @@ def test_running_out_of_time_makes_findings_insufficient_with_their_value() -> N
     assert measurement.insufficient is not None
     assert measurement.insufficient.startswith("the time budget of 1e-09 s ran out: 0 of 500")
     assert measurement.evidence["explanation"]["partial"] is True
+
+
+def test_nothing_explained_measures_nothing_and_draws_no_chart() -> None:
+    context = proxy_context()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # matplotlib's "No artists with labels" among them
+        measurements = [runner(context, params) for runner, params in _all_checks(max_seconds=1e-9)]
+    available, *others = measurements
+    assert available.value == 0.0  # the fraction of the rows explained is a true 0
+    for measurement in others:
+        # a share of 0 or 0 proxies over no explained row would read like a pass
+        assert measurement.value is None
+        assert measurement.insufficient is not None
+        assert measurement.insufficient.startswith("the time budget of 1e-09 s ran out: 0 of 500")
+    assert all(measurement.charts == [] for measurement in measurements)
+    share = measurements[1].evidence
+    assert share["share"] is None
+    assert share["sensitive"][0]["status"] == "not a model input"
+    direct = explainability.sensitive_attribution_share(
+        direct_context(), SensitiveShareParams(max_seconds=1e-9)
+    )
+    assert direct.value is None
+    assert direct.evidence["sensitive"][0]["status"] == "not explained"
+    assert not any("receives no attribution" in note for note in direct.evidence["notes"])
+
+
+def test_a_group_chart_without_groups_has_no_legend_and_no_warning() -> None:
+    from governance.evaluators.explain_charts import group_chart
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        chart = group_chart("sex", [], ["zip"], "log-odds")
+    assert chart["svg"].startswith("<?xml") and 'id="legend' not in chart["svg"]
 
 
 class _RuleBook:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import textwrap
+import warnings
 from pathlib import Path
 
 import pytest
@@ -171,3 +172,33 @@ def test_a_non_finite_max_seconds_param_is_a_policy_error(
         == f"Error: {policy}:9:27: rules[0].params.max_seconds: Input should be a finite number\n"
     )
     assert not (tmp_path / "a.db").exists()
+
+
+def test_nothing_explained_shows_no_measured_value_and_no_warning(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GOVERNANCE_EXPLAIN_MAX_SECONDS", "1e-9")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        code, out, _ = _check(
+            capsys,
+            SAMPLE / "baseline.yaml",
+            "--policy",
+            POLICY,
+            "--store",
+            f"sqlite:///{tmp_path}/a.db",
+            "--format",
+            "json",
+        )
+    assert code == 1
+    # matplotlib's "No artists with labels found to put in legend", once per group chart
+    assert [str(w.message) for w in caught if "explain_charts" in w.filename] == []
+    findings = _findings(out)
+    available = {"explainable", "additive-in-original-space"}  # explainability.available
+    for rule_id, finding in findings.items():
+        assert finding["outcome"] == "insufficient", rule_id
+        if rule_id in available:
+            assert finding["measured"] == 0, rule_id  # the share of rows explained
+        else:
+            assert finding["measured"] is None, rule_id
+            assert finding["charts"] == [], rule_id

@@ -251,7 +251,8 @@ class DatasetVersion:
     version: str | None
     schema_digest: str | None
     schema_change: SchemaChange | None
-    """``None`` when no schema is known; an empty change when unchanged."""
+    """The change from the version before with a schema: empty when unchanged; ``None`` when no
+    schema is known (``fields`` is ``None`` too) or this is the first version with one."""
     fields: int | None
 
 

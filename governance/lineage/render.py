@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
-from governance.lineage.model import History, LineageGraph, RunDetail, RunSummary
+from governance.lineage.model import History, LineageGraph, RunDetail, RunSummary, SchemaChange
 
 __all__ = [
     "GRAPH_FORMATS",
@@ -49,7 +50,7 @@ def render_run(run: RunDetail, fmt: str) -> str:
     summary = run.summary
     lines = [
         f"Run      {summary.run_id}",
-        f"Job      {summary.job}",
+        f"Job      {_visible(summary.job)}",
         f"State    {summary.state or '(no state event)'}",
         f"Started  {summary.started_at or '-'}",
         f"Ended    {summary.ended_at or '-'}",
@@ -83,31 +84,38 @@ def render_history(history: History, fmt: str) -> str:
     if fmt == "json":
         return _json(history.as_dict())
     span = f"{history.since or 'the beginning'} to {history.until or 'now'}"
-    lines = [f"{history.node.key}  ({span})"]
+    lines = [f"{_visible(history.node.key)}  ({span})"]
     if history.node.kind == "dataset":
         lines.append(f"Versions ({len(history.versions)})")
         for version in history.versions:
             parts = [f"  {version.event_time}  entry {version.entry_seq}"]
             if version.run_id:
-                parts.append(f"run {version.run_id} ({version.job}, {version.run_state or '-'})")
+                job = _visible(version.job or "-")
+                parts.append(f"run {version.run_id} ({job}, {version.run_state or '-'})")
             else:
                 parts.append("described (DatasetEvent)")
             if version.version:
                 parts.append(f"version {version.version}")
-            if version.fields is not None and version.schema_change is not None:
-                change = version.schema_change.describe() if version.schema_change else "same"
-                parts.append(f"schema {version.fields} fields ({change})")
+            if version.fields is not None:
+                parts.append(f"schema {version.fields} fields ({_change(version.schema_change)})")
             lines.append("  ".join(parts))
     lines.append(f"Runs ({len(history.runs)})")
     lines += [_run_line(run) for run in history.runs]
     return "\n".join(lines) + "\n"
 
 
+def _change(change: SchemaChange | None) -> str:
+    """``first`` (no schema before it), ``same``, or what changed."""
+    if change is None:
+        return "first"
+    return change.describe() if change else "same"
+
+
 def _run_line(run: RunSummary) -> str:
     when = run.started_at or run.first_time
     state = run.state or "-"
     return (
-        f"  {when}  {run.run_id}  {state:<8}  {run.job}  "
+        f"  {when}  {run.run_id}  {state:<8}  {_visible(run.job)}  "
         f"reads {len(run.inputs)}, writes {len(run.outputs)}"
     )
 
@@ -115,7 +123,8 @@ def _run_line(run: RunSummary) -> str:
 def _listing(title: str, names: tuple[str, ...]) -> list[str]:
     if not names:
         return [f"{title:<8} -"]
-    return [f"{title:<8} {names[0]}", *(f"{'':<8} {name}" for name in names[1:])]
+    first, *rest = (_visible(name) for name in names)
+    return [f"{title:<8} {first}", *(f"{'':<8} {name}" for name in rest)]
 
 
 def _facet_list(facets: Mapping[str, Any]) -> str:
@@ -148,7 +157,7 @@ def _tree(graph: LineageGraph, side: str) -> list[str]:
             children.setdefault(edge.target, []).append(edge.source)
         else:
             children.setdefault(edge.source, []).append(edge.target)
-    lines = [graph.root.key]
+    lines = [_visible(graph.root.key)]
     seen = {graph.root.key}
 
     def walk(key: str, prefix: str) -> None:
@@ -157,10 +166,10 @@ def _tree(graph: LineageGraph, side: str) -> list[str]:
             last = index == len(kids) - 1
             branch = "└── " if last else "├── "
             if child in seen:
-                lines.append(f"{prefix}{branch}{child} (shown above)")
+                lines.append(f"{prefix}{branch}{_visible(child)} (shown above)")
                 continue
             seen.add(child)
-            lines.append(f"{prefix}{branch}{child}")
+            lines.append(f"{prefix}{branch}{_visible(child)}")
             walk(child, prefix + ("    " if last else "│   "))
 
     walk(graph.root.key, "")
@@ -173,25 +182,26 @@ def _dot(graph: LineageGraph) -> str:
         node = item.node
         shape = "box" if node.kind == "job" else "cylinder"
         style = ", penwidth=2" if node.key == graph.root.key else ""
-        label = f"{node.namespace}\\n{node.name}"
-        lines.append(
-            f"  {_dot_string(node.key)} [shape={shape}, label={_dot_label(label)}{style}];"
-        )
+        label = f"{_dot_label_text(node.namespace)}\\n{_dot_label_text(node.name)}"
+        lines.append(f'  {_dot_id(node.key)} [shape={shape}, label="{label}"{style}];')
     for edge in graph.edges:
-        lines.append(f"  {_dot_string(edge.source)} -> {_dot_string(edge.target)};")
+        lines.append(f"  {_dot_id(edge.source)} -> {_dot_id(edge.target)};")
     lines.append("}")
     return "\n".join(lines) + "\n"
 
 
-def _dot_string(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+def _dot_id(value: str) -> str:
+    """A quoted DOT ID, one per node name: backslashes and quotes escaped, then control chars."""
+    return '"' + _visible(value.replace("\\", "\\\\").replace('"', '\\"')) + '"'
 
 
-def _dot_label(value: str) -> str:
-    # ``\n`` stays a DOT line break; other backslashes and quotes are escaped.
-    parts = value.split("\\n")
-    escaped = "\\n".join(part.replace("\\", "\\\\").replace('"', '\\"') for part in parts)
-    return f'"{escaped}"'
+def _dot_label_text(value: str) -> str:
+    r"""Text for a DOT label: control chars shown escaped, the name's backslashes kept as text.
+
+    DOT reads ``\n``, ``\l`` and ``\N`` in labels as line breaks and node names, so every
+    backslash of the name is doubled (after control chars became visible escapes).
+    """
+    return _visible(value).replace("\\", "\\\\").replace('"', '\\"')
 
 
 def _mermaid(graph: LineageGraph) -> str:
@@ -208,6 +218,46 @@ def _mermaid(graph: LineageGraph) -> str:
     return "\n".join(lines) + "\n"
 
 
+# Mermaid entity codes, replaced one character at a time: ``#`` (it starts an entity), ``\`` (so a
+# visible ``\n`` is not read as a line break) and a backtick (it starts a Markdown string) too.
+_MERMAID_ENTITIES = {
+    "#": "#35;",
+    "&": "#amp;",
+    '"': "#quot;",
+    "<": "#lt;",
+    ">": "#gt;",
+    "\\": "#92;",
+    "`": "#96;",
+}
+
+
 def _mermaid_label(value: str) -> str:
-    replacements = {"&": "#amp;", '"': "#quot;", "<": "#lt;", ">": "#gt;"}
-    return "".join(replacements.get(char, char) for char in value)
+    return "".join(_MERMAID_ENTITIES.get(char, char) for char in _visible(value))
+
+
+def _visible(value: str) -> str:
+    r"""Return ``value`` with control characters and line separators as escapes (``\n``).
+
+    A name may hold a newline (OpenLineage allows any string); printed raw it would break a text
+    tree or a DOT or Mermaid line in two.
+
+    Parameters
+    ----------
+    value
+        A node name or any text from an event.
+
+    Returns
+    -------
+    str
+        The text on one line: ``\n``, ``\t``, ``\x1b``, ``\u2028`` for such characters.
+    """
+    if not any(_is_control(char) for char in value):
+        return value
+    return "".join(
+        char.encode("unicode_escape").decode("ascii") if _is_control(char) else char
+        for char in value
+    )
+
+
+def _is_control(char: str) -> bool:
+    return unicodedata.category(char) in ("Cc", "Zl", "Zp")

@@ -10,6 +10,7 @@ graph as the store knew it then.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
 
@@ -54,6 +55,10 @@ NOT_FOUND = "no {kind} {namespace}:{name} in the audit store"
 NOT_FOUND_HINT = "`governance lineage ingest` records events; node names are case-sensitive"
 AMBIGUOUS = "{text!r} names several {kind}s: {found}"
 NO_RUN = "no run {run_id} in the audit store"
+NOT_A_RUN_ID = "{run_id!r} is not a run id: run ids are UUIDs such as {example}"
+RUN_ID_EXAMPLE = "01936f6a-0000-7000-8000-00000000a002"
+NOT_YET_RECORDED = "{node} was not yet recorded at {as_of} (first recorded at {first})"
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 Direction = Literal["upstream", "downstream", "both"]
 
@@ -283,8 +288,15 @@ class LineageQueries:
         -------
         LineageGraph
             The nodes (with their distance in jobs) and edges.
+
+        Raises
+        ------
+        LineageError
+            If ``as_of`` is before the root was first recorded.
         """
         cutoff = NO_LIMIT if as_of is None else self.cutoff(as_of)
+        if as_of is not None:
+            self._check_recorded(root, as_of, cutoff)
         params = {
             "root_job": root.id if root.kind == "job" else None,
             "root_dataset": root.id if root.kind == "dataset" else None,
@@ -310,6 +322,19 @@ class LineageQueries:
             as_of_seq=None if as_of is None else cutoff,
         )
 
+    def _check_recorded(self, node: Node, as_of: str, cutoff: int) -> None:
+        """Raise if the store had not recorded ``node`` by log entry ``cutoff``."""
+        table = lineage_jobs if node.kind == "job" else lineage_datasets
+        id_column = table.c.job_id if node.kind == "job" else table.c.dataset_id
+        with self._engine.read("read") as conn:
+            first = conn.execute(
+                select(audit_log.c.created_at)
+                .join(table, table.c.first_seq == audit_log.c.seq)
+                .where(id_column == node.id, table.c.first_seq > cutoff)
+            ).scalar_one_or_none()
+        if first is not None:
+            raise LineageError(NOT_YET_RECORDED.format(node=node.key, as_of=as_of, first=first))
+
     # -- runs ------------------------------------------------------------------------------
 
     def run(self, run_id: str) -> RunDetail:
@@ -318,8 +343,10 @@ class LineageQueries:
         Raises
         ------
         LineageError
-            If the store has no such run.
+            If ``run_id`` is not a UUID or the store has no such run.
         """
+        if not _UUID.fullmatch(run_id):
+            raise LineageError(NOT_A_RUN_ID.format(run_id=run_id, example=RUN_ID_EXAMPLE))
         key = run_id.lower()
         with self._engine.read("read") as conn:
             summaries = _run_summaries(conn, [key])
@@ -629,7 +656,7 @@ def _versions(conn: Connection, dataset_id: int, low: str, high: str) -> tuple[D
         fields = _fields(row.schema_fields)
         change = None
         if fields is not None:
-            change = _schema_change(previous, fields) if previous is not None else SchemaChange()
+            change = None if previous is None else _schema_change(previous, fields)
             previous = fields
         found.append(
             DatasetVersion(

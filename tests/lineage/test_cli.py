@@ -80,7 +80,7 @@ def test_history_and_run(ingested: Run) -> None:
         "lineage", "history", "dataset:file:samples/adult-income/data/adult-train.csv.gz"
     )
     assert "Versions (1)" in history.stdout
-    assert "schema 15 fields (same)" in history.stdout
+    assert "schema 15 fields (first)" in history.stdout
     run = ingested("lineage", "run", TRAIN_RUN)
     assert "State    COMPLETE" in run.stdout
     assert "Code        https://github.com/governance-project/governance/blob/" in run.stdout
@@ -90,11 +90,23 @@ def test_history_and_run(ingested: Run) -> None:
 
 def test_as_of_before_anything_was_recorded(ingested: Run) -> None:
     result = ingested("lineage", "upstream", MODEL, "--as-of", "2000-01-01", "--format", "json")
-    graph = json.loads(result.stdout)
-    assert (graph["as_of_seq"], graph["edges"]) == (0, [])
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr.startswith(
+        f"Error: {MODEL} was not yet recorded at 2000-01-01T23:59:59.999999Z (first recorded at "
+    )
+    assert len(result.stderr.splitlines()) == 1
     bad = ingested("lineage", "upstream", MODEL, "--as-of", "2026-01-01T00:00:00")
     assert bad.exit_code == 2
     assert "has no time zone (add Z or an offset)" in bad.stderr
+
+
+def test_run_id_not_a_uuid_is_bad_input(ingested: Run) -> None:
+    for run_id in ("", "notauuid"):
+        result = ingested("lineage", "run", run_id)
+        assert result.exit_code == 2
+        assert result.stderr == (
+            f"Error: {run_id!r} is not a run id: run ids are UUIDs such as {TRAIN_RUN}\n"
+        )
 
 
 def test_unknown_node_is_bad_input(ingested: Run) -> None:

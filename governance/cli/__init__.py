@@ -50,7 +50,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     try:
         result = cli.main(args=argv, prog_name="governance", standalone_mode=False)
     except GovernanceError as exc:
-        click.echo(f"Error: {exc}", err=True)
+        click.echo(f"Error: {one_line(str(exc))}", err=True)
         sys.exit(exc.exit_code)
     except click.exceptions.NoArgsIsHelpError as exc:  # a group without its command: the help
         exc.show()
@@ -83,3 +83,19 @@ def usage_line(exc: click.exceptions.UsageError) -> str:
     message = " ".join(exc.format_message().split()).rstrip(".")
     command = exc.ctx.command_path if exc.ctx is not None else "governance"
     return f"Error: {command}: {message} (see '{command} --help')"
+
+
+def one_line(text: str) -> str:
+    r"""``text`` with control characters and line breaks shown as escapes (``\n``, ``\x1b``).
+
+    An error names what the user gave (a node name, a file name), which may hold a newline; the
+    error must still be one line, and a terminal escape must not act.
+    """
+    import unicodedata
+
+    def shown(char: str) -> str:
+        if char == "\t" or unicodedata.category(char) not in ("Cc", "Zl", "Zp"):
+            return char
+        return char.encode("unicode_escape").decode("ascii")
+
+    return "".join(shown(char) for char in text)

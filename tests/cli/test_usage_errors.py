@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.cli.conftest import Run
@@ -36,3 +38,14 @@ def test_a_group_without_its_command_shows_its_help(run: Run) -> None:
     assert result.exit_code == 2
     assert result.stderr.startswith("Usage: governance lineage [OPTIONS] COMMAND")
     assert "upstream" in result.stderr
+
+
+def test_an_error_naming_what_the_user_typed_stays_on_one_line(run: Run, tmp_path: Path) -> None:
+    from governance.store import AuditStore
+
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    AuditStore.open(url).close()
+    result = run("lineage", "upstream", "dataset:ns:line1\nline2\x1b[31m", "--store", url)
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "line1\\nline2\\x1b[31m" in result.stderr

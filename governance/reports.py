@@ -86,8 +86,10 @@ def signing_from_settings(
     )
 
 
-def check_report_targets(report: Path, *, sign: bool) -> None:
-    """Refuse a report PDF (and, signed, its attestation beside it) that cannot be written.
+def check_report_targets(report: Path, *, sign: bool, attestation: Path | None = None) -> None:
+    """Refuse a report PDF, or its attestation when signed, that cannot be written.
+
+    The attestation is ``attestation`` if given, else the file beside the report.
 
     Raises
     ------
@@ -100,7 +102,7 @@ def check_report_targets(report: Path, *, sign: bool) -> None:
     if sign:
         from governance.reporting.issue import attestation_path
 
-        check_writable(attestation_path(report))
+        check_writable(attestation if attestation is not None else attestation_path(report))
 
 
 def latest_checkpoint(store: AuditStore) -> dict[str, Any] | None:

@@ -86,16 +86,11 @@ def usage_line(exc: click.exceptions.UsageError) -> str:
 
 
 def one_line(text: str) -> str:
-    r"""``text`` with control characters and line breaks shown as escapes (``\n``, ``\x1b``).
+    """``text`` on one line (:func:`governance.escapes.visible`), tabs kept.
 
     An error names what the user gave (a node name, a file name), which may hold a newline; the
     error must still be one line, and a terminal escape must not act.
     """
-    import unicodedata
+    from governance.escapes import visible
 
-    def shown(char: str) -> str:
-        if char == "\t" or unicodedata.category(char) not in ("Cc", "Zl", "Zp"):
-            return char
-        return char.encode("unicode_escape").decode("ascii")
-
-    return "".join(shown(char) for char in text)
+    return visible(text, keep="\t")

@@ -73,9 +73,7 @@ def report(
     output folder included), and then no file is written.
     """
     from governance.errors import ConfigError
-    from governance.reporting.formats.output import check_writable
-    from governance.reporting.issue import attestation_path
-    from governance.reports import signing_from_settings, write_report
+    from governance.reports import check_report_targets, signing_from_settings, write_report
     from governance.store import AuditStore
 
     if attestation is not None and not sign:
@@ -83,9 +81,7 @@ def report(
             "--attestation needs a signed report: an unsigned report has no attestation",
             hint="drop --no-sign, or drop --attestation",
         )
-    check_writable(output)
-    if sign:
-        check_writable(attestation if attestation is not None else attestation_path(output))
+    check_report_targets(output, sign=sign, attestation=attestation)
 
     resolved = settings(
         config_file,

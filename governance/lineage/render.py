@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
+from governance.escapes import visible as _visible
 from governance.lineage.model import History, LineageGraph, RunDetail, RunSummary, SchemaChange
 
 __all__ = [
@@ -233,31 +233,3 @@ _MERMAID_ENTITIES = {
 
 def _mermaid_label(value: str) -> str:
     return "".join(_MERMAID_ENTITIES.get(char, char) for char in _visible(value))
-
-
-def _visible(value: str) -> str:
-    r"""Return ``value`` with control characters and line separators as escapes (``\n``).
-
-    A name may hold a newline (OpenLineage allows any string); printed raw it would break a text
-    tree or a DOT or Mermaid line in two.
-
-    Parameters
-    ----------
-    value
-        A node name or any text from an event.
-
-    Returns
-    -------
-    str
-        The text on one line: ``\n``, ``\t``, ``\x1b``, ``\u2028`` for such characters.
-    """
-    if not any(_is_control(char) for char in value):
-        return value
-    return "".join(
-        char.encode("unicode_escape").decode("ascii") if _is_control(char) else char
-        for char in value
-    )
-
-
-def _is_control(char: str) -> bool:
-    return unicodedata.category(char) in ("Cc", "Zl", "Zp")

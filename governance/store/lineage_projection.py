@@ -73,6 +73,8 @@ RUN_COLUMNS = (
     "first_seq",
     "last_seq",
 )
+# What a later event may change in a run's row: all but its identity and first entry.
+RUN_UPDATED = tuple(c for c in RUN_COLUMNS if c not in ("run_id", "job_id", "first_seq"))
 VERSION_COLUMNS = (
     "dataset_id",
     "entry_seq",
@@ -342,15 +344,7 @@ class _Batch:
             lineage_runs,
             old,
             keys=("run_id",),
-            columns=(
-                "state",
-                "state_time",
-                "first_time",
-                "started_at",
-                "ended_at",
-                "parent_run_id",
-                "last_seq",
-            ),
+            columns=RUN_UPDATED,
         )
 
     def _edges(self) -> None:

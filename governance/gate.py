@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from governance._version import __version__
 from governance.checks.registry import CheckRegistry, default_registry
 from governance.data import open_table
-from governance.errors import GovernanceError, InternalError, PolicyError
+from governance.errors import GovernanceError, InternalError, PolicyError, VerificationFailed
 from governance.evaluators.context import EvaluationContext
 from governance.manifest import Manifest, load_manifest
 from governance.policy.engine import evaluate_policies
@@ -33,6 +33,15 @@ RECORD_SCHEMA_VERSION = 1
 EVALUATION_KIND = "evaluation"
 EVENT_KIND = "openlineage.event"
 DIGEST_CHUNK = 1 << 20
+LINEAGE_ATTEMPTS = 3
+LINEAGE_OUT_OF_STEP = (
+    "the lineage tables of {url} do not match its log: they tell a different story about "
+    "this model's lineage than the recorded events do (someone edited the database)"
+)
+LINEAGE_OUT_OF_STEP_HINT = (
+    "run `governance audit verify` to see what differs; `governance audit rebuild` restores "
+    "the tables from the log"
+)
 
 
 @dataclass(frozen=True)
@@ -214,6 +223,10 @@ def load_lineage(prepared: PreparedCheck, store: AuditStore) -> None:
     """Put the model's recorded lineage in the context if a rule has a ``lineage.*`` check.
 
     Evaluators never touch the store: this reads what lineage checks need, before evaluation.
+    The snapshot is read from lineage tables rebuilt from the log's hash-checked events
+    (:meth:`AuditStore.verified_lineage`), never from the store's own query tables, which
+    anyone who can write the database could edit; if those tell a different story about this
+    model, the check stops with a VerificationFailed (exit 1) instead of deciding.
     """
     hops = [
         getattr(rule.params, "max_hops", 1)
@@ -223,17 +236,30 @@ def load_lineage(prepared: PreparedCheck, store: AuditStore) -> None:
     ]
     if not hops:
         return
+    from functools import partial
+
     from governance.lineage.snapshot import load_snapshot
 
     lineage = prepared.manifest.spec.lineage
-    prepared.context.lineage = load_snapshot(
-        store,
+    load = partial(
+        load_snapshot,
         max_hops=max(hops),
         training_run=lineage.training_run,
         model_path=prepared.manifest.model_path,
         model_digest=prepared.digests.get("model"),
         training_datasets=[(item.namespace, item.name) for item in lineage.training_datasets],
     )
+    for _ in range(LINEAGE_ATTEMPTS):
+        stored = load(store)
+        with store.verified_lineage() as verified:
+            snapshot = load(verified)
+        if snapshot.log_size == stored.log_size:
+            if snapshot != stored:
+                raise VerificationFailed(
+                    LINEAGE_OUT_OF_STEP.format(url=store.url), hint=LINEAGE_OUT_OF_STEP_HINT
+                )
+            break  # else events arrived between the two reads: read both again
+    prepared.context.lineage = snapshot
 
 
 def run_check(

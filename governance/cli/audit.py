@@ -131,12 +131,14 @@ def verify_chain(
     store_url: str | None,
     config_file: Path | None,
 ) -> int:
-    """Recompute the hash chain and check checkpoints; exit 1 if anything was altered.
+    """Recompute the hash chain, check checkpoints and query tables; exit 1 if altered.
 
     Every entry's hash and link is recomputed, and every checkpoint recorded in the log must
-    match the log before it. With --checkpoint, each checkpoint kept outside the store must be
-    validly signed, and the log must still hold the history it signed: this detects entries
-    cut off the end and a history rewritten with recomputed hashes.
+    match the log before it. The query tables (evaluations, findings, reports, lineage) are
+    rebuilt from the log in a scratch database and compared row by row. With --checkpoint,
+    each checkpoint kept outside the store must be validly signed, and the log must still hold
+    the history it signed: this detects entries cut off the end and a history rewritten with
+    recomputed hashes.
     """
     from governance.reporting.keys import load_certificate
     from governance.store import AuditStore
@@ -148,7 +150,10 @@ def verify_chain(
     with AuditStore.open(url, create=False) as store:
         report = store.verify(workers="auto")
         results = [(path, store.check_checkpoint(cp, trust_roots=roots)) for path, cp in files]
-    good = report.ok and all(result.ok for _, result in results)
+        tables = store.check_projections() if report.ok else None
+    good = (
+        report.ok and all(result.ok for _, result in results) and (tables is not None and tables.ok)
+    )
     if report.ok:
         count = report.checkpoints
         plural = "s" if count != 1 else ""
@@ -159,6 +164,16 @@ def verify_chain(
         problem = str(report.problem)
         where = f"entry {report.first_bad_seq}"
         click.echo(f"TAMPERED: {problem if problem.startswith(where) else f'{where}: {problem}'}")
+    if tables is not None and (report.entries or not tables.ok):
+        prefix = "OK" if tables.ok else "TAMPERED"
+        for line in tables.describe().splitlines():
+            click.echo(f"{prefix}: {line}")
+        if not tables.ok and tables.problem is None:
+            click.echo(
+                "The query tables were edited outside governance; decisions never read them "
+                "(`governance audit rebuild` restores them from the log).",
+                err=True,
+            )
     for path, result in results:
         if result.ok:
             click.echo(

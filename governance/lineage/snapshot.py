@@ -24,14 +24,29 @@ import contextlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from governance.lineage.model import LineageGraph, Node, RunDetail, RunSummary, node_name
 
 if TYPE_CHECKING:
-    from governance.store import AuditStore
+    from governance.store.lineage_queries import LineageQueries
+    from governance.store.records import Entry
 
-__all__ = ["Chain", "LineageSnapshot", "load_snapshot"]
+__all__ = ["Chain", "LineageSnapshot", "LineageSource", "load_snapshot"]
+
+
+class LineageSource(Protocol):
+    """Where a snapshot is read from: an open AuditStore, or its verified lineage."""
+
+    @property
+    def lineage(self) -> LineageQueries:
+        """Queries over lineage tables."""
+        ...
+
+    def head(self) -> Entry | None:
+        """The log's last entry."""
+        ...
+
 
 FILE_NAMESPACE = "file"
 FAILED_STATES = frozenset({"FAIL", "ABORT"})
@@ -150,7 +165,7 @@ class LineageSnapshot:
 
 
 def load_snapshot(
-    store: AuditStore,
+    store: LineageSource,
     *,
     max_hops: int,
     training_run: str | None,
@@ -163,7 +178,8 @@ def load_snapshot(
     Parameters
     ----------
     store
-        The open audit store.
+        Where to read: :meth:`AuditStore.verified_lineage` for a decision (tables rebuilt
+        from the hash-checked log), or the store itself.
     max_hops
         How deep the checks will look (the largest ``max_hops`` of the policies' rules).
     training_run

@@ -118,11 +118,14 @@ class ValidatedEvent(dict[str, Any]):
         return validated
 
 
-def nesting_problem(value: Any, limit: int) -> str | None:
+def nesting_problem(value: Any, limit: int, *, text: str | None = None) -> str | None:
     """Why ``value`` nests objects and arrays more than ``limit`` levels deep, or None.
 
-    Counted without recursion, so the answer does not depend on Python's stack.
+    Counted without recursion, so the answer does not depend on Python's stack. ``text``, the
+    JSON ``value`` was decoded from, lets a value with few brackets in all skip the count.
     """
+    if text is not None and text.count("{") + text.count("[") <= limit:
+        return None
     stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
         item, depth = stack.pop()
@@ -139,7 +142,11 @@ def nesting_problem(value: Any, limit: int) -> str | None:
 
 
 def parse_event(
-    event: Any, *, assume_utc: bool = False, assume_utc_hint: str | None = INGEST_ASSUME_UTC
+    event: Any,
+    *,
+    assume_utc: bool = False,
+    assume_utc_hint: str | None = INGEST_ASSUME_UTC,
+    text: str | None = None,
 ) -> ParsedEvent:
     """Validate one OpenLineage event and return what the store projects from it.
 
@@ -156,6 +163,8 @@ def parse_event(
     assume_utc_hint
         How the caller can have such a time read as UTC, named in the rejection; None when
         it cannot.
+    text
+        The JSON text ``event`` was decoded from, if at hand (it speeds up the nesting check).
 
     Returns
     -------
@@ -169,7 +178,7 @@ def parse_event(
     """
     if not isinstance(event, Mapping):
         raise EventRejected(f"an event must be a JSON object, not {_json_type(event)}")
-    too_deep = nesting_problem(event, MAX_NESTING)
+    too_deep = nesting_problem(event, MAX_NESTING, text=text)
     if too_deep is not None:
         raise EventRejected(too_deep)
     event_time, assumed = parse_event_time(

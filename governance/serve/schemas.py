@@ -258,8 +258,31 @@ class ReportList(BaseModel):
     reports: list[Report]
 
 
+class TableDifference(BaseModel):
+    """How one query table differs from what the log implies."""
+
+    table: str
+    changed: int
+    missing: int
+    extra: int
+    examples: list[str]
+
+
+class TablesStatus(BaseModel):
+    """The query tables rebuilt from the log and compared with the stored ones."""
+
+    ok: bool
+    rows: int
+    entries: int
+    problem: str | None
+    differences: list[TableDifference]
+
+
 class AuditStatus(BaseModel):
-    """The result of recomputing the whole hash chain."""
+    """The result of recomputing the whole hash chain and checking the query tables.
+
+    ``ok`` is true only if both hold; ``tables`` is null when the chain itself is broken.
+    """
 
     ok: bool
     entries: int
@@ -267,6 +290,7 @@ class AuditStatus(BaseModel):
     firstBadSeq: int | None
     problem: str | None
     checkpoints: int
+    tables: TablesStatus | None
 
 
 class AuditEntry(BaseModel):

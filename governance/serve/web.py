@@ -240,6 +240,12 @@ def _page_number(text: str, pages: int) -> int:
     return number
 
 
+@router.get("/audit/tables", response_class=HTMLResponse)
+def audit_tables_page(request: Request, state: State) -> HTMLResponse:
+    """The query tables rebuilt from the log and compared with the stored ones."""
+    return _render(request, "audit_tables.html", tables=state.store.check_projections())
+
+
 @router.get("/audit", response_class=HTMLResponse)
 def audit_page(
     request: Request,

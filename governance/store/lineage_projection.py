@@ -189,7 +189,7 @@ class LineageProjector:
                 floats = payload.floats
             else:
                 try:
-                    event = parse_event(payload, assume_utc=True)
+                    event = parse_event(payload, assume_utc=True, text=entry.payload_json)
                 except EventRejected as exc:
                     raise ProjectionError(f"not a valid OpenLineage event: {exc}", entry) from None
                 floats = True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, Self
@@ -22,7 +23,6 @@ from governance.store.engine import StoreEngine, open_engine
 from governance.store.migrate import upgrade
 from governance.store.projections import (
     ProjectionError,
-    Projector,
     ProjectorRegistry,
     default_projectors,
 )
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from governance.reporting.keys import SigningConfig
     from governance.store.checkpoint import CheckpointCheck
     from governance.store.lineage_queries import LineageQueries
+    from governance.store.projection_check import ProjectionReport, VerifiedLineage
 
 __all__ = ["AuditStore"]
 
@@ -329,25 +330,16 @@ class AuditStore:
         replay: bool,
         payloads: Sequence[Mapping[str, Any]] | None = None,
     ) -> None:
-        """Hand each projector its entries of this batch, in log order."""
+        """Project a batch of entries; a refused entry is a StoreError naming it."""
         first_seq = entries[0].seq if entries else 0
-        batches: dict[int, tuple[Projector, list[tuple[Entry, Mapping[str, Any]]]]] = {}
-        for index, entry in enumerate(entries):
-            projectors = self._projectors.for_kind(entry.kind)
-            if not projectors:
-                continue
-            payload = entry.payload if payloads is None else payloads[index]
-            for projector in projectors:
-                batches.setdefault(id(projector), (projector, []))[1].append((entry, payload))
-        for projector, items in batches.values():
-            try:
-                projector.project_many(conn, items)
-            except ProjectionError as exc:
-                refused = exc.entry or items[0][0]
-                where = refused.seq if replay else refused.seq - first_seq
-                raise StoreError(
-                    REFUSED.format(url=self.url, index=where, kind=refused.kind, reason=exc)
-                ) from None
+        try:
+            self._projectors.project(conn, entries, payloads)
+        except ProjectionError as exc:
+            refused = exc.entry or entries[0]
+            where = refused.seq if replay else refused.seq - first_seq
+            raise StoreError(
+                REFUSED.format(url=self.url, index=where, kind=refused.kind, reason=exc)
+            ) from None
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -423,6 +415,48 @@ class AuditStore:
             count = _workers(conn, 0) if workers == "auto" else workers
             walker, problem = _walk(conn, ChainWalker(), workers=count)
         return _report(walker, problem)
+
+    def check_projections(self) -> ProjectionReport:
+        """Compare every query table with what the log implies.
+
+        The log is replayed, each entry's hash checked, into a scratch database, and each
+        projection table (evaluations, findings, reports, lineage) is compared with it row by
+        row: an edited, deleted or inserted row is found, by table and key.
+
+        Returns
+        -------
+        ProjectionReport
+            ``ok`` when every table matches; else what differs, a few rows per table.
+        """
+        from governance.store.projection_check import check_projections
+
+        self._check_open()
+        fresh = ProjectorRegistry(tuple(_fresh(p) for p in self._projectors.projectors))
+        return check_projections(self._engine, fresh, url=self.url)
+
+    @contextmanager
+    def verified_lineage(self) -> Iterator[VerifiedLineage]:
+        """Lineage queries over tables rebuilt from the log's hash-checked events.
+
+        What a decision reads (the gate's lineage checks): never the store's own lineage tables,
+        which anyone who can write the database could edit. Costs one replay of every
+        ``openlineage.event`` entry.
+
+        Yields
+        ------
+        VerifiedLineage
+            ``lineage`` (a :class:`LineageQueries`) and ``head()``, valid inside the block.
+
+        Raises
+        ------
+        VerificationFailed
+            If an event entry does not match its hash or cannot be projected.
+        """
+        from governance.store.projection_check import verified_lineage
+
+        self._check_open()
+        with verified_lineage(self._engine, url=self.url) as verified:
+            yield verified
 
     # -- checkpoints -----------------------------------------------------------------------
 
@@ -575,6 +609,10 @@ class AuditStore:
     def get_evaluation(self, ref: str, *, model: str | None = None) -> dict[str, Any]:
         """Return a stored evaluation record exactly as it was appended.
 
+        The record is read from its log entry, whose hash is checked. ``latest`` is found in
+        the log itself (the newest ``evaluation`` entry), not in the ``evaluations`` table,
+        so an edited or deleted row cannot make an older evaluation the latest.
+
         Parameters
         ----------
         ref
@@ -590,49 +628,73 @@ class AuditStore:
         Raises
         ------
         StoreError
-            If there is no such evaluation.
+            If there is no such evaluation, or the ``evaluations`` table points elsewhere.
         VerificationFailed
             If its log entry no longer matches its hash.
         """
         self._check_open()
-        query = select(evaluations.c.entry_seq)
+        if ref == "latest":
+            return self._latest_evaluation(model)
+        query = select(evaluations.c.entry_seq).where(evaluations.c.evaluation_id == ref)
         if model is not None:
             query = query.where(evaluations.c.model_name == model)
-        if ref == "latest":
-            query = query.order_by(evaluations.c.entry_seq.desc()).limit(1)
-        else:
-            query = query.where(evaluations.c.evaluation_id == ref)
         with self._engine.read("read") as conn:
             seq = conn.execute(query).scalar_one_or_none()
             row = None
             if seq is not None:
                 row = conn.execute(select(audit_log).where(audit_log.c.seq == seq)).first()
         if seq is None:
-            described = "" if ref == "latest" else f"{ref} "
-            if model is not None:
-                described += f"of model {model} "
+            described = f"{ref} " + (f"of model {model} " if model is not None else "")
             raise StoreError(NO_EVALUATION.format(ref=described, url=self.url))
         if row is None or row.kind != "evaluation":
             raise StoreError(
                 OUT_OF_STEP.format(url=self.url, seq=seq, ref="an evaluation"),
                 hint=OUT_OF_STEP_HINT,
             )
-        if row_hash(row) != row.entry_hash:
-            raise VerificationFailed(
-                TAMPERED_ENTRY.format(seq=seq, url=self.url), hint=TAMPERED_HINT
-            )
-        record = _entry(row).payload
-        if ref != "latest" and record.get("evaluation_id") != ref:
+        record = self._checked_payload(row)
+        named = record.get("model")
+        if record.get("evaluation_id") != ref or (
+            model is not None and (not isinstance(named, dict) or named.get("name") != model)
+        ):
             raise StoreError(
                 OUT_OF_STEP.format(url=self.url, seq=seq, ref=f"evaluation {ref}"),
                 hint=OUT_OF_STEP_HINT,
             )
         return record
 
+    def _latest_evaluation(self, model: str | None) -> dict[str, Any]:
+        """The newest ``evaluation`` entry of the log (of ``model``), hash-checked."""
+        last: int | None = None
+        while True:
+            query = select(audit_log).where(audit_log.c.kind == "evaluation")
+            if last is not None:
+                query = query.where(audit_log.c.seq < last)
+            with self._engine.read("read") as conn:
+                rows = conn.execute(query.order_by(audit_log.c.seq.desc()).limit(BATCH)).all()
+            for row in rows:
+                record = self._checked_payload(row)
+                named = record.get("model")
+                if model is None or (isinstance(named, dict) and named.get("name") == model):
+                    return record
+            if len(rows) < BATCH:
+                described = f"of model {model} " if model is not None else ""
+                raise StoreError(NO_EVALUATION.format(ref=described, url=self.url))
+            last = rows[-1].seq
+
+    def _checked_payload(self, row: Row[Any]) -> dict[str, Any]:
+        if row_hash(row) != row.entry_hash:
+            raise VerificationFailed(
+                TAMPERED_ENTRY.format(seq=row.seq, url=self.url), hint=TAMPERED_HINT
+            )
+        return _entry(row).payload
+
     def evaluations(
         self, *, model: str | None = None, limit: int | None = None
     ) -> list[EvaluationSummary]:
         """List stored evaluations, most recently appended first.
+
+        The ``evaluations`` table finds them; what each summary says (verdict, exit code,
+        model, times) is read from the evaluation's log entry, whose hash is checked.
 
         Parameters
         ----------
@@ -645,32 +707,76 @@ class AuditStore:
         -------
         list of EvaluationSummary
             One summary per evaluation.
+
+        Raises
+        ------
+        VerificationFailed
+            If an evaluation's log entry no longer matches its hash.
+        StoreError
+            If the ``evaluations`` table points at an entry that is not that evaluation.
         """
         self._check_open()
-        query = select(evaluations).order_by(evaluations.c.entry_seq.desc())
+        query = (
+            select(evaluations.c.evaluation_id, audit_log)
+            .join(audit_log, audit_log.c.seq == evaluations.c.entry_seq)
+            .order_by(evaluations.c.entry_seq.desc())
+        )
         if model is not None:
             query = query.where(evaluations.c.model_name == model)
         if limit is not None:
             query = query.limit(limit)
         with self._engine.read("read") as conn:
             rows = conn.execute(query).all()
-        return [
-            EvaluationSummary(
-                evaluation_id=row.evaluation_id,
-                model_name=row.model_name,
-                model_version=row.model_version,
-                verdict=row.verdict,
-                exit_code=row.exit_code,
-                started_at=parse_time(row.started_at),
-                finished_at=parse_time(row.finished_at),
-                entry_seq=row.entry_seq,
-            )
-            for row in rows
-        ]
+        summaries = []
+        for row in rows:
+            record = self._checked_payload(row) if row.kind == "evaluation" else {}
+            summary = _summary(record, row.seq)
+            if (
+                summary is None
+                or summary.evaluation_id != row.evaluation_id
+                or (model is not None and summary.model_name != model)
+            ):
+                raise StoreError(
+                    OUT_OF_STEP.format(
+                        url=self.url, seq=row.seq, ref=f"evaluation {row.evaluation_id}"
+                    ),
+                    hint=OUT_OF_STEP_HINT,
+                )
+            summaries.append(summary)
+        return summaries
 
     def _check_open(self) -> None:
         if self._closed:
             raise StoreError(CLOSED.format(url=self.url))
+
+
+def _summary(record: Mapping[str, Any], seq: int) -> EvaluationSummary | None:
+    """An evaluation's summary from its record, or None if the record lacks a field."""
+    try:
+        model = record["model"]
+        return EvaluationSummary(
+            evaluation_id=str(record["evaluation_id"]),
+            model_name=str(model["name"]),
+            model_version=None if model.get("version") is None else str(model["version"]),
+            verdict=str(record["verdict"]),
+            exit_code=int(record["exit_code"]),
+            started_at=parse_time(record["started_at"]),
+            finished_at=parse_time(record["finished_at"]),
+            entry_seq=seq,
+        )
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
+
+
+def _fresh(projector: Any) -> Any:
+    """A copy of a projector that remembers nothing (a replay must not reuse its state)."""
+    import copy
+
+    fresh = copy.deepcopy(projector)
+    reset = getattr(fresh, "reset", None)
+    if reset is not None:
+        reset()
+    return fresh
 
 
 def _value(payload: Mapping[str, Any] | Canonical) -> Mapping[str, Any]:

@@ -103,6 +103,42 @@ class ProjectorRegistry:
                 ordered.setdefault(table.name, table)
         return tuple(ordered.values())
 
+    def project(
+        self,
+        conn: Connection,
+        entries: Sequence[Entry],
+        payloads: Sequence[Mapping[str, Any]] | None = None,
+    ) -> None:
+        """Hand each projector its entries of this batch, in log order.
+
+        Parameters
+        ----------
+        conn
+            A connection in the transaction that appends (or replays) the entries.
+        entries
+            Log entries, in order.
+        payloads
+            The entries' payloads when the caller already has them (else they are parsed).
+
+        Raises
+        ------
+        ProjectionError
+            Naming the entry a projector refused.
+        """
+        batches: dict[int, tuple[Projector, list[Item]]] = {}
+        for index, entry in enumerate(entries):
+            projectors = self.for_kind(entry.kind)
+            if not projectors:
+                continue
+            payload = entry.payload if payloads is None else payloads[index]
+            for projector in projectors:
+                batches.setdefault(id(projector), (projector, []))[1].append((entry, payload))
+        for projector, items in batches.values():
+            try:
+                projector.project_many(conn, items)
+            except ProjectionError as exc:
+                raise ProjectionError(str(exc), exc.entry or items[0][0]) from None
+
     def with_projector(self, projector: Projector) -> ProjectorRegistry:
         """Return a new registry with ``projector`` added last."""
         return ProjectorRegistry((*self.projectors, projector))

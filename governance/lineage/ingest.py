@@ -32,6 +32,7 @@ from governance.lineage.validate import (
     parse_event,
 )
 from governance.store.canonical import Canonical, CanonicalJSONError, canonical_json
+from governance.store.provenance import INGEST_KIND
 
 if TYPE_CHECKING:
     from governance.store import AuditStore
@@ -49,7 +50,6 @@ __all__ = [
 BATCH_SIZE = 10_000
 ANALYZE_AFTER = 10_000
 """Refresh the planner's statistics after storing this many events (graph queries need them)."""
-INGEST_KIND = "lineage.ingest"
 STDIN = "-"
 STDIN_NAME = "<stdin>"
 SUFFIXES = (".json", ".jsonl", ".ndjson")
@@ -121,6 +121,8 @@ class IngestReport:
     sources: list[dict[str, str]] = field(default_factory=list)
     first_seq: int | None = None
     last_seq: int | None = None
+    ranges: list[list[int]] = field(default_factory=list)
+    """The stored events' seqs, ``[[first, last], ...]``."""
 
     @property
     def ok(self) -> bool:
@@ -219,6 +221,8 @@ def ingest(
     opened.append(
         INGEST_KIND,
         {
+            "via": "cli",
+            "events": report.ranges,
             "tool": {"name": "governance", "version": __version__},
             "sources": report.sources,
             "read": report.read,
@@ -434,6 +438,10 @@ def _store(store: AuditStore, events: list[Canonical], report: IngestReport) -> 
         if report.first_seq is None:
             report.first_seq = entry.seq
         report.last_seq = entry.seq
+        if report.ranges and report.ranges[-1][1] + 1 == entry.seq:
+            report.ranges[-1][1] = entry.seq
+        else:
+            report.ranges.append([entry.seq, entry.seq])
 
 
 def _reject_constant(constant: str) -> Any:

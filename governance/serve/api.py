@@ -170,9 +170,9 @@ async def post_lineage(request: Request) -> JSONResponse:
 async def post_lineage_batch(request: Request) -> Response:
     """Record a JSON array of events, all or none."""
     state = state_of(request)
-    authorize(state.config.keys, request.headers, "ingest")
+    key = authorize(state.config.keys, request.headers, "ingest")
     events = await parse_posted(state, request.headers, await request.body(), array_only=True)
-    await store_events(state, events)
+    await store_events(state, events, key)
     return Response(status_code=204)
 
 

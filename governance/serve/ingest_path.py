@@ -16,10 +16,12 @@ import anyio.to_thread
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 
+from governance._version import __version__
 from governance.errors import GovernanceError, StoreError
 from governance.serve.auth import authorize
 from governance.serve.errors import ApiError, error_body, log_rejection
 from governance.serve.intake import decode_body, events_from_body
+from governance.serve.keys import ApiKey
 from governance.serve.state import ServerState
 
 __all__ = ["INGEST_PATH", "IngestFastPath", "parse_posted", "record_events", "store_events"]
@@ -53,10 +55,16 @@ async def parse_posted(
     return await anyio.to_thread.run_sync(lambda: events_from_body(data, assume_utc=assume_utc))
 
 
-async def store_events(state: ServerState, events: list[dict[str, Any]]) -> dict[str, Any]:
-    """Append the events (grouped with other requests'); what was stored, as the API says."""
+async def store_events(
+    state: ServerState, events: list[dict[str, Any]], key: ApiKey | None
+) -> dict[str, Any]:
+    """Append the events (grouped with other requests'); what was stored, as the API says.
+
+    The log records who delivered them (a ``lineage.ingest`` receipt naming ``key``, or no key
+    on a server without keys) in the same transaction.
+    """
     try:
-        results = await state.committer.submit(events)
+        results = await state.committer.submit(events, receipt(key))
     except StoreError as exc:
         raise ApiError(503, str(exc)) from None
     except GovernanceError as exc:
@@ -74,8 +82,17 @@ async def record_events(
     state: ServerState, headers: Mapping[str, str], body: Callable[[], Awaitable[bytes]]
 ) -> dict[str, Any]:
     """Authorize (before reading the body), read, validate and store posted events."""
-    authorize(state.config.keys, headers, "ingest")
-    return await store_events(state, await parse_posted(state, headers, await body()))
+    key = authorize(state.config.keys, headers, "ingest")
+    return await store_events(state, await parse_posted(state, headers, await body()), key)
+
+
+def receipt(key: ApiKey | None) -> dict[str, Any]:
+    """What the log records about who posted events: the API, and the key's id and name."""
+    return {
+        "via": "api",
+        "key": None if key is None else {"id": key.id, "name": key.name},
+        "tool": {"name": "governance serve", "version": __version__},
+    }
 
 
 class IngestFastPath:

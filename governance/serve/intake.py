@@ -19,7 +19,7 @@ import asyncio
 import contextlib
 import io
 import zlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -131,6 +131,7 @@ def _events(body: bytes, *, assume_utc: bool) -> list[dict[str, Any]]:
 @dataclass
 class _Pending:
     events: Sequence[dict[str, Any]]
+    receipt: Mapping[str, Any]
     future: asyncio.Future[list[Entry | None]]
 
 
@@ -168,8 +169,12 @@ class GroupCommitter:
             if not pending.future.done():
                 pending.future.set_exception(ApiError(503, "the server is shutting down"))
 
-    async def submit(self, events: Sequence[dict[str, Any]]) -> list[Entry | None]:
+    async def submit(
+        self, events: Sequence[dict[str, Any]], receipt: Mapping[str, Any]
+    ) -> list[Entry | None]:
         """Append ``events`` (all or none) and return, per event, its entry or None if known.
+
+        ``receipt`` says who delivered them (:meth:`AuditStore.append_events`).
 
         Raises
         ------
@@ -179,7 +184,7 @@ class GroupCommitter:
         if self._queue is None:
             raise ApiError(503, "the server is not ready")
         future: asyncio.Future[list[Entry | None]] = asyncio.get_running_loop().create_future()
-        await self._queue.put(_Pending(events, future))
+        await self._queue.put(_Pending(events, receipt, future))
         return await future
 
     async def _run(self) -> None:
@@ -196,26 +201,25 @@ class GroupCommitter:
                 await self._append(group)
 
     async def _append(self, group: list[_Pending]) -> None:
-        events = [event for item in group for event in item.events]
+        deliveries = [(item.events, item.receipt) for item in group]
         try:
-            results = await anyio.to_thread.run_sync(self._store.append_events, events)
+            results = await anyio.to_thread.run_sync(self._store.append_event_groups, deliveries)
         except Exception as exc:
             if len(group) == 1:
                 _settle(group[0], exc)
                 return
             for item in group:  # isolate the request that failed
                 try:
-                    alone = await anyio.to_thread.run_sync(self._store.append_events, item.events)
+                    alone = await anyio.to_thread.run_sync(
+                        self._store.append_event_groups, [(item.events, item.receipt)]
+                    )
                 except Exception as single:
                     _settle(item, single)
                 else:
-                    _settle(item, alone)
+                    _settle(item, alone[0])
             return
-        start = 0
-        for item in group:
-            end = start + len(item.events)
-            _settle(item, results[start:end])
-            start = end
+        for item, result in zip(group, results, strict=True):
+            _settle(item, result)
 
 
 def _settle(item: _Pending, outcome: list[Entry | None] | BaseException) -> None:

@@ -26,6 +26,7 @@ from governance.store.projections import (
     ProjectorRegistry,
     default_projectors,
 )
+from governance.store.provenance import INGEST_KIND
 from governance.store.records import ChainReport, Entry, EvaluationSummary
 from governance.store.tables import audit_log, evaluations
 from governance.store.walk import ChainWalker, row_hash
@@ -191,7 +192,12 @@ class AuditStore:
         with self._engine.write("append to") as conn:
             return self._append_locked(conn, prepared, [_value(payload) for _, payload in items])
 
-    def append_events(self, events: Sequence[Mapping[str, Any] | Canonical]) -> list[Entry | None]:
+    def append_events(
+        self,
+        events: Sequence[Mapping[str, Any] | Canonical],
+        *,
+        receipt: Mapping[str, Any] | None = None,
+    ) -> list[Entry | None]:
         """Append OpenLineage events not recorded yet, in one transaction: all or none.
 
         An event counts as recorded when an ``openlineage.event`` entry with the same canonical
@@ -204,6 +210,12 @@ class AuditStore:
         events
             OpenLineage RunEvents, JobEvents or DatasetEvents as JSON objects (or
             :class:`~governance.store.canonical.Canonical` ones, whose text is reused).
+        receipt
+            Who delivered the events (``{"via": "api", "key": {...}}``): if given and an event
+            is stored, a ``lineage.ingest`` entry with it, the stored events' seqs
+            (``events``: ``[[first, last], ...]``) and counts (``stored``, ``duplicates``) is
+            appended in the same transaction, after the events
+            (:mod:`governance.store.provenance`).
 
         Returns
         -------
@@ -216,26 +228,71 @@ class AuditStore:
         StoreError
             If an event is not JSON or not a valid OpenLineage event, or the database fails.
         """
+        return self.append_event_groups([(events, receipt)])[0]
+
+    def append_event_groups(
+        self,
+        groups: Sequence[tuple[Sequence[Mapping[str, Any] | Canonical], Mapping[str, Any] | None]],
+    ) -> list[list[Entry | None]]:
+        """Append several deliveries of events, each with its receipt, in one transaction.
+
+        As :meth:`append_events` for each ``(events, receipt)`` in turn (an event recorded by an
+        earlier group counts as recorded); all are stored, or none. Groups with equal receipts
+        share one ``lineage.ingest`` entry, appended after all the events.
+
+        Returns
+        -------
+        list of list of Entry or None
+            Per group, per event, its new entry or ``None``.
+        """
         from governance.store.lineage_projection import EVENT_KIND, known_event_hashes
 
         self._check_open()
-        prepared = [_prepare(index, EVENT_KIND, event) for index, event in enumerate(events)]
-        digests = [sha256_hex(text) for _, text in prepared]
+        prepared = [
+            [_prepare(index, EVENT_KIND, event) for index, event in enumerate(events)]
+            for events, _ in groups
+        ]
+        digests = [[sha256_hex(text) for _, text in items] for items in prepared]
         with self._engine.write("append to") as conn:
-            seen = known_event_hashes(conn, digests)
-            fresh: list[tuple[str, str]] = []
-            positions: list[int] = []
-            for position, (item, digest) in enumerate(zip(prepared, digests, strict=True)):
-                if digest not in seen:
+            seen = known_event_hashes(conn, [d for group in digests for d in group])
+            next_seq = _head(conn)[0] + 1
+            items: list[tuple[str, str]] = []
+            payloads: list[Mapping[str, Any]] = []
+            placed: list[list[int | None]] = []  # per group, per event: index into items
+            receipts: dict[str, tuple[Mapping[str, Any], list[int], list[int]]] = {}
+            for (events, receipt), group, group_digests in zip(
+                groups, prepared, digests, strict=True
+            ):
+                where: list[int | None] = []
+                seqs: list[int] = []
+                for position, (item, digest) in enumerate(zip(group, group_digests, strict=True)):
+                    if digest in seen:
+                        where.append(None)
+                        continue
                     seen.add(digest)
-                    fresh.append(item)
-                    positions.append(position)
-            originals = [_value(events[position]) for position in positions]
-            stored = self._append_locked(conn, fresh, originals) if fresh else []
-        result: list[Entry | None] = [None] * len(prepared)
-        for position, entry in zip(positions, stored, strict=True):
-            result[position] = entry
-        return result
+                    where.append(len(items))
+                    seqs.append(next_seq + len(items))
+                    items.append(item)
+                    payloads.append(_value(events[position]))
+                placed.append(where)
+                if receipt is not None:
+                    _, stored_seqs, duplicates = receipts.setdefault(
+                        canonical_json(receipt), (receipt, [], [])
+                    )
+                    stored_seqs.extend(seqs)
+                    duplicates.append(len(group) - len(seqs))
+            for receipt, stored_seqs, duplicates in receipts.values():
+                if stored_seqs:  # one receipt per deliverer and transaction, after the events
+                    note = {
+                        **receipt,
+                        "events": seq_ranges(stored_seqs),
+                        "stored": len(stored_seqs),
+                        "duplicates": sum(duplicates),
+                    }
+                    items.append(_prepare(len(items), INGEST_KIND, note))
+                    payloads.append(note)
+            stored = self._append_locked(conn, items, payloads) if items else []
+        return [[None if i is None else stored[i] for i in where] for where in placed]
 
     def _append_locked(
         self,
@@ -777,6 +834,17 @@ def _fresh(projector: Any) -> Any:
     if reset is not None:
         reset()
     return fresh
+
+
+def seq_ranges(seqs: Sequence[int]) -> list[list[int]]:
+    """``[[first, last], ...]``: ascending ``seqs`` as runs of consecutive numbers."""
+    ranges: list[list[int]] = []
+    for seq in seqs:
+        if ranges and ranges[-1][1] + 1 == seq:
+            ranges[-1][1] = seq
+        else:
+            ranges.append([seq, seq])
+    return ranges
 
 
 def _value(payload: Mapping[str, Any] | Canonical) -> Mapping[str, Any]:

@@ -142,11 +142,19 @@ def test_twenty_clients_two_hundred_events_each(live_server: Any, store_url: str
         thread.join()
     assert failures == []
     with AuditStore.open(store_url, create=False) as store:
-        stored = [entry.payload for entry in store.entries(kind="openlineage.event")]
+        stored_entries = list(store.entries(kind="openlineage.event"))
+        stored = [entry.payload for entry in stored_entries]
+        receipts = [entry.payload for entry in store.entries(kind="lineage.ingest")]
         report = store.verify()
     expected = [item for events in sent.values() for item in events]
     assert len(stored) == CLIENTS * EVENTS_EACH
     key = lambda item: item["run"]["runId"]  # noqa: E731
     assert sorted(map(key, stored)) == sorted(map(key, expected))
     assert report.ok, report.problem
-    assert report.entries == CLIENTS * EVENTS_EACH
+    assert report.entries == CLIENTS * EVENTS_EACH + len(receipts)
+    # every stored event is vouched for by exactly one receipt of the API
+    vouched = sorted(
+        seq for item in receipts for first, last in item["events"] for seq in range(first, last + 1)
+    )
+    assert vouched == [entry.seq for entry in stored_entries]
+    assert {item["via"] for item in receipts} == {"api"}

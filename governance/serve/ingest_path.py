@@ -9,7 +9,7 @@ route stays declared in the router for the OpenAPI document.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
 from typing import Any
 
 import anyio.to_thread
@@ -18,9 +18,10 @@ from starlette.responses import JSONResponse
 
 from governance.errors import GovernanceError, StoreError
 from governance.serve.auth import authorize
-from governance.serve.errors import ApiError, error_body, log_rejection
+from governance.serve.errors import ApiError, error_body, log_rejection, server_failure
 from governance.serve.intake import decode_body, events_from_body
 from governance.serve.state import ServerState
+from governance.store.canonical import Canonical
 
 __all__ = ["INGEST_PATH", "IngestFastPath", "parse_posted", "record_events", "store_events"]
 
@@ -37,7 +38,7 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 async def parse_posted(
     state: ServerState, headers: Mapping[str, str], body: bytes, *, array_only: bool = False
-) -> list[dict[str, Any]]:
+) -> list[Canonical]:
     """The valid events of a posted body (see :func:`events_from_body`), or an ApiError."""
     data = decode_body(
         body,
@@ -53,14 +54,20 @@ async def parse_posted(
     return await anyio.to_thread.run_sync(lambda: events_from_body(data, assume_utc=assume_utc))
 
 
-async def store_events(state: ServerState, events: list[dict[str, Any]]) -> dict[str, Any]:
-    """Append the events (grouped with other requests'); what was stored, as the API says."""
+async def store_events(
+    state: ServerState, events: Sequence[Canonical], scope: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """Append the events (grouped with other requests'); what was stored, as the API says.
+
+    A store failure is answered 503 with a request id; what failed (naming the store) is
+    logged under that id, never sent.
+    """
     try:
         results = await state.committer.submit(events)
     except StoreError as exc:
-        raise ApiError(503, str(exc)) from None
+        raise server_failure(scope, str(exc)) from None
     except GovernanceError as exc:
-        raise ApiError(400, str(exc)) from None
+        raise ApiError(400, exc.message) from None
     entries = [entry.seq for entry in results if entry is not None]
     return {
         "received": len(events),
@@ -71,11 +78,14 @@ async def store_events(state: ServerState, events: list[dict[str, Any]]) -> dict
 
 
 async def record_events(
-    state: ServerState, headers: Mapping[str, str], body: Callable[[], Awaitable[bytes]]
+    state: ServerState,
+    headers: Mapping[str, str],
+    body: Callable[[], Awaitable[bytes]],
+    scope: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Authorize (before reading the body), read, validate and store posted events."""
     authorize(state.config.keys, headers, "ingest")
-    return await store_events(state, await parse_posted(state, headers, await body()))
+    return await store_events(state, await parse_posted(state, headers, await body()), scope)
 
 
 class IngestFastPath:
@@ -107,7 +117,7 @@ class IngestFastPath:
                     return b"".join(chunks)
 
         try:
-            result = await record_events(state, Headers(scope=scope), body)
+            result = await record_events(state, Headers(scope=scope), body, scope)
         except ApiError as exc:
             log_rejection(scope, exc.status, exc.message)
             response = JSONResponse(

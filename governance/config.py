@@ -80,6 +80,19 @@ SETTINGS: tuple[Setting, ...] = (
         "8388608",
         "largest request body governance serve accepts, in bytes",
     ),
+    Setting(
+        "serve_allowed_hosts",
+        "GOVERNANCE_SERVE_ALLOWED_HOSTS",
+        None,
+        "host names governance serve answers to besides loopback ones (separated by commas)",
+    ),
+    Setting(
+        "serve_reports_dirs",
+        "GOVERNANCE_SERVE_REPORTS_DIRS",
+        None,
+        "folders whose reports governance serve lets clients download (separated by the OS "
+        "path separator); none: downloads are off",
+    ),
 )
 SETTINGS_BY_NAME = {setting.name: setting for setting in SETTINGS}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -39,6 +40,21 @@ def keys_file_option(function: click.decorators.FC) -> click.decorators.FC:
     is_flag=True,
     help="Accept events whose eventTime has no time zone, read as UTC.",
 )
+@click.option(
+    "--allowed-host",
+    "allowed_hosts",
+    metavar="NAME",
+    multiple=True,
+    help="A host name clients address the server by, besides loopback ones; repeatable.",
+)
+@click.option(
+    "--reports-dir",
+    "reports_dirs",
+    metavar="DIR",
+    multiple=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="A folder whose recorded reports may be downloaded; repeatable [default: none].",
+)
 @click.option("--no-access-log", is_flag=True, help="Do not log every request.")
 @config_option
 @click.pass_context
@@ -50,6 +66,8 @@ def serve(
     keys_file: Path | None,
     max_body: str | None,
     assume_utc: bool,
+    allowed_hosts: tuple[str, ...],
+    reports_dirs: tuple[Path, ...],
     no_access_log: bool,
     config_file: Path | None,
 ) -> int:
@@ -57,11 +75,13 @@ def serve(
 
     OpenLineage producers POST events to /api/v1/lineage (an API key with the ingest scope);
     auditors browse models, evaluations, lineage and the audit log at / (the read scope).
-    Without any API key the server listens on loopback only.
+    Without any API key the server listens on loopback only. Requests must be addressed to
+    a loopback name, the --host address or an --allowed-host name. Reports are downloadable
+    only from --reports-dir folders.
     """
     if ctx.invoked_subcommand is not None:
         return 0
-    from governance.serve.config import ServeConfig, check_bind, parse_size
+    from governance.serve.config import ServeConfig, check_bind, is_wildcard, parse_size
     from governance.serve.keys import load_keys
     from governance.serve.server import serve as run
 
@@ -72,6 +92,8 @@ def serve(
         serve_port=None if port is None else str(port),
         serve_keys_file=str(keys_file) if keys_file else None,
         serve_max_body=max_body,
+        serve_allowed_hosts=",".join(allowed_hosts) or None,
+        serve_reports_dirs=os.pathsep.join(map(str, reports_dirs)) or None,
     )
     url = resolved.require("store_url", "pass --store URL")
     bind = resolved.require("serve_host", "pass --host")
@@ -86,6 +108,8 @@ def serve(
         keys_file=path,
         max_body=parse_size(resolved.require("serve_max_body", "pass --max-body")),
         assume_utc=assume_utc,
+        allowed_hosts=_split(resolved["serve_allowed_hosts"], ","),
+        reports_dirs=tuple(map(Path, _split(resolved["serve_reports_dirs"], os.pathsep))),
     )
     check_bind(bind, keys)
     if keys:
@@ -96,9 +120,26 @@ def serve(
             "without authentication. Add one with `governance serve keys add`.",
             err=True,
         )
+    if config.reports_dirs:
+        folders = ", ".join(map(str, config.reports_dirs))
+        click.echo(
+            f"Report downloads from {folders} (PDFs whose sha256 the log records).", err=True
+        )
+    else:
+        click.echo("Report downloads are off: pass --reports-dir DIR to serve them.", err=True)
+    if is_wildcard(bind) and not config.allowed_hosts:
+        click.echo(
+            f"Listening on every address of {bind}, but only requests addressed to a loopback "
+            "name are answered: pass --allowed-host NAME for each name clients use.",
+            err=True,
+        )
     click.echo(f"Serving {_masked(url)} on http://{bind}:{port_text}/", err=True)
     run(config, host=bind, port=int(port_text), access_log=not no_access_log)
     return 0
+
+
+def _split(value: str | None, separator: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in (value or "").split(separator) if part.strip())
 
 
 def _masked(url: str) -> str:

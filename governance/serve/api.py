@@ -8,23 +8,25 @@ reports (PDF download), the audit log and its verification.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi import Path as PathParameter
+from fastapi.responses import JSONResponse, StreamingResponse
 
 from governance.errors import LineageError, StoreError, VerificationFailed
 from governance.lineage.model import Node, node_name
 from governance.lineage.validate import EventRejected, parse_event_time
 from governance.serve import marquez, schemas
 from governance.serve.auth import authorize
+from governance.serve.downloads import MAX_SEQ, report_response
 from governance.serve.errors import ApiError
 from governance.serve.ingest_path import parse_posted, record_events, store_events
 from governance.serve.state import ServerState, require_read, server_state, state_of
 from governance.store.lineage_queries import NOT_FOUND_HINT
+from governance.store.log import NO_EVALUATION
 
 __all__ = ["router"]
 
@@ -36,6 +38,12 @@ F = TypeVar("F", bound=Callable[..., Any])
 State = Annotated[ServerState, Depends(server_state)]
 Limit = Annotated[int, Query(ge=0, le=MAX_LIMIT, description="results to return")]
 Offset = Annotated[int, Query(ge=0, le=2**31, description="results to skip")]
+Seq = Annotated[int, PathParameter(ge=1, le=MAX_SEQ, description="the report's audit entry")]
+
+NO_SUCH_EVALUATION = "no evaluation {ref}in the audit store"
+TAMPERED_EVALUATION = (
+    "the audit entry of evaluation {ref} does not match its hash (run governance audit verify)"
+)
 
 
 def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
@@ -155,7 +163,7 @@ async def post_lineage(request: Request) -> JSONResponse:
     stored. An event already recorded is stored once (counted as a duplicate). (Served by
     :class:`governance.serve.ingest_path.IngestFastPath` before the router; same function.)
     """
-    result = await record_events(state_of(request), request.headers, request.body)
+    result = await record_events(state_of(request), request.headers, request.body, request.scope)
     return JSONResponse(result, status_code=201)
 
 
@@ -172,7 +180,7 @@ async def post_lineage_batch(request: Request) -> Response:
     state = state_of(request)
     key = authorize(state.config.keys, request.headers, "ingest")
     events = await parse_posted(state, request.headers, await request.body(), array_only=True)
-    await store_events(state, events, key)
+    await store_events(state, events, key, request.scope)
     return Response(status_code=204)
 
 
@@ -420,13 +428,20 @@ def get_evaluations(
 
 
 def evaluation_record(state: ServerState, evaluation_id: str) -> dict[str, Any]:
-    """The stored record, or 404 / 409 (its log entry no longer matches its hash)."""
+    """The stored record, or 404 / 409 (its log entry no longer matches its hash).
+
+    The answers do not name the store (the store's own messages do); any other store failure
+    goes to the app's handler: 503, detail logged.
+    """
+    ref = "" if evaluation_id == "latest" else f"{evaluation_id} "
     try:
         return state.store.get_evaluation(evaluation_id)
-    except VerificationFailed as exc:
-        raise ApiError(409, str(exc)) from None
+    except VerificationFailed:
+        raise ApiError(409, TAMPERED_EVALUATION.format(ref=evaluation_id)) from None
     except StoreError as exc:
-        raise ApiError(404, exc.message) from None
+        if not exc.message.startswith(NO_EVALUATION.split("{", 1)[0]):
+            raise
+        raise ApiError(404, NO_SUCH_EVALUATION.format(ref=ref)) from None
 
 
 @_read(
@@ -482,33 +497,6 @@ def get_reports(
     )
 
 
-def report_file(state: ServerState, seq: int) -> Path:
-    """The PDF of the report recorded at log entry ``seq``: only paths the log records.
-
-    Raises
-    ------
-    ApiError
-        404 if no report entry has that seq or the file is gone, 409 if the entry or the file
-        no longer matches its recorded hash.
-    """
-    entries = list(state.store.entries(since_seq=seq - 1, limit=1)) if seq >= 1 else []
-    if not entries or entries[0].seq != seq or entries[0].kind != "report":
-        raise ApiError(404, f"no report at audit entry {seq}")
-    entry = entries[0]
-    if not entry.hash_matches():
-        raise ApiError(409, f"audit entry {seq} does not match its hash")
-    payload = entry.payload
-    path = Path(str(payload.get("path", "")))
-    if not path.is_file():
-        raise ApiError(404, f"the report file of audit entry {seq} is no longer at {path.name}")
-    digest = str(payload.get("digest") or "").removeprefix("sha256:")
-    if digest:
-        actual = hashlib.sha256(path.read_bytes()).hexdigest()
-        if actual != digest:
-            raise ApiError(409, f"the report file {path.name} changed since it was recorded")
-    return path
-
-
 @_read(
     "/reports/{seq}/pdf",
     "Governance",
@@ -517,10 +505,9 @@ def report_file(state: ServerState, seq: int) -> Path:
     404,
     409,
 )
-def download_report(state: State, seq: int) -> FileResponse:
-    """The PDF exactly as recorded (its sha256 is checked against the log first)."""
-    path = report_file(state, seq)
-    return FileResponse(path, media_type="application/pdf", filename=path.name)
+def download_report(state: State, seq: Seq) -> StreamingResponse:
+    """The PDF exactly as recorded, from a ``--reports-dir`` folder, once its sha256 matches."""
+    return report_response(state, seq)
 
 
 @_read(

@@ -23,10 +23,18 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Mount
 
 from governance._version import __version__
-from governance.errors import GovernanceError, StoreError
+from governance.errors import GovernanceError, StoreError, VerificationFailed
+from governance.escapes import visible
 from governance.serve.catalog import Catalog
 from governance.serve.config import ServeConfig
-from governance.serve.errors import ApiError, BodyTooLarge, error_body, log_rejection
+from governance.serve.errors import (
+    INTERNAL_ERROR,
+    ApiError,
+    BodyTooLarge,
+    error_body,
+    log_rejection,
+    server_failure,
+)
 from governance.serve.ingest_path import IngestFastPath
 from governance.serve.intake import GroupCommitter
 from governance.serve.state import ServerState
@@ -45,6 +53,11 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "X-Frame-Options": "DENY",
 }
+HOST_REFUSED = (
+    "this server does not answer to the Host {host!r}: only to localhost, 127.0.0.1, [::1] "
+    "and the names given with governance serve --allowed-host"
+)
+TAMPERED = "an audit entry does not match its hash (run governance audit verify)"
 HTML_POLICY = (
     "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
     "frame-ancestors 'none'; base-uri 'none'"
@@ -91,6 +104,34 @@ class BodyLimit:
             return message
 
         await self.app(scope, limited, send)
+
+
+class HostCheck:
+    """Answer only requests addressed to this server: a loopback name or a configured one.
+
+    A web page can have its own name resolve to 127.0.0.1 (DNS rebinding) and then read and
+    post to a server on loopback as if it were its own origin; its requests still carry its
+    name in ``Host``, so they are refused here, before anything else runs.
+    """
+
+    def __init__(self, app: ASGIApp, config: ServeConfig) -> None:
+        self.app = app
+        self.config = config
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        host = _header(scope, b"host")
+        if self.config.answers_to(host):
+            await self.app(scope, receive, send)
+            return
+        message = HOST_REFUSED.format(host=host or "")
+        log_rejection(scope, 400, message)
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        await JSONResponse(error_body(400, message), status_code=400)(scope, receive, send)
 
 
 class SecurityHeaders:
@@ -188,21 +229,40 @@ def _install_handlers(app: FastAPI) -> None:
         message = str(exc.detail) if exc.detail else "error"
         headers = dict(exc.headers or {})
         if exc.status_code == 404:
-            message = f"no such page or endpoint: {request.url.path}"
+            message = f"no such page or endpoint: {visible(request.url.path)}"
         if exc.status_code == 405:  # Starlette names only the first matching route's methods
             headers["Allow"] = ", ".join(_allowed_methods(request))
             message = f"{request.method} is not allowed here (allowed: {headers['Allow']})"
         return _error_response(request, exc.status_code, message, headers or None)
 
-    async def store_error(request: Request, exc: Exception) -> Response:
+    async def governance_error(request: Request, exc: Exception) -> Response:
+        """A store failure is 503 and a tampered entry 409, both without the store's name."""
         assert isinstance(exc, GovernanceError)
-        status = 503 if isinstance(exc, StoreError) else 400
-        return _error_response(request, status, str(exc))
+        if isinstance(exc, StoreError):
+            failure = server_failure(request.scope, str(exc))
+            return _error_response(request, failure.status, failure.message)
+        if isinstance(exc, VerificationFailed):
+            server_failure(request.scope, str(exc), status=409)
+            return _error_response(request, 409, TAMPERED)
+        # Bad input named by the library: its message and field, without any file it names.
+        message = f"{exc.field}: {exc.message}" if exc.field else exc.message
+        return _error_response(request, 400, message)
+
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        failure = server_failure(
+            request.scope,
+            f"{type(exc).__name__}",
+            status=500,
+            template=INTERNAL_ERROR,
+            exc_info=exc,
+        )
+        return _error_response(request, failure.status, failure.message)
 
     app.add_exception_handler(ApiError, api_error)
     app.add_exception_handler(RequestValidationError, invalid_request)
     app.add_exception_handler(StarletteHTTPException, http_error)
-    app.add_exception_handler(GovernanceError, store_error)
+    app.add_exception_handler(GovernanceError, governance_error)
+    app.add_exception_handler(Exception, unexpected)
 
 
 def _openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
@@ -309,4 +369,5 @@ def create_app(config: ServeConfig) -> FastAPI:
     app.add_middleware(IngestFastPath)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(BodyLimit, limit=config.max_body)
+    app.add_middleware(HostCheck, config=config)  # outermost: nothing runs for another Host
     return app

@@ -2,18 +2,40 @@
 
 The body has the shape of Marquez's (Dropwizard's) error messages. Every rejected request is
 logged on stderr, one line, through the ``governance.serve`` logger: method, path, client,
-status and the reason. Headers (``Authorization`` above all), keys and bodies are never logged.
+status and the reason, with control characters written as escapes (a path holding ``%0A`` or
+``%1B`` cannot forge a line or drive a terminal). Headers (``Authorization`` above all), keys
+and bodies are never logged.
+
+A failure of the server's own (the store cannot answer, a bug) is answered with a generic
+message and a request id; the detail (which names the store) goes only to the log, under that id.
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["ApiError", "BodyTooLarge", "error_body", "log_rejection", "logger"]
+from governance.escapes import visible
+
+__all__ = [
+    "INTERNAL_ERROR",
+    "STORE_FAILED",
+    "ApiError",
+    "BodyTooLarge",
+    "error_body",
+    "log_rejection",
+    "logger",
+    "server_failure",
+]
 
 logger = logging.getLogger("governance.serve")
+
+STORE_FAILED = (
+    "the audit store could not answer (request {request}): the server log has the details"
+)
+INTERNAL_ERROR = "internal error (request {request}): the server log has the details"
 
 
 class ApiError(Exception):
@@ -50,15 +72,59 @@ def error_body(status: int, message: str) -> dict[str, Any]:
     return {"code": status, "message": message}
 
 
+def _peer(scope: Mapping[str, Any] | None) -> str:
+    client = (scope or {}).get("client")
+    return f"{client[0]}:{client[1]}" if client else "-"
+
+
 def log_rejection(scope: Mapping[str, Any], status: int, message: str) -> None:
-    """Log one rejected request: method, path, client, status, reason (never headers)."""
-    client = scope.get("client")
-    peer = f"{client[0]}:{client[1]}" if client else "-"
+    """Log one rejected request on one line: method, path, client, status, reason (no headers)."""
     logger.warning(
         "rejected %s %s from %s: %d %s",
-        scope.get("method", "-"),
-        scope.get("path", "-"),
-        peer,
+        visible(str(scope.get("method", "-"))),
+        visible(str(scope.get("path", "-"))),
+        visible(_peer(scope)),
         status,
-        message,
+        visible(message),
     )
+
+
+def server_failure(
+    scope: Mapping[str, Any] | None,
+    detail: str,
+    *,
+    status: int = 503,
+    template: str = STORE_FAILED,
+    exc_info: BaseException | None = None,
+) -> ApiError:
+    """Log a failure of the server's own under a new request id; the error to answer with.
+
+    Parameters
+    ----------
+    scope
+        The request (for its method and path), if known.
+    detail
+        What failed, for the log only (store errors name the store, its password masked).
+    status
+        The status to answer.
+    template
+        The generic message for the client, with ``{request}`` for the id.
+    exc_info
+        An unexpected exception, logged with its traceback.
+
+    Returns
+    -------
+    ApiError
+        ``status`` with the generic message naming the request id.
+    """
+    request = secrets.token_hex(6)
+    logger.error(
+        "request %s %s %s from %s failed: %s",
+        request,
+        visible(str((scope or {}).get("method", "-"))),
+        visible(str((scope or {}).get("path", "-"))),
+        visible(_peer(scope)),
+        visible(detail),
+        exc_info=exc_info,
+    )
+    return ApiError(status, template.format(request=request))

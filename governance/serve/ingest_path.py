@@ -9,7 +9,7 @@ route stays declared in the router for the OpenAPI document.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
 from typing import Any
 
 import anyio.to_thread
@@ -19,10 +19,11 @@ from starlette.responses import JSONResponse
 from governance._version import __version__
 from governance.errors import GovernanceError, StoreError
 from governance.serve.auth import authorize
-from governance.serve.errors import ApiError, error_body, log_rejection
+from governance.serve.errors import ApiError, error_body, log_rejection, server_failure
 from governance.serve.intake import decode_body, events_from_body
 from governance.serve.keys import ApiKey
 from governance.serve.state import ServerState
+from governance.store.canonical import Canonical
 
 __all__ = ["INGEST_PATH", "IngestFastPath", "parse_posted", "record_events", "store_events"]
 
@@ -39,7 +40,7 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 async def parse_posted(
     state: ServerState, headers: Mapping[str, str], body: bytes, *, array_only: bool = False
-) -> list[dict[str, Any]]:
+) -> list[Canonical]:
     """The valid events of a posted body (see :func:`events_from_body`), or an ApiError."""
     data = decode_body(
         body,
@@ -56,19 +57,23 @@ async def parse_posted(
 
 
 async def store_events(
-    state: ServerState, events: list[dict[str, Any]], key: ApiKey | None
+    state: ServerState,
+    events: Sequence[Canonical],
+    key: ApiKey | None,
+    scope: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Append the events (grouped with other requests'); what was stored, as the API says.
 
     The log records who delivered them (a ``lineage.ingest`` receipt naming ``key``, or no key
-    on a server without keys) in the same transaction.
+    on a server without keys) in the same transaction. A store failure is answered 503 with a
+    request id; what failed (naming the store) is logged under that id, never sent.
     """
     try:
         results = await state.committer.submit(events, receipt(key))
     except StoreError as exc:
-        raise ApiError(503, str(exc)) from None
+        raise server_failure(scope, str(exc)) from None
     except GovernanceError as exc:
-        raise ApiError(400, str(exc)) from None
+        raise ApiError(400, exc.message) from None
     entries = [entry.seq for entry in results if entry is not None]
     return {
         "received": len(events),
@@ -79,11 +84,15 @@ async def store_events(
 
 
 async def record_events(
-    state: ServerState, headers: Mapping[str, str], body: Callable[[], Awaitable[bytes]]
+    state: ServerState,
+    headers: Mapping[str, str],
+    body: Callable[[], Awaitable[bytes]],
+    scope: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Authorize (before reading the body), read, validate and store posted events."""
     key = authorize(state.config.keys, headers, "ingest")
-    return await store_events(state, await parse_posted(state, headers, await body()), key)
+    events = await parse_posted(state, headers, await body())
+    return await store_events(state, events, key, scope)
 
 
 def receipt(key: ApiKey | None) -> dict[str, Any]:
@@ -124,7 +133,7 @@ class IngestFastPath:
                     return b"".join(chunks)
 
         try:
-            result = await record_events(state, Headers(scope=scope), body)
+            result = await record_events(state, Headers(scope=scope), body, scope)
         except ApiError as exc:
             log_rejection(scope, exc.status, exc.message)
             response = JSONResponse(

@@ -27,8 +27,9 @@ import anyio.to_thread
 
 from governance.errors import GovernanceError
 from governance.lineage.ingest import read_events, size_problem
-from governance.lineage.validate import MAX_EVENT_BYTES, EventRejected, parse_event
+from governance.lineage.validate import EventRejected, ValidatedEvent, parse_event
 from governance.serve.errors import ApiError
+from governance.store.canonical import Canonical, CanonicalJSONError
 
 if TYPE_CHECKING:
     from governance.store import AuditStore, Entry
@@ -36,7 +37,6 @@ if TYPE_CHECKING:
 __all__ = ["GroupCommitter", "decode_body", "events_from_body"]
 
 MAX_GROUP_EVENTS = 5000
-CANONICAL_GROWTH = 6
 JSON_TYPES = ("application/json",)
 
 NOT_JSON_TYPE = "the body must be JSON (Content-Type: application/json), not {found}"
@@ -44,6 +44,7 @@ BAD_ENCODING = "Content-Encoding {found} is not supported (use gzip or none)"
 BAD_GZIP = "the body is not valid gzip data"
 NO_EVENTS = "the body holds no event"
 SERVE_ASSUME_UTC = "start the server with governance serve --assume-utc"
+NOT_STORABLE = "not storable as JSON: {reason}"
 
 
 def _is_json_type(content_type: str | None) -> bool:
@@ -83,14 +84,19 @@ def decode_body(
     return data
 
 
-def events_from_body(body: bytes, *, assume_utc: bool) -> list[dict[str, Any]]:
-    """The valid events of a body, or an ApiError naming the first problem.
+def events_from_body(body: bytes, *, assume_utc: bool) -> list[Canonical]:
+    r"""The valid events of a body, each with its canonical JSON, or an ApiError naming a problem.
+
+    Every event is written as canonical JSON here, as the store would write it, so a value the
+    store cannot hold (a number beyond the range of a double, such as ``1e999``, which reads
+    as infinity; a lone surrogate such as ``"\ud800"``) is refused as bad input naming its
+    field, instead of failing the append. The store reuses the text.
 
     Raises
     ------
     ApiError
-        400 for malformed JSON, an invalid event or an empty body; 413 for an event larger
-        than the ingest limit. Nothing is returned unless every event is valid.
+        400 for malformed JSON, an invalid or unstorable event or an empty body; 413 for an
+        event larger than the ingest limit. Nothing is returned unless every event is valid.
     """
     try:
         return _events(body, assume_utc=assume_utc)
@@ -102,27 +108,32 @@ def events_from_body(body: bytes, *, assume_utc: bool) -> list[dict[str, Any]]:
         raise ApiError(400, f"malformed JSON: {exc}") from None
 
 
-def _events(body: bytes, *, assume_utc: bool) -> list[dict[str, Any]]:
-    events: list[dict[str, Any]] = []
+def _events(body: bytes, *, assume_utc: bool) -> list[Canonical]:
+    events: list[Canonical] = []
     many = body.lstrip()[:1] == b"["
-    # Canonical JSON is at most CANONICAL_GROWTH times the JSON it was read from (a number such
-    # as 1e20 is written out in full, 21 characters for 4), so a body that small cannot hold an
-    # event over the limit, and the costly canonical form is left to the store.
-    check_size = len(body) * CANONICAL_GROWTH > MAX_EVENT_BYTES
     for item in read_events("-", stdin=io.BytesIO(body)):
         where = f"line {item.line}" + ("" if item.column is None else f", column {item.column}")
         if item.error is not None:
             raise ApiError(400, f"{where}: {item.error}")
         label = f"event {len(events) + 1} ({where}): " if many or events else ""
         try:
-            parse_event(item.value, assume_utc=assume_utc, assume_utc_hint=SERVE_ASSUME_UTC)
+            parsed = parse_event(
+                item.value, assume_utc=assume_utc, assume_utc_hint=SERVE_ASSUME_UTC
+            )
+            known = item.canonical
+            if known is None:
+                event = Canonical.of(ValidatedEvent.of(item.value, parsed))
+            else:
+                event = known.with_value(ValidatedEvent.of(item.value, parsed, floats=known.floats))
         except EventRejected as exc:
             raise ApiError(400, f"{label}{exc}") from None
-        problem = size_problem(item.value) if check_size else None
+        except CanonicalJSONError as exc:
+            raise ApiError(400, f"{label}{NOT_STORABLE.format(reason=exc)}") from None
+        problem = size_problem(item.value, event.text)
         if problem is not None:
             status = 413 if problem.startswith("the event is") else 400
             raise ApiError(status, f"{label}{problem}")
-        events.append(item.value)
+        events.append(event)
     if not events:
         raise ApiError(400, NO_EVENTS)
     return events
@@ -130,7 +141,7 @@ def _events(body: bytes, *, assume_utc: bool) -> list[dict[str, Any]]:
 
 @dataclass
 class _Pending:
-    events: Sequence[dict[str, Any]]
+    events: Sequence[Mapping[str, Any] | Canonical]
     receipt: Mapping[str, Any]
     future: asyncio.Future[list[Entry | None]]
 
@@ -170,7 +181,7 @@ class GroupCommitter:
                 pending.future.set_exception(ApiError(503, "the server is shutting down"))
 
     async def submit(
-        self, events: Sequence[dict[str, Any]], receipt: Mapping[str, Any]
+        self, events: Sequence[Mapping[str, Any] | Canonical], receipt: Mapping[str, Any]
     ) -> list[Entry | None]:
         """Append ``events`` (all or none) and return, per event, its entry or None if known.
 

@@ -25,6 +25,9 @@ def _log_to_stderr() -> None:
 def serve(config: ServeConfig, *, host: str, port: int, access_log: bool = True) -> None:
     """Serve ``config`` on ``host:port`` until interrupted.
 
+    Requests are answered when addressed to a loopback name, to ``host`` itself (unless it
+    is every address, ``0.0.0.0`` or ``::``), or to one of ``config.allowed_hosts``.
+
     Raises
     ------
     ConfigError
@@ -35,6 +38,7 @@ def serve(config: ServeConfig, *, host: str, port: int, access_log: bool = True)
     from governance.serve.app import create_app
 
     check_bind(host, config.keys)
+    config = config.bound_to(host)
     _log_to_stderr()
     uvicorn.run(
         create_app(config),

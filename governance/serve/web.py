@@ -12,11 +12,13 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import FileResponse, HTMLResponse, Response
+from fastapi import Path as PathParameter
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from governance.errors import LineageError, VerificationFailed
-from governance.serve.api import evaluated_models, evaluation_record, report_file, resolve_node
+from governance.serve.api import Seq, evaluated_models, evaluation_record, resolve_node
+from governance.serve.downloads import report_response
 from governance.serve.errors import ApiError
 from governance.serve.graph_svg import MAX_DRAWN_NODES, layout, render_svg
 from governance.serve.state import ServerState, require_web, server_state
@@ -36,6 +38,7 @@ _env = Environment(
 )
 
 State = Annotated[ServerState, Depends(server_state)]
+Index = Annotated[int, PathParameter(ge=0, le=2**31)]
 router = APIRouter(dependencies=[Depends(require_web)], include_in_schema=False)
 
 OUTCOME_MARKS = {
@@ -53,9 +56,11 @@ def _render(
     request: Request, template: str, http_status: int = 200, **context: Any
 ) -> HTMLResponse:
     state: ServerState | None = getattr(request.app.state, "governance", None)
+    # Error pages (shown before a key is checked too) do not say where the store is.
+    shown_url = state.store.url if state and http_status < 400 else ""
     page = _env.get_template(template).render(
         request_path=request.url.path,
-        store_url=state.store.url if state else "",
+        store_url=shown_url,
         keys_required=bool(state and state.config.keys),
         outcome_mark=lambda outcome: OUTCOME_MARKS.get(str(outcome), str(outcome)),
         verdict_mark=lambda verdict: VERDICT_MARKS.get(str(verdict), str(verdict)),
@@ -139,13 +144,14 @@ def evaluation_page(request: Request, state: State, evaluation_id: str) -> HTMLR
         record=record,
         findings=findings,
         reports=reports,
+        downloads=bool(state.config.reports_dirs),
         lineage_node=lineage_node,
     )
 
 
 @router.get("/evaluations/{evaluation_id}/charts/{finding}/{chart}.svg")
 def chart_image(
-    request: Request, state: State, evaluation_id: str, finding: int, chart: int
+    request: Request, state: State, evaluation_id: str, finding: Index, chart: Index
 ) -> Response:
     """One SVG chart of a finding, served as an image (sandboxed, never inline)."""
     record = evaluation_record(state, evaluation_id)
@@ -161,10 +167,9 @@ def chart_image(
 
 
 @router.get("/reports/{seq}/download")
-def report_download(state: State, seq: int) -> FileResponse:
-    """A recorded report's PDF (checked against the sha256 the log recorded)."""
-    path = report_file(state, seq)
-    return FileResponse(path, media_type="application/pdf", filename=path.name)
+def report_download(state: State, seq: Seq) -> StreamingResponse:
+    """A recorded report's PDF (as ``/api/v1/reports/{seq}/pdf``)."""
+    return report_response(state, seq)
 
 
 @router.get("/lineage", response_class=HTMLResponse)

@@ -35,6 +35,10 @@ __all__ = [
 ]
 
 NOT_FINITE = "NaN and Infinity have no JSON representation (found {value!r} at {where})"
+OUT_OF_RANGE = (
+    NOT_FINITE + ": a number beyond the range of a double (about 1.8e308), such as 1e999, "
+    "reads as infinity"
+)
 BAD_KEY = "object keys must be strings (found {key!r} at {where})"
 BAD_TYPE = "{type} is not a JSON type (found at {where})"
 BAD_TEXT = "text is not valid Unicode (lone surrogate at {where})"
@@ -276,7 +280,9 @@ def _string(text: str, where: str) -> str:
 
 def _number(value: float, where: str) -> str:
     """Format a double as ECMAScript's Number.prototype.toString does."""
-    if not math.isfinite(value):
+    if math.isinf(value):
+        raise CanonicalJSONError(OUT_OF_RANGE.format(value=value, where=where))
+    if math.isnan(value):
         raise CanonicalJSONError(NOT_FINITE.format(value=value, where=where))
     if value == 0:
         return "0"

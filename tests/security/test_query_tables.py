@@ -194,7 +194,7 @@ def test_the_server_lists_verdicts_from_the_log_and_reports_edited_tables(
     assert run_cli("check", BASELINE, "--policy", FAIRNESS_PACK, "--store", store).exit_code == 1
     sql(db, "UPDATE evaluations SET verdict = 'passed', exit_code = 0")
 
-    with TestClient(create_app(config_for(store))) as client:
+    with TestClient(create_app(config_for(store)), base_url="http://localhost") as client:
         listed = client.get("/api/v1/evaluations").json()
         models = client.get("/api/v1/models").json()
         verify = client.get("/api/v1/audit/verify").json()

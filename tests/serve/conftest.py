@@ -176,7 +176,10 @@ def client_for() -> Iterator[Any]:
     opened: list[Any] = []
 
     def make(config: ServeConfig) -> Any:
-        client = TestClient(create_app(config), raise_server_exceptions=True)
+        # A loopback name, as a local client sends it (the server answers no other unless told).
+        client = TestClient(
+            create_app(config), base_url="http://localhost", raise_server_exceptions=True
+        )
         client.__enter__()
         opened.append(client)
         return client

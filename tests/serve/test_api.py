@@ -175,7 +175,7 @@ def test_evaluations_findings_and_models(client_for: Any, seeded: Seeded) -> Non
 
 
 def test_report_download_serves_only_recorded_files(client_for: Any, seeded: Seeded) -> None:
-    client = client_for(config_for(seeded.url))
+    client = client_for(config_for(seeded.url, reports_dirs=(seeded.report_path.parent,)))
     listed = client.get("/api/v1/reports").json()["reports"]
     assert [item["entrySeq"] for item in listed] == [seeded.report_seq]
     response = client.get(listed[0]["download"])

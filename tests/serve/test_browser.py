@@ -78,7 +78,7 @@ def shoot(profile: Path, url: str, target: Path) -> str:
 
 @pytest.mark.slow
 def test_auditor_pages_render_in_chromium(live_server: Any, seeded: Seeded, tmp_path: Path) -> None:
-    server = live_server(config_for(seeded.url))
+    server = live_server(config_for(seeded.url, reports_dirs=(seeded.report_path.parent,)))
     shots = Path(os.environ.get("GOVERNANCE_SCREENSHOTS") or tmp_path / "shots")
     shots.mkdir(parents=True, exist_ok=True)
     profile = tmp_path / "profile"
@@ -124,7 +124,7 @@ def test_pages_have_labels_and_say_status_in_words(client_for: Any, seeded: Seed
 
 
 def test_report_downloads_from_the_web_view(client_for: Any, seeded: Seeded) -> None:
-    client = client_for(config_for(seeded.url))
+    client = client_for(config_for(seeded.url, reports_dirs=(seeded.report_path.parent,)))
     response = client.get(f"/reports/{seeded.report_seq}/download")
     assert response.status_code == 200
     assert response.content == seeded.report_bytes

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, StringConstraints, model_validator
 
 from governance.checks.params import CheckParams
 from governance.checks.registry import CheckType
@@ -19,12 +19,44 @@ DEFAULT_MAX_HOPS = 10
 MAX_HOPS_LIMIT = 100
 
 FacetName = Annotated[str, StringConstraints(min_length=1, max_length=255)]
+Deliverer = Annotated[str, StringConstraints(pattern=r"^(cli|api|api-key:[0-9a-f]{8})$")]
+Producer = Annotated[str, StringConstraints(min_length=1, max_length=2048)]
+NO_SOURCE_RULE = "sources needs delivered_by, producers or max_delay_hours"
+
+
+class EventSources(CheckParams):
+    """Which recorded events count; the others are left out, as if they had not been recorded.
+
+    ``delivered_by``: who must have delivered an event (``cli`` for ``governance lineage
+    ingest``, ``api`` for a server without keys, ``api-key:<id>`` for one API key; exact
+    values). ``producers``: the exact ``producer`` URIs an event may name. ``max_delay_hours``:
+    an event appended to the log more than this long after its ``eventTime`` does not count.
+    """
+
+    delivered_by: Annotated[list[Deliverer], Field(min_length=1)] | None = None
+    producers: Annotated[list[Producer], Field(min_length=1)] | None = None
+    max_delay_hours: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> EventSources:
+        if self.delivered_by is None and self.producers is None and self.max_delay_hours is None:
+            raise ValueError(NO_SOURCE_RULE)
+        return self
+
+    @property
+    def key(self) -> str:
+        """The same text for equal filters (one snapshot is loaded per filter)."""
+        return self.model_dump_json()
 
 
 class LineageParams(CheckParams):
-    """How far back from the model the chain is followed (the training job is hop 1)."""
+    """How far back from the model the chain is followed, and which events count.
+
+    The training job is hop 1. ``sources`` limits the events counted (by default, all).
+    """
 
     max_hops: Annotated[int, Field(ge=1, le=MAX_HOPS_LIMIT)] = DEFAULT_MAX_HOPS
+    sources: EventSources | None = None
 
 
 class TracedParams(LineageParams):

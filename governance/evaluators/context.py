@@ -39,6 +39,8 @@ class EvaluationContext:
     counts: dict[tuple[str, ...], GroupCounts] = field(default_factory=dict, repr=False)
     lineage: LineageSnapshot | None = field(default=None, repr=False)
     """The model's recorded lineage, loaded by the gate when a policy has lineage checks."""
+    lineage_by_sources: dict[str, LineageSnapshot] = field(default_factory=dict, repr=False)
+    """The lineage as rules with ``sources`` see it, by ``EventSources.key``."""
     settings: Settings | None = field(default=None, repr=False)
     """The resolved settings of the command (flags, environment, file); None: resolve anew."""
     _cache: dict[tuple[Any, ...], Any] = field(default_factory=dict, repr=False)

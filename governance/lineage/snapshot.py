@@ -21,7 +21,7 @@ hop ``n + 1`` is the jobs that wrote a dataset of hop ``n``, with the datasets t
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -32,7 +32,14 @@ if TYPE_CHECKING:
     from governance.store.lineage_queries import LineageQueries
     from governance.store.records import Entry
 
-__all__ = ["Chain", "LineageSnapshot", "LineageSource", "load_snapshot"]
+__all__ = [
+    "Chain",
+    "LineageSnapshot",
+    "LineageSource",
+    "RunOrigin",
+    "event_filter",
+    "load_snapshot",
+]
 
 
 class LineageSource(Protocol):
@@ -50,6 +57,50 @@ class LineageSource(Protocol):
 
 FILE_NAMESPACE = "file"
 FAILED_STATES = frozenset({"FAIL", "ABORT"})
+
+
+@dataclass(frozen=True)
+class RunOrigin:
+    """Who delivered a run's events, and how long after its eventTime the latest was recorded."""
+
+    delivered_by: tuple[str, ...]
+    delay_seconds: float
+
+
+def event_filter(
+    *,
+    delivered_by: Sequence[str] | None = None,
+    producers: Sequence[str] | None = None,
+    max_delay_hours: float | None = None,
+) -> Callable[[Any], bool]:
+    """A predicate over :class:`governance.store.projection_check.EventOrigin`.
+
+    An event is accepted when it was delivered by one of ``delivered_by``, names one of
+    ``producers`` as its producer, and was recorded at most ``max_delay_hours`` after its
+    ``eventTime`` (each condition applies when given; the values are compared exactly).
+    """
+    from governance.lineage.validate import EventRejected, parse_event_time
+    from governance.store.chain import parse_time
+
+    deliverers = None if delivered_by is None else frozenset(delivered_by)
+    allowed = None if producers is None else frozenset(producers)
+
+    def accept(origin: Any) -> bool:
+        if deliverers is not None and origin.source not in deliverers:
+            return False
+        if allowed is not None and origin.payload.get("producer") not in allowed:
+            return False
+        if max_delay_hours is not None:
+            try:
+                text, _ = parse_event_time(str(origin.payload.get("eventTime")), assume_utc=True)
+            except EventRejected:
+                return False
+            delay = (origin.recorded_at - parse_time(text)).total_seconds()
+            if delay > max_delay_hours * 3600:
+                return False
+        return True
+
+    return accept
 
 
 @dataclass(frozen=True)
@@ -85,6 +136,16 @@ class LineageSnapshot:
     """Latest facets of every node of the graph, by node name."""
     writers: Mapping[str, tuple[RunSummary, ...]] = field(default_factory=dict)
     """Runs that wrote each dataset of the graph, oldest first."""
+    origins: Mapping[str, RunOrigin] = field(default_factory=dict)
+    """Who delivered the events of the training run and of the writers, by run id."""
+    left_out: int = 0
+    """Events the rules' ``sources`` left out."""
+
+    def run_ids(self) -> list[str]:
+        """The training run and every run that wrote a dataset of the graph."""
+        runs = [] if self.training_run is None else [self.training_run.summary.run_id]
+        runs += [run.run_id for items in self.writers.values() for run in items]
+        return list(dict.fromkeys(runs))
 
     def chain(self, max_hops: int) -> Chain:
         """Follow the lineage from the training run, at most ``max_hops`` jobs deep.

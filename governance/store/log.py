@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from types import TracebackType
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from governance.reporting.keys import SigningConfig
     from governance.store.checkpoint import CheckpointCheck
     from governance.store.lineage_queries import LineageQueries
-    from governance.store.projection_check import ProjectionReport, VerifiedLineage
+    from governance.store.projection_check import EventOrigin, ProjectionReport, VerifiedLineage
 
 __all__ = ["AuditStore"]
 
@@ -492,12 +492,20 @@ class AuditStore:
         return check_projections(self._engine, fresh, url=self.url)
 
     @contextmanager
-    def verified_lineage(self) -> Iterator[VerifiedLineage]:
+    def verified_lineage(
+        self, *, accept: Callable[[EventOrigin], bool] | None = None
+    ) -> Iterator[VerifiedLineage]:
         """Lineage queries over tables rebuilt from the log's hash-checked events.
 
         What a decision reads (the gate's lineage checks): never the store's own lineage tables,
         which anyone who can write the database could edit. Costs one replay of every
         ``openlineage.event`` entry.
+
+        Parameters
+        ----------
+        accept
+            Only the events it accepts are projected: it sees each event with who delivered
+            it and when it was recorded (:class:`EventOrigin`).
 
         Yields
         ------
@@ -512,7 +520,7 @@ class AuditStore:
         from governance.store.projection_check import verified_lineage
 
         self._check_open()
-        with verified_lineage(self._engine, url=self.url) as verified:
+        with verified_lineage(self._engine, url=self.url, accept=accept) as verified:
             yield verified
 
     # -- checkpoints -----------------------------------------------------------------------

@@ -17,9 +17,10 @@ store's backend.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,17 +30,21 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from governance.errors import VerificationFailed
 from governance.escapes import visible
 from governance.store.bulk import insert_rows
+from governance.store.chain import parse_time
 from governance.store.engine import StoreEngine
 from governance.store.projections import ProjectionError, ProjectorRegistry
+from governance.store.provenance import Deliveries, load_deliveries
 from governance.store.records import Entry
-from governance.store.tables import audit_log, metadata
+from governance.store.tables import audit_log, lineage_events, metadata
 from governance.store.walk import row_hash
 
 if TYPE_CHECKING:
     from governance.store.lineage_queries import LineageQueries
 
 __all__ = [
+    "EventOrigin",
     "ProjectionReport",
+    "RunOrigin",
     "TableDifference",
     "VerifiedLineage",
     "check_projections",
@@ -47,6 +52,7 @@ __all__ = [
 ]
 
 BATCH = 500
+CHUNK = 400
 EXAMPLES = 3
 LOG_COLUMNS = ("seq", "kind", "created_at", "payload", "prev_hash", "entry_hash")
 
@@ -139,6 +145,27 @@ class ProjectionReport:
 
 
 @dataclass(frozen=True)
+class EventOrigin:
+    """Where a recorded event came from, for a filter to accept or refuse it."""
+
+    seq: int
+    recorded_at: datetime
+    """When it was appended to the log (UTC)."""
+    source: str
+    """Who delivered it: ``cli``, ``api``, ``api-key:<id>`` or ``unrecorded``."""
+    payload: Mapping[str, Any]
+    """The event."""
+
+
+@dataclass(frozen=True)
+class RunOrigin:
+    """Who delivered a run's events, and the longest wait between an eventTime and its append."""
+
+    sources: tuple[str, ...]
+    delay_seconds: float
+
+
+@dataclass(frozen=True)
 class VerifiedLineage:
     """Lineage queries over tables rebuilt from hash-checked log entries.
 
@@ -149,11 +176,41 @@ class VerifiedLineage:
     lineage: LineageQueries
     head_entry: Entry | None
     events: int
-    """How many ``openlineage.event`` entries were replayed."""
+    """How many ``openlineage.event`` entries were replayed (accepted by the filter)."""
+    refused: int
+    """How many the filter left out."""
+    deliveries: Deliveries
+    scratch: StoreEngine
 
     def head(self) -> Entry | None:
         """The last entry of the store's log when it was replayed."""
         return self.head_entry
+
+    def origins(self, run_ids: Iterable[str]) -> dict[str, RunOrigin]:
+        """Who delivered each run's events, and how late the latest-recorded one was."""
+        wanted = list(dict.fromkeys(run_ids))
+        found: dict[str, tuple[set[str], float]] = {}
+        with self.scratch.read("read") as conn:
+            for start in range(0, len(wanted), CHUNK):
+                rows = conn.execute(
+                    select(
+                        lineage_events.c.run_id,
+                        lineage_events.c.entry_seq,
+                        lineage_events.c.event_time,
+                        audit_log.c.created_at,
+                    )
+                    .join(audit_log, audit_log.c.seq == lineage_events.c.entry_seq)
+                    .where(lineage_events.c.run_id.in_(wanted[start : start + CHUNK]))
+                )
+                for run_id, seq, event_time, created_at in rows:
+                    sources, delay = found.setdefault(run_id, (set(), 0.0))
+                    late = (parse_time(created_at) - parse_time(event_time)).total_seconds()
+                    sources.add(self.deliveries.source_of(seq))
+                    found[run_id] = (sources, max(delay, late))
+        return {
+            run_id: RunOrigin(tuple(sorted(sources)), delay)
+            for run_id, (sources, delay) in found.items()
+        }
 
 
 def check_projections(
@@ -179,9 +236,10 @@ def check_projections(
     names = tuple(table.name for table in tables)
     with _scratch() as scratch, source.read("verify the projections of") as conn:
         try:
-            entries, _ = _replay(conn, scratch, registry, url=url)
+            counts, _ = _replay(conn, scratch, registry, url=url)
         except VerificationFailed as exc:
             return ProjectionReport(ok=False, entries=0, rows=0, tables=names, problem=str(exc))
+        entries = counts.kept
         rows = 0
         differences = []
         with scratch.read("compare") as replayed:
@@ -200,7 +258,12 @@ def check_projections(
 
 
 @contextmanager
-def verified_lineage(source: StoreEngine, *, url: str) -> Iterator[VerifiedLineage]:
+def verified_lineage(
+    source: StoreEngine,
+    *,
+    url: str,
+    accept: Callable[[EventOrigin], bool] | None = None,
+) -> Iterator[VerifiedLineage]:
     """Lineage queries over the lineage tables rebuilt from the log's events.
 
     Every ``openlineage.event`` entry is read, its hash checked, and projected into a scratch
@@ -213,6 +276,9 @@ def verified_lineage(source: StoreEngine, *, url: str) -> Iterator[VerifiedLinea
         The store's engine.
     url
         The store URL, masked, for messages.
+    accept
+        If given, only the events it accepts are projected (a policy that counts only events
+        from named deliverers or producers, or recorded soon enough after their eventTime).
 
     Yields
     ------
@@ -230,8 +296,34 @@ def verified_lineage(source: StoreEngine, *, url: str) -> Iterator[VerifiedLinea
     registry = ProjectorRegistry((LineageProjector(),))
     with _scratch() as scratch:
         with source.read("read the lineage of") as conn:
-            entries, head = _replay(conn, scratch, registry, url=url)
-        yield VerifiedLineage(lineage=LineageQueries(scratch), head_entry=head, events=entries)
+            deliveries = load_deliveries(conn)
+            keep = None
+            if accept is not None:
+                keep = _origin_filter(accept, deliveries)
+            entries, head = _replay(conn, scratch, registry, url=url, keep=keep)
+        yield VerifiedLineage(
+            lineage=LineageQueries(scratch),
+            head_entry=head,
+            events=entries.kept,
+            refused=entries.refused,
+            deliveries=deliveries,
+            scratch=scratch,
+        )
+
+
+def _origin_filter(
+    accept: Callable[[EventOrigin], bool], deliveries: Deliveries
+) -> Callable[[Entry, Mapping[str, Any]], bool]:
+    def keep(entry: Entry, payload: Mapping[str, Any]) -> bool:
+        origin = EventOrigin(
+            seq=entry.seq,
+            recorded_at=entry.created_at,
+            source=deliveries.source_of(entry.seq),
+            payload=payload,
+        )
+        return accept(origin)
+
+    return keep
 
 
 @contextmanager
@@ -257,19 +349,31 @@ def _scratch_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> Non
         cursor.close()
 
 
+@dataclass
+class _Counts:
+    kept: int = 0
+    refused: int = 0
+
+
 def _replay(
-    conn: Connection, scratch: StoreEngine, registry: ProjectorRegistry, *, url: str
-) -> tuple[int, Entry | None]:
+    conn: Connection,
+    scratch: StoreEngine,
+    registry: ProjectorRegistry,
+    *,
+    url: str,
+    keep: Callable[[Entry, Mapping[str, Any]], bool] | None = None,
+) -> tuple[_Counts, Entry | None]:
     """Project the log's entries of the registry's kinds into ``scratch``, checking each hash.
 
-    Returns how many entries were replayed and the log's last entry.
+    ``keep`` leaves out the entries it refuses. Returns how many entries were replayed and
+    left out, and the log's last entry.
     """
     head_row = conn.execute(select(audit_log).order_by(audit_log.c.seq.desc()).limit(1)).first()
     head = None if head_row is None else _entry(head_row)
     kinds = registry.kinds
-    replayed = 0
+    counts = _Counts()
     if not kinds or head is None:
-        return replayed, head
+        return counts, head
     result = conn.execute(
         select(audit_log)
         .where(audit_log.c.kind.in_(kinds), audit_log.c.seq <= head.seq)
@@ -279,15 +383,27 @@ def _replay(
     try:
         with scratch.write("replay") as target:
             for rows in result.partitions(BATCH):
+                kept_rows = []
+                entries: list[Entry] = []
+                payloads: list[Mapping[str, Any]] = []
                 for row in rows:
                     if row_hash(row) != row.entry_hash:
                         raise VerificationFailed(
                             TAMPERED_ENTRY.format(seq=row.seq, url=url), hint=TAMPERED_HINT
                         )
-                insert_rows(target, audit_log, [tuple(row) for row in rows], columns=LOG_COLUMNS)
-                entries = [_entry(row) for row in rows]
+                    entry = _entry(row)
+                    payload = _payload(entry, url)
+                    if keep is not None and not keep(entry, payload):
+                        counts.refused += 1
+                        continue
+                    kept_rows.append(tuple(row))
+                    entries.append(entry)
+                    payloads.append(payload)
+                if not entries:
+                    continue
+                insert_rows(target, audit_log, kept_rows, columns=LOG_COLUMNS)
                 try:
-                    registry.project(target, entries)
+                    registry.project(target, entries, payloads)
                 except ProjectionError as exc:
                     refused = exc.entry or entries[0]
                     raise VerificationFailed(
@@ -296,15 +412,28 @@ def _replay(
                         ),
                         hint=TAMPERED_HINT,
                     ) from None
-                replayed += len(rows)
+                counts.kept += len(entries)
     finally:
         result.close()
-    return replayed, head
+    return counts, head
+
+
+def _payload(entry: Entry, url: str) -> Mapping[str, Any]:
+    try:
+        payload = entry.payload
+    except (ValueError, RecursionError):
+        payload = None
+    if not isinstance(payload, dict):
+        raise VerificationFailed(
+            NOT_PROJECTABLE.format(
+                seq=entry.seq, kind=entry.kind, url=url, reason="its payload is not a JSON object"
+            ),
+            hint=TAMPERED_HINT,
+        )
+    return payload
 
 
 def _entry(row: Any) -> Entry:
-    from governance.store.chain import parse_time
-
     return Entry(
         seq=row.seq,
         kind=row.kind,

@@ -248,7 +248,9 @@ class TableSource:
                 fields.append(field)
             return pa.schema(fields), {}
         with self._reading():
-            inferred = self._csv_reader({}).schema
+            reader = self._csv_reader({})
+            inferred = reader.schema
+            reader.close()
         types: dict[str, Any] = {}
         fields = []
         for field in inferred:

@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from governance.errors import DataError
 from governance.manifest import Manifest
+from governance.redact import without_quoted
 
 if TYPE_CHECKING:
     import numpy as np
@@ -33,6 +36,15 @@ SUFFIX_FORMATS = {
     ".pq": "parquet",
 }
 CSV_BLOCK_BYTES = 16 << 20
+# The widest tables a fairness or performance check needs have a few thousand columns (one-hot or
+# text features); pyarrow's CSV type inference costs memory per column of a 16 MiB block (a
+# 100,000-column, 5 MB file took 1.2 GB), so a wider file is refused, not read. 10,000 names of
+# up to 400 bytes fit in MAX_HEADER_BYTES; a first line longer than that is not a header.
+MAX_COLUMNS = 10_000
+MAX_HEADER_BYTES = 4 << 20
+# A Parquet footer grows with columns x row groups (a few hundred bytes each): 64 MiB holds
+# 10,000 columns in 32 row groups, or 100 columns in 3,000; pyarrow parses it whole.
+MAX_PARQUET_FOOTER_BYTES = 64 << 20
 PARQUET_BATCH_BYTES = 64 << 20
 PARQUET_BATCH_ROWS = (1 << 16, 1 << 20)
 # pandas.read_csv's default missing-value markers and booleans, so both readers agree.
@@ -59,6 +71,31 @@ NA_VALUES = [
 ]
 TRUE_VALUES = ["True", "TRUE", "true"]
 FALSE_VALUES = ["False", "FALSE", "false"]
+NOT_READ = "not read"  # the type recorded for a column no check needed
+
+# Errors about the file name columns the manifest, the rules or the model ask for, and numbers
+# and positions: never a value read from the file, nor a column name only the file gives (the
+# file may be a .env or a key named as data; the error goes to a CI log).
+TOO_MANY_COLUMNS = "the header has {count} columns; at most {limit} are read"
+HEADER_TOO_LONG = (
+    "the first line is longer than {limit} MiB: not a header (at most {columns} columns are read)"
+)
+HEADER_NOT_TEXT = "the header is not UTF-8 text"
+EMPTY_CSV = "the file is empty: no header"
+PARQUET_FOOTER_TOO_LARGE = (
+    "the Parquet metadata is {size} MiB; at most {limit} MiB are read "
+    "(and at most {columns} columns)"
+)
+ROW_WIDTH = "a row has {got} fields where the header has {expected}"
+BAD_VALUE = (
+    "a value is not a valid {type} (a column's type is inferred from the first {mib} MiB of "
+    "the file)"
+)
+NOT_TEXT = "a value is not UTF-8 text"
+GROUP_NOT_TEXT = "sensitive feature {column!r}: the value in data row {row} is not UTF-8 text"
+NOT_A_COLUMN = "column {column!r} is not in {file} (its header has {count} columns)"
+ROW_WIDTH_RE = re.compile(r"Expected (\d+) columns, got (\d+)")
+CONVERSION_RE = re.compile(r"CSV conversion error to ([\w\[\], ]+?):")
 
 
 @dataclass(frozen=True)
@@ -75,6 +112,8 @@ class EvaluationData:
     format: str
     total_rows: int | None = None
     sampled: bool = False
+    header: tuple[str, ...] = ()
+    """Every column of the file, when ``frame`` holds only those the checks need."""
 
     @property
     def rows(self) -> int:
@@ -82,10 +121,13 @@ class EvaluationData:
         return len(self.frame) if self.total_rows is None else self.total_rows
 
     def columns(self) -> list[dict[str, str]]:
-        """Name and type of every column, for schema facets and the record."""
-        return [
-            {"name": str(name), "type": str(dtype)} for name, dtype in self.frame.dtypes.items()
-        ]
+        """Name and type of every column of the file, for schema facets and the record.
+
+        A column no check needed was not read: its type is ``not read``.
+        """
+        types = {str(name): str(dtype) for name, dtype in self.frame.dtypes.items()}
+        names = self.header or tuple(types)
+        return [{"name": name, "type": types.get(name, NOT_READ)} for name in names]
 
 
 def data_format(manifest: Manifest) -> str:
@@ -109,67 +151,207 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
+def _reason(exc: BaseException) -> str:
+    """What pyarrow says went wrong, without the cells it quotes (they may be secrets)."""
+    text = _first_line(exc)
+    found = ROW_WIDTH_RE.search(text)
+    if found:
+        return ROW_WIDTH.format(got=found.group(2), expected=found.group(1))
+    found = CONVERSION_RE.search(text)
+    if found:
+        return BAD_VALUE.format(type=found.group(1), mib=CSV_BLOCK_BYTES >> 20)
+    return without_quoted(text)
+
+
 @dataclass(frozen=True)
 class TableSource:
-    """An evaluation data file, opened to be read chunk by chunk.
+    """An evaluation data file, opened to be read chunk by chunk, only the columns needed.
+
+    Opening reads the header only (CSV: the first line; Parquet: the footer), refusing a file
+    wider than :data:`MAX_COLUMNS`. :meth:`select` chooses the columns to read; the types of
+    those columns only are inferred (CSV), so a wide file costs memory for what is used.
 
     Attributes
     ----------
     path, format
         The file and ``csv`` or ``parquet``.
-    schema
-        The pyarrow schema of its columns.
+    header
+        Every column name, in the file's order.
     rows
         The number of rows when the file says (Parquet), else None.
+    selected
+        The columns to read, in the file's order; None for every column.
+    text
+        Columns whose values must be UTF-8 text (the group columns); a binary column of valid
+        UTF-8 is read as text, anything else is a DataError naming the column and row.
+    named
+        Columns an error may name (those the manifest, the rules or the model name); another
+        column is named by its number: its name came from the file alone.
     """
 
     path: Path
     format: str
-    schema: Any
+    header: tuple[str, ...]
     rows: int | None = None
-    _csv_types: tuple[tuple[str, Any], ...] = ()
-    _hidden: tuple[str, ...] = ()  # a pandas index stored as a Parquet column
+    selected: tuple[str, ...] | None = None
+    text: tuple[str, ...] = ()
+    named: frozenset[str] = frozenset()
+    _file_schema: Any = None  # Parquet: the schema of every column
 
     @property
     def columns(self) -> list[str]:
-        """The column names."""
-        return [str(name) for name in self.schema.names if name not in self._hidden]
+        """Every column name in the file."""
+        return list(self.header)
+
+    @property
+    def read_columns(self) -> list[str]:
+        """The columns :meth:`batches` reads."""
+        return list(self.header if self.selected is None else self.selected)
+
+    def select(
+        self, columns: Iterable[str], *, text: Iterable[str] = (), named: Iterable[str] = ()
+    ) -> TableSource:
+        """The same file, reading only ``columns`` (in the file's order), ``text`` as UTF-8."""
+        wanted = set(columns)
+        return replace(
+            self,
+            selected=tuple(dict.fromkeys(name for name in self.header if name in wanted)),
+            text=tuple(name for name in dict.fromkeys(text) if name in wanted),
+            named=frozenset(named) & wanted,
+        )
+
+    @property
+    def schema(self) -> Any:
+        """The pyarrow schema of the columns read (text columns as strings)."""
+        return self._plan[0]
+
+    @cached_property
+    def _plan(self) -> tuple[Any, dict[str, Any]]:
+        """The schema of the batches, and (CSV) the types to convert columns to."""
+        import pyarrow as pa
+
+        def textual(kind: Any) -> bool:
+            return bool(
+                pa.types.is_string(kind)
+                or pa.types.is_large_string(kind)
+                or pa.types.is_binary(kind)
+                or pa.types.is_large_binary(kind)
+            )
+
+        if self.format == "parquet":
+            as_text = {"binary": pa.string(), "large_binary": pa.large_string()}
+            fields = []
+            for name in self.read_columns:
+                field = self._file_schema.field(name).remove_metadata()
+                if name in self.text and str(field.type) in as_text:
+                    field = field.with_type(as_text[str(field.type)])
+                fields.append(field)
+            return pa.schema(fields), {}
+        with self._reading():
+            reader = self._csv_reader({})
+            inferred = reader.schema
+            reader.close()
+        types: dict[str, Any] = {}
+        fields = []
+        for field in inferred:
+            # pandas leaves dates and times as text; so do we. Text groups are read as bytes
+            # and checked to be UTF-8 here, to name the row that is not.
+            loose = pa.types.is_temporal(field.type) or pa.types.is_null(field.type)
+            if field.name in self.text and (loose or textual(field.type)):
+                types[field.name] = pa.binary()
+            elif loose:
+                types[field.name] = pa.string()
+            fields.append(field.with_type(pa.string()) if field.name in types else field)
+        return pa.schema(fields), types
 
     def batches(self, dictionary_columns: tuple[str, ...] = ()) -> Iterator[Any]:
-        """The file's rows as pyarrow record batches, in order.
+        """The file's rows (the columns read) as pyarrow record batches, in order.
 
         ``dictionary_columns`` (Parquet) are read dictionary-encoded, which spares building
         their strings.
         """
+        with self._reading():
+            self._plan  # noqa: B018  (a schema that cannot be inferred fails here)
+            chunks = (
+                self._csv_reader(self._plan[1])
+                if self.format == "csv"
+                else self._parquet_batches(dictionary_columns)
+            )
+            seen = 0
+            for batch in chunks:
+                if self.text:
+                    batch = self._as_text(batch, seen)
+                seen += batch.num_rows
+                yield batch
+
+    @contextmanager
+    def _reading(self) -> Iterator[None]:
         try:
-            if self.format == "csv":
-                yield from self._csv_reader()
-            else:
-                yield from self._parquet_batches(dictionary_columns)
-        except (OSError, ValueError, UnicodeDecodeError) as exc:
+            yield
+        except (OSError, ValueError, KeyError, UnicodeDecodeError) as exc:
             raise self._read_error(exc) from None
 
     def _read_error(self, exc: BaseException) -> DataError:
-        """A read failure, naming the column when pyarrow says which (by number)."""
+        """A read failure without the file's content, naming the column when pyarrow says."""
         text = _first_line(exc)
-        found = re.match(r"In CSV column #(\d+): (.*)", text)
-        if found and int(found.group(1)) < len(self.schema.names):
-            column = str(self.schema.names[int(found.group(1))])
-            return DataError(
-                f"cannot read csv data: {found.group(2)} (a column's type is inferred from the "
-                f"first {CSV_BLOCK_BYTES >> 20} MiB of the file)",
-                path=self.path,
-                field=column,
-            )
-        return DataError(f"cannot read {self.format} data: {text}", path=self.path)
+        found = re.match(r"In CSV column #(\d+): ", text)
+        if not found or int(found.group(1)) >= len(self.header):
+            return DataError(f"cannot read {self.format} data: {_reason(exc)}", path=self.path)
+        index = int(found.group(1))
+        column = self.header[index]
+        conversion = CONVERSION_RE.search(text)
+        textual = conversion is not None and conversion.group(1) in ("string", "large_string")
+        reason = NOT_TEXT if textual else _reason(exc)
+        if column in self.named:
+            return DataError(f"cannot read csv data: {reason}", path=self.path, field=column)
+        return DataError(f"cannot read csv data: column {index + 1}: {reason}", path=self.path)
 
-    def _csv_reader(self) -> Any:
+    def _as_text(self, batch: Any, first_row: int) -> Any:
+        """``batch`` with its text columns checked to be UTF-8 and typed as strings."""
+        import numpy as np
+        import pyarrow as pa
+
+        columns = list(batch.columns)
+        for name in self.text:
+            index = batch.schema.get_field_index(name)
+            column = columns[index]
+            encoded = pa.types.is_dictionary(column.type)
+            values = column.dictionary if encoded else column
+            if pa.types.is_binary(values.type):
+                as_text = values.view(pa.string())
+            elif pa.types.is_large_binary(values.type):
+                as_text = values.view(pa.large_string())
+            elif pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
+                as_text = values
+            else:
+                continue
+            try:
+                as_text.validate(full=True)
+            except pa.ArrowInvalid as exc:
+                found = re.search(r"string index (\d+)", str(exc))
+                position = int(found.group(1)) if found else 0
+                if encoded:
+                    indices = column.indices.to_numpy(zero_copy_only=False)
+                    position = int(np.flatnonzero(indices == position)[0])
+                raise DataError(
+                    GROUP_NOT_TEXT.format(column=name, row=first_row + position + 1),
+                    path=self.path,
+                    field=name,
+                ) from None
+            if as_text is not values:
+                columns[index] = (
+                    pa.DictionaryArray.from_arrays(column.indices, as_text) if encoded else as_text
+                )
+        names = batch.schema.names
+        return pa.RecordBatch.from_arrays(columns, names=names)
+
+    def _csv_reader(self, column_types: dict[str, Any]) -> Any:
         import pyarrow.csv as pcsv
 
         return pcsv.open_csv(
             self.path,
             read_options=pcsv.ReadOptions(block_size=CSV_BLOCK_BYTES),
-            convert_options=_csv_convert_options(dict(self._csv_types)),
+            convert_options=_csv_convert_options(column_types, self.read_columns),
         )
 
     def _parquet_batches(self, dictionary_columns: tuple[str, ...]) -> Iterator[Any]:
@@ -179,8 +361,11 @@ class TableSource:
         textual = [
             name
             for name in dictionary_columns
-            if pa.types.is_string(self.schema.field(name).type)
-            or pa.types.is_large_string(self.schema.field(name).type)
+            if name in self.schema.names
+            and (
+                pa.types.is_string(self.schema.field(name).type)
+                or pa.types.is_large_string(self.schema.field(name).type)
+            )
         ]
         # pre_buffer caches every range read until the reader is closed (memory would grow with
         # the file); a buffered stream reads column chunks 1 MiB at a time instead.
@@ -195,14 +380,13 @@ class TableSource:
         )
         low, high = PARQUET_BATCH_ROWS
         size = int(min(max(PARQUET_BATCH_BYTES / row_bytes, low), high))
-        columns = self.columns if self._hidden else None
         for batch in handle.iter_batches(
-            batch_size=size, columns=columns, use_pandas_metadata=False
+            batch_size=size, columns=self.read_columns, use_pandas_metadata=False
         ):
             yield batch.replace_schema_metadata(None)
 
 
-def _csv_convert_options(column_types: dict[str, Any]) -> Any:
+def _csv_convert_options(column_types: dict[str, Any], include: list[str] | None = None) -> Any:
     import pyarrow.csv as pcsv
 
     return pcsv.ConvertOptions(
@@ -211,53 +395,80 @@ def _csv_convert_options(column_types: dict[str, Any]) -> Any:
         false_values=FALSE_VALUES,
         strings_can_be_null=True,
         column_types=column_types or None,
+        include_columns=include,
     )
 
 
 def open_table(manifest: Manifest) -> TableSource:
-    """Open the manifest's evaluation data; a missing or unreadable file is an error here."""
+    """Open the manifest's evaluation data, reading its header only.
+
+    A missing or unreadable file, or one wider than :data:`MAX_COLUMNS`, is an error here.
+    """
     fmt = data_format(manifest)
     path = manifest.data_path
     if not path.is_file():
         raise manifest.error(f"evaluation data not found: {path}", "data", "path")
     try:
         if fmt == "parquet":
-            import pyarrow.parquet as pq
-
-            handle = pq.ParquetFile(path)
-            schema = handle.schema_arrow
-            index = (schema.pandas_metadata or {}).get("index_columns", [])
-            hidden = tuple(name for name in index if isinstance(name, str))
-            return TableSource(path, fmt, schema, rows=handle.metadata.num_rows, _hidden=hidden)
-        return _open_csv(path)
+            return _open_parquet(path)
+        return TableSource(path, fmt, _csv_header(path))
     except (OSError, ValueError, UnicodeDecodeError) as exc:
-        raise DataError(f"cannot read {fmt} data: {_first_line(exc)}", path=path) from None
+        raise DataError(f"cannot read {fmt} data: {_reason(exc)}", path=path) from None
 
 
-def _open_csv(path: Path) -> TableSource:
+def _csv_header(path: Path) -> tuple[str, ...]:
+    """The column names on the first line, read (decompressed) no further than it needs."""
+    import csv
+
     import pyarrow as pa
-    import pyarrow.csv as pcsv
 
-    def schema_of(types: dict[str, Any]) -> Any:
-        reader = pcsv.open_csv(
-            path,
-            read_options=pcsv.ReadOptions(block_size=CSV_BLOCK_BYTES),
-            convert_options=_csv_convert_options(types),
+    with pa.input_stream(str(path), compression="detect") as stream:
+        head = stream.read(MAX_HEADER_BYTES + 1)
+    head = head.removeprefix(b"\xef\xbb\xbf").lstrip(b"\r\n")  # pyarrow skips both too
+    ends = [end for end in (head.find(b"\n"), head.find(b"\r")) if end >= 0]
+    line = head[: min(ends)] if ends else head
+    if len(line) > MAX_HEADER_BYTES:
+        raise DataError(
+            HEADER_TOO_LONG.format(limit=MAX_HEADER_BYTES >> 20, columns=MAX_COLUMNS), path=path
         )
-        schema = reader.schema
-        reader.close()
-        return schema
+    if not line:
+        raise DataError(EMPTY_CSV, path=path)
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError:
+        raise DataError(HEADER_NOT_TEXT, path=path, line=1) from None
+    # The csv module splits a line as pyarrow's default ParseOptions do (comma, double quotes
+    # doubled inside quotes, no escape character); pyarrow itself would take ~9 KB a column.
+    names = next(csv.reader([text]))
+    if len(names) > MAX_COLUMNS:
+        raise DataError(TOO_MANY_COLUMNS.format(count=len(names), limit=MAX_COLUMNS), path=path)
+    return tuple(names)
 
-    schema = schema_of({})
-    # pandas leaves dates and times as text; so do we.
-    temporal = {
-        field.name: pa.string()
-        for field in schema
-        if pa.types.is_temporal(field.type) or pa.types.is_null(field.type)
-    }
-    if temporal:
-        schema = schema_of(temporal)
-    return TableSource(path, "csv", schema, _csv_types=tuple(temporal.items()))
+
+def _open_parquet(path: Path) -> TableSource:
+    import pyarrow.parquet as pq
+
+    with path.open("rb") as handle:
+        size = handle.seek(0, 2)
+        handle.seek(max(size - 8, 0))
+        tail = handle.read(8)
+    footer = int.from_bytes(tail[:4], "little") if len(tail) == 8 else 0
+    if footer > MAX_PARQUET_FOOTER_BYTES:
+        raise DataError(
+            PARQUET_FOOTER_TOO_LARGE.format(
+                size=footer >> 20, limit=MAX_PARQUET_FOOTER_BYTES >> 20, columns=MAX_COLUMNS
+            ),
+            path=path,
+        )
+    handle = pq.ParquetFile(path)
+    width = handle.metadata.num_columns
+    if width > MAX_COLUMNS:
+        raise DataError(TOO_MANY_COLUMNS.format(count=width, limit=MAX_COLUMNS), path=path)
+    schema = handle.schema_arrow
+    index = (schema.pandas_metadata or {}).get("index_columns", [])
+    hidden = {name for name in index if isinstance(name, str)}  # a pandas index as a column
+    header = tuple(str(name) for name in schema.names if name not in hidden)
+    return TableSource(path, "parquet", header, rows=handle.metadata.num_rows, _file_schema=schema)
 
 
 def plain_batch(batch: Any, schema: Any) -> Any:
@@ -452,8 +663,9 @@ def check_manifest_columns(manifest: Manifest, columns: list[str]) -> None:
     for field_name, column in named.items():
         if column is not None and column not in columns:
             raise manifest.error(
-                f"column {column!r} is not in {manifest.data_path.name} "
-                f"(columns: {', '.join(map(str, columns[:12]))})",
+                NOT_A_COLUMN.format(
+                    column=column, file=manifest.data_path.name, count=len(columns)
+                ),
                 "data",
                 field_name,
             )
@@ -489,8 +701,8 @@ class TargetCheck:
         self.keys.update(label_key(v, chunk.numeric) for v in chunk.labels)
         if len(self.labels) > 2:
             raise DataError(
-                f"target column {spec.target!r} has {len(self.labels)} labels "
-                f"({shown_labels(list(self.labels))}...); a binary task needs two",
+                f"target column {spec.target!r} has {len(self.labels)} labels; a binary task "
+                "needs two",
                 path=self.manifest.data_path,
                 field=spec.target,
             )
@@ -508,13 +720,19 @@ class TargetCheck:
         if not self.positives:
             raise self.manifest.error(
                 f"positive_label {spec.positive_label!r} does not occur in column "
-                f"{spec.target!r} (values: {shown_labels(list(self.labels), 100)})",
+                f"{spec.target!r}, which holds {len(self.labels)} other labels",
                 "data",
                 "positive_label",
             )
 
-    def check_predicted(self, labels: set[Any], what: str, path: Path | None) -> None:
-        """Predicted labels must be the target's labels (or the positive label)."""
+    def check_predicted(
+        self, labels: set[Any], what: str, path: Path | None, *, show: bool = False
+    ) -> None:
+        """Predicted labels must be the target's labels (or the positive label).
+
+        ``show`` names the labels predicted that the target lacks (a model's classes, not
+        values read from the data); the target's labels are never shown.
+        """
         spec = self.manifest.spec.data
         texts = {str(v) for v in self.labels}
         numbers = {k for k in self.keys if not isinstance(k, str)}
@@ -527,10 +745,10 @@ class TargetCheck:
 
         odd = [value for value in labels if not known(value)]
         if odd:
+            shown = shown_labels(odd) if show else f"{len(odd)} of them"
             raise DataError(
-                f"{what} has labels the target {spec.target!r} does not have "
-                f"({shown_labels(odd)}); predictions must use the target's labels "
-                f"({shown_labels(list(self.labels))})",
+                f"{what} has labels the target {spec.target!r} does not have ({shown}); "
+                f"predictions must use the target's {len(self.labels)} labels",
                 path=path,
             )
 
@@ -542,8 +760,16 @@ def load_evaluation_data(manifest: Manifest) -> EvaluationData:
     """
     import pyarrow as pa
 
+    spec = manifest.spec.data
     source = open_table(manifest)
     check_manifest_columns(manifest, source.columns)
+    named = [spec.target, spec.prediction, spec.score, *spec.sensitive_features]
+    named += list(spec.features or [])
+    source = source.select(
+        source.columns,
+        text=spec.sensitive_features,
+        named=[name for name in named if name is not None],
+    )
     batches = list(source.batches())
     table = pa.Table.from_batches(batches, schema=batches[0].schema if batches else None)
     if table.num_rows == 0:

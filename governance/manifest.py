@@ -1,6 +1,7 @@
 """The model under review: a ``kind: Model`` manifest.
 
-Paths in a manifest are relative to the manifest file. See ``docs/manifest.md``.
+Paths in a manifest are relative to the manifest file and must stay inside the folders it may
+name (:mod:`governance.paths`). See ``docs/manifest.md``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pydantic import (
 )
 
 from governance.errors import ManifestError
+from governance.paths import OUTSIDE, confined
 from governance.validation import DocumentModel, SemVer, dotted, validate_document
 from governance.yaml_source import LocatedDict, load_yaml_text, position_of, read_text
 
@@ -198,9 +200,23 @@ def load_manifest(path: str | Path) -> Manifest:
             field="kind",
         )
     spec = validate_document(ManifestSpec, document, path=path, error=ManifestError)
-    return Manifest(
+    manifest = Manifest(
         path=path,
         spec=spec,
         digest=sha256_digest(text.encode("utf-8")),
         document=document,
     )
+    _check_confined(manifest)
+    return manifest
+
+
+def _check_confined(manifest: Manifest) -> None:
+    """The data and model paths must stay inside the folders a manifest may name."""
+    named = {"data": manifest.spec.data.path}
+    if manifest.spec.model is not None:
+        named["model"] = manifest.spec.model.path
+    for section, value in named.items():
+        if confined(value, manifest.path.parent) is None:
+            raise manifest.error(
+                OUTSIDE.format(what=f"{section} path", named=value), section, "path"
+            )

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from governance.data import EvaluationData, matches_label
 from governance.errors import DataError, ModelError
 from governance.manifest import Manifest
+from governance.redact import without_quoted
 
 if TYPE_CHECKING:
     import numpy as np
@@ -179,7 +180,11 @@ def predict(manifest: Manifest, data: EvaluationData, *, trust_model: bool = Fal
             raw = model.predict(features)
             proba = model.predict_proba(features) if hasattr(model, "predict_proba") else None
     except Exception as exc:
-        raise ModelError(f"the model failed to predict: {exc}", path=path) from None
+        # the library's message may quote a value of the data (``could not convert string
+        # to float: '...'``): what it quotes is left out
+        raise ModelError(
+            f"the model failed to predict: {without_quoted(str(exc))}", path=path
+        ) from None
     raw_series = pd.Series(np.asarray(raw).ravel())
     _check_complete(raw_series, "model predictions", path)
     y_pred = np.asarray(matches_label(raw_series, spec.positive_label), dtype=np.int8)
@@ -278,7 +283,11 @@ class ChunkPredictor:
                 raw = np.asarray(self.model.predict(features)).ravel()
                 proba = self.model.predict_proba(features) if self.has_scores else None
         except Exception as exc:
-            raise ModelError(f"the model failed to predict: {exc}", path=path) from None
+            # the library's message may quote a value of the data (``could not convert string
+            # to float: '...'``): what it quotes is left out
+            raise ModelError(
+                f"the model failed to predict: {without_quoted(str(exc))}", path=path
+            ) from None
         series = pd.Series(raw)
         self.missing += int(series.isna().sum())
         self.labels.update(plain(v) for v in pd.unique(series.dropna()))

@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from governance.errors import GovernanceError
+from governance.redact import without_quoted
 
 Position = tuple[int, int]
 
@@ -72,6 +73,18 @@ def _construct_timestamp(loader: _Loader, node: yaml.ScalarNode) -> Any:
         raise _InvalidScalar(f"not a valid date ({node.value}: {exc})", _mark(node)) from None
 
 
+_KEY_KINDS = {
+    "int": "a number",
+    "float": "a number",
+    "bool": "a boolean",
+    "NoneType": "an empty key",
+    "date": "a date",
+    "datetime": "a date",
+    "LocatedList": "a list",
+    "LocatedDict": "a mapping",
+}
+
+
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LocatedDict:
     loader.flatten_mapping(node)
     result = LocatedDict()
@@ -79,8 +92,9 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LocatedDict:
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
         if not isinstance(key, str):
+            found = _KEY_KINDS.get(type(key).__name__, "another value")  # not the key itself
             raise yaml.constructor.ConstructorError(
-                None, None, f"keys must be strings, found {key!r}", key_node.start_mark
+                None, None, f"keys must be strings, found {found}", key_node.start_mark
             )
         if key in result:
             raise yaml.constructor.ConstructorError(
@@ -137,8 +151,10 @@ def load_yaml_text(text: str, path: Path, error: type[GovernanceError]) -> list[
             exc.message, path=path, line=line, column=column, field=dotted(exc.location) or None
         ) from None
     except yaml.MarkedYAMLError as exc:
+        # A file named as a manifest or policy may be anything (a key, a vault): PyYAML quotes
+        # what it could not read (an alias, a tag, a character), and that is left out.
         mark = exc.problem_mark or exc.context_mark
-        problem = exc.problem or exc.context or "invalid YAML"
+        problem = without_quoted(exc.problem or exc.context or "invalid YAML")
         raise error(
             f"invalid YAML: {problem}",
             path=path,
@@ -155,7 +171,9 @@ def load_yaml_text(text: str, path: Path, error: type[GovernanceError]) -> list[
             column=exc.position - start + 1,
         ) from None
     except yaml.YAMLError as exc:
-        raise error(f"invalid YAML: {' '.join(str(exc).split())}", path=path) from None
+        raise error(
+            f"invalid YAML: {without_quoted(' '.join(str(exc).split()))}", path=path
+        ) from None
 
 
 def read_text(path: Path, error: type[GovernanceError], what: str) -> str:

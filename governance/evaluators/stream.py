@@ -232,6 +232,7 @@ def load_inputs(
     predictor = ChunkPredictor(manifest, source.columns, trust_model=trust_model)
     target = TargetCheck(manifest)
     group_columns = needs.columns
+    source = _needed(manifest, source, needs, predictor)
     missing = dict.fromkeys(group_columns, 0)
     buffer: list[_Chunk] = []
     buffered_bytes = 0
@@ -271,8 +272,28 @@ def load_inputs(
     predictor.finish(source.path)
     what = spec.prediction or "model predictions"
     where = source.path if spec.prediction else manifest.model_path
-    target.check_predicted(predictor.labels, what, where)
+    target.check_predicted(predictor.labels, what, where, show=predictor.model is not None)
     return context
+
+
+def _needed(
+    manifest: Manifest, source: TableSource, needs: Requirements, predictor: ChunkPredictor
+) -> TableSource:
+    """``source`` reading only the columns the checks use, group values as text.
+
+    The columns used are the manifest's, the rules' groups and the model's inputs. An error may
+    name a column the manifest, a rule or the model names; the model's inputs are named by it
+    only when it was fitted on named columns (or the manifest lists them).
+    """
+    spec = manifest.spec.data
+    own = [spec.target, spec.prediction, spec.score, *spec.sensitive_features]
+    named = [name for name in own if name is not None] + needs.columns + list(spec.features or [])
+    if (
+        predictor.model is not None
+        and getattr(predictor.model, "feature_names_in_", None) is not None
+    ):
+        named += predictor.inputs
+    return source.select([*named, *predictor.inputs], text=needs.columns, named=named)
 
 
 def _whole(
@@ -283,7 +304,13 @@ def _whole(
     table = pa.Table.from_batches([plain_batch(c.batch, source.schema) for c in chunks])
     frame = to_pandas(table)
     merged = _concat(chunks)
-    data = EvaluationData(frame=frame, y_true=merged.y_true, path=source.path, format=source.format)
+    data = EvaluationData(
+        frame=frame,
+        y_true=merged.y_true,
+        path=source.path,
+        format=source.format,
+        header=tuple(source.columns),
+    )
     predictions = Predictions(
         y_pred=merged.y_pred,
         scores=merged.scores,
@@ -310,6 +337,7 @@ def _streamed(
         format=source.format,
         total_rows=total,
         sampled=True,
+        header=tuple(source.columns),
     )
     predictions = Predictions(
         y_pred=chunk.y_pred,

@@ -1,8 +1,9 @@
 """Composition: ``extends`` other policies, and ``overrides`` that may only tighten their rules.
 
-``extends`` lists policy files, relative to the extending policy's file. Every file is loaded
-once, whether given directly or reached through ``extends``; bases come before the policies
-that extend them. A cycle is an error naming the ``extends`` entry that closes it.
+``extends`` lists policy files, relative to the extending policy's file; each must stay inside
+the folders a file may name (:mod:`governance.paths`). Every file is loaded once, whether given
+directly or reached through ``extends``; bases come before the policies that extend them. A
+cycle is an error naming the ``extends`` entry that closes it.
 
 ``overrides`` maps a rule id of an extended policy (directly or transitively) to changes. An
 override may only make the rule stricter: raise ``threshold.min``, lower ``threshold.max``, add a
@@ -21,6 +22,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from governance.checks.registry import CheckRegistry
+from governance.paths import OUTSIDE, confined
 from governance.policy.loader import check_unique_rule_ids, error_at, load_policy
 from governance.policy.model import (
     AppliedOverride,
@@ -59,6 +61,14 @@ def load_closure(files: Sequence[Path], registry: CheckRegistry) -> list[Policy]
             )
         policy = load_policy(path, registry)
         for index, base in enumerate(policy.spec.extends):
+            if confined(base, path.parent) is None:
+                raise error_at(
+                    OUTSIDE.format(what="extended policy", named=base),
+                    policy.document,
+                    policy.path,
+                    "extends",
+                    index,
+                )
             visit(path.parent / base, (*stack, key), (policy, index))
         bases = tuple(loaded[(path.parent / base).resolve()].name for base in policy.spec.extends)
         loaded[key] = replace(policy, bases=bases)

@@ -20,6 +20,7 @@ from pydantic import ConfigDict, Field
 
 from governance.checks.registry import CheckRegistry
 from governance.errors import PolicyError
+from governance.paths import OUTSIDE, confined
 from governance.policy.engine import Facts, GateSettings, all_waivers, evaluate_rule
 from governance.policy.loader import error_at, load_policies, read_document
 from governance.policy.model import (
@@ -201,6 +202,10 @@ def run_test_file(path: str | Path, registry: CheckRegistry) -> TestFileOutcome:
     except RecursionError:
         raise PolicyError("the test file nests too deeply", path=path, line=1) from None
     for index, name in enumerate(spec.policies):
+        if confined(name, path.parent) is None:
+            raise error_at(
+                OUTSIDE.format(what="policy", named=name), document, path, "policies", index
+            )
         if not (path.parent / name).exists():
             raise error_at(
                 f"policy {name!r} not found (paths are relative to the test file)",

@@ -89,8 +89,8 @@ CASES = {
     "odd-prediction-label": (
         lambda f: f.assign(prediction=np.where(np.arange(len(f)) == 7, "maybe", f.prediction)),
         {},
-        "data.csv: prediction has labels the target 'label' does not have ('maybe'); "
-        "predictions must use the target's labels ('no', 'yes')",
+        "data.csv: prediction has labels the target 'label' does not have (1 of them); "
+        "predictions must use the target's 2 labels",
     ),
     "single-group": (
         lambda f: f.assign(group="a"),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -226,15 +226,16 @@ def load_lineage(prepared: PreparedCheck, store: AuditStore) -> None:
     The snapshot is read from lineage tables rebuilt from the log's hash-checked events
     (:meth:`AuditStore.verified_lineage`), never from the store's own query tables, which
     anyone who can write the database could edit; if those tell a different story about this
-    model, the check stops with a VerificationFailed (exit 1) instead of deciding.
+    model, the check stops with a VerificationFailed (exit 1) instead of deciding. Rules with
+    ``sources`` get a snapshot of only the events those sources accept.
     """
-    hops = [
-        getattr(rule.params, "max_hops", 1)
+    lineage_rules = [
+        rule.params
         for policy in prepared.policies
         for rule in policy.rules
         if rule.spec.check.startswith("lineage.")
     ]
-    if not hops:
+    if not lineage_rules:
         return
     from functools import partial
 
@@ -243,23 +244,60 @@ def load_lineage(prepared: PreparedCheck, store: AuditStore) -> None:
     lineage = prepared.manifest.spec.lineage
     load = partial(
         load_snapshot,
-        max_hops=max(hops),
+        max_hops=max(getattr(params, "max_hops", 1) for params in lineage_rules),
         training_run=lineage.training_run,
         model_path=prepared.manifest.model_path,
         model_digest=prepared.digests.get("model"),
         training_datasets=[(item.namespace, item.name) for item in lineage.training_datasets],
     )
+    filters = {
+        sources.key: sources
+        for params in lineage_rules
+        if (sources := getattr(params, "sources", None)) is not None
+    }
+    if any(getattr(params, "sources", None) is None for params in lineage_rules):
+        prepared.context.lineage = _checked_snapshot(store, load)
+    for key, sources in filters.items():
+        prepared.context.lineage_by_sources[key] = _filtered_snapshot(store, load, sources)
+
+
+def _checked_snapshot(store: AuditStore, load: Callable[[Any], Any]) -> Any:
+    """The snapshot from the verified lineage, after comparing it with the stored tables'."""
     for _ in range(LINEAGE_ATTEMPTS):
         stored = load(store)
         with store.verified_lineage() as verified:
             snapshot = load(verified)
+            origins = _origins(verified, snapshot)
         if snapshot.log_size == stored.log_size:
             if snapshot != stored:
                 raise VerificationFailed(
                     LINEAGE_OUT_OF_STEP.format(url=store.url), hint=LINEAGE_OUT_OF_STEP_HINT
                 )
             break  # else events arrived between the two reads: read both again
-    prepared.context.lineage = snapshot
+    return replace(snapshot, origins=origins)
+
+
+def _filtered_snapshot(store: AuditStore, load: Callable[[Any], Any], sources: Any) -> Any:
+    """The snapshot of only the events ``sources`` (an ``EventSources``) accepts."""
+    from governance.lineage.snapshot import event_filter
+
+    accept = event_filter(
+        delivered_by=sources.delivered_by,
+        producers=sources.producers,
+        max_delay_hours=sources.max_delay_hours,
+    )
+    with store.verified_lineage(accept=accept) as verified:
+        snapshot = load(verified)
+        return replace(snapshot, origins=_origins(verified, snapshot), left_out=verified.refused)
+
+
+def _origins(verified: Any, snapshot: Any) -> dict[str, Any]:
+    from governance.lineage.snapshot import RunOrigin
+
+    return {
+        run_id: RunOrigin(origin.sources, origin.delay_seconds)
+        for run_id, origin in verified.origins(snapshot.run_ids()).items()
+    }
 
 
 def run_check(

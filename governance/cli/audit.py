@@ -17,6 +17,7 @@ from governance.cli.options import (
     store_option,
 )
 from governance.errors import EXIT_INVALID, EXIT_OK
+from governance.escapes import visible
 
 LOG_KINDS = (
     "evaluation",
@@ -56,10 +57,22 @@ def _describe(kind: str, payload: dict[str, Any]) -> str:
     if kind == "checkpoint":
         return f"size {payload.get('size')} head {str(payload.get('head_hash'))[:12]}"
     if kind == "lineage.ingest":
-        return f"{payload.get('stored')} events stored, {payload.get('duplicates')} duplicates"
+        counts = f"{payload.get('stored')} events stored, {payload.get('duplicates')} duplicates"
+        return f"{counts}, {_deliverer(payload)}"
     if kind == "openlineage.forward_failed":
         return f"{payload.get('transport')}: {payload.get('error')}"
     return ""
+
+
+def _deliverer(payload: dict[str, Any]) -> str:
+    """Who delivered the events of a ``lineage.ingest`` receipt, in words."""
+    if payload.get("via") != "api":
+        return "by governance lineage ingest"
+    key = payload.get("key")
+    if not isinstance(key, dict):
+        return "by the API (no keys)"
+    name = f" ({key.get('name')})" if key.get("name") else ""
+    return visible(f"by api key {key.get('id')}{name}")
 
 
 @audit.command("log")

@@ -27,6 +27,8 @@ NO_SNAPSHOT = (
     "no lineage was loaded: lineage checks run in `governance check`, which reads the audit store"
 )
 NO_RUN = "no recorded run produced the model: looked for {lookup}"
+LATE_AFTER_SECONDS = 24 * 3600
+"""Runs with an event recorded more than this after its eventTime are listed as recorded late."""
 DEEPER = "max_hops {asked} is deeper than the lineage loaded ({loaded}); this is a bug in the gate"
 
 
@@ -126,8 +128,8 @@ def no_failed_runs(context: EvaluationContext, params: FailedRunsParams) -> Meas
         value=len(counted),
         evidence={
             **_base(snapshot),
-            "failed": [_run(run) for run in failed],
-            "unfinished": [_run(run) for run in unfinished],
+            "failed": [_run(run, snapshot) for run in failed],
+            "unfinished": [_run(run, snapshot) for run in unfinished],
         },
     )
 
@@ -135,7 +137,10 @@ def no_failed_runs(context: EvaluationContext, params: FailedRunsParams) -> Meas
 def _snapshot(
     context: EvaluationContext, params: LineageParams
 ) -> tuple[LineageSnapshot, Measurement] | tuple[None, Measurement]:
-    snapshot = context.lineage
+    if params.sources is None:
+        snapshot = context.lineage
+    else:
+        snapshot = context.lineage_by_sources.get(params.sources.key)
     if not isinstance(snapshot, LineageSnapshot):
         return None, Measurement(error=NO_SNAPSHOT)
     if params.max_hops > snapshot.max_hops:
@@ -171,12 +176,29 @@ def _untraced(snapshot: LineageSnapshot) -> Measurement:
 
 def _base(snapshot: LineageSnapshot) -> dict[str, Any]:
     run = snapshot.training_run
+    late = [
+        {
+            **_run_id_job(snapshot, run_id),
+            "recorded_after_hours": round(origin.delay_seconds / 3600, 1),
+        }
+        for run_id, origin in snapshot.origins.items()
+        if origin.delay_seconds > LATE_AFTER_SECONDS
+    ]
     return {
         "log_size": snapshot.log_size,
         "model_dataset": snapshot.model_dataset,
         "found_by": snapshot.found_by,
-        "training_run": None if run is None else _run(run.summary),
+        "training_run": None if run is None else _run(run.summary, snapshot),
+        "events_left_out": snapshot.left_out,
+        "recorded_late": late,
     }
+
+
+def _run_id_job(snapshot: LineageSnapshot, run_id: str) -> dict[str, Any]:
+    runs = [] if snapshot.training_run is None else [snapshot.training_run.summary]
+    runs += [run for items in snapshot.writers.values() for run in items]
+    job = next((run.job for run in runs if run.run_id == run_id), None)
+    return {"run_id": run_id, "job": job}
 
 
 def _chain(chain: Chain) -> dict[str, Any]:
@@ -187,8 +209,14 @@ def _chain(chain: Chain) -> dict[str, Any]:
     }
 
 
-def _run(run: Any) -> dict[str, Any]:
-    return {"run_id": run.run_id, "job": run.job, "state": run.state}
+def _run(run: Any, snapshot: LineageSnapshot) -> dict[str, Any]:
+    origin = snapshot.origins.get(run.run_id)
+    return {
+        "run_id": run.run_id,
+        "job": run.job,
+        "state": run.state,
+        "delivered_by": None if origin is None else list(origin.delivered_by),
+    }
 
 
 def _code_location(facets: Mapping[str, Any]) -> dict[str, Any] | None:

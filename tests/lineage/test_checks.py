@@ -194,7 +194,7 @@ def test_a_failed_upstream_run_is_counted(store: AuditStore) -> None:
     measured = checks.no_failed_runs(context(snapshot(store)), FailedRunsParams())
     assert measured.value == 1
     assert measured.evidence["failed"] == [
-        {"run_id": EXTRACT, "job": "job:ns:extract", "state": "FAIL"}
+        {"run_id": EXTRACT, "job": "job:ns:extract", "state": "FAIL", "delivered_by": None}
     ]
 
 

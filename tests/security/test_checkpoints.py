@@ -229,3 +229,19 @@ def test_key_fingerprints_are_shown_wherever_a_signer_is(
     assert result.exit_code == 0
     assert f"first checkpoint (entry 4) signed by key {_fingerprint(key_a)}" in result.stdout
     assert f"key {_fingerprint(key_a)}" in result.stdout.splitlines()[-1]
+
+
+def test_the_web_audit_page_shows_the_checkpoint_key(
+    cli: Run, url: str, key_a: SigningConfig
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from governance.serve.app import create_app
+    from tests.serve.conftest import config_for
+
+    with AuditStore.open(url) as store:
+        store.append("note", {"i": 1})
+    assert _checkpoint(cli, url, key_a).exit_code == 0
+    with TestClient(create_app(config_for(url)), raise_server_exceptions=True) as client:
+        page = client.get("/audit").text
+    assert f"(key <code class=\"digest\">{_fingerprint(key_a)}</code>)" in page

@@ -172,3 +172,24 @@ def test_a_new_store_has_exactly_the_expected_triggers(url: str, backend: str) -
         assert store.triggers_restored is None
         report = store.verify()
     assert (report.ok, report.triggers) == (True, ())
+
+
+def test_the_server_reports_a_trigger_dropped_while_it_runs(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from governance.serve.app import create_app
+    from tests.serve.conftest import config_for
+
+    url = sqlite_url_for(tmp_path / "audit.db")
+    with AuditStore.open(url) as store:
+        store.append_many([("note", {"i": i}) for i in range(3)])
+    with TestClient(create_app(config_for(url)), raise_server_exceptions=True) as client:
+        _attack(url, "sqlite", "dropped")
+        status = client.get("/api/v1/audit/verify").json()
+        page = client.get("/audit")
+    assert (status["ok"], status["firstBadSeq"]) == (False, None)
+    assert "trigger audit_log_no_update of audit_log is missing" in status["problem"]
+    assert page.status_code == 200
+    assert "Integrity check FAILED</strong>: the append-only trigger audit_log_no_update" in (
+        page.text
+    )

@@ -244,4 +244,4 @@ def test_the_web_audit_page_shows_the_checkpoint_key(
     assert _checkpoint(cli, url, key_a).exit_code == 0
     with TestClient(create_app(config_for(url)), raise_server_exceptions=True) as client:
         page = client.get("/audit").text
-    assert f"(key <code class=\"digest\">{_fingerprint(key_a)}</code>)" in page
+    assert f'(key <code class="digest">{_fingerprint(key_a)}</code>)' in page

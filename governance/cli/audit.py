@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
 from governance.cli.options import (
+    F,
     config_option,
     resolve_store_url,
     settings,
@@ -26,6 +28,7 @@ LOG_KINDS = (
     "lineage.ingest",
     "report",
     "checkpoint",
+    "store.triggers_restored",
 )
 """Every kind of entry the package appends to the log (spelt out: ``--help`` stays light)."""
 
@@ -61,6 +64,8 @@ def _describe(kind: str, payload: dict[str, Any]) -> str:
         return f"{counts}, {_deliverer(payload)}"
     if kind == "openlineage.forward_failed":
         return f"{payload.get('transport')}: {payload.get('error')}"
+    if kind == "store.triggers_restored":
+        return f"re-created {', '.join(map(str, payload.get('triggers', [])))}"
     return ""
 
 
@@ -73,6 +78,23 @@ def _deliverer(payload: dict[str, Any]) -> str:
         return "by the API (no keys)"
     name = f" ({key.get('name')})" if key.get("name") else ""
     return visible(f"by api key {key.get('id')}{name}")
+
+
+TRUST_ROOT_HELP = (
+    "Only accept checkpoints (kept files and the log's own) signed by this certificate or one it "
+    "issued; repeatable. Without it, the log's checkpoints must all have the first one's key."
+)
+
+
+def _trust_root_option(help_text: str) -> Callable[[F], F]:
+    option: Callable[[F], F] = click.option(
+        "--trust-root",
+        "trust_roots",
+        multiple=True,
+        type=click.Path(dir_okay=False, path_type=Path),
+        help=help_text,
+    )
+    return option
 
 
 @audit.command("log")
@@ -129,13 +151,7 @@ def log(
     type=click.Path(dir_okay=False, path_type=Path),
     help="A checkpoint file (from `audit checkpoint`) the log must still match; repeatable.",
 )
-@click.option(
-    "--trust-root",
-    "trust_roots",
-    multiple=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Only accept checkpoints signed by this certificate (or one it issued); repeatable.",
-)
+@_trust_root_option(TRUST_ROOT_HELP)
 @store_option
 @config_option
 def verify_chain(
@@ -147,32 +163,49 @@ def verify_chain(
     """Recompute the hash chain, check checkpoints and query tables; exit 1 if altered.
 
     Every entry's hash and link is recomputed, and every checkpoint recorded in the log must
-    match the log before it. The query tables (evaluations, findings, reports, lineage) are
-    rebuilt from the log in a scratch database and compared row by row. With --checkpoint,
-    each checkpoint kept outside the store must be validly signed, and the log must still hold
-    the history it signed: this detects entries cut off the end and a history rewritten with
-    recomputed hashes.
+    match the log before it and be signed by the first checkpoint's key (or, with --trust-root,
+    by a trusted key). The append-only triggers must be in place. The query tables
+    (evaluations, findings, reports, lineage) are rebuilt from the log in a scratch database
+    and compared row by row. With --checkpoint, each checkpoint kept outside the store must be
+    validly signed, and the log must still hold the history it signed: this detects entries
+    cut off the end and a history rewritten with recomputed hashes.
     """
     from governance.reporting.keys import load_certificate
     from governance.store import AuditStore
     from governance.store.checkpoint import load_checkpoint
+    from governance.store.triggers import RESTORED_KIND
 
     url = resolve_store_url(config_file, store_url)
     roots = [load_certificate(path) for path in trust_roots]
     files = [(path, load_checkpoint(path)) for path in checkpoints]
     with AuditStore.open(url, create=False) as store:
-        report = store.verify(workers="auto")
+        restored = store.triggers_restored
+        report = store.verify(workers="auto", trust_roots=roots)
         results = [(path, store.check_checkpoint(cp, trust_roots=roots)) for path, cp in files]
-        tables = store.check_projections() if report.ok else None
+        restorations = [
+            e
+            for e in store.entries(kind=RESTORED_KIND)
+            if restored is None or e.seq != restored.seq
+        ]
+        # the query tables are compared with the log only if the chain itself holds
+        tables = store.check_projections() if report.first_bad_seq is None else None
     good = (
-        report.ok and all(result.ok for _, result in results) and (tables is not None and tables.ok)
+        report.ok
+        and restored is None
+        and all(result.ok for _, result in results)
+        and (tables is not None and tables.ok)
     )
-    if report.ok:
+    if report.first_bad_seq is None:
         count = report.checkpoints
         plural = "s" if count != 1 else ""
         signed = f", {count} signed checkpoint{plural} in the log" if count else ""
         head = f"head {report.head_hash}" if report.head_hash else "the log is empty"
         click.echo(f"OK: {report.entries} entries, chain intact{signed}, {head}")
+        for index, key in enumerate(report.checkpoint_keys):
+            which = "first checkpoint" if index == 0 else "then checkpoint"
+            click.echo(
+                f"  {which} (entry {key.seq}) signed by key {key.fingerprint} ({key.signer})"
+            )
     else:
         problem = str(report.problem)
         where = f"entry {report.first_bad_seq}"
@@ -187,14 +220,28 @@ def verify_chain(
                 "(`governance audit rebuild` restores them from the log).",
                 err=True,
             )
+    for problem in report.triggers:
+        click.echo(f"TAMPERED: {problem}")
+    if restored is not None:
+        click.echo(
+            f"TAMPERED: {'; '.join(restored.payload['problems'])}: re-created on opening the "
+            f"store, recorded as entry {restored.seq}"
+        )
+    for entry in restorations:
+        click.echo(
+            f"WARNING: entry {entry.seq} records that the append-only triggers "
+            f"{', '.join(entry.payload.get('triggers', []))} were found missing or altered and "
+            f"re-created at {entry.created_at_text}"
+        )
     for path, result in results:
+        by = f"signed by {result.signer}, key {result.fingerprint}"
         if result.ok:
             click.echo(
                 f"OK: checkpoint {path}: entry {result.size} still has the signed hash "
-                f"{result.head_hash[:12]}... (signed by {result.signer} at {result.time})"
+                f"{result.head_hash[:12]}... ({by}, at {result.time})"
             )
         else:
-            click.echo(f"TAMPERED: checkpoint {path} (size {result.size}): {result.problem}")
+            click.echo(f"TAMPERED: checkpoint {path} (size {result.size}, {by}): {result.problem}")
     return EXIT_OK if good else EXIT_INVALID
 
 
@@ -206,6 +253,10 @@ def verify_chain(
     help="Write the checkpoint here (JSON) [default: stdout]. Keep it outside the store.",
 )
 @signing_options("key and certificate")
+@_trust_root_option(
+    "Key rotation: the new checkpoint and the log's must be signed by this certificate or one "
+    "it issued, instead of by the first checkpoint's key; repeatable."
+)
 @store_option
 @config_option
 def checkpoint(
@@ -213,6 +264,7 @@ def checkpoint(
     signing_key: Path | None,
     signing_cert: Path | None,
     signing_pkcs12: Path | None,
+    trust_roots: tuple[Path, ...],
     store_url: str | None,
     config_file: Path | None,
 ) -> int:
@@ -220,12 +272,15 @@ def checkpoint(
 
     The checkpoint is also appended to the log (reports embed the latest one). Keep the file
     somewhere the store's administrators cannot rewrite: `audit verify --checkpoint FILE`
-    later proves the log still holds the history it signed.
+    later proves the log still holds the history it signed. The key must be the one of the
+    log's first checkpoint, unless trust roots are given (verify then needs them too).
     """
     from governance.cli.options import write_output
     from governance.reporting.formats.output import check_writable
+    from governance.reporting.keys import load_certificate
     from governance.reports import signing_from_settings
     from governance.store import AuditStore
+    from governance.store.checkpoint import key_of
 
     if output is not None:
         check_writable(output)  # before the checkpoint is appended to the log
@@ -234,12 +289,16 @@ def checkpoint(
     )
     signing = signing_from_settings(resolved, purpose="checkpoint", can_skip=False)
     url = resolved.require("store_url", "pass --store URL")
+    roots = [load_certificate(path) for path in trust_roots]
     with AuditStore.open(url, create=False) as store:
-        created = store.create_checkpoint(signing, workers="auto")
+        created = store.create_checkpoint(signing, workers="auto", trust_roots=roots)
     write_output(json.dumps(created, indent=2, ensure_ascii=False) + "\n", output)
+    key = key_of(created)
+    fingerprint = f" (key {key.fingerprint})" if key is not None else ""
     click.echo(
         f"Checkpoint: {created['size']} entries, head {created['head_hash']}, "
-        f"signed by {created['signer']} at {created['time']}" + (f" -> {output}" if output else ""),
+        f"signed by {created['signer']}{fingerprint} at {created['time']}"
+        + (f" -> {output}" if output else ""),
         err=True,
     )
     if created.get("dev_key"):
@@ -248,20 +307,27 @@ def checkpoint(
 
 
 @audit.command("rebuild")
+@_trust_root_option("As for `audit verify`: the keys the log's checkpoints may be signed by.")
 @store_option
 @config_option
-def rebuild(store_url: str | None, config_file: Path | None) -> int:
+def rebuild(trust_roots: tuple[Path, ...], store_url: str | None, config_file: Path | None) -> int:
     """Rebuild every query table (evaluations, reports, lineage) from the log.
 
     The log is verified first; a tampered log is not replayed (exit 1).
     """
+    from governance.reporting.keys import load_certificate
     from governance.store import AuditStore
 
     url = resolve_store_url(config_file, store_url)
+    roots = [load_certificate(path) for path in trust_roots]
     with AuditStore.open(url, create=False) as store:
-        report = store.verify(workers="auto")
+        report = store.verify(workers="auto", trust_roots=roots)
         if not report.ok:
-            click.echo(f"TAMPERED: entry {report.first_bad_seq}: {report.problem}")
+            where = f"entry {report.first_bad_seq}: " if report.first_bad_seq else ""
+            problem = str(report.problem)
+            if problem.startswith(f"entry {report.first_bad_seq} "):
+                where = ""
+            click.echo(f"TAMPERED: {where}{problem}")
             click.echo("Not rebuilt: verify and repair the log first.", err=True)
             return EXIT_INVALID
         replayed = store.rebuild_projections()

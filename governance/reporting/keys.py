@@ -509,3 +509,29 @@ def subject_of(cert: x509.Certificate) -> str:
         The subject.
     """
     return cert.subject.rfc4514_string()
+
+
+def key_fingerprint(cert: x509.Certificate) -> str:
+    """Return the fingerprint of a certificate's public key: ``sha256:<64 hex digits>``.
+
+    Two certificates with the same subject but different keys have different fingerprints;
+    a certificate re-issued for the same key has the same one.
+
+    Parameters
+    ----------
+    cert
+        The certificate.
+
+    Returns
+    -------
+    str
+        ``sha256:`` and the lowercase hex sha256 of its SubjectPublicKeyInfo (DER).
+    """
+    import hashlib
+
+    from cryptography.hazmat.primitives import serialization
+
+    spki = cert.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return "sha256:" + hashlib.sha256(spki).hexdigest()

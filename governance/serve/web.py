@@ -23,6 +23,7 @@ from governance.serve.errors import ApiError
 from governance.serve.graph_svg import MAX_DRAWN_NODES, layout, render_svg
 from governance.serve.state import ServerState, require_web, server_state
 from governance.store.chain import format_time
+from governance.store.checkpoint import key_of
 
 __all__ = ["error_page", "router"]
 
@@ -302,4 +303,5 @@ def audit_page(
         older=older,
         newer=newer,
         checkpoint=checkpoint,
+        checkpoint_key=key_of(checkpoint) if checkpoint else None,
     )

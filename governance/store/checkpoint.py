@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from governance.errors import InputError, SigningError
 from governance.store.canonical import canonical_json
 from governance.store.chain import HASH_PATTERN, TIME_PATTERN
+from governance.store.records import CheckpointKey
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -40,6 +41,10 @@ __all__ = [
     "STATEMENT_FIELDS",
     "CheckpointCheck",
     "CheckpointError",
+    "CheckpointKey",
+    "certificate_of",
+    "is_trusted",
+    "key_of",
     "load_checkpoint",
     "sign_checkpoint",
     "signature_problem",
@@ -73,6 +78,9 @@ class CheckpointCheck:
         The subject of the certificate that signed it.
     problem
         What is wrong, in one line, or ``None`` if ``ok``.
+    fingerprint
+        ``sha256:`` and the hex sha256 of the signing key (its SubjectPublicKeyInfo), or ``""``
+        if the certificate cannot be read.
     """
 
     ok: bool
@@ -81,6 +89,7 @@ class CheckpointCheck:
     time: str
     signer: str
     problem: str | None
+    fingerprint: str = ""
 
 
 def statement_of(checkpoint: Mapping[str, Any]) -> dict[str, Any]:
@@ -206,9 +215,71 @@ def signature_problem(
             f"the checkpoint's dev_key says otherwise, but {signed_by} signed it: "
             "the file was edited"
         )
-    if trust_roots and not any(_issued_by(certificate, root) for root in trust_roots):
+    if trust_roots and not is_trusted(certificate, trust_roots):
         return "the checkpoint was not signed by a trusted certificate"
     return None
+
+
+def key_of(checkpoint: Mapping[str, Any], seq: int = 0) -> CheckpointKey | None:
+    """Who signed a checkpoint: its certificate's subject and its key's fingerprint.
+
+    Parameters
+    ----------
+    checkpoint
+        The checkpoint.
+    seq
+        Its entry in the log (0 for a checkpoint file).
+
+    Returns
+    -------
+    CheckpointKey or None
+        ``None`` if the certificate cannot be read.
+    """
+    from governance.reporting.keys import key_fingerprint, subject_of
+
+    certificate = certificate_of(checkpoint)
+    if certificate is None:
+        return None
+    return CheckpointKey(seq, subject_of(certificate), key_fingerprint(certificate))
+
+
+def is_trusted(certificate: x509.Certificate, trust_roots: Sequence[x509.Certificate]) -> bool:
+    """Whether a certificate is one of ``trust_roots`` or was issued (signed) by one of them.
+
+    Parameters
+    ----------
+    certificate
+        A checkpoint's certificate (:func:`certificate_of`).
+    trust_roots
+        The trusted certificates.
+
+    Returns
+    -------
+    bool
+        Whether it is trusted (never, with no trust roots).
+    """
+    return any(_issued_by(certificate, root) for root in trust_roots)
+
+
+def certificate_of(checkpoint: Mapping[str, Any]) -> x509.Certificate | None:
+    """The certificate a checkpoint carries, or ``None`` if it cannot be read.
+
+    Parameters
+    ----------
+    checkpoint
+        The checkpoint.
+
+    Returns
+    -------
+    cryptography.x509.Certificate or None
+        Its ``certificate`` (PEM), loaded.
+    """
+    from cryptography import x509
+
+    try:
+        return x509.load_pem_x509_certificate(str(checkpoint.get("certificate", "")).encode())
+    except ValueError:
+        return None
 
 
 def load_checkpoint(path: Path) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -10,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal, Self
 
 from sqlalchemy import Connection, Row, delete, func, select
 
-from governance.errors import StoreError, VerificationFailed
+from governance.errors import SigningError, StoreError, VerificationFailed
 from governance.store.bulk import insert_rows
 from governance.store.canonical import (
     Canonical,
@@ -32,6 +33,8 @@ from governance.store.tables import audit_log, evaluations
 from governance.store.walk import ChainWalker, row_hash
 
 if TYPE_CHECKING:
+    from cryptography import x509
+
     from governance.reporting.keys import SigningConfig
     from governance.store.checkpoint import CheckpointCheck
     from governance.store.lineage_queries import LineageQueries
@@ -58,6 +61,19 @@ OUT_OF_STEP = "the evaluations table of {url} points at audit entry {seq}, which
 OUT_OF_STEP_HINT = "rebuild the projections from the log"
 EMPTY_LOG = "audit store {url} is empty: there is nothing to checkpoint"
 CHECKPOINT_TAMPERED = "refusing to checkpoint audit store {url}: {problem}"
+CHECKPOINT_KEY_REFUSED = "refusing to checkpoint audit store {url}: {problem}"
+CHECKPOINT_KEY_HINT = "see docs/checkpoints.md, key rotation"
+TRIGGERS_RESTORED = (
+    "audit store {url}: the append-only triggers of audit_log were missing or altered: "
+    "{names} re-created, recorded as entry {seq}"
+)
+TRIGGERS_NOT_RESTORED = (
+    "audit store {url}: the append-only triggers of audit_log are missing or altered ({names}) "
+    "and cannot be re-created: {reason}"
+)
+TRIGGERS_HINT = "re-create them as the owner of the audit_log table (docs/audit-store.md)"
+
+logger = logging.getLogger("governance.store")
 
 
 class AuditStore:
@@ -70,6 +86,7 @@ class AuditStore:
         self._engine = engine
         self._projectors = projectors
         self._closed = False
+        self._triggers_restored: Entry | None = None
 
     @classmethod
     def open(
@@ -105,10 +122,50 @@ class AuditStore:
             with engine.write("open") as conn:
                 if upgrade(conn, engine.masked_url, create=create):
                     store._rebuild(conn)
+                store._restore_triggers(conn)
         except BaseException:
             engine.dispose()
             raise
+        if store._triggers_restored is not None:
+            names = ", ".join(store._triggers_restored.payload["triggers"])
+            seq = store._triggers_restored.seq
+            logger.warning(TRIGGERS_RESTORED.format(url=store.url, names=names, seq=seq))
         return store
+
+    def _restore_triggers(self, conn: Connection) -> None:
+        """Re-create missing or altered append-only triggers, and record that in the log."""
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from governance.store.engine import db_reason
+        from governance.store.triggers import RESTORED_KIND, restore_triggers, trigger_problems
+
+        problems = trigger_problems(conn, self.backend)
+        if not problems:
+            return
+        names = [found.name for found in problems]
+        try:
+            restore_triggers(conn, self.backend, names)
+        except SQLAlchemyError as exc:
+            raise StoreError(
+                TRIGGERS_NOT_RESTORED.format(
+                    url=self.url, names=", ".join(names), reason=db_reason(exc, self._engine.secret)
+                ),
+                hint=TRIGGERS_HINT,
+            ) from None
+        record = {"triggers": names, "problems": [found.problem for found in problems]}
+        (self._triggers_restored,) = self._append_locked(
+            conn, [(RESTORED_KIND, canonical_json(record))]
+        )
+
+    @property
+    def triggers_restored(self) -> Entry | None:
+        """The entry recording append-only triggers re-created when this store was opened.
+
+        Opening a store whose ``audit_log`` triggers are missing, replaced or disabled
+        re-creates them and appends an entry of kind ``store.triggers_restored`` naming them
+        (``triggers``) and what was wrong (``problems``); ``None`` if they were in place.
+        """
+        return self._triggers_restored
 
     @property
     def url(self) -> str:
@@ -444,15 +501,26 @@ class AuditStore:
             row = conn.execute(select(audit_log).order_by(audit_log.c.seq.desc()).limit(1)).first()
         return None if row is None else _entry(row)
 
-    def verify(self, *, workers: int | Literal["auto"] = 1) -> ChainReport:
-        """Recompute the whole chain from the stored fields.
+    def verify(
+        self,
+        *,
+        workers: int | Literal["auto"] = 1,
+        trust_roots: Sequence[x509.Certificate] = (),
+    ) -> ChainReport:
+        """Recompute the whole chain from the stored fields, and check the append-only triggers.
 
         Detects an edited payload, time, kind or hash, a deleted entry (a gap in ``seq``),
         reordered entries, and a broken link; and checks every ``checkpoint`` entry in the log:
-        it must state the log just before it and carry a valid signature. Truncation of the
-        newest entries, or a history rewritten with every hash recomputed and the checkpoints
-        dropped, is only detected against a checkpoint kept elsewhere
-        (:meth:`check_checkpoint`).
+        it must state the log just before it, carry a valid signature, and be signed by a
+        trusted key: one of ``trust_roots`` (or a certificate one of them issued) if given,
+        else the key of the log's first checkpoint. Truncation of the newest entries, or a
+        history rewritten with every hash recomputed and the checkpoints dropped (or all
+        re-signed, without ``trust_roots``), is only detected against a checkpoint kept
+        elsewhere (:meth:`check_checkpoint`) or the first checkpoint's key fingerprint
+        (``checkpoint_keys[0]``) recorded elsewhere.
+
+        The triggers that refuse ``UPDATE`` and ``DELETE`` of ``audit_log`` must be in place
+        and enabled, exactly as governance creates them (``ChainReport.triggers``).
 
         Parameters
         ----------
@@ -461,17 +529,23 @@ class AuditStore:
             in order either way); ``"auto"``: one per CPU (at most 4) for a log of more than
             100,000 entries, else none. Workers are started with ``spawn``, so a script that
             asks for them must guard its entry point (``if __name__ == "__main__":``).
+        trust_roots
+            ``cryptography`` certificates: every checkpoint entry must be signed by one of
+            them or by a certificate one of them issued (any of them: keys may rotate).
 
         Returns
         -------
         ChainReport
             On failure, ``entries`` and ``head_hash`` describe the intact prefix of the log.
         """
+        from governance.store.triggers import trigger_problems
+
         self._check_open()
         with self._engine.read("verify") as conn:
             count = _workers(conn, 0) if workers == "auto" else workers
-            walker, problem = _walk(conn, ChainWalker(), workers=count)
-        return _report(walker, problem)
+            walker, problem = _walk(conn, ChainWalker(trust_roots=trust_roots), workers=count)
+            triggers = trigger_problems(conn, self.backend)
+        return _report(walker, problem, tuple(found.problem for found in triggers))
 
     def check_projections(self) -> ProjectionReport:
         """Compare every query table with what the log implies.
@@ -526,20 +600,29 @@ class AuditStore:
     # -- checkpoints -----------------------------------------------------------------------
 
     def create_checkpoint(
-        self, signing: SigningConfig, *, workers: int | Literal["auto"] = 1
+        self,
+        signing: SigningConfig,
+        *,
+        workers: int | Literal["auto"] = 1,
+        trust_roots: Sequence[x509.Certificate] = (),
     ) -> dict[str, Any]:
         """Verify the log, then sign its size and head hash and append that as an entry.
 
         The whole chain is verified first (a checkpoint of a tampered log would vouch for
         it); entries appended meanwhile are checked too, in the write transaction that appends
         the checkpoint, so the checkpoint covers exactly the entries before it: it is entry
-        ``size + 1``.
+        ``size + 1``. Its key must pass the check :meth:`verify` makes of checkpoint entries:
+        without ``trust_roots``, it must be the key of the log's first checkpoint (a new key
+        would make every later verify fail); with them, every checkpoint's key, the new one's
+        included, must be trusted (key rotation).
 
         Parameters
         ----------
         signing
             The key and certificate (``governance.reporting.load_signing_config``).
         workers
+            As for :meth:`verify`.
+        trust_roots
             As for :meth:`verify`.
 
         Returns
@@ -556,14 +639,14 @@ class AuditStore:
         StoreError
             If the log is empty.
         SigningError
-            If the key cannot sign.
+            If the key cannot sign, or is not the key the log's checkpoints must have.
         """
         from governance.store.checkpoint import CHECKPOINT_KIND, sign_checkpoint
 
         self._check_open()
         with self._engine.read("verify") as conn:
             count = _workers(conn, 0) if workers == "auto" else workers
-            walker, problem = _walk(conn, ChainWalker(), workers=count)
+            walker, problem = _walk(conn, ChainWalker(trust_roots=trust_roots), workers=count)
         with self._engine.write("checkpoint") as conn:
             if problem is None:
                 walker, problem = _walk(conn, walker)
@@ -581,6 +664,13 @@ class AuditStore:
                 time=format_time(datetime.now(UTC)),
                 signing=signing,
             )
+            seq = walker.entries + 1
+            problem = walker.key_problem(checkpoint, seq, f"the new checkpoint (entry {seq}) is")
+            if problem is not None:
+                raise SigningError(
+                    CHECKPOINT_KEY_REFUSED.format(url=self.url, problem=problem),
+                    hint=CHECKPOINT_KEY_HINT,
+                )
             self._append_locked(conn, [(CHECKPOINT_KIND, canonical_json(checkpoint))])
         return checkpoint
 
@@ -639,7 +729,7 @@ class AuditStore:
         CheckpointCheck
             Whether it holds, and if not, why.
         """
-        from governance.store.checkpoint import CheckpointCheck, signature_problem
+        from governance.store.checkpoint import CheckpointCheck, key_of, signature_problem
 
         self._check_open()
         size = int(checkpoint["size"])
@@ -652,6 +742,7 @@ class AuditStore:
                 }
                 count = conn.execute(select(func.count()).select_from(audit_log)).scalar_one()
             problem = _checkpoint_problem(checkpoint, rows, count)
+        key = key_of(checkpoint)
         return CheckpointCheck(
             ok=problem is None,
             size=size,
@@ -659,6 +750,7 @@ class AuditStore:
             time=str(checkpoint["time"]),
             signer=str(checkpoint.get("signer", "")),
             problem=problem,
+            fingerprint=key.fingerprint if key is not None else "",
         )
 
     # -- lineage ---------------------------------------------------------------------------
@@ -964,14 +1056,18 @@ def _workers(conn: Connection, since: int) -> int:
     return max(1, min(len(os.sched_getaffinity(0)), MAX_WORKERS))
 
 
-def _report(walker: ChainWalker, problem: str | None) -> ChainReport:
+def _report(
+    walker: ChainWalker, problem: str | None, triggers: tuple[str, ...] = ()
+) -> ChainReport:
     return ChainReport(
-        ok=problem is None,
+        ok=problem is None and not triggers,
         entries=walker.entries,
         head_hash=walker.head_hash,
         first_bad_seq=None if problem is None else walker.entries + 1,
-        problem=problem,
+        problem=problem if problem is not None or not triggers else triggers[0],
         checkpoints=walker.checkpoints,
+        checkpoint_keys=tuple(walker.keys),
+        triggers=triggers,
     )
 
 

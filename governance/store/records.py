@@ -9,7 +9,7 @@ from typing import Any
 
 from governance.store.chain import entry_hash, format_time
 
-__all__ = ["ChainReport", "Entry", "EvaluationSummary"]
+__all__ = ["ChainReport", "CheckpointKey", "Entry", "EvaluationSummary"]
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,30 @@ class Entry:
 
 
 @dataclass(frozen=True)
+class CheckpointKey:
+    """A key that signed a checkpoint.
+
+    Attributes
+    ----------
+    seq
+        The checkpoint's entry in the log; in :attr:`ChainReport.checkpoint_keys`, the first
+        checkpoint entry signed with this key (0 for a checkpoint file).
+    signer
+        The subject of its certificate (RFC 4514).
+    fingerprint
+        ``sha256:`` and the hex sha256 of the key (the certificate's SubjectPublicKeyInfo, DER):
+        it tells apart two keys whose certificates have the same subject.
+    """
+
+    seq: int
+    signer: str
+    fingerprint: str
+
+    def __str__(self) -> str:
+        return f"{self.signer} (key {self.fingerprint})"
+
+
+@dataclass(frozen=True)
 class ChainReport:
     """The result of :meth:`AuditStore.verify`.
 
@@ -75,7 +99,15 @@ class ChainReport:
     problem
         What is wrong with it, in one line, or ``None`` if ``ok``.
     checkpoints
-        How many checkpoint entries in the log were checked (signature and statement).
+        How many checkpoint entries in the log were checked (signature, statement and key).
+    checkpoint_keys
+        The keys that signed them, each with its first checkpoint, in log order: the first is
+        the key of the log's first checkpoint, which signs every later one unless trust roots
+        were given (an auditor records its fingerprint out of band).
+    triggers
+        What is wrong with the append-only triggers of ``audit_log`` (missing, altered or
+        disabled), one line each; then ``ok`` is false, ``problem`` is the first of them if
+        the chain is intact, and ``first_bad_seq`` is ``None``.
     """
 
     ok: bool
@@ -84,6 +116,8 @@ class ChainReport:
     first_bad_seq: int | None
     problem: str | None
     checkpoints: int = 0
+    checkpoint_keys: tuple[CheckpointKey, ...] = ()
+    triggers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,9 @@ entries can be checked in worker processes while the links are followed here.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from governance.store.canonical import is_canonical
 from governance.store.chain import (
@@ -20,6 +21,10 @@ from governance.store.chain import (
     TIME_PATTERN,
     entry_hash,
 )
+from governance.store.records import CheckpointKey
+
+if TYPE_CHECKING:
+    from cryptography import x509
 
 __all__ = [
     "ChainWalker",
@@ -42,15 +47,27 @@ class ChainWalker:
         The hash of the last of them (``None`` for an empty prefix).
     store_id
         The hash of entry 1, if already known.
+    trust_roots
+        Certificates that every checkpoint entry must be signed by (or by a certificate one of
+        them issued). Without them, every checkpoint must be signed by the same key as the
+        first one.
     """
 
     def __init__(
-        self, entries: int = 0, head_hash: str | None = None, store_id: str | None = None
+        self,
+        entries: int = 0,
+        head_hash: str | None = None,
+        store_id: str | None = None,
+        *,
+        trust_roots: Sequence[x509.Certificate] = (),
     ) -> None:
         self.entries = entries
         self.head_hash = head_hash
         self.store_id = store_id
+        self.trust_roots = tuple(trust_roots)
         self.checkpoints = 0
+        self.keys: list[CheckpointKey] = []
+        """The keys that signed checkpoints, each with its first checkpoint entry."""
 
     def feed(self, row: Any) -> str | None:
         """Check the next row; return the problem, or ``None`` and advance."""
@@ -94,7 +111,38 @@ class ChainWalker:
         problem = signature_problem(payload)
         if problem is not None:
             return f"entry {seq} is a checkpoint that does not verify: {problem}"
+        problem = self.key_problem(payload, seq, f"entry {seq} is a checkpoint")
+        if problem is not None:
+            return problem
         self.checkpoints += 1
+        return None
+
+    def key_problem(self, checkpoint: Any, seq: int, what: str) -> str | None:
+        """Whether checkpoint entry ``seq`` may be signed by its key; remember the key if so.
+
+        With trust roots, the key must be trusted; without, it must be the first checkpoint's.
+        ``what`` starts the message (``entry 7 is a checkpoint``).
+        """
+        from governance.store.checkpoint import certificate_of, is_trusted, key_of
+
+        key, certificate = key_of(checkpoint, seq), certificate_of(checkpoint)
+        if key is None or certificate is None:
+            return f"{what} whose certificate cannot be read"
+        if self.trust_roots:
+            if not is_trusted(certificate, self.trust_roots):
+                return (
+                    f"{what} signed by {key}, which is not a trusted certificate (not a "
+                    "--trust-root, nor issued by one)"
+                )
+        elif self.keys and self.keys[0].fingerprint != key.fingerprint:
+            first = self.keys[0]
+            return (
+                f"{what} signed by a different key ({key.fingerprint}) than the first "
+                f"checkpoint, entry {first.seq} ({first.fingerprint}): pass --trust-root to "
+                "accept a rotated key"
+            )
+        if all(known.fingerprint != key.fingerprint for known in self.keys):
+            self.keys.append(key)
         return None
 
 

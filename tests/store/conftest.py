@@ -120,18 +120,27 @@ def raw_execute(url: str, *statements: str, bypass_triggers: bool = False) -> No
     """Run SQL on the store's database directly, outside governance (as an attacker would).
 
     With ``bypass_triggers`` the append-only triggers are dropped (SQLite) or disabled
-    (PostgreSQL) first, so the statements can edit or delete log rows.
+    (PostgreSQL) first, so the statements can edit or delete log rows, and put back exactly as
+    they were afterwards, as a careful attacker would (``verify`` reports missing triggers:
+    tests/security/test_triggers.py).
     """
     if url.startswith("sqlite:///"):
         import sqlite3
 
         conn = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
         try:
+            triggers = []
             if bypass_triggers:
-                conn.execute("DROP TRIGGER audit_log_no_update")
-                conn.execute("DROP TRIGGER audit_log_no_delete")
+                triggers = conn.execute(
+                    "SELECT name, sql FROM sqlite_master "
+                    "WHERE type = 'trigger' AND tbl_name = 'audit_log'"
+                ).fetchall()
+                for name, _ in triggers:
+                    conn.execute(f"DROP TRIGGER {name}")
             for statement in statements:
                 conn.execute(statement)
+            for _, sql in triggers:
+                conn.execute(sql)
         finally:
             conn.close()
         return
@@ -144,3 +153,5 @@ def raw_execute(url: str, *statements: str, bypass_triggers: bool = False) -> No
             pg.execute("ALTER TABLE audit_log DISABLE TRIGGER USER")
         for statement in statements:
             pg.execute(statement.encode())
+        if bypass_triggers:
+            pg.execute("ALTER TABLE audit_log ENABLE TRIGGER USER")

@@ -139,9 +139,11 @@ def test_log_help_names_every_kind_the_package_writes(cli: Callable[..., Result]
     from governance.lineage.ingest import INGEST_KIND
     from governance.reports import REPORT_KIND
     from governance.store.checkpoint import CHECKPOINT_KIND
+    from governance.store.triggers import RESTORED_KIND
 
     written = {
-        EVALUATION_KIND, EVENT_KIND, FORWARD_FAILED_KIND, INGEST_KIND, REPORT_KIND, CHECKPOINT_KIND
+        EVALUATION_KIND, EVENT_KIND, FORWARD_FAILED_KIND, INGEST_KIND, REPORT_KIND, CHECKPOINT_KIND,
+        RESTORED_KIND,
     }  # fmt: skip
     assert set(LOG_KINDS) == written
     help_text = " ".join(cli("audit", "log", "--help").stdout.split())
@@ -158,5 +160,6 @@ def test_log_of_an_unknown_kind_is_one_line_naming_the_known_ones(
     assert result.stdout == ""
     assert result.stderr == (
         "Error: --kind bogus: unknown entry kind (use evaluation, openlineage.event, "
-        "openlineage.forward_failed, lineage.ingest, report, checkpoint)\n"
+        "openlineage.forward_failed, lineage.ingest, report, checkpoint, "
+        "store.triggers_restored)\n"
     )

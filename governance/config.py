@@ -6,6 +6,7 @@ The file is ``governance.yml`` in the working directory, or the one named by ``-
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -66,6 +67,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("explain_rows", "GOVERNANCE_EXPLAIN_ROWS", None, "rows explained with SHAP"),
     Setting("explain_background", "GOVERNANCE_EXPLAIN_BACKGROUND", None, "SHAP background rows"),
     Setting("explain_max_seconds", "GOVERNANCE_EXPLAIN_MAX_SECONDS", None, "SHAP time budget"),
+    Setting(
+        "cel_budget_seconds",
+        "GOVERNANCE_CEL_BUDGET_SECONDS",
+        None,
+        "time budget of one evaluation of a policy's CEL expression, in seconds (default 5)",
+    ),
     Setting("serve_host", "GOVERNANCE_SERVE_HOST", "127.0.0.1", "address governance serve binds"),
     Setting("serve_port", "GOVERNANCE_SERVE_PORT", "5000", "port governance serve listens on"),
     Setting(
@@ -106,6 +113,29 @@ class Settings:
 
     def __getitem__(self, name: str) -> str | None:
         return self.values[name]
+
+    def seconds(self, name: str) -> float | None:
+        """The setting as a positive, finite number of seconds; ``None`` when it is unset.
+
+        Raises
+        ------
+        ConfigError
+            For anything else (``0``, ``-1``, ``nan``, ``inf``, ``1e400``, ``abc``), naming
+            where the value came from.
+        """
+        text = self.values.get(name)
+        if text is None or text == "":
+            return None
+        try:
+            value = float(text)
+        except (ValueError, OverflowError):
+            value = math.nan
+        if not (math.isfinite(value) and value > 0):
+            raise ConfigError(
+                f"{name} must be a positive number of seconds, found {text!r} "
+                f"(from {self.sources.get(name, 'default')})"
+            )
+        return value
 
     def require(self, name: str, hint: str) -> str:
         """The value of ``name``, or a ConfigError saying how to set it."""

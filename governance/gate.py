@@ -19,6 +19,7 @@ from governance.data import open_table
 from governance.errors import GovernanceError, InternalError, PolicyError, VerificationFailed
 from governance.evaluators.context import EvaluationContext
 from governance.manifest import Manifest, load_manifest
+from governance.policy.budget import DEFAULT_SECONDS, budget_seconds
 from governance.policy.engine import evaluate_policies
 from governance.policy.loader import load_policies
 from governance.policy.model import Policy, Severity, Waiver
@@ -70,6 +71,8 @@ class PreparedCheck:
     registry: CheckRegistry
     digests: dict[str, str] = field(default_factory=dict)
     waivers: tuple[Waiver, ...] = ()
+    cel_seconds: float = DEFAULT_SECONDS
+    """Time budget of each CEL evaluation (setting ``cel_budget_seconds``)."""
 
 
 def file_digest(path: Path) -> str:
@@ -118,7 +121,10 @@ def _load_context(
 
 def prepare_check(options: CheckOptions, registry: CheckRegistry | None = None) -> PreparedCheck:
     """Load and validate manifest, policies, data and model; compute predictions."""
+    from governance.config import load_settings
+
     registry = registry or default_registry()
+    cel_seconds = budget_seconds(options.settings or load_settings())
     manifest = load_manifest(options.manifest)
     policies = load_policies(options.policies, registry)
     waivers = load_waiver_files(options.waivers)
@@ -138,6 +144,7 @@ def prepare_check(options: CheckOptions, registry: CheckRegistry | None = None) 
         registry=registry,
         digests=digests,
         waivers=waivers,
+        cel_seconds=cel_seconds,
     )
 
 
@@ -211,6 +218,7 @@ def evaluate(
         strict=prepared.options.strict,
         waivers=prepared.waivers,
         now=datetime.fromisoformat(header["started_at"]),
+        cel_seconds=prepared.cel_seconds,
     )
     from governance.evaluators.charts import add_charts
 

@@ -17,8 +17,10 @@ __all__ = ["SEMVER", "DocumentModel", "SemVer", "dotted", "validate_document"]
 
 M = TypeVar("M", bound=BaseModel)
 SEMVER = re.compile(
-    r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$"
+    r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?",
+    re.ASCII,
 )
+"""A semantic version, matched whole (``fullmatch``: ``$`` would let a trailing newline through)."""
 
 
 class DocumentModel(BaseModel):
@@ -54,7 +56,7 @@ def _semver(value: Any) -> str:
         raise ValueError(
             f'must be a semantic version string such as "1.0.0", found {_found(value)}'
         )
-    if not SEMVER.match(value):
+    if not SEMVER.fullmatch(value):
         raise ValueError(f"{value!r} is not a semantic version (MAJOR.MINOR.PATCH, e.g. 1.2.0)")
     return value
 

@@ -63,13 +63,19 @@ def test(paths: tuple[Path, ...], strict: bool, verbose: bool) -> int:
     Each case gives evidence fixtures per rule and the outcome expected; the rules are judged by
     the same engine as `governance check`, without data or a model. Prints PASS/FAIL per case
     and the rules no case tests; exits 1 when a case fails (or, with --strict, a rule is
-    untested), 2 when a test file is invalid.
+    untested), 2 when a test file is invalid. Expressions run within the CEL time budget
+    (cel_budget_seconds, from GOVERNANCE_CEL_BUDGET_SECONDS or governance.yml).
     """
     from governance.checks import default_registry
+    from governance.config import load_settings
+    from governance.policy.budget import budget_seconds
     from governance.policy.loader import expand_policy_paths
     from governance.policy.testing import run_tests, untested_rules
 
-    results = run_tests(expand_policy_paths(paths, tests=True), default_registry())
+    cel_seconds = budget_seconds(load_settings())
+    results = run_tests(
+        expand_policy_paths(paths, tests=True), default_registry(), cel_seconds=cel_seconds
+    )
     total = failed = 0
     for result in results:
         click.echo(str(result.path))

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from governance.checks.registry import CheckRegistry
 from governance.errors import EXIT_GATE_FAILED, EXIT_OK, GovernanceError, InternalError
+from governance.policy.budget import DEFAULT_SECONDS
 from governance.policy.expr import ExpressionError
 from governance.policy.model import (
     FAILING_OUTCOMES,
@@ -48,10 +49,15 @@ def _number(value: float) -> str:
 
 @dataclass(frozen=True)
 class GateSettings:
-    """Which failing findings block: severity at or above ``fail_on``, or all with ``strict``."""
+    """Which failing findings block: severity at or above ``fail_on``, or all with ``strict``.
+
+    ``cel_seconds`` is the time budget of each evaluation of a ``when`` or ``assert``: a spent
+    budget makes the finding an ``error`` (see :mod:`governance.policy.budget`).
+    """
 
     fail_on: Severity = Severity.HIGH
     strict: bool = False
+    cel_seconds: float = DEFAULT_SECONDS
 
     def blocks(self, rule: Rule, outcome: Outcome) -> bool:
         """Whether a finding of ``rule`` with ``outcome`` fails the gate."""
@@ -93,8 +99,17 @@ class Judgement:
     skip_reason: str | None = None
 
 
-def judge(rule: Rule, measurement: Measurement, facts: Facts | None = None) -> Judgement:
-    """Judge one rule's measurement: by its threshold, or by its ``assert`` expression."""
+def judge(
+    rule: Rule,
+    measurement: Measurement,
+    facts: Facts | None = None,
+    *,
+    cel_seconds: float = DEFAULT_SECONDS,
+) -> Judgement:
+    """Judge one rule's measurement: by its threshold, or by its ``assert`` expression.
+
+    ``cel_seconds`` is the time budget of the ``assert`` expression.
+    """
     value = measurement.value
     if value is not None and (math.isnan(value) or math.isinf(value)):
         value = None
@@ -105,7 +120,7 @@ def judge(rule: Rule, measurement: Measurement, facts: Facts | None = None) -> J
             Outcome.INSUFFICIENT, value, f"insufficient evidence: {measurement.insufficient}"
         )
     if rule.assertion is not None:
-        return _judge_assertion(rule, value, measurement, facts or Facts())
+        return _judge_assertion(rule, value, measurement, facts or Facts(), cel_seconds)
     threshold = rule.spec.threshold
     if value is None or threshold is None:
         return Judgement(Outcome.ERROR, None, "the check measured no value")
@@ -121,7 +136,7 @@ def judge(rule: Rule, measurement: Measurement, facts: Facts | None = None) -> J
 
 
 def _judge_assertion(
-    rule: Rule, value: float | None, measurement: Measurement, facts: Facts
+    rule: Rule, value: float | None, measurement: Measurement, facts: Facts, seconds: float
 ) -> Judgement:
     assertion = rule.assertion
     if assertion is None:  # callers check; keeps mypy honest
@@ -133,7 +148,7 @@ def _judge_assertion(
         "data": dict(facts.data),
     }
     try:
-        holds = assertion.evaluate(variables)
+        holds = assertion.evaluate(variables, seconds=seconds)
     except ExpressionError as exc:
         return Judgement(Outcome.ERROR, value, f"assert could not be evaluated: {exc}")
     shown = f" (measured {_number(value)})" if value is not None else ""
@@ -144,13 +159,18 @@ def _judge_assertion(
     return Judgement(Outcome.FAIL, value, message)
 
 
-def condition(rule: Rule, facts: Facts) -> Judgement | None:
-    """A ``skipped`` (or ``error``) judgement when the rule's ``when`` does not hold, else None."""
+def condition(
+    rule: Rule, facts: Facts, *, cel_seconds: float = DEFAULT_SECONDS
+) -> Judgement | None:
+    """A ``skipped`` (or ``error``) judgement when the rule's ``when`` does not hold, else None.
+
+    ``cel_seconds`` is the time budget of the ``when`` expression.
+    """
     if rule.condition is None:
         return None
     variables = {"model": dict(facts.model), "data": dict(facts.data)}
     try:
-        holds = rule.condition.evaluate(variables)
+        holds = rule.condition.evaluate(variables, seconds=cel_seconds)
     except ExpressionError as exc:
         return Judgement(Outcome.ERROR, None, f"when could not be evaluated: {exc}")
     if holds:
@@ -166,11 +186,11 @@ def evaluate_rule(
     gate: GateSettings,
 ) -> Finding:
     """Check the rule's ``when``, measure, and judge; ``measure`` runs only when needed."""
-    judgement = condition(rule, facts)
+    judgement = condition(rule, facts, cel_seconds=gate.cel_seconds)
     measurement = Measurement()
     if judgement is None:
         measurement = measure()
-        judgement = judge(rule, measurement, facts)
+        judgement = judge(rule, measurement, facts, cel_seconds=gate.cel_seconds)
     return Finding(
         rule=rule,
         outcome=judgement.outcome,
@@ -251,15 +271,17 @@ def evaluate_policies(
     strict: bool = False,
     waivers: Sequence[Waiver] = (),
     now: datetime | None = None,
+    cel_seconds: float = DEFAULT_SECONDS,
 ) -> Verdict:
     """Evaluate every rule of every policy, in load order, and apply the waivers.
 
     ``waivers`` come from waiver files; the policies' own waivers are added. ``now`` (default:
-    the current time) decides which waivers have expired.
+    the current time) decides which waivers have expired. ``cel_seconds`` is the time budget
+    of each CEL evaluation (``when`` and ``assert``).
     """
     from governance.policy.waivers import apply_waivers
 
-    gate = GateSettings(fail_on=fail_on, strict=strict)
+    gate = GateSettings(fail_on=fail_on, strict=strict, cel_seconds=cel_seconds)
     facts = Facts.from_context(context)
     findings = [
         evaluate_rule(rule, partial(run_check, rule, context, registry), facts, gate)

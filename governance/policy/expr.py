@@ -3,8 +3,11 @@
 Expressions are compiled when the policy loads, so a syntax error, an unknown variable or an
 unknown function is a :class:`~governance.errors.PolicyError` naming the policy file, line and
 column of the offending character. They are evaluated by cel-python's interpreter (never by
-Python ``eval``/``exec``); a problem at evaluation time (a missing key, a type mismatch) is an
-:class:`ExpressionError` that the engine turns into an ``error`` finding.
+Python ``eval``/``exec``); a problem at evaluation time (a missing key, a type mismatch, a spent
+budget) is an :class:`ExpressionError` that the engine turns into an ``error`` finding.
+
+What an expression may cost is bounded twice (:mod:`governance.policy.budget`): static limits
+when it compiles, and a time and size budget for every evaluation.
 
 ``celpy`` is imported on first use, so loading the package stays light.
 """
@@ -16,10 +19,19 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from itertools import islice
 from pathlib import Path
 from typing import Any, Literal
 
 from governance.errors import PolicyError
+from governance.policy.budget import (
+    DEFAULT_SECONDS,
+    Budget,
+    BudgetExceeded,
+    cost_problem,
+    evaluator_class,
+    text_problem,
+)
 
 ExpressionKind = Literal["assert", "when"]
 
@@ -32,6 +44,8 @@ VARIABLES: dict[str, tuple[str, ...]] = {
 MACROS = frozenset({"map", "filter", "all", "exists", "exists_one", "reduce", "min"})
 SPECIAL_FUNCTIONS = frozenset({"has", "dyn"})
 MAX_MESSAGE = 200
+PREVIEW_ITEMS = 5
+PREVIEW_DEPTH = 3
 
 
 class ExpressionError(Exception):
@@ -65,20 +79,34 @@ class Expression:
     column: int | None
     ast: Any = field(repr=False, compare=False)
 
-    def evaluate(self, variables: Mapping[str, Any]) -> bool:
+    def evaluate(self, variables: Mapping[str, Any], *, seconds: float = DEFAULT_SECONDS) -> bool:
         """Evaluate on plain Python values; the result must be true or false.
+
+        Parameters
+        ----------
+        variables
+            The values of the expression's variables (JSON-like Python values).
+        seconds
+            The time budget: evaluation stops with an ExpressionError once it is spent (see
+            :mod:`governance.policy.budget`, which also bounds what it may build).
 
         Raises
         ------
         ExpressionError
-            When evaluation fails or the result is not a boolean.
+            When evaluation fails, exceeds its budget or the result is not a boolean.
         """
+        from celpy import InterpretedRunner
         from celpy.celtypes import BoolType
-        from celpy.evaluation import CELEvalError
+        from celpy.evaluation import CELEvalError, base_functions
 
         try:
             activation = {name: to_cel(value) for name, value in variables.items()}
-            result = _environment().program(self.ast).evaluate(activation)
+            budget = Budget(seconds)
+            runner = InterpretedRunner(_environment(), self.ast, budget.guard(base_functions))
+            evaluator = evaluator_class()(self.ast, runner.new_activation(), budget)
+            result = evaluator.evaluate(activation)
+        except BudgetExceeded as exc:
+            raise ExpressionError(str(exc)) from None
         except CELEvalError as exc:
             raise ExpressionError(describe_cel_error(exc)) from None
         except RecursionError:
@@ -88,7 +116,7 @@ class Expression:
         if isinstance(result, CELEvalError):
             raise ExpressionError(describe_cel_error(result))
         if not isinstance(result, BoolType):
-            shown = _short(repr(from_cel(result)))
+            shown = _short(_preview(result))
             raise ExpressionError(f"{self.kind} must be true or false, it gave {shown}")
         return bool(result)
 
@@ -189,6 +217,30 @@ def to_cel(value: Any) -> Any:
     if hasattr(value, "item"):  # NumPy scalars
         return to_cel(value.item())
     return celtypes.StringType(str(value))
+
+
+def _preview(value: Any, depth: int = 0) -> str:
+    """A value as short text: its first few items, a few levels deep.
+
+    A value may hold the same part many times, so converting all of it could take time and
+    memory exponential in its size.
+    """
+    if isinstance(value, Mapping | list | tuple):
+        if depth >= PREVIEW_DEPTH:
+            return "{…}" if isinstance(value, Mapping) else "[…]"
+        if isinstance(value, Mapping):
+            items = [
+                f"{_preview(key, depth + 1)}: {_preview(item, depth + 1)}"
+                for key, item in islice(value.items(), PREVIEW_ITEMS)
+            ]
+        else:
+            items = [_preview(item, depth + 1) for item in islice(value, PREVIEW_ITEMS)]
+        if len(value) > PREVIEW_ITEMS:
+            items.append("…")
+        opening, closing = ("{", "}") if isinstance(value, Mapping) else ("[", "]")
+        return opening + ", ".join(items) + closing
+    plain = from_cel(value)
+    return repr(plain[: MAX_MESSAGE + 1] if isinstance(plain, str | bytes) else plain)
 
 
 def from_cel(value: Any) -> Any:
@@ -379,6 +431,9 @@ def compile_expression(located: Located, kind: ExpressionKind, *, field: str) ->
     text = located.text
     if not text.strip():
         raise located.error(f"{kind} is empty: write a CEL expression", None, None, field)
+    too_long = text_problem(text, kind)
+    if too_long is not None:
+        raise located.error(too_long.message, None, None, field)
     try:
         ast = _environment().compile(text)
     except CELParseError as exc:
@@ -402,6 +457,9 @@ def compile_expression(located: Located, kind: ExpressionKind, *, field: str) ->
             raise located.error(message, *position, field)
         if role == "function" and name not in functions:
             raise located.error(f"unknown function {name!r} in {kind}", *position, field)
+    costly = cost_problem(ast, kind)
+    if costly is not None:
+        raise located.error(costly.message, costly.line, costly.column, field)
     line, column = source_position(located.source, located.value_position, text, 1, 1)
     return Expression(text=text, kind=kind, path=located.path, line=line, column=column, ast=ast)
 

@@ -25,11 +25,12 @@ if TYPE_CHECKING:
     from governance.policy.expr import Expression
 
 RuleId = Annotated[str, AfterValidator(lambda value: _name(value))]
-NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+"""An id or name, matched whole (``fullmatch``: ``$`` would let a trailing newline through)."""
 
 
 def _name(value: str) -> str:
-    if not NAME.match(value) or len(value) > 200:
+    if not NAME.fullmatch(value) or len(value) > 200:
         raise ValueError(
             f"{value!r} is not a valid id: use letters, digits, '.', '_' or '-', "
             "starting with a letter or digit"
@@ -54,7 +55,7 @@ def _exact(value: str) -> str:
 
 def _iso_date(value: Any) -> Any:
     """Accept a date or ``YYYY-MM-DD`` text; refuse a timestamp (expiry is a whole UTC day)."""
-    if isinstance(value, datetime) or (isinstance(value, str) and not ISO_DATE.match(value)):
+    if isinstance(value, datetime) or (isinstance(value, str) and not ISO_DATE.fullmatch(value)):
         raise ValueError(
             f"{value!s} is not a date: write YYYY-MM-DD (a waiver ends with that day, UTC)"
         )
@@ -66,7 +67,7 @@ def _iso_date(value: Any) -> Any:
     return value
 
 
-ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 NonEmpty = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
 ExactName = Annotated[str, AfterValidator(_exact)]
 IsoDate = Annotated[date, BeforeValidator(_iso_date)]

@@ -21,6 +21,7 @@ from pydantic import ConfigDict, Field
 from governance.checks.registry import CheckRegistry
 from governance.errors import PolicyError
 from governance.paths import OUTSIDE, confined
+from governance.policy.budget import DEFAULT_SECONDS
 from governance.policy.engine import Facts, GateSettings, all_waivers, evaluate_rule
 from governance.policy.loader import error_at, load_policies, read_document
 from governance.policy.model import (
@@ -193,8 +194,13 @@ def _problems(case: CaseSpec, findings: dict[str, Finding], passed: bool) -> lis
     return problems
 
 
-def run_test_file(path: str | Path, registry: CheckRegistry) -> TestFileOutcome:
-    """Load a test file and its policies, and run every case."""
+def run_test_file(
+    path: str | Path, registry: CheckRegistry, *, cel_seconds: float = DEFAULT_SECONDS
+) -> TestFileOutcome:
+    """Load a test file and its policies, and run every case.
+
+    ``cel_seconds`` is the time budget of each CEL evaluation, as in a check.
+    """
     path = Path(path)
     try:
         document, _ = read_document(path, "PolicyTest")
@@ -224,6 +230,7 @@ def run_test_file(path: str | Path, registry: CheckRegistry) -> TestFileOutcome:
         gate = GateSettings(
             fail_on=Severity.parse(case.fail_on or spec.fail_on),
             strict=spec.strict if case.strict is None else case.strict,
+            cel_seconds=cel_seconds,
         )
         wanted = set(case.expect) | set(case.evidence)
         findings = []
@@ -278,6 +285,8 @@ def untested_rules(outcomes: Sequence[TestFileOutcome]) -> list[str]:
     return [rule_id for rule_id in untested if rule_id not in tested]
 
 
-def run_tests(paths: Sequence[Path], registry: CheckRegistry) -> list[TestFileOutcome]:
-    """Run every test file."""
-    return [run_test_file(path, registry) for path in paths]
+def run_tests(
+    paths: Sequence[Path], registry: CheckRegistry, *, cel_seconds: float = DEFAULT_SECONDS
+) -> list[TestFileOutcome]:
+    """Run every test file (``cel_seconds``: the time budget of each CEL evaluation)."""
+    return [run_test_file(path, registry, cel_seconds=cel_seconds) for path in paths]

@@ -242,6 +242,8 @@ def test_the_web_audit_page_shows_the_checkpoint_key(
     with AuditStore.open(url) as store:
         store.append("note", {"i": 1})
     assert _checkpoint(cli, url, key_a).exit_code == 0
-    with TestClient(create_app(config_for(url)), base_url="http://localhost", raise_server_exceptions=True) as client:
+    with TestClient(
+        create_app(config_for(url)), base_url="http://localhost", raise_server_exceptions=True
+    ) as client:
         page = client.get("/audit").text
     assert f'(key <code class="digest">{_fingerprint(key_a)}</code>)' in page

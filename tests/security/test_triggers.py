@@ -183,7 +183,9 @@ def test_the_server_reports_a_trigger_dropped_while_it_runs(tmp_path: Path) -> N
     url = sqlite_url_for(tmp_path / "audit.db")
     with AuditStore.open(url) as store:
         store.append_many([("note", {"i": i}) for i in range(3)])
-    with TestClient(create_app(config_for(url)), base_url="http://localhost", raise_server_exceptions=True) as client:
+    with TestClient(
+        create_app(config_for(url)), base_url="http://localhost", raise_server_exceptions=True
+    ) as client:
         _attack(url, "sqlite", "dropped")
         status = client.get("/api/v1/audit/verify").json()
         page = client.get("/audit")

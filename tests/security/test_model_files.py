@@ -28,7 +28,7 @@ from sklearn.preprocessing import FunctionTransformer
 
 from governance.errors import ModelError
 from governance.model_artifact import load_skops
-from governance.model_types import ALLOWED_TYPES
+from governance.model_types import ALLOWED_TYPES, AUDITED_TYPES
 from tests.conftest import MANIFEST, POLICY, REPO, CliRun, synthetic_frame
 
 PLACEHOLDER = "__gadget_placeholder__"
@@ -614,3 +614,14 @@ def test_what_skops_trusts_by_default_holds_no_gadget() -> None:
     }
     assert set(defaults.SKLEARN_ESTIMATOR_TYPE_NAMES) <= estimators
     assert all(issubclass(cls, BaseEstimator) for _, cls in sklearn.utils.all_estimators())
+
+
+def test_the_manifest_docs_list_exactly_the_audited_types() -> None:
+    text = (REPO / "docs" / "manifest.md").read_text(encoding="utf-8")
+    table = text.split("| why these are safe | exact names |", 1)[1].split("\n\n", 1)[0]
+    rows = [row for row in table.splitlines() if row.startswith("| ") and "`" in row]
+    documented = {
+        reason.strip(): tuple(name.strip(" `") for name in names.split(","))
+        for reason, names in (row.strip("| ").split(" | ") for row in rows)
+    }
+    assert documented == dict(AUDITED_TYPES)

@@ -1,8 +1,10 @@
 """Load the model under review safely and obtain its predictions.
 
-skops files are loaded with an allowlist of scikit-learn, NumPy and SciPy types; anything else in
-them, and every joblib or pickle file, is refused unless the manifest says ``trusted: true`` or
-the caller passes ``trust_model=True``, because unpickling runs arbitrary code.
+An untrusted skops file loads only if every type skops does not trust by default is one of the
+exact, audited names of :mod:`governance.model_types`, and skops is given only those names; a
+file holding any other type, and every joblib or pickle file, is refused unless the manifest says
+``trusted: true`` or the caller passes ``trust_model=True``, because constructing arbitrary types
+(or unpickling) runs arbitrary code.
 """
 
 from __future__ import annotations
@@ -14,14 +16,21 @@ from typing import TYPE_CHECKING, Any
 
 from governance.data import EvaluationData, matches_label
 from governance.errors import DataError, ModelError
+from governance.escapes import visible
 from governance.manifest import Manifest
+from governance.model_types import allowed_types, refused_types
 from governance.redact import without_quoted
 
 if TYPE_CHECKING:
     import numpy as np
 
-SAFE_TYPE_PREFIXES = ("sklearn.", "numpy.", "scipy.", "builtins.", "collections.")
 TRUST_HINT = "set model.trusted: true in the manifest or pass --trust-model if you trust its origin"
+SKOPS_UNREADABLE = "not a readable skops file: {reason}"
+SKOPS_EMPTY = "the file is empty"
+SKOPS_REFUSED = "the skops file holds {count} outside the audited list of model types: {names}"
+SKOPS_CANNOT_LOAD = "cannot load skops model: {reason}"
+REFUSED_SHOWN = 5  # refused type names shown in the message; the rest are counted
+NAME_SHOWN = 120  # characters of one type name shown
 
 
 @dataclass(frozen=True)
@@ -35,24 +44,58 @@ class Predictions:
     features: Any = None  # the DataFrame passed to the model, when there is a model
 
 
-def _load_skops(path: Path, trusted: bool) -> Any:
+def load_skops(path: Path, *, trusted: bool) -> Any:
+    """Load a skops file; unless ``trusted``, only with the audited types of its own.
+
+    The file is read once: the types it holds are checked, and the same bytes are loaded.
+
+    Parameters
+    ----------
+    path
+        The skops file.
+    trusted
+        Whether the user trusts the file's origin (manifest ``trusted: true`` or
+        ``--trust-model``): then skops constructs whatever types the file holds.
+
+    Returns
+    -------
+    Any
+        The loaded object.
+
+    Raises
+    ------
+    ModelError
+        The file is not a skops file, holds types outside
+        :data:`governance.model_types.ALLOWED_TYPES` and is not trusted, or fails to load.
+    """
     import skops.io as sio
 
     try:
-        untrusted = sio.get_untrusted_types(file=path)
+        data = path.read_bytes()
+        if not data:
+            raise ValueError(SKOPS_EMPTY)
+        untrusted = sio.get_untrusted_types(data=data)
     except Exception as exc:
-        raise ModelError(f"not a readable skops file: {exc}", path=path) from None
-    unsafe = [name for name in untrusted if not name.startswith(SAFE_TYPE_PREFIXES)]
-    if unsafe and not trusted:
-        raise ModelError(
-            f"skops file contains types outside scikit-learn/NumPy/SciPy: {', '.join(unsafe)}",
-            path=path,
-            hint=TRUST_HINT,
-        )
+        raise ModelError(SKOPS_UNREADABLE.format(reason=exc), path=path) from None
+    refused = refused_types(untrusted)
+    if refused and not trusted:
+        raise ModelError(_refusal(refused), path=path, hint=TRUST_HINT)
     try:
-        return sio.load(path, trusted=untrusted)
+        return sio.loads(data, trusted=untrusted if trusted else allowed_types(untrusted))
     except Exception as exc:
-        raise ModelError(f"cannot load skops model: {exc}", path=path) from None
+        raise ModelError(SKOPS_CANNOT_LOAD.format(reason=exc), path=path) from None
+
+
+def _refusal(refused: list[str]) -> str:
+    shown = [visible(_shorten(name)) for name in refused[:REFUSED_SHOWN]]
+    if len(refused) > REFUSED_SHOWN:
+        shown.append(f"and {len(refused) - REFUSED_SHOWN} more")
+    count = "1 type" if len(refused) == 1 else f"{len(refused)} types"
+    return SKOPS_REFUSED.format(count=count, names=", ".join(shown))
+
+
+def _shorten(name: str) -> str:
+    return name if len(name) <= NAME_SHOWN else name[: NAME_SHOWN - 3] + "..."
 
 
 def _load_pickled(path: Path, fmt: str, trusted: bool) -> Any:
@@ -84,7 +127,7 @@ def load_model(manifest: Manifest, *, trust_model: bool = False) -> Any:
     if not path.is_file():
         raise manifest.error(f"model artifact not found: {path}", "model", "path")
     trusted = spec.trusted or trust_model
-    model = _load_skops(path, trusted) if spec.format == "skops" else None
+    model = load_skops(path, trusted=trusted) if spec.format == "skops" else None
     if model is None:
         model = _load_pickled(path, spec.format, trusted)
     if not hasattr(model, "predict"):

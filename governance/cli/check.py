@@ -55,7 +55,10 @@ from governance.reporting.formats import FORMAT_NAMES
 @click.option(
     "--trust-model",
     is_flag=True,
-    help="Allow loading a joblib/pickle model (runs code from the file: only for trusted files).",
+    help=(
+        "Trust the model file: load joblib/pickle, and skops types outside the audited list "
+        "(runs code from the file: only for files whose origin you trust)."
+    ),
 )
 @click.option(
     "--fail-on",

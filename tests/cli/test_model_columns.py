@@ -47,10 +47,9 @@ def test_columns_the_model_would_ignore_are_an_error(
 def test_features_listing_the_model_columns_in_another_order_are_fine(
     run: Run, tmp_path: Path
 ) -> None:
-    import skops.io
+    from governance.model_artifact import load_skops
 
-    model_file = SAMPLE / "models" / "baseline.skops"
-    model = skops.io.load(model_file, trusted=skops.io.get_untrusted_types(file=model_file))
+    model = load_skops(SAMPLE / "models" / "baseline.skops", trusted=False)
     columns = list(reversed([str(c) for c in model.feature_names_in_]))
     manifest = _manifest(tmp_path, f"features: [{', '.join(columns)}]")
     result = run("check", manifest, "-p", POLICY, "--store", f"sqlite:///{tmp_path / 'a.db'}")

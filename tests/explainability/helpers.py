@@ -70,10 +70,9 @@ def numeric_data(rows: int = 400, seed: int = 1) -> pd.DataFrame:
 
 
 def adult_model(name: str = "baseline") -> Any:
-    import skops.io as sio
+    from governance.model_artifact import load_skops
 
-    path = SAMPLE / "models" / f"{name}.skops"
-    return sio.load(path, trusted=sio.get_untrusted_types(file=path))
+    return load_skops(SAMPLE / "models" / f"{name}.skops", trusted=False)
 
 
 def adult_frame(rows: int = 3000) -> pd.DataFrame:

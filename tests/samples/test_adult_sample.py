@@ -10,13 +10,14 @@ from types import ModuleType
 import numpy as np
 import pandas as pd
 import pytest
-import skops.io
 import yaml
 from fairlearn.metrics import (
     demographic_parity_difference,
     demographic_parity_ratio,
     equalized_odds_difference,
 )
+
+from governance.model_artifact import load_skops
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "samples" / "adult-income"
@@ -38,7 +39,7 @@ COLUMNS = [
     "native-country",
     "income",
 ]
-TRUSTED_ROOTS = {"numpy", "scipy", "sklearn"}
+TYPE_ROOTS = {"numpy", "scipy", "sklearn"}  # the libraries the sample models' types come from
 # Figures on adult-test quoted in samples/adult-income/README.md: accuracy, selection rate per
 # group, and per sensitive feature fairlearn's demographic-parity ratio and difference and
 # equalized-odds difference (method "between_groups").
@@ -91,10 +92,8 @@ def test_data() -> pd.DataFrame:
 
 
 def load_model(name: str):
-    path = SAMPLE / "models" / f"{name}.skops"
-    untrusted = skops.io.get_untrusted_types(file=path)
-    assert {t.split(".")[0] for t in untrusted} <= TRUSTED_ROOTS, untrusted
-    return skops.io.load(path, trusted=untrusted)
+    # as governance check loads it: untrusted
+    return load_skops(SAMPLE / "models" / f"{name}.skops", trusted=False)
 
 
 @pytest.fixture(scope="module")
@@ -125,11 +124,11 @@ def test_data_files_parse(split: str, rows: int) -> None:
 
 
 def test_skops_files_hold_only_trusted_types(models) -> None:
-    # load_model() already asserts get_untrusted_types(); also list every type in the schema
+    # load_model() loads them untrusted; also list every type in the schema
     train = load_script("train")
     for name in models:
         roots = train.module_roots(SAMPLE / "models" / f"{name}.skops")
-        assert roots <= {"builtins", *TRUSTED_ROOTS}, (name, roots)
+        assert roots <= {"builtins", *TYPE_ROOTS}, (name, roots)
     for name, model in models.items():
         assert type(model).__module__.startswith("sklearn."), name
         for _, step in model.steps:

@@ -12,9 +12,9 @@ import fairlearn.metrics as fm
 import numpy as np
 import pandas as pd
 import pytest
-import skops.io
 
 from governance.cli import main
+from governance.model_artifact import load_skops
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "samples" / "german-credit"
@@ -54,10 +54,8 @@ def test_data() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def model():  # type: ignore[no-untyped-def]
-    path = SAMPLE / "models" / "credit-logistic.skops"
-    untrusted = skops.io.get_untrusted_types(file=path)
-    assert {t.split(".")[0] for t in untrusted} <= {"numpy", "scipy", "sklearn"}, untrusted
-    return skops.io.load(path, trusted=untrusted)
+    # as governance check loads it: untrusted
+    return load_skops(SAMPLE / "models" / "credit-logistic.skops", trusted=False)
 
 
 @pytest.fixture(scope="module")

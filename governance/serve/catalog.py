@@ -8,12 +8,14 @@ runs and facets are not here: they come from
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from sqlalchemy import func, literal, select, union_all
 
+from governance.errors import VerificationFailed
 from governance.store.engine import StoreEngine, open_engine
 from governance.store.tables import (
     audit_log,
@@ -24,10 +26,15 @@ from governance.store.tables import (
     lineage_jobs,
     reports,
 )
+from governance.store.walk import row_hash
 
 __all__ = ["Catalog", "NamedRow", "ReportRow"]
 
 CHUNK = 400
+REPORT_OUT_OF_STEP = (
+    "audit entry {seq} is not the report the reports table says it is, or does not match its "
+    "hash: run `governance audit verify`"
+)
 
 
 @dataclass(frozen=True)
@@ -161,26 +168,48 @@ class Catalog:
         return payloads, total
 
     def reports(self, evaluation_id: str | None = None) -> list[ReportRow]:
-        """Recorded reports, newest first (of one evaluation, if given)."""
+        """Recorded reports, newest first (of one evaluation, if given).
+
+        The ``reports`` table finds the entries; what each row says comes from the ``report``
+        entry itself, whose hash is checked.
+
+        Raises
+        ------
+        VerificationFailed
+            If a report entry does not match its hash, or the table points at an entry that is
+            not that report.
+        """
         query = (
-            select(
-                reports.c.entry_seq,
-                reports.c.evaluation_id,
-                reports.c.path,
-                reports.c.digest,
-                reports.c.signed,
-                audit_log.c.created_at,
-            )
+            select(reports.c.evaluation_id.label("indexed_as"), audit_log)
             .join(audit_log, audit_log.c.seq == reports.c.entry_seq)
             .order_by(reports.c.entry_seq.desc())
         )
         if evaluation_id is not None:
             query = query.where(reports.c.evaluation_id == evaluation_id)
         with self._engine.read("read") as conn:
-            return [
-                ReportRow(row[0], row[1], row[2], row[3], bool(row[4]), row[5])
-                for row in conn.execute(query)
-            ]
+            rows = conn.execute(query).all()
+        found = []
+        for row in rows:
+            payload = json.loads(row.payload) if row_hash(row) == row.entry_hash else None
+            if (
+                row.kind != "report"
+                or not isinstance(payload, dict)
+                or payload.get("evaluation_id") != row.indexed_as
+                or not isinstance(payload.get("path"), str)
+            ):
+                raise VerificationFailed(REPORT_OUT_OF_STEP.format(seq=row.seq))
+            digest = payload.get("digest")
+            found.append(
+                ReportRow(
+                    row.seq,
+                    str(payload["evaluation_id"]),
+                    payload["path"],
+                    digest if isinstance(digest, str) else None,
+                    payload.get("signed") is True,
+                    row.created_at,
+                )
+            )
+        return found
 
     def entry_count(self) -> int:
         """How many entries the log holds."""

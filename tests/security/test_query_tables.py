@@ -208,3 +208,27 @@ def test_the_server_lists_verdicts_from_the_log_and_reports_edited_tables(
     assert "✔ passed" not in page
     assert "The query tables were edited" in tables
     assert "verdict is &#39;passed&#39;, the log implies &#39;failed&#39;" in tables
+
+
+def test_the_server_lists_reports_from_their_log_entries(run_cli: CliRun, tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from governance.serve.app import create_app
+    from tests.serve.conftest import config_for
+
+    db = tmp_path / "audit.db"
+    store = f"sqlite:///{db}"
+    report = tmp_path / "adult.pdf"
+    keys = tmp_path / "keys"
+    assert run_cli("keys", "init", "--dir", keys).exit_code == 0
+    signing = ("--signing-key", keys / "governance-dev-key.pem")
+    signing += ("--signing-cert", keys / "governance-dev-cert.pem")
+    check = ("check", BASELINE, "--policy", FAIRNESS_PACK, "--store", store, "--report", report)
+    assert run_cli(*check, *signing).exit_code == 1
+    sql(db, "UPDATE reports SET path = '/etc/passwd', digest = NULL, signed = 0")
+
+    with TestClient(create_app(config_for(store)), base_url="http://localhost") as client:
+        (listed,) = client.get("/api/v1/reports").json()["reports"]
+    assert listed["fileName"] == "adult.pdf"
+    assert listed["digest"] and listed["digest"].startswith("sha256:")
+    assert listed["signed"] is True

@@ -42,6 +42,7 @@ from governance.reporting.keys import (
     load_signing_material,
     subject_of,
 )
+from governance.reporting.pdf_limits import MAX_REPORT_BYTES, MiB
 from governance.reporting.render import (
     CANNOT_WRITE,
     REPORT_FILE_MODE,
@@ -53,6 +54,9 @@ from governance.reporting.render import (
 from governance.reporting.view import Attachment
 
 ATTESTATION_SUFFIX = ".intoto.json"
+TOO_LARGE_TO_VERIFY = (
+    "the report would be {size:.1f} MiB, larger than the {limit} MiB governance verify reads"
+)
 
 
 @dataclass(frozen=True)
@@ -145,6 +149,14 @@ def _atomic_files(*targets: Path) -> Iterator[list[io.BytesIO]]:
                 temporary.unlink()
 
 
+def _check_size(pdf: bytes) -> None:
+    """Refuse a report ``governance verify`` would not read (:data:`MAX_REPORT_BYTES`)."""
+    if len(pdf) > MAX_REPORT_BYTES:
+        raise InputError(
+            TOO_LARGE_TO_VERIFY.format(size=len(pdf) / MiB, limit=MAX_REPORT_BYTES // MiB)
+        )
+
+
 def render_pdf(
     evaluation: dict[str, Any],
     out: Path,
@@ -235,6 +247,7 @@ def render_pdf(
     pdf = html_to_pdf(
         html, templates=templates, attachments=attachments, created=_record_time(evaluation)
     )
+    _check_size(pdf)
     if signing is None or material is None:
         with _atomic_files(out) as (buffer,):
             buffer.write(pdf)
@@ -251,6 +264,7 @@ def render_pdf(
     signed = io.BytesIO()
     sign_pdf(pdf, signed, signing, timestamper=timestamper)
     signed_pdf = signed.getvalue()
+    _check_size(signed_pdf)
     detached = sign_statement(
         build_statement([report_subject(out.name, signed_pdf), *subjects], predicate), material
     )

@@ -66,6 +66,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("explain_rows", "GOVERNANCE_EXPLAIN_ROWS", None, "rows explained with SHAP"),
     Setting("explain_background", "GOVERNANCE_EXPLAIN_BACKGROUND", None, "SHAP background rows"),
     Setting("explain_max_seconds", "GOVERNANCE_EXPLAIN_MAX_SECONDS", None, "SHAP time budget"),
+    Setting(
+        "report_max_seconds",
+        "GOVERNANCE_REPORT_MAX_SECONDS",
+        "120",
+        "time budget of rendering and laying out one report, in seconds",
+    ),
     Setting("serve_host", "GOVERNANCE_SERVE_HOST", "127.0.0.1", "address governance serve binds"),
     Setting("serve_port", "GOVERNANCE_SERVE_PORT", "5000", "port governance serve listens on"),
     Setting(

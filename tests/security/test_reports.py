@@ -315,3 +315,254 @@ def test_a_looping_tree_appended_to_a_signed_report_is_named_not_a_crash(
     assert "RecursionError" not in stderr + "\n".join(lines)
     assert any(problem in line for line in lines + stderr.splitlines()), (lines, stderr)
     assert all(line.startswith(("INVALID: ", "  - ")) for line in lines)
+
+
+# --- governance report --templates DIR: hostile templates ------------------------------------
+
+BUDGET_SECONDS = 3
+MEMORY_CAP = 2 * 1024**3
+"""The CLI runs under this address-space limit, so an unbounded template cannot hurt the host."""
+LIMIT = "the report template went past a limit: "
+TOO_SLOW = f"rendering and layout took longer than {BUDGET_SECONDS} s (report_max_seconds)"
+TEN_GB = "a value of 10,000,000,000 characters or items, more than the 10,485,760 allowed"
+TOO_MUCH = "the template wrote or computed more than 104,857,600 characters in all"
+
+HOSTILE_TEMPLATES = {
+    # line: where the error must point (None: the layout, which has no template line)
+    "10^10 empty loop steps": (
+        "<html>\n{% for i in range(100000) %}\n{% for j in range(100000) %}{% endfor %}\n"
+        "{% endfor %}",
+        3,
+        LIMIT + TOO_SLOW,
+    ),
+    "a string of 10 GB": ("<p>\n{{ 'x' * 10**10 }}</p>", 2, LIMIT + TEN_GB),
+    "a list of 10^10 items": ("{{ [1] * 100000 * 100000 }}", 1, LIMIT + TEN_GB),
+    "a number of 280 million bits": (
+        "{{ 7 ** 100000000 }}",
+        1,
+        LIMIT + "a number of more than 10,000 bits",
+    ),
+    "a macro calling itself": (
+        "{% macro f(n) %}\n{{ f(n) }}\n{% endmacro %}\n{{ f(1) }}",
+        2,
+        LIMIT + "macros nested (or calling themselves) more than 64 deep",
+    ),
+    "2^60 macro calls": (
+        "{% macro f(n) %}{% if n %}{{ f(n - 1) }}{{ f(n - 1) }}{% endif %}{% endmacro %}"
+        "{{ f(60) }}",
+        1,
+        LIMIT + TOO_SLOW,
+    ),
+    "a string doubled 100 times": (
+        "{% set ns = namespace(s='x') %}\n"
+        "{% for i in range(100) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}",
+        2,
+        LIMIT + "a value of 16,777,216 characters or items, more than the 10,485,760 allowed",
+    ),
+    "a format width of 10 GB": ("{{ '{:>10000000000}'.format(1) }}", 1, LIMIT + TEN_GB),
+    "a % width of 10 GB": ("{{ '%10000000000d' % 1 }}", 1, LIMIT + TEN_GB),
+    "a width taken from an argument": (
+        "{{ '{:>{w}}'.format(1, w=10**10) }}",
+        1,
+        LIMIT + "a replacement field inside a format specification",
+    ),
+    "center(10^10)": ("{{ 'x' | center(10000000000) }}", 1, LIMIT + TEN_GB),
+    "ljust(10^10)": ("{{ 'x'.ljust(10**10) }}", 1, LIMIT + TEN_GB),
+    "to_bytes(10^10)": ("{{ (2).to_bytes(10**10, 'big') }}", 1, LIMIT + TEN_GB),
+    "100 GB joined from a generator": (
+        "{{ range(100000) | map('center', 1000000) | join }}",
+        1,
+        LIMIT + TOO_MUCH,
+    ),
+    "100 GB buffered in a macro": (
+        "{% macro m() %}\n{% for i in range(100000) %}{{ 'x' * 1000000 }}{% endfor %}\n"
+        "{% endmacro %}{{ m() }}",
+        2,
+        LIMIT + TOO_MUCH,
+    ),
+    "100 million elements": (
+        "{% for i in range(100000) %}{% for j in range(1000) %}<p>x</p>{% endfor %}{% endfor %}",
+        1,
+        LIMIT + "the report HTML has more than 50,000 elements",
+    ),
+    "elements nested 3,000 deep": (
+        "{% for i in range(3000) %}<div>{% endfor %}x",
+        None,
+        "the report cannot be laid out: its elements are nested too deeply",
+    ),
+}
+
+
+def _limit_memory() -> None:  # pragma: no cover - runs in the child
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CAP, MEMORY_CAP))
+
+
+@pytest.fixture
+def store_url(tmp_path: Path, record: dict[str, Any]) -> str:
+    from governance.store import AuditStore
+
+    url = f"sqlite:///{tmp_path / 'audit.db'}"
+    with AuditStore.open(url) as store:
+        store.append("evaluation", record)
+    return url
+
+
+def report_entries(url: str) -> list[Any]:
+    from governance.store import AuditStore
+
+    with AuditStore.open(url, create=False) as store:
+        return list(store.entries(kind="report"))
+
+
+def report_process(
+    tmp_path: Path, store_url: str, templates: Path, out: Path
+) -> tuple[int, str, float]:
+    """``governance report`` in a child process: bounded by a timeout and a memory cap."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GOVERNANCE_")}
+    env["GOVERNANCE_REPORT_MAX_SECONDS"] = str(BUDGET_SECONDS)
+    env["PYTHONWARNINGS"] = "ignore"  # a library's deprecation notice is not the attack
+    args = [sys.executable, "-m", "governance", "report", "latest", "--store", store_url]
+    args += ["--templates", str(templates), "-o", str(out), "--no-sign"]
+    started = time.monotonic()
+    run = subprocess.run(
+        args,
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=SECONDS,
+        preexec_fn=_limit_memory if sys.platform == "linux" else None,
+    )
+    return run.returncode, run.stderr, time.monotonic() - started
+
+
+@pytest.mark.parametrize("attack", list(HOSTILE_TEMPLATES))
+def test_a_hostile_template_is_refused_in_bounded_time_and_nothing_is_written(
+    tmp_path: Path, store_url: str, attack: str
+) -> None:
+    source, line, message = HOSTILE_TEMPLATES[attack]
+    templates = tmp_path / "theme"
+    templates.mkdir()
+    (templates / "report.html.j2").write_text(source, encoding="utf-8")
+    out = tmp_path / "report.pdf"
+    code, stderr, seconds = report_process(tmp_path, store_url, templates, out)
+    where = f"{templates.resolve() / 'report.html.j2'}" + (f":{line}" if line else "")
+    assert code == 2, stderr
+    assert stderr.splitlines() == [f"Error: {where}: {message}"]
+    assert seconds < SECONDS
+    assert not out.exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".report")] == []
+    assert report_entries(store_url) == []
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "abc", "inf", "nan", "1e400"])
+def test_a_bad_time_budget_is_refused_before_anything_is_written(
+    run_cli: Any, tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("GOVERNANCE_REPORT_MAX_SECONDS", value)
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "report.pdf"
+    code, _, stderr = run_cli("report", "latest", "--store", store_url, "-o", out, "--no-sign")
+    assert code == 2
+    assert stderr.splitlines() == [
+        "Error: report_max_seconds must be a positive number of seconds, found "
+        f"{value!r} (from GOVERNANCE_REPORT_MAX_SECONDS)"
+    ]
+    assert not out.exists()
+    assert report_entries(store_url) == []
+
+
+def _theme(tmp_path: Path, body: str) -> Path:
+    templates = tmp_path / "theme"
+    templates.mkdir()
+    (templates / "report.html.j2").write_text(
+        f"<html><head><title>t</title></head><body>{body}</body></html>", encoding="utf-8"
+    )
+    return templates
+
+
+def test_a_template_laying_out_too_many_pages_stops_at_the_cap(
+    tmp_path: Path, record: dict[str, Any]
+) -> None:
+    from governance.errors import InputError
+    from governance.reporting.sandbox import RenderLimits
+
+    templates = _theme(
+        tmp_path, '{% for i in range(5000) %}<p style="break-after: page">x</p>{% endfor %}'
+    )
+    out = tmp_path / "report.pdf"
+    started = time.monotonic()
+    with pytest.raises(InputError) as info:
+        render_pdf(record, out, templates=templates, limits=RenderLimits(max_pages=20))
+    assert time.monotonic() - started < SECONDS
+    assert str(info.value) == (
+        f"{templates.resolve() / 'report.html.j2'}: "
+        "the report's layout went past a limit: the report is longer than 20 pages"
+    )
+    assert not out.exists()
+
+
+def test_a_slow_layout_stops_at_the_deadline(tmp_path: Path, record: dict[str, Any]) -> None:
+    from governance.errors import InputError
+    from governance.reporting.sandbox import RenderLimits
+
+    # 5,000 pages: about three minutes of layout
+    templates = _theme(
+        tmp_path, '{% for i in range(5000) %}<p style="break-after: page">x</p>{% endfor %}'
+    )
+    out = tmp_path / "report.pdf"
+    started = time.monotonic()
+    with pytest.raises(InputError, match="took longer than 2 s"):
+        render_pdf(record, out, templates=templates, limits=RenderLimits(max_seconds=2))
+    assert time.monotonic() - started < SECONDS
+    assert not out.exists()
+
+
+def test_names_reserved_for_the_guards_are_refused(tmp_path: Path, record: dict[str, Any]) -> None:
+    """Shadowing the loop guard would let a template loop unguarded."""
+    from governance.errors import InputError
+
+    templates = _theme(
+        tmp_path,
+        "{% macro __governance_iter(x) %}{% endmacro %}\n{% for i in range(3) %}{% endfor %}",
+    )
+    with pytest.raises(InputError, match=r"report.html.j2:1: .*names starting with __governance_"):
+        render_pdf(record, tmp_path / "report.pdf", templates=templates)
+
+
+def test_every_report_written_can_be_verified(
+    tmp_path: Path, record: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The renderer refuses a PDF larger than governance verify reads."""
+    from governance.errors import InputError
+    from governance.reporting import issue
+
+    monkeypatch.setattr(issue, "MAX_REPORT_BYTES", 10_000)
+    out = tmp_path / "report.pdf"
+    with pytest.raises(InputError, match=r"larger than the .* MiB governance verify reads"):
+        render_pdf(record, out)
+    assert not out.exists()
+
+
+def test_a_resource_larger_than_a_report_is_refused(
+    tmp_path: Path, record: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from governance.errors import InputError
+    from governance.reporting import fetcher
+
+    monkeypatch.setattr(fetcher, "MAX_RESOURCE_BYTES", 100)
+    templates = _theme(tmp_path, "<p>x</p>")
+    source = (templates / "report.html.j2").read_text(encoding="utf-8")
+    (templates / "report.html.j2").write_text(
+        source.replace("<title>t</title>", '<title>t</title><link rel="stylesheet" href="a.css">'),
+        encoding="utf-8",
+    )
+    (templates / "a.css").write_text("p { color: black }\n" * 50, encoding="utf-8")
+    with pytest.raises(InputError, match="the report tried to load"):
+        render_pdf(record, tmp_path / "report.pdf", templates=templates)

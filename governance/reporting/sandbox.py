@@ -54,12 +54,15 @@ GUARD_ITER = GUARD_PREFIX + "iter"
 GUARD_OUT = GUARD_PREFIX + "out"
 GUARD_TEXT = GUARD_PREFIX + "text"
 GUARD_VALUE = GUARD_PREFIX + "value"
+GUARD_TEXT_OF = GUARD_PREFIX + "printable"
 MAX_INT_BITS = 10_000
 """Bits of an integer a template may compute (Python prints at most 4,300 digits anyway)."""
 MAX_JSON_INDENT = 16
 
 TOO_SLOW = "rendering and layout took longer than {seconds:g} s (report_max_seconds)"
-VALUE_TOO_LARGE = "a value of {size:,} characters or items, more than the {limit:,} allowed"
+VALUE_TOO_LARGE = (
+    "a value of at least {size:,} characters or items, more than the {limit:,} allowed"
+)
 TOO_MUCH_PRODUCED = "the template wrote or computed more than {limit:,} characters in all"
 NUMBER_TOO_LARGE = "a number of more than {limit:,} bits"
 STAR_WIDTH = "a '*' width or precision in a % format"
@@ -116,10 +119,33 @@ class RenderLimits:
     max_template_chars: int = MiB
 
 
-def _size(value: Any) -> int:
-    if isinstance(value, str | bytes | bytearray | list | tuple | dict | set | frozenset):
-        return len(value)
-    return 0
+def _size(value: Any, limit: int) -> int:
+    """Characters ``str(value)`` takes at least: text, items and digits, counted to ``limit``.
+
+    A container is counted through: a list holding the same 10 MB string a thousand times is
+    10 GB once printed, joined or serialised. Counting stops soon after ``limit``, so a value
+    that loops back on itself ends too.
+    """
+    total = 0
+    pending = [value]
+    while pending and total <= limit:
+        item = pending.pop()
+        if isinstance(item, str | bytes | bytearray):
+            total += len(item)
+        elif isinstance(item, Mapping):
+            total += 1 + len(item)
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list | tuple | set | frozenset):
+            total += 1 + len(item)
+            pending.extend(item)
+        elif isinstance(item, range):
+            total += len(item)
+        elif _is_int(item):
+            total += item.bit_length() // 3 + 1
+        else:
+            total += 1
+    return total
 
 
 def _is_int(value: Any) -> bool:
@@ -155,12 +181,23 @@ class RenderBudget:
         if self.produced > self.limits.max_produced_chars:
             raise RenderLimitError(TOO_MUCH_PRODUCED.format(limit=self.limits.max_produced_chars))
 
+    def size(self, value: Any) -> int:
+        """What ``str(value)`` would take at least, counted up to just past the value limit."""
+        return _size(value, self.limits.max_value_chars)
+
     def checked(self, value: Any) -> Any:
         """Return ``value`` after counting it; fail if it is too large."""
         self.tick()
-        size = _size(value)
+        size = self.size(value)
         self.expect(size)
         self.charge(size)
+        return value
+
+    def printable(self, value: Any) -> Any:
+        """Return ``value`` after checking that it can be turned into text (before ``str()``)."""
+        self.tick()
+        if not isinstance(value, str):
+            self.expect(self.size(value))
         return value
 
     def add_html(self, chunk: str) -> None:
@@ -186,8 +223,9 @@ class RenderBudget:
         if bits > MAX_INT_BITS:
             raise RenderLimitError(NUMBER_TOO_LARGE.format(limit=MAX_INT_BITS))
 
-    def check_percent_format(self, text: str) -> None:
+    def check_percent_format(self, text: str, args: Any = ()) -> None:
         """Fail before ``text % args`` if a width or precision is too large or a ``*``."""
+        self.expect(len(text) + self.size(args))
         for width, precision in PERCENT_FIELD.findall(text):
             for number in (width, precision):
                 if number == "*":
@@ -195,8 +233,9 @@ class RenderBudget:
                 if number:
                     self.expect(int(number))
 
-    def check_format_string(self, text: str) -> None:
-        """Fail before ``text.format(...)`` if a width is too large or comes from a field."""
+    def check_format_string(self, text: str, args: Any = ()) -> None:
+        """Fail before ``text.format(*args)`` if a width is too large or comes from a field."""
+        self.expect(len(text) + self.size(args))
         try:
             fields = list(string.Formatter().parse(text))
         except ValueError:
@@ -216,13 +255,12 @@ class RenderBudget:
         occurrences = len(text) + 1 if not old else text.count(old)  # type: ignore[arg-type]
         if _is_int(count) and count >= 0:
             occurrences = min(occurrences, count)
-        grow = max(_size(new) - len(old), 0)
+        grow = max(self.size(new) - len(old), 0)
         self.expect(len(text) + occurrences * grow)
 
     def check_join(self, separator: Any, items: list[Any]) -> None:
         """Fail before joining ``items`` with ``separator`` would be too large."""
-        total = sum(_size(item) if isinstance(item, str | bytes) else 8 for item in items)
-        self.expect(total + _size(separator) * max(len(items) - 1, 0))
+        self.expect(self.size(items) + self.size(separator) * max(len(items) - 1, 0))
 
 
 # -- the syntax tree rewrite -----------------------------------------------------------------
@@ -236,7 +274,7 @@ def _guard(name: str, argument: nodes.Node) -> nodes.Call:
 
 
 class _Guards(NodeTransformer):
-    """Route loops, output and ``~`` of a template through the budget's guards."""
+    """Route loops, output, ``~`` and literal lists of a template through the budget's guards."""
 
     def visit_For(self, node: nodes.For) -> nodes.Node:
         self.generic_visit(node)
@@ -260,7 +298,16 @@ class _Guards(NodeTransformer):
 
     def visit_Concat(self, node: nodes.Concat) -> nodes.Node:
         self.generic_visit(node)
+        node.nodes = [_guard(GUARD_TEXT_OF, child) for child in node.nodes]
         return _guard(GUARD_VALUE, node)
+
+    def _literal(self, node: nodes.Node) -> nodes.Node:
+        self.generic_visit(node)
+        if getattr(node, "ctx", "load") != "load":  # an assignment target: a, b = ...
+            return node
+        return _guard(GUARD_VALUE, node)
+
+    visit_List = visit_Tuple = visit_Dict = _literal
 
 
 class _Ticking:
@@ -309,6 +356,7 @@ class BoundedEnvironment(ImmutableSandboxedEnvironment):
             GUARD_OUT: self._out,
             GUARD_TEXT: self._text,
             GUARD_VALUE: budget.checked,
+            GUARD_TEXT_OF: budget.printable,
         }
         self.globals.update(self._guards)
         lipsum = self.globals.get("lipsum")
@@ -323,7 +371,7 @@ class BoundedEnvironment(ImmutableSandboxedEnvironment):
                 self.filters[name] = self._bounded_filter(name, function)
 
     def _out(self, value: Any) -> Any:
-        self.budget.tick()
+        self.budget.printable(value)
         self.budget.charge(len(value) if isinstance(value, str) else len(str(value)))
         return value
 
@@ -354,17 +402,17 @@ class BoundedEnvironment(ImmutableSandboxedEnvironment):
         sequences = (str, bytes, list, tuple)
         if operator == "*":
             if isinstance(left, sequences) and _is_int(right):
-                budget.expect(len(left) * right)
+                budget.expect(budget.size(left) * right)
             elif isinstance(right, sequences) and _is_int(left):
-                budget.expect(len(right) * left)
+                budget.expect(budget.size(right) * left)
             elif _is_int(left) and _is_int(right):
                 budget.check_int(left.bit_length() + right.bit_length())
         elif operator == "**" and _is_int(left) and _is_int(right) and abs(left) > 1:
             budget.check_int(left.bit_length() * max(right, 0))
         elif operator == "+" and isinstance(left, sequences) and isinstance(right, sequences):
-            budget.expect(len(left) + len(right))
+            budget.expect(budget.size(left) + budget.size(right))
         elif operator == "%" and isinstance(left, str):
-            budget.check_percent_format(left)
+            budget.check_percent_format(left, right)
         return budget.checked(self.binop_table[operator](left, right))
 
     def call(self, context: Any, obj: Any, /, *args: Any, **kwargs: Any) -> Any:
@@ -415,10 +463,10 @@ class BoundedEnvironment(ImmutableSandboxedEnvironment):
                 budget.check_join(owner, items)
                 args = (items, *args[1:])
             elif name == "translate" and args and isinstance(args[0], Mapping):
-                longest = max((_size(value) for value in args[0].values()), default=1)
+                longest = max((budget.size(value) for value in args[0].values()), default=1)
                 budget.expect(len(owner) * max(longest, 1))
             elif name in ("format", "format_map") and isinstance(owner, str):
-                budget.check_format_string(owner)
+                budget.check_format_string(owner, (args, kwargs))
         elif _is_int(owner) and name == "to_bytes":
             length = _argument(args, kwargs, 0, "length")
             if _is_int(length):
@@ -433,14 +481,14 @@ class BoundedEnvironment(ImmutableSandboxedEnvironment):
 
         @functools.wraps(function)
         def bounded(*args: Any, **kwargs: Any) -> Any:
-            budget.tick()
             value, params = (args[skip], args[skip + 1 :]) if len(args) > skip else (None, ())
+            budget.printable(value)  # most filters start with str(value)
             if name == "center":
                 width = _argument(params, kwargs, 0, "width")
                 budget.expect(width if _is_int(width) else 80)
             elif name == "indent":
                 width = _argument(params, kwargs, 0, "width")
-                step = width if _is_int(width) else _size(width) if width is not None else 4
+                step = width if _is_int(width) else budget.size(width) if width is not None else 4
                 text = str(value)
                 budget.expect(len(text) + (text.count("\n") + 1) * step)
             elif name == "replace":
@@ -450,10 +498,10 @@ class BoundedEnvironment(ImmutableSandboxedEnvironment):
             elif name == "join" and value is not None:
                 items = list(value)
                 separator = _argument(params, kwargs, 0, "d") or ""
-                budget.check_join(separator, [str(item) for item in items])
+                budget.check_join(separator, items)
                 args = (*args[:skip], items, *args[skip + 1 :])
             elif name == "format" and isinstance(value, str):
-                budget.check_percent_format(value)
+                budget.check_percent_format(value, (params, kwargs))
             elif name in ("batch", "slice"):
                 count = _argument(params, kwargs, 0, "linecount" if name == "batch" else "slices")
                 if _is_int(count):
@@ -462,10 +510,10 @@ class BoundedEnvironment(ImmutableSandboxedEnvironment):
                 width = _argument(params, kwargs, 0, "width")
                 wrap = _argument(params, kwargs, 2, "wrapstring")
                 lines = len(str(value)) // max(width if _is_int(width) else 79, 1) + 1
-                budget.expect(len(str(value)) + lines * max(_size(wrap), 1))
+                budget.expect(len(str(value)) + lines * max(budget.size(wrap), 1))
             elif name == "tojson":
                 indent = _argument(params, kwargs, 0, "indent")
-                if _size(indent) > MAX_JSON_INDENT or (
+                if budget.size(indent) > MAX_JSON_INDENT or (
                     _is_int(indent) and indent > MAX_JSON_INDENT
                 ):
                     raise RenderLimitError(JSON_INDENT.format(limit=MAX_JSON_INDENT))

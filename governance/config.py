@@ -73,6 +73,12 @@ SETTINGS: tuple[Setting, ...] = (
         None,
         "time budget of one evaluation of a policy's CEL expression, in seconds (default 5)",
     ),
+    Setting(
+        "report_max_seconds",
+        "GOVERNANCE_REPORT_MAX_SECONDS",
+        "120",
+        "time budget of rendering and laying out one report, in seconds",
+    ),
     Setting("serve_host", "GOVERNANCE_SERVE_HOST", "127.0.0.1", "address governance serve binds"),
     Setting("serve_port", "GOVERNANCE_SERVE_PORT", "5000", "port governance serve listens on"),
     Setting(

@@ -379,12 +379,18 @@ def run_gate(run: GateRun) -> GateResult:
     """
     from governance.config import load_settings, openlineage_sink
     from governance.lineage.forward import FORWARD_FAILED_KIND, Forwarder
-    from governance.reports import check_report_targets, signing_from_settings, write_report
+    from governance.reports import (
+        check_report_targets,
+        render_limits,
+        signing_from_settings,
+        write_report,
+    )
     from governance.store import AuditStore
 
-    signing = None
+    signing = limits = None
     if run.report is not None:  # a report that cannot be written stops everything here
         check_report_targets(run.report, sign=run.sign)
+        limits = render_limits(run.settings or load_settings())
     if run.report is not None and run.sign:
         signing = signing_from_settings(run.settings or load_settings())
     forwarder = Forwarder.create(openlineage_sink())
@@ -404,7 +410,12 @@ def run_gate(run: GateRun) -> GateResult:
         report = None
         if run.report is not None:
             report = write_report(
-                store, record["evaluation_id"], run.report, signing=signing, templates=run.templates
+                store,
+                record["evaluation_id"],
+                run.report,
+                signing=signing,
+                templates=run.templates,
+                limits=limits,
             )
     return GateResult(record=record, report=report, forward_failures=tuple(failures))
 

@@ -16,6 +16,7 @@ from governance.errors import SigningError
 if TYPE_CHECKING:
     from governance.config import Settings
     from governance.reporting import ReportResult, SigningConfig
+    from governance.reporting.sandbox import RenderLimits
     from governance.store import AuditStore
 
 REPORT_KIND = "report"
@@ -30,6 +31,46 @@ KEY_WITHOUT_CERT_HINT = "pass --signing-cert FILE or set GOVERNANCE_SIGNING_CERT
 CERT_WITHOUT_KEY = "a signing certificate is configured but not its key"
 CERT_WITHOUT_KEY_HINT = "pass --signing-key FILE or set GOVERNANCE_SIGNING_KEY"
 KEY_AND_PKCS12 = "give either a key and certificate or a PKCS#12 file, not both"
+BAD_MAX_SECONDS = (
+    "report_max_seconds must be a positive number of seconds, found {value!r} (from {source})"
+)
+
+
+def render_limits(settings: Settings) -> RenderLimits:
+    """The limits of rendering a report the settings give (``report_max_seconds``).
+
+    Parameters
+    ----------
+    settings
+        Resolved settings (:func:`governance.config.load_settings`).
+
+    Returns
+    -------
+    RenderLimits
+        The default limits with the configured time budget.
+
+    Raises
+    ------
+    ConfigError
+        If ``report_max_seconds`` is not a positive, finite number (``0``, ``-1``, ``abc``,
+        ``inf``, ``nan`` and ``1e400`` are refused), naming where it was set.
+    """
+    import math
+
+    from governance.errors import ConfigError
+    from governance.reporting.sandbox import DEFAULT_MAX_SECONDS, RenderLimits
+
+    text = settings.values.get("report_max_seconds")
+    if text is None or text == "":
+        return RenderLimits(max_seconds=DEFAULT_MAX_SECONDS)
+    try:
+        seconds = float(text)
+    except (ValueError, OverflowError):
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds > 0):
+        source = settings.sources.get("report_max_seconds", "default")
+        raise ConfigError(BAD_MAX_SECONDS.format(value=text, source=source))
+    return RenderLimits(max_seconds=seconds)
 
 
 def signing_from_settings(
@@ -191,6 +232,7 @@ def write_report(
     model: str | None = None,
     attestation: Path | None = None,
     timestamper: Any = None,
+    limits: RenderLimits | None = None,
 ) -> ReportResult:
     """Render a stored evaluation to a PDF (signed and attested if ``signing``) and record it.
 
@@ -212,6 +254,9 @@ def write_report(
         Where to write the detached attestation; default beside ``out``.
     timestamper
         A pyHanko ``TimeStamper`` overriding ``signing.tsa_url`` (tests).
+    limits
+        What rendering may cost (:func:`render_limits` of the settings); default limits
+        when omitted.
 
     Returns
     -------
@@ -223,7 +268,8 @@ def write_report(
     StoreError
         If the store has no such evaluation.
     InputError
-        If the template, output folder or key material is unusable; nothing is written.
+        If the template, output folder or key material is unusable, or the templates go past
+        a limit of ``limits``; nothing is written, and nothing is recorded.
     """
     from governance.reporting import render_pdf
 
@@ -238,6 +284,7 @@ def write_report(
         recorded_lineage=recorded_lineage(store, record),
         attestation=attestation,
         timestamper=timestamper,
+        limits=limits,
     )
     store.append(
         REPORT_KIND,

@@ -73,7 +73,12 @@ def report(
     output folder included), and then no file is written.
     """
     from governance.errors import ConfigError
-    from governance.reports import check_report_targets, signing_from_settings, write_report
+    from governance.reports import (
+        check_report_targets,
+        render_limits,
+        signing_from_settings,
+        write_report,
+    )
     from governance.store import AuditStore
 
     if attestation is not None and not sign:
@@ -89,6 +94,7 @@ def report(
         tsa_url=tsa_url,
         **signing_flags(signing_key, signing_cert, signing_pkcs12, signing_chain),
     )
+    limits = render_limits(resolved)
     signing = signing_from_settings(resolved) if sign else None
     with AuditStore.open(resolved.require("store_url", "--store URL"), create=False) as store:
         result = write_report(
@@ -99,6 +105,7 @@ def report(
             templates=templates,
             model=model,
             attestation=attestation,
+            limits=limits,
         )
     state = "signed" if result.signed else "unsigned"
     if result.timestamped:

@@ -43,6 +43,7 @@ def verify(
     same signer and name this file, its evaluation record and policies; and (with --store) that
     the evaluation is in the audit store, unchanged, and the store's chain verifies.
     """
+    from governance.cli import one_line
     from governance.reporting import verify_report
 
     with contextlib.ExitStack() as stack:
@@ -55,11 +56,11 @@ def verify(
             report, trust_roots=trust_roots, attestation=attestation, store=store
         )
     for problem in result.archive_problems:
-        click.echo(f"warning: not PDF/A-3b: {problem}", err=True)
+        click.echo(f"warning: not PDF/A-3b: {one_line(problem)}", err=True)
     if not result.valid:
         click.echo(f"INVALID: {report}")
         for problem in result.problems:
-            click.echo(f"  - {problem}")
+            click.echo(f"  - {one_line(problem)}")
         return EXIT_INVALID
     dev = " (DEVELOPMENT key)" if result.dev_key else ""
     when = f" at {result.signed_at}" if result.signed_at else ""

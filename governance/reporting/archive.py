@@ -10,10 +10,11 @@ XMP metadata. It is a structural check, not a certification.
 
 from __future__ import annotations
 
-import io
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
+
+from governance.reporting.pdf_limits import error_text, open_pdf
 
 XMP_PART = re.compile(rb"""pdfaid:part(?:="|>)\s*(\d)""")
 XMP_CONFORMANCE = re.compile(rb"""pdfaid:conformance(?:="|>)\s*([ABUabu])""")
@@ -23,20 +24,49 @@ FORBIDDEN_ANNOTATION_FLAGS = 1 | 2 | 32 | 256  # Invisible, Hidden, NoView, Togg
 FONT_FILES = ("/FontFile", "/FontFile2", "/FontFile3")
 
 
-def _reader(pdf: bytes) -> Any:
-    from pyhanko.pdf_utils.reader import PdfFileReader
+MAX_TREE_DEPTH = 32
+"""Levels of a page tree, a name tree or nested resources that the checks follow."""
+TREE_CYCLE = "the {tree} reaches the same node twice (it loops)"
+TREE_TOO_DEEP = "the {tree} is nested more than {limit} levels deep"
 
-    return PdfFileReader(io.BytesIO(pdf), strict=False)
+
+class StructureError(ValueError):
+    """A tree in the PDF loops or nests deeper than :data:`MAX_TREE_DEPTH`."""
+
+
+def _reader(pdf: bytes) -> Any:
+    return open_pdf(pdf)
+
+
+def _walk(root: Any, tree: str, descend: Callable[[Any], bool] | None = None) -> Iterator[Any]:
+    """Each node of the tree at ``root``, parents first, following ``/Kids`` where ``descend``.
+
+    A node met twice (a tree that loops back on itself) or a tree deeper than
+    :data:`MAX_TREE_DEPTH` is a :class:`StructureError`, not an endless walk or a
+    RecursionError.
+    """
+    seen: set[int] = set()
+    stack: list[tuple[Any, int]] = [(root, 0)]
+    while stack:
+        ref, depth = stack.pop()
+        node = ref.get_object()
+        if id(node) in seen:
+            raise StructureError(TREE_CYCLE.format(tree=tree))
+        seen.add(id(node))
+        if depth > MAX_TREE_DEPTH:
+            raise StructureError(TREE_TOO_DEEP.format(tree=tree, limit=MAX_TREE_DEPTH))
+        yield node
+        if descend is None or descend(node):
+            kids = node.get("/Kids") or []
+            stack.extend((kid, depth + 1) for kid in reversed(list(kids)))
 
 
 def _name_tree(node: Any) -> Iterator[tuple[str, Any]]:
-    node = node.get_object()
-    names = node.get("/Names")
-    if names is not None:
-        for index in range(0, len(names) - 1, 2):
-            yield str(names[index]), names[index + 1].get_object()
-    for kid in node.get("/Kids") or []:
-        yield from _name_tree(kid)
+    for item in _walk(node, "name tree of attachments"):
+        names = item.get("/Names")
+        if names is not None:
+            for index in range(0, len(names) - 1, 2):
+                yield str(names[index]), names[index + 1].get_object()
 
 
 def _filespecs(root: Any) -> Iterator[tuple[str, Any]]:
@@ -75,35 +105,46 @@ def embedded_files(pdf: bytes) -> dict[str, bytes]:
 
 
 def _pages(node: Any) -> Iterator[Any]:
-    node = node.get_object()
-    if node.get("/Type") == "/Pages":
-        for kid in node["/Kids"]:
-            yield from _pages(kid)
-    else:
-        yield node
+    for item in _walk(node, "page tree", descend=_is_page_tree_node):
+        if not _is_page_tree_node(item):
+            yield item
+
+
+def _is_page_tree_node(node: Any) -> bool:
+    return bool(node.get("/Type") == "/Pages")
 
 
 def _fonts(resources: Any, seen: set[int]) -> Iterator[Any]:
-    if resources is None:
-        return
-    resources = resources.get_object()
-    fonts = resources.get("/Font")
-    for ref in (fonts.get_object() if fonts is not None else {}).values():
-        font = ref.get_object()
-        if id(font) in seen:
+    """The fonts of ``resources``, of the Type 3 fonts and forms in them, and so on down.
+
+    Each font and form is visited once (``seen``); resources nested deeper than
+    :data:`MAX_TREE_DEPTH` are a :class:`StructureError`.
+    """
+    pending: list[tuple[Any, int]] = [(resources, 0)]
+    while pending:
+        current, depth = pending.pop()
+        if current is None:
             continue
-        seen.add(id(font))
-        yield font
-        for descendant in font.get("/DescendantFonts") or []:
-            yield descendant.get_object()
-        if font.get("/Subtype") == "/Type3":
-            yield from _fonts(font.get("/Resources"), seen)
-    xobjects = resources.get("/XObject")
-    for ref in (xobjects.get_object() if xobjects is not None else {}).values():
-        xobject = ref.get_object()
-        if id(xobject) not in seen and xobject.get("/Subtype") == "/Form":
-            seen.add(id(xobject))
-            yield from _fonts(xobject.get("/Resources"), seen)
+        if depth > MAX_TREE_DEPTH:
+            raise StructureError(TREE_TOO_DEEP.format(tree="resources", limit=MAX_TREE_DEPTH))
+        current = current.get_object()
+        fonts = current.get("/Font")
+        for ref in (fonts.get_object() if fonts is not None else {}).values():
+            font = ref.get_object()
+            if id(font) in seen:
+                continue
+            seen.add(id(font))
+            yield font
+            for descendant in font.get("/DescendantFonts") or []:
+                yield descendant.get_object()
+            if font.get("/Subtype") == "/Type3":
+                pending.append((font.get("/Resources"), depth + 1))
+        xobjects = current.get("/XObject")
+        for ref in (xobjects.get_object() if xobjects is not None else {}).values():
+            xobject = ref.get_object()
+            if id(xobject) not in seen and xobject.get("/Subtype") == "/Form":
+                seen.add(id(xobject))
+                pending.append((xobject.get("/Resources"), depth + 1))
 
 
 def _font_problems(root: Any) -> list[str]:
@@ -179,7 +220,7 @@ def pdfa_problems(pdf: bytes, *, part: int = 3) -> list[str]:
         root = reader.root
         trailer = reader.trailer
     except Exception as exc:  # any parser failure means "not PDF/A"
-        return [*problems, f"the PDF cannot be read: {exc}"]
+        return [*problems, f"the PDF cannot be read: {error_text(exc)}"]
     version = str(root.get("/Version") or "")
     if version and not version.lstrip("/").startswith("1."):
         problems.append(f"the catalog declares PDF version {version.lstrip('/')}")
@@ -210,5 +251,11 @@ def pdfa_problems(pdf: bytes, *, part: int = 3) -> list[str]:
         problems += _annotation_problems(root)
         problems += _attachment_problems(root)
     except Exception as exc:  # a damaged structure is a finding, never a crash
-        problems.append(f"the document structure cannot be checked: {type(exc).__name__}: {exc}")
+        reason = error_text(exc)
+        if isinstance(exc, StructureError):
+            problems.append(f"the document structure cannot be checked: {reason}")
+        else:
+            problems.append(
+                f"the document structure cannot be checked: {type(exc).__name__}: {reason}"
+            )
     return problems

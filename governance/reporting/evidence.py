@@ -22,6 +22,7 @@ from governance.reporting.attest import (
     sha256_of,
     subject_digests,
 )
+from governance.reporting.pdf_limits import error_text
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -221,7 +222,7 @@ def check_evidence(
     try:
         files = embedded_files(pdf)
     except Exception as exc:  # a hostile file must not crash the verifier
-        result.problems.append(ATTACHMENTS_UNREADABLE.format(error=exc))
+        result.problems.append(ATTACHMENTS_UNREADABLE.format(error=error_text(exc)))
         files = {}
     result.archive_problems = pdfa_problems(pdf)
     record_bytes = files.get(EVALUATION_SUBJECT)

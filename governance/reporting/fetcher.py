@@ -4,7 +4,7 @@ WeasyPrint fetches every stylesheet, image, font and attachment through a *URL f
 default one follows ``http(s)://`` and ``file://`` anywhere, which would let a template (or a
 value that reaches a template) read local files into the PDF or call out to the network. The
 fetcher built here refuses everything except ``data:`` URIs and regular files whose resolved
-path (symbolic links followed) lies inside the template folder.
+path (symbolic links followed) lies inside the template folder, up to 32 MiB each.
 """
 
 from __future__ import annotations
@@ -15,11 +15,15 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from governance.reporting._weasy import import_weasyprint
+from governance.reporting.pdf_limits import MAX_REPORT_BYTES, MiB
 
 REFUSED_SCHEME = "refused to fetch {url!r}: only files in the template folder and data: URIs"
 REFUSED_HOST = "refused to fetch {url!r}: file URLs must not name a host"
 REFUSED_OUTSIDE = "refused to fetch {url!r}: {path} is outside the template folder {root}"
 REFUSED_NOT_FILE = "refused to fetch {url!r}: {path} is not a regular file"
+REFUSED_TOO_LARGE = "refused to fetch {url!r}: {path} is larger than {limit} MiB"
+MAX_RESOURCE_BYTES = MAX_REPORT_BYTES
+"""A resource larger than the largest report a verifier reads cannot go into a report."""
 
 
 class ResourceRefusedError(ValueError):
@@ -47,7 +51,8 @@ def resolve_resource(url: str, root: Path) -> Path | None:
     ------
     ResourceRefusedError
         For any other scheme, a file URL with a host, a path that resolves outside ``root``
-        (``..`` segments and symbolic links included), or anything that is not a regular file.
+        (``..`` segments and symbolic links included), anything that is not a regular file, or
+        a file larger than :data:`MAX_RESOURCE_BYTES`.
     """
     from urllib.request import url2pathname
 
@@ -65,6 +70,10 @@ def resolve_resource(url: str, root: Path) -> Path | None:
         raise ResourceRefusedError(REFUSED_OUTSIDE.format(url=url, path=path, root=base))
     if not path.is_file():
         raise ResourceRefusedError(REFUSED_NOT_FILE.format(url=url, path=path))
+    if path.stat().st_size > MAX_RESOURCE_BYTES:
+        raise ResourceRefusedError(
+            REFUSED_TOO_LARGE.format(url=url, path=path, limit=MAX_RESOURCE_BYTES // MiB)
+        )
     return path
 
 

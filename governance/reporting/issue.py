@@ -23,7 +23,7 @@ import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from governance.errors import InputError
 from governance.reporting.attest import (
@@ -42,6 +42,7 @@ from governance.reporting.keys import (
     load_signing_material,
     subject_of,
 )
+from governance.reporting.pdf_limits import MAX_REPORT_BYTES, MiB
 from governance.reporting.render import (
     CANNOT_WRITE,
     REPORT_FILE_MODE,
@@ -52,7 +53,13 @@ from governance.reporting.render import (
 )
 from governance.reporting.view import Attachment
 
+if TYPE_CHECKING:
+    from governance.reporting.sandbox import RenderLimits
+
 ATTESTATION_SUFFIX = ".intoto.json"
+TOO_LARGE_TO_VERIFY = (
+    "the report would be {size:.1f} MiB, larger than the {limit:g} MiB governance verify reads"
+)
 
 
 @dataclass(frozen=True)
@@ -145,6 +152,14 @@ def _atomic_files(*targets: Path) -> Iterator[list[io.BytesIO]]:
                 temporary.unlink()
 
 
+def _check_size(pdf: bytes) -> None:
+    """Refuse a report ``governance verify`` would not read (:data:`MAX_REPORT_BYTES`)."""
+    if len(pdf) > MAX_REPORT_BYTES:
+        raise InputError(
+            TOO_LARGE_TO_VERIFY.format(size=len(pdf) / MiB, limit=MAX_REPORT_BYTES / MiB)
+        )
+
+
 def render_pdf(
     evaluation: dict[str, Any],
     out: Path,
@@ -155,6 +170,7 @@ def render_pdf(
     attestation: Path | None = None,
     timestamper: Any = None,
     recorded_lineage: Mapping[str, Any] | None = None,
+    limits: RenderLimits | None = None,
 ) -> ReportResult:
     """Render an evaluation record to a PDF/A-3b report at ``out``, signed if ``signing``.
 
@@ -178,6 +194,9 @@ def render_pdf(
     recorded_lineage
         The model's upstream lineage from the audit store (``governance.reports``), drawn in
         the lineage section.
+    limits
+        What rendering and layout together may cost (time, sizes, pages, macro depth); default
+        :class:`~governance.reporting.sandbox.RenderLimits` (120 s).
 
     Returns
     -------
@@ -187,12 +206,14 @@ def render_pdf(
     Raises
     ------
     InputError
-        If the record, the template folder or the output folder is unusable.
+        If the record, the template folder or the output folder is unusable, or the templates
+        go past a limit: nothing is written.
     SigningError
         If the key material is missing or unusable, or the timestamp authority fails.
     SetupError
         If WeasyPrint's system libraries are missing.
     """
+    from governance.reporting.sandbox import RenderBudget
     from governance.reporting.sign import sign_pdf
 
     out = Path(out)
@@ -224,6 +245,7 @@ def render_pdf(
                 relationship="Supplement",
             )
         )
+    budget = RenderBudget(limits)
     html = render_html(
         evaluation,
         templates=templates,
@@ -231,10 +253,16 @@ def render_pdf(
         checkpoint=checkpoint,
         attachments=attachments,
         recorded_lineage=recorded_lineage,
+        budget=budget,
     )
     pdf = html_to_pdf(
-        html, templates=templates, attachments=attachments, created=_record_time(evaluation)
+        html,
+        templates=templates,
+        attachments=attachments,
+        created=_record_time(evaluation),
+        budget=budget,
     )
+    _check_size(pdf)
     if signing is None or material is None:
         with _atomic_files(out) as (buffer,):
             buffer.write(pdf)
@@ -251,6 +279,7 @@ def render_pdf(
     signed = io.BytesIO()
     sign_pdf(pdf, signed, signing, timestamper=timestamper)
     signed_pdf = signed.getvalue()
+    _check_size(signed_pdf)
     detached = sign_statement(
         build_statement([report_subject(out.name, signed_pdf), *subjects], predicate), material
     )

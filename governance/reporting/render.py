@@ -4,6 +4,8 @@ Rendering is sandboxed twice: Jinja2 runs in a :class:`~jinja2.sandbox.Sandboxed
 with autoescaping and :class:`~jinja2.StrictUndefined`, loading templates only from the template
 folder; WeasyPrint loads resources only through :func:`make_url_fetcher`, which serves files
 inside that folder and ``data:`` URIs and refuses the rest (no network, no other local files).
+Both are bounded by one :class:`~governance.reporting.sandbox.RenderBudget`: time, sizes,
+pages and macro depth (:mod:`governance.reporting.sandbox`).
 
 Signing, attestation and writing the files are :mod:`governance.reporting.issue`'s job.
 """
@@ -12,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -27,6 +29,8 @@ from governance.reporting.view import Attachment, build_view, intervals_of, svg_
 if TYPE_CHECKING:
     import jinja2
 
+    from governance.reporting.sandbox import RenderBudget
+
 DEFAULT_TEMPLATES = Path(__file__).resolve().parents[2] / "report_templates"
 """The default theme, ``report_templates/`` at the top of the source tree."""
 REPORT_TEMPLATE = "report.html.j2"
@@ -39,6 +43,9 @@ NOT_A_TEMPLATE_DIR = "not a template folder (a directory holding {template})"
 TEMPLATE_NOT_FOUND = "template {name!r} not found in the template folder"
 TEMPLATE_OUTSIDE = "template {name!r} resolves outside the template folder"
 TEMPLATE_FAILED = "the report template failed: {error}"
+TEMPLATE_LIMIT = "the report template went past a limit: {error}"
+LAYOUT_LIMIT = "the report's layout went past a limit: {error}"
+LAYOUT_FAILED = "the report cannot be laid out: {error}"
 BAD_SCHEMA = "unsupported evaluation record schema_version {version!r} (supported: {supported})"
 OUTPUT_DIR_MISSING = "the output folder does not exist"
 OUTPUT_IS_DIR = "the report path is a directory"
@@ -72,9 +79,10 @@ def _templates_dir(templates: Path | None) -> Path:
     return root.resolve()
 
 
-def _environment(root: Path) -> jinja2.Environment:
+def _environment(root: Path, budget: RenderBudget) -> jinja2.Environment:
     import jinja2
-    from jinja2.sandbox import SandboxedEnvironment
+
+    from governance.reporting.sandbox import BoundedEnvironment
 
     class _FolderLoader(jinja2.FileSystemLoader):
         """FileSystemLoader that also refuses symbolic links leading out of the folder."""
@@ -87,7 +95,8 @@ def _environment(root: Path) -> jinja2.Environment:
                 raise jinja2.TemplateNotFound(TEMPLATE_OUTSIDE.format(name=template))
             return source, filename, uptodate
 
-    env = SandboxedEnvironment(
+    env = BoundedEnvironment(
+        budget,
         loader=_FolderLoader(str(root)),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
@@ -97,6 +106,7 @@ def _environment(root: Path) -> jinja2.Environment:
     )
     env.filters.update(FILTERS)
     env.filters["svg_data_uri"] = svg_data_uri
+    env.bound_filters()
     env.globals["group_intervals"] = intervals_of
     return env
 
@@ -129,6 +139,7 @@ def render_html(
     checkpoint: Mapping[str, Any] | None = None,
     attachments: Sequence[Attachment] = (),
     recorded_lineage: Mapping[str, Any] | None = None,
+    budget: RenderBudget | None = None,
 ) -> str:
     """Render an evaluation record to the report's HTML.
 
@@ -146,6 +157,10 @@ def render_html(
         The files the PDF will embed, listed with their digests.
     recorded_lineage
         The model's upstream lineage as the audit store recorded it, if looked up.
+    budget
+        What rendering may cost (:class:`~governance.reporting.sandbox.RenderBudget`, whose
+        clock is already running); default: a new one with the default limits. Pass the same
+        budget to :func:`html_to_pdf` to bound rendering and layout together.
 
     Returns
     -------
@@ -156,16 +171,20 @@ def render_html(
     ------
     InputError
         If the record's schema version is unsupported, the folder has no ``report.html.j2``,
-        or a template does not parse or fails to render (naming its file and line).
+        a template does not parse or fails to render, or goes past a limit of the budget (time,
+        size of a value or of the HTML, macro depth), naming its file and line.
     """
     import jinja2
 
+    from governance.reporting.sandbox import RenderBudget, RenderLimitError
+
     _check_schema(evaluation)
     root = _templates_dir(templates)
-    env = _environment(root)
+    budget = budget or RenderBudget()
+    env = _environment(root, budget)
     try:
         template = env.get_template(REPORT_TEMPLATE)
-        return template.render(
+        chunks = template.generate(
             evaluation=evaluation,
             signer=signer,
             outcome_order=OUTCOME_ORDER,
@@ -176,6 +195,11 @@ def render_html(
                 recorded_lineage=recorded_lineage,
             ),
         )
+        return "".join(_capped(chunks, budget))
+    except RenderLimitError as exc:
+        frame = _template_frame(exc.__traceback__, root)
+        path, line = frame if frame else (str(root / REPORT_TEMPLATE), None)
+        raise InputError(TEMPLATE_LIMIT.format(error=exc.message), path=path, line=line) from exc
     except jinja2.TemplateSyntaxError as exc:
         raise InputError(
             TEMPLATE_FAILED.format(error=exc.message),
@@ -196,6 +220,25 @@ def render_html(
         raise InputError(TEMPLATE_FAILED.format(error=error), path=frame[0], line=frame[1]) from exc
 
 
+def _capped(chunks: Iterator[str], budget: RenderBudget) -> Iterator[str]:
+    """The pieces of HTML a template yields, each counted against the budget's HTML caps.
+
+    Going past a cap is raised inside the template, where it yielded the piece, so that the
+    error names the template's file and line.
+    """
+    from governance.reporting.sandbox import RenderLimitError
+
+    for chunk in chunks:
+        try:
+            budget.add_html(chunk)
+        except RenderLimitError as exc:
+            throw = getattr(chunks, "throw", None)  # Template.generate is a generator
+            if throw is not None:
+                throw(exc)
+            raise
+        yield chunk
+
+
 def html_to_pdf(
     html: str,
     *,
@@ -203,6 +246,7 @@ def html_to_pdf(
     attachments: Sequence[Attachment] = (),
     created: dt.datetime | None = None,
     archival: bool = True,
+    budget: RenderBudget | None = None,
 ) -> bytes:
     """Lay out report HTML as a PDF/A-3b, loading resources only from the template folder.
 
@@ -219,6 +263,9 @@ def html_to_pdf(
         evaluation's time for reproducible output.
     archival
         Write PDF/A-3b (the default); ``False`` writes a plain PDF (for comparison only).
+    budget
+        What the layout may cost: its deadline and page cap are checked at every page
+        WeasyPrint lays out; default: a new budget with the default limits.
 
     Returns
     -------
@@ -229,11 +276,15 @@ def html_to_pdf(
     ------
     InputError
         If the document tried to load anything the sandbox refuses (a URL, a file outside the
-        template folder): no PDF is returned.
+        template folder), went past the budget's deadline or page cap, or nests too deeply to
+        be laid out: no PDF is returned.
     SetupError
         If WeasyPrint or its system libraries (Pango) are missing.
     """
+    from governance.reporting.sandbox import RenderBudget, RenderLimitError, layout_watched
+
     root = _templates_dir(templates)
+    budget = budget or RenderBudget()
     weasyprint = import_weasyprint()
     fetcher = make_url_fetcher(root)
     document = weasyprint.HTML(string=html, base_url=root.as_uri() + "/", url_fetcher=fetcher)
@@ -253,7 +304,20 @@ def html_to_pdf(
     options: dict[str, Any] = {"attachments": files}
     if archival:
         options["pdf_variant"] = PDF_VARIANT
-    pdf: bytes = document.write_pdf(**options)
+    try:
+        with layout_watched(budget):
+            laid_out = document.render(**options)
+            budget.check_pages(len(laid_out.pages))
+            pdf: bytes = laid_out.write_pdf(**options)
+    except RenderLimitError as exc:
+        raise InputError(
+            LAYOUT_LIMIT.format(error=exc.message), path=root / REPORT_TEMPLATE
+        ) from exc
+    except RecursionError as exc:  # elements nested thousands deep
+        raise InputError(
+            LAYOUT_FAILED.format(error="its elements are nested too deeply"),
+            path=root / REPORT_TEMPLATE,
+        ) from exc
     if fetcher.refused:
         more = len(set(fetcher.refused)) - 1
         raise InputError(

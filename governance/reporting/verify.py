@@ -10,7 +10,6 @@ if given, detached) and the audit store are checked by :mod:`governance.reportin
 from __future__ import annotations
 
 import datetime as dt
-import io
 import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -21,9 +20,21 @@ from typing import Any
 from governance.errors import InputError, SigningError
 from governance.reporting.evidence import EvidenceCheck, StoreReader, check_evidence
 from governance.reporting.keys import certificate_is_dev, load_certificate, subject_of
+from governance.reporting.pdf_limits import (
+    MAX_REPORT_BYTES,
+    TOO_DEEP_FOR_PYTHON,
+    TOO_LARGE,
+    MiB,
+    ParseLimits,
+    PdfLimitError,
+    error_text,
+    open_pdf,
+    parse_limits,
+    tail_problem,
+)
 
 NOT_A_PDF = "not a PDF file"
-UNREADABLE_PDF = "the PDF cannot be read: {error}"
+UNVERIFIABLE = "not a PDF this tool can verify: {reason}"
 NO_SIGNATURE = "the report is not signed"
 SIGNATURE_UNREADABLE = "signature {name!r} cannot be validated: {error}"
 NOT_INTACT = "signature {name!r} does not match the signed bytes: the report was modified"
@@ -116,6 +127,7 @@ def verify_report(
     trust_roots: Sequence[Path] = (),
     attestation: Path | None = None,
     store: StoreReader | None = None,
+    limits: ParseLimits | None = None,
 ) -> ReportVerification:
     """Verify a report: its PAdES signature, its attestations, and its place in the audit store.
 
@@ -132,12 +144,16 @@ def verify_report(
     store
         An open audit store: the evaluation must be in it, its record must match the one the
         report carries, and the log must verify (up to the report's checkpoint, unchanged).
+    limits
+        How much parsing the file may cost (:mod:`governance.reporting.pdf_limits`); a file
+        larger than ``MAX_REPORT_BYTES`` is not parsed at all.
 
     Returns
     -------
     ReportVerification
-        The outcome; a file that is not a PDF, or not signed, gives ``valid=False`` with a
-        problem, not an exception.
+        The outcome; a file that is not a PDF, not one this tool can verify (too large, too
+        deeply nested, too many objects, damaged), or not signed, gives ``valid=False`` with
+        one problem, not an exception.
 
     Raises
     ------
@@ -145,8 +161,45 @@ def verify_report(
         If ``pdf``, ``attestation`` or a trust root file is missing or unreadable, or a trust
         root is not a certificate.
     """
-    with library_logs_silenced():
-        return _verify(pdf, trust_roots=trust_roots, attestation=attestation, store=store)
+    pdf = Path(pdf)
+    data = _read_report(pdf)
+    roots = _load_trust_roots(trust_roots)
+    detached = None
+    if attestation is not None:
+        try:
+            detached = Path(attestation).read_bytes()
+        except OSError as exc:
+            raise InputError(
+                f"cannot read the attestation: {exc.strerror}", path=attestation
+            ) from exc
+    if len(data) > MAX_REPORT_BYTES:
+        return _invalid(UNVERIFIABLE.format(reason=TOO_LARGE.format(limit=MAX_REPORT_BYTES // MiB)))
+    if data.lstrip()[:5] != b"%PDF-":
+        return _invalid(NOT_A_PDF)
+    tail = tail_problem(data)
+    if tail is not None:
+        return _invalid(UNVERIFIABLE.format(reason=tail))
+    with library_logs_silenced(), parse_limits(limits) as budget:
+        try:
+            result = _verify(data, roots=roots, detached=detached, store=store)
+        except RecursionError:
+            result = _invalid(UNVERIFIABLE.format(reason=TOO_DEEP_FOR_PYTHON))
+        except PdfLimitError as exc:
+            result = _invalid(UNVERIFIABLE.format(reason=str(exc)))
+    if budget.exceeded is not None:  # even where a library caught the error and went on
+        return _invalid(UNVERIFIABLE.format(reason=budget.exceeded))
+    return result
+
+
+def _read_report(pdf: Path) -> bytes:
+    """The report's bytes, and one more than :data:`MAX_REPORT_BYTES` at most."""
+    try:
+        with pdf.open("rb") as handle:
+            return handle.read(MAX_REPORT_BYTES + 1)
+    except FileNotFoundError as exc:
+        raise InputError(MISSING_REPORT, path=pdf) from exc
+    except OSError as exc:
+        raise InputError(f"cannot read the report: {exc.strerror}", path=pdf) from exc
 
 
 @contextmanager
@@ -169,45 +222,26 @@ def library_logs_silenced(names: Sequence[str] = LIBRARY_LOGGERS) -> Iterator[No
 
 
 def _verify(
-    pdf: Path,
+    data: bytes,
     *,
-    trust_roots: Sequence[Path],
-    attestation: Path | None,
+    roots: list[Any],
+    detached: bytes | None,
     store: StoreReader | None,
 ) -> ReportVerification:
     from cryptography import x509
     from pyhanko.pdf_utils.misc import PdfError
-    from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.validation import SignatureCoverageLevel, validate_pdf_signature
     from pyhanko_certvalidator import ValidationContext
 
-    pdf = Path(pdf)
-    try:
-        data = pdf.read_bytes()
-    except FileNotFoundError as exc:
-        raise InputError(MISSING_REPORT, path=pdf) from exc
-    except OSError as exc:
-        raise InputError(f"cannot read the report: {exc.strerror}", path=pdf) from exc
-    roots = _load_trust_roots(trust_roots)
-    detached = None
-    if attestation is not None:
-        try:
-            detached = Path(attestation).read_bytes()
-        except OSError as exc:
-            raise InputError(
-                f"cannot read the attestation: {exc.strerror}", path=attestation
-            ) from exc
-
-    if data.lstrip()[:5] != b"%PDF-":
-        return _invalid(NOT_A_PDF)
     # A hostile or damaged file can make the parser fail in many ways; each of them means
-    # "cannot be verified", never a crash of the verifier.
+    # "cannot be verified", never a crash of the verifier. RecursionError and PdfLimitError
+    # (a limit of pdf_limits) end the whole verification: see verify_report.
     malformed = (PdfError, ValueError, KeyError, IndexError, TypeError, AttributeError)
     try:
-        reader = PdfFileReader(io.BytesIO(data), strict=False)
+        reader = open_pdf(data)
         signatures = list(reader.embedded_signatures)
     except malformed as exc:
-        return _invalid(UNREADABLE_PDF.format(error=exc))
+        return _invalid(UNVERIFIABLE.format(reason=error_text(exc)))
     if not signatures:
         return _invalid(NO_SIGNATURE)
 
@@ -228,7 +262,7 @@ def _verify(
         try:
             status = validate_pdf_signature(signature, context)
         except malformed as exc:
-            problems.append(SIGNATURE_UNREADABLE.format(name=name, error=exc))
+            problems.append(SIGNATURE_UNREADABLE.format(name=name, error=error_text(exc)))
             intact = trusted = False
             continue
         cert = x509.load_der_x509_certificate(status.signing_cert.dump())

@@ -156,6 +156,8 @@ def latest_checkpoint(store: AuditStore) -> dict[str, Any] | None:
 
 
 RECORDED_HOPS = 3
+LATE_AFTER_HOURS = 24
+"""A run whose latest event was recorded more than this after its eventTime is shown as late."""
 """How many jobs upstream of the training run the report draws from the store's lineage."""
 
 
@@ -171,9 +173,12 @@ def recorded_lineage(store: AuditStore, record: Mapping[str, Any]) -> dict[str, 
         ``{"found": False, "lookup"}`` when no training run is recorded; else ``found``,
         ``lookup``, ``found_by``, ``log_size``, ``training_run`` (run id, job, state, times,
         inputs, outputs), ``nodes`` and ``edges`` of the graph, and ``runs`` (the runs that
-        wrote each dataset). ``None`` for a store without lineage queries.
+        wrote each dataset); each run says who delivered its events (``delivered_by``) and how
+        long after its eventTime the latest was recorded (``recorded_after_hours``). Read from
+        the log's hash-checked events (:meth:`AuditStore.verified_lineage`). ``None`` for a
+        store without lineage.
     """
-    if getattr(store, "lineage", None) is None:
+    if getattr(store, "verified_lineage", None) is None:
         return None
     from governance.errors import GovernanceError
     from governance.lineage.snapshot import load_snapshot
@@ -181,17 +186,19 @@ def recorded_lineage(store: AuditStore, record: Mapping[str, Any]) -> dict[str, 
     lineage = record.get("lineage") or {}
     model = (record.get("artifacts") or {}).get("model") or {}
     try:
-        snapshot = load_snapshot(
-            store,
-            max_hops=RECORDED_HOPS,
-            training_run=lineage.get("training_run"),
-            model_path=Path(model["path"]) if model.get("path") else None,
-            model_digest=model.get("digest"),
-            training_datasets=[
-                (str(d.get("namespace")), str(d.get("name")))
-                for d in lineage.get("training_datasets") or []
-            ],
-        )
+        with store.verified_lineage() as verified:  # the log's events, not editable tables
+            snapshot = load_snapshot(
+                verified,
+                max_hops=RECORDED_HOPS,
+                training_run=lineage.get("training_run"),
+                model_path=Path(model["path"]) if model.get("path") else None,
+                model_digest=model.get("digest"),
+                training_datasets=[
+                    (str(d.get("namespace")), str(d.get("name")))
+                    for d in lineage.get("training_datasets") or []
+                ],
+            )
+            origins = verified.origins(snapshot.run_ids())
     except GovernanceError:
         return None
     if snapshot.training_run is None or snapshot.graph is None:
@@ -206,19 +213,30 @@ def recorded_lineage(store: AuditStore, record: Mapping[str, Any]) -> dict[str, 
         }
         for item in snapshot.graph.nodes
     ]
+
+    def origin(run_id: str) -> dict[str, Any]:
+        found = origins.get(run_id)
+        if found is None:
+            return {"delivered_by": [], "recorded_after_hours": None}
+        return {
+            "delivered_by": list(found.sources),
+            "recorded_after_hours": round(found.delay_seconds / 3600, 1),
+        }
+
     return {
         "found": True,
         "lookup": snapshot.lookup,
         "found_by": snapshot.found_by,
         "log_size": snapshot.log_size,
-        "training_run": run.as_dict(),
+        "training_run": {**run.as_dict(), **origin(run.run_id)},
         "nodes": nodes,
         "edges": [{"source": e.source, "target": e.target} for e in snapshot.graph.edges],
         "runs": [
-            {"dataset": dataset, **writer.as_dict()}
+            {"dataset": dataset, **writer.as_dict(), **origin(writer.run_id)}
             for dataset, writers in snapshot.writers.items()
             for writer in writers
         ],
+        "late_after_hours": LATE_AFTER_HOURS,
     }
 
 

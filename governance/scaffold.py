@@ -46,6 +46,7 @@ DEFAULT_EXTENDS = f"pack:{DEFAULT_PACK}"
 DEFAULT_OWNER = "change-me@example.org"
 DEFAULT_VERSION = "0.1.0"
 DEFAULT_RISK_TIER = "high"
+RISK_TIER_REASON = "the cautious tier of minimal, limited, high, unacceptable"
 
 TARGET_NAMES = ("label", "target", "y", "outcome", "class", "labels", "result", "decision")
 """Names (lower case) a target column usually has, most likely first."""
@@ -167,6 +168,8 @@ class Inference:
     ----------
     name
         The model's name.
+    risk_tier
+        The manifest's ``metadata.risk_tier``.
     target, positive_label, sensitive_features
         As the manifest's ``data`` section takes them.
     features
@@ -180,6 +183,7 @@ class Inference:
     """
 
     name: str
+    risk_tier: str
     target: str
     positive_label: Any
     sensitive_features: tuple[str, ...]
@@ -202,7 +206,7 @@ class Scaffold:
     policy_path: Path
     policy_text: str
     inference: Inference
-    extends: str
+    extends: tuple[str, ...]
 
 
 @dataclass
@@ -291,8 +295,10 @@ def infer(
         guesses.append(Guess("metadata.name", name, "from the model file's name"))
     elif not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", name):
         raise InputError(BAD_NAME.format(name=name), field="--name")
+    guesses.append(Guess("metadata.risk_tier", DEFAULT_RISK_TIER, RISK_TIER_REASON))
     return Inference(
         name=name,
+        risk_tier=DEFAULT_RISK_TIER,
         target=chosen_target,
         positive_label=label,
         sensitive_features=tuple(groups),
@@ -309,7 +315,7 @@ def scaffold(
     *,
     manifest_path: Path,
     policy_path: Path,
-    extends: str = DEFAULT_EXTENDS,
+    extends: Sequence[str] = (DEFAULT_EXTENDS,),
     owner: str | None = None,
     force: bool = False,
     **given: Any,
@@ -324,7 +330,7 @@ def scaffold(
         Where the files are to be written: the manifest names the data and model relative to
         its folder, the policy its base relative to its own (a ``pack:`` reference as given).
     extends
-        What the policy extends: ``pack:NAME``, or a policy file (relative to the working
+        What the policy extends, each ``pack:NAME`` or a policy file (relative to the working
         directory).
     owner
         The model's owner; a placeholder to replace when not given.
@@ -353,23 +359,21 @@ def scaffold(
         if not force and (path.exists() or path.is_symlink()):
             raise InputError(EXISTS, path=path, hint=EXISTS_HINT)
         check_writable(path)
-    for named, path, folder in (
-        ("data", data, manifest_path.parent),
-        ("model", model, manifest_path.parent),
-        (
-            "extended policy",
-            None if extends.startswith("pack:") else Path(extends),
-            policy_path.parent,
-        ),
-    ):
-        if path is not None and confined(str(path.resolve()), folder.resolve()) is None:
+    named_files = [("data", data, manifest_path.parent), ("model", model, manifest_path.parent)]
+    named_files += [
+        ("extended policy", Path(base), policy_path.parent)
+        for base in extends
+        if not base.startswith("pack:")
+    ]
+    for named, path, folder in named_files:
+        if confined(str(path.resolve()), folder.resolve()) is None:
             raise InputError(
                 UNREACHABLE.format(what=named, path=path, file=_written_by(named)),
                 path=path,
                 hint=UNREACHABLE_HINT.format(file=_written_by(named), env=ALLOWED_PATHS_ENV),
             )
     inference = infer(data, model, **given)
-    base = _relative_extends(extends, policy_path)
+    bases = tuple(dict.fromkeys(_relative_extends(base, policy_path) for base in extends))
     manifest_text = render_manifest(
         inference,
         data=_relative(data, manifest_path.parent),
@@ -377,8 +381,8 @@ def scaffold(
         owner=owner,
         sources=(data.name, model.name),
     )
-    policy_text = render_policy(inference.name, base)
-    built = Scaffold(manifest_path, manifest_text, policy_path, policy_text, inference, base)
+    policy_text = render_policy(inference.name, bases)
+    built = Scaffold(manifest_path, manifest_text, policy_path, policy_text, inference, bases)
     validate(built)
     return built
 
@@ -457,17 +461,20 @@ def render_manifest(
         The document.
     """
 
-    def marked(field_name: str) -> str:
+    def marked(field_name: str) -> list[str]:
         found = inference.guess(field_name)
-        return "" if found is None else f"  # guessed: {found.reason}; check it"
+        return [] if found is None else _comment([f"guessed: {found.reason}; check it"], indent=2)
 
-    features = (
-        "null  # the model was fitted without column names: every column but the target is "
-        "passed to it"
-        if inference.features is None
-        else _flow(list(inference.features), indent=4)
-        + "  # the columns the model was fitted on (feature_names_in_)"
-    )
+    if inference.features is None:
+        features = [
+            "  # the model was fitted without column names: it is given every column but the target",
+            "  features: null",
+        ]
+    else:
+        features = [
+            "  # the columns the model was fitted on (its feature_names_in_)",
+            f"  features: {_flow(list(inference.features), indent=4)}",
+        ]
     lines = [
         f"# Written by `governance init` from {sources[0]} and {sources[1]}.",
         '# Every "guessed" value was inferred: check it, then remove the mark. docs/manifest.md',
@@ -475,30 +482,34 @@ def render_manifest(
         "apiVersion: governance/v1",
         "kind: Model",
         "metadata:",
-        f"  name: {_scalar(inference.name)}{marked('metadata.name')}",
+        *marked("metadata.name"),
+        f"  name: {_scalar(inference.name)}",
         f"  version: {DEFAULT_VERSION}  # your model's version (MAJOR.MINOR.PATCH)",
         f"  owner: {_scalar(owner or DEFAULT_OWNER)}"
         + ("" if owner else "  # who answers for the model: set it"),
-        f"  risk_tier: {DEFAULT_RISK_TIER}  # guessed: the cautious default (minimal, limited, "
-        "high, unacceptable); check it",
-        "  intended_use: >-  # set it: the regulatory packs check the model's documentation",
+        *marked("metadata.risk_tier"),
+        f"  risk_tier: {_scalar(inference.risk_tier)}",
+        "  # set it: the regulatory packs check the model's documentation (docs/manifest.md)",
+        "  intended_use: >-",
         "    What the model is for, and what it must not be used for.",
         "model:",
         f"  path: {_scalar(model)}",
         "  format: skops",
         "data:",
         f"  path: {_scalar(data)}",
-        f"  target: {_scalar(inference.target)}{marked('data.target')}",
-        f"  positive_label: {_scalar(inference.positive_label)}{marked('data.positive_label')}",
-        f"  sensitive_features: {_flow(list(inference.sensitive_features), indent=4)}"
-        + marked("data.sensitive_features"),
+        *marked("data.target"),
+        f"  target: {_scalar(inference.target)}",
+        *marked("data.positive_label"),
+        f"  positive_label: {_scalar(inference.positive_label)}",
+        *marked("data.sensitive_features"),
         *_comment(inference.notes, indent=2),
-        f"  features: {features}",
+        f"  sensitive_features: {_flow(list(inference.sensitive_features), indent=4)}",
+        *features,
     ]
     return "\n".join(lines) + "\n"
 
 
-def render_policy(model_name: str, extends: str) -> str:
+def render_policy(model_name: str, extends: Sequence[str]) -> str:
     """The policy's YAML: it extends ``extends`` and adds nothing yet.
 
     Parameters
@@ -506,7 +517,7 @@ def render_policy(model_name: str, extends: str) -> str:
     model_name
         The model's name; the policy is ``<name>-policy``.
     extends
-        The ``extends`` entry, as written.
+        The ``extends`` entries, as written.
 
     Returns
     -------
@@ -523,7 +534,7 @@ def render_policy(model_name: str, extends: str) -> str:
         f"  name: {_scalar(model_name + '-policy')}",
         f"  version: {DEFAULT_VERSION}",
         "extends:",
-        f"  - {_scalar(extends)}",
+        *[f"  - {_scalar(base)}" for base in extends],
         "# overrides:",
         "#   accuracy:",
         "#     threshold: {min: 0.8}",
@@ -569,9 +580,13 @@ def _written_by(what: str) -> str:
 
 
 def _relative_extends(extends: str, policy_path: Path) -> str:
+    """A pack as given; a file relative to the policy (below it or the working directory)."""
     if extends.startswith("pack:"):
         return extends
-    return _relative(Path(extends), policy_path.parent)
+    path = Path(extends).resolve()
+    if path.is_relative_to(policy_path.parent.resolve()) or path.is_relative_to(Path.cwd()):
+        return _relative(path, policy_path.parent)
+    return path.as_posix()
 
 
 # -- reading ----------------------------------------------------------------------------------
@@ -693,14 +708,14 @@ def _target(
         )
     candidates.sort()
     _, named, _, column, classes_match = candidates[0]
-    why = ["a column the model does not read"]
-    why.append(f"holding the model's classes {shown}" if classes_match else "with two values")
+    why = "its values are the model's classes" if classes_match else "it has two values"
+    why += ", the model does not read it"
     if named < len(TARGET_NAMES):
-        why.append("named like a label")
+        why += ", it is named like a label"
     others = len(candidates) - 1
     if others:
-        why.append(f"{others} other column{'s' if others > 1 else ''} could be it")
-    return column, ", ".join(why)
+        why += f"; {others} other column{'s' if others > 1 else ''} could be the target"
+    return column, why
 
 
 def _target_rank(column: str) -> int:
@@ -727,7 +742,7 @@ def _positive_label(given: str | None, classes: list[Any]) -> tuple[Any, str | N
     favourable = [value for value in classes if _favourable(value)]
     if len(favourable) != 1:
         raise InputError(NO_POSITIVE.format(classes=shown), hint=NO_POSITIVE_HINT)
-    return favourable[0], f"the favourable one of the model's classes {shown}"
+    return favourable[0], f"the favourable outcome among the model's classes {shown}"
 
 
 def _favourable(value: Any) -> bool:

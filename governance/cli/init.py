@@ -53,15 +53,19 @@ from governance.scaffold import DEFAULT_PACK
 )
 @click.option(
     "--pack",
-    default=DEFAULT_PACK,
-    show_default=True,
-    help="The shipped pack the policy extends (`governance packs` lists them).",
+    "packs",
+    multiple=True,
+    metavar="NAME",
+    help=f"A shipped pack the policy extends; repeatable (`governance packs` lists them) "
+    f"[default: {DEFAULT_PACK}, unless --extends is given].",
 )
 @click.option(
     "--extends",
+    "extends",
+    multiple=True,
     metavar="FILE",
     type=click.Path(path_type=Path),
-    help="Extend this policy file instead of a pack.",
+    help="A policy file the policy extends; repeatable.",
 )
 @click.option(
     "--trust-model",
@@ -80,8 +84,8 @@ def init(
     owner: str | None,
     output: Path,
     policy_output: Path,
-    pack: str,
-    extends: Path | None,
+    packs: tuple[str, ...],
+    extends: tuple[Path, ...],
     trust_model: bool,
     force: bool,
 ) -> int:
@@ -100,7 +104,8 @@ def init(
         model,
         manifest_path=output,
         policy_path=policy_output,
-        extends=str(extends) if extends is not None else f"pack:{pack}",
+        extends=[f"pack:{name}" for name in packs] + [str(path) for path in extends]
+        or [f"pack:{DEFAULT_PACK}"],
         owner=owner,
         force=force,
         target=target,
@@ -111,8 +116,10 @@ def init(
     )
     write(built)
     guesses = built.inference.guesses
-    click.echo(f"Wrote {output} (model {built.inference.name}) and {policy_output} ", nl=False)
-    click.echo(f"(extends {built.extends}).")
+    click.echo(
+        f"Wrote {output} (model {built.inference.name}) and {policy_output} "
+        f"(extends {', '.join(built.extends)})."
+    )
     if guesses:
         click.echo(f"Guessed {len(guesses)} values; check each (marked '# guessed' in {output}):")
         width = max(len(guess.field) for guess in guesses)

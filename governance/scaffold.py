@@ -467,7 +467,7 @@ def render_manifest(
 
     if inference.features is None:
         features = [
-            "  # the model was fitted without column names: it is given every column but the target",
+            "  # the model was fitted without column names: it gets every column but the target",
             "  features: null",
         ]
     else:

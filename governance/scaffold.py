@@ -501,8 +501,8 @@ def render_manifest(
         f"  target: {_scalar(inference.target)}",
         *marked("data.positive_label"),
         f"  positive_label: {_scalar(inference.positive_label)}",
-        *marked("data.sensitive_features"),
         *_comment(inference.notes, indent=2),
+        *marked("data.sensitive_features"),
         f"  sensitive_features: {_flow(list(inference.sensitive_features), indent=4)}",
         *features,
     ]

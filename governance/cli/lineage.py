@@ -295,8 +295,8 @@ def record(
     non-zero; the exit code is then the command's. Without COMMAND, records a run that just
     ended (both events now). The outputs are recorded with their sha256, which is how
     `governance check` finds the run that made the model; the job records the git commit of
-    the checkout the code is in. Exit 2 (nothing recorded) when an input is missing, or when
-    an output was not written (then a FAIL event is recorded).
+    the checkout the code is in. Exit 2 when an input is missing (nothing is recorded) or an
+    output was not written (a FAIL event is recorded).
     """
     import subprocess
 

@@ -387,7 +387,7 @@ def scaffold(
     return built
 
 
-def write(built: Scaffold) -> None:
+def write_scaffold(built: Scaffold) -> None:
     """Write both files, each through a partial file renamed into place.
 
     Raises

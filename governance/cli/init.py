@@ -97,7 +97,7 @@ def init(
     loaded, the data has no binary target, a value cannot be guessed, or a file exists (without
     --force): then nothing is written.
     """
-    from governance.scaffold import scaffold, write
+    from governance.scaffold import scaffold, write_scaffold
 
     built = scaffold(
         data,
@@ -114,7 +114,7 @@ def init(
         name=name,
         trust_model=trust_model,
     )
-    write(built)
+    write_scaffold(built)
     guesses = built.inference.guesses
     click.echo(
         f"Wrote {output} (model {built.inference.name}) and {policy_output} "

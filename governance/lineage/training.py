@@ -17,7 +17,7 @@ error) when it ends, of the job ``<namespace>/<job>``, with
 Events go straight into the audit store, one append per event, so a run that dies between them
 stays recorded as started.
 
-    from governance.lineage.training import record_training_run
+    from governance import record_training_run
 
     with record_training_run("credit.train", inputs=["train.csv"], outputs=["model.skops"]):
         model.fit(...)

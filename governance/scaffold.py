@@ -14,7 +14,7 @@ What cannot be read is guessed, and every guess is marked in the written YAML wi
 - the sensitive features: columns named like a protected attribute (sex, gender, race,
   ethnicity, age, religion, disability, marital status, national origin, ...) with at most
   :data:`MAX_GROUPS` values in the sample (a raw ``age`` with 60 values is left out, with a note
-  to bin it).
+  to band it).
 
 The policy ``extends`` a shipped pack (``pack:fairness-baseline`` by default) and has no rules
 of its own. Nothing is written unless both files render and validate with the project's own
@@ -473,7 +473,7 @@ def render_manifest(
     else:
         features = [
             "  # the columns the model was fitted on (its feature_names_in_)",
-            f"  features: {_flow(list(inference.features), indent=4)}",
+            _list("features", inference.features),
         ]
     lines = [
         f"# Written by `governance init` from {sources[0]} and {sources[1]}.",
@@ -503,7 +503,7 @@ def render_manifest(
         f"  positive_label: {_scalar(inference.positive_label)}",
         *_comment(inference.notes, indent=2),
         *marked("data.sensitive_features"),
-        f"  sensitive_features: {_flow(list(inference.sensitive_features), indent=4)}",
+        _list("sensitive_features", inference.sensitive_features),
         *features,
     ]
     return "\n".join(lines) + "\n"
@@ -560,14 +560,13 @@ def _scalar(value: Any) -> str:
     return text.removesuffix("\n").removesuffix("\n...")
 
 
-def _flow(values: list[str], *, indent: int) -> str:
-    """A flow list on one line, or a block list when it would pass 100 characters."""
+def _list(key: str, values: Sequence[str]) -> str:
+    """``  key: [a, b]``, or a block list below ``  key:`` when that would pass 100 characters."""
     items = [_scalar(value) for value in values]
-    one_line = "[" + ", ".join(items) + "]"
-    if len(one_line) + indent + 20 <= 100:
+    one_line = f"  {key}: [" + ", ".join(items) + "]"
+    if len(one_line) <= 100:
         return one_line
-    pad = " " * indent
-    return "\n" + "\n".join(f"{pad}- {item}" for item in items)
+    return f"  {key}:\n" + "\n".join(f"    - {item}" for item in items)
 
 
 def _relative(path: Path, folder: Path) -> str:
@@ -771,8 +770,8 @@ def _sensitive(
         if count > MAX_GROUPS:
             notes.append(
                 f"not a sensitive feature: {column!r} has {count} values in the first "
-                f"{sample.rows} rows; bin it (e.g. age bands) in a column of its own to compare "
-                "groups, and list that column"
+                f"{sample.rows} rows: to compare groups, put fewer (bands, regions) in a column of "
+                "its own and list that"
             )
             continue
         chosen.append(column)

@@ -121,8 +121,10 @@ def test_every_guess_is_marked_and_given_values_are_not(run: Run, project: Path)
     for key in ("target", "positive_label", "sensitive_features", "name", "risk_tier"):
         note = comment_above(text, key)
         assert note.startswith("guessed: ") and note.endswith("; check it"), (key, note)
-    # the raw age has too many values to compare groups: left out, with a note to bin it
-    assert "# not a sensitive feature: 'age' has 62 values in the first 1500 rows; bin it" in text
+    # the raw age has too many values to compare groups: left out, with a note to band it
+    assert (
+        "# not a sensitive feature: 'age' has 62 values in the first 1500 rows: to compare" in text
+    )
 
     given = run(
         "init",

@@ -35,10 +35,12 @@ if TYPE_CHECKING:
         run_check,
         run_gate,
     )
+    from governance.lineage.training import TrainingRun, record_training_run
     from governance.manifest import Manifest, load_manifest
     from governance.policy.loader import load_policies, load_policy
     from governance.policy.model import Finding, Outcome, Policy, Rule, Severity
     from governance.reporting import render_pdf, verify_report
+    from governance.scaffold import Scaffold, scaffold, write_scaffold
     from governance.store import AuditStore
 
 _LAZY = {
@@ -53,17 +55,22 @@ _LAZY = {
     "Outcome": "governance.policy.model",
     "Policy": "governance.policy.model",
     "Rule": "governance.policy.model",
+    "Scaffold": "governance.scaffold",
     "Severity": "governance.policy.model",
+    "TrainingRun": "governance.lineage.training",
     "default_registry": "governance.checks",
     "evaluate": "governance.gate",
     "load_manifest": "governance.manifest",
     "load_policies": "governance.policy.loader",
     "load_policy": "governance.policy.loader",
     "prepare_check": "governance.gate",
+    "record_training_run": "governance.lineage.training",
     "render_pdf": "governance.reporting",
     "run_check": "governance.gate",
     "run_gate": "governance.gate",
+    "scaffold": "governance.scaffold",
     "verify_report": "governance.reporting",
+    "write_scaffold": "governance.scaffold",
 }
 
 __all__ = [
@@ -79,7 +86,9 @@ __all__ = [
     "Outcome",
     "Policy",
     "Rule",
+    "Scaffold",
     "Severity",
+    "TrainingRun",
     "__version__",
     "default_registry",
     "evaluate",
@@ -87,10 +96,13 @@ __all__ = [
     "load_policies",
     "load_policy",
     "prepare_check",
+    "record_training_run",
     "render_pdf",
     "run_check",
     "run_gate",
+    "scaffold",
     "verify_report",
+    "write_scaffold",
 ]
 
 

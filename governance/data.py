@@ -94,6 +94,11 @@ BAD_VALUE = (
 NOT_TEXT = "a value is not UTF-8 text"
 GROUP_NOT_TEXT = "sensitive feature {column!r}: the value in data row {row} is not UTF-8 text"
 NOT_A_COLUMN = "column {column!r} is not in {file} (its header has {count} columns)"
+UNKNOWN_FORMAT = (
+    "cannot tell the format from the file name: a CSV file ends in .csv (or .csv.gz, .csv.bz2, "
+    ".csv.zst), a Parquet file in .parquet or .pq"
+)
+NO_DATA_FILE = "no such data file"
 ROW_WIDTH_RE = re.compile(r"Expected (\d+) columns, got (\d+)")
 CONVERSION_RE = re.compile(r"CSV conversion error to ([\w\[\], ]+?):")
 
@@ -130,15 +135,23 @@ class EvaluationData:
         return [{"name": name, "type": types.get(name, NOT_READ)} for name in names]
 
 
+def suffix_format(path: Path) -> str | None:
+    """``csv`` or ``parquet`` as the file's suffix implies, or None."""
+    name = path.name.lower()
+    for suffix, fmt in SUFFIX_FORMATS.items():
+        if name.endswith(suffix):
+            return fmt
+    return None
+
+
 def data_format(manifest: Manifest) -> str:
     """The declared format, or the one the file's suffix implies."""
     declared = manifest.spec.data.format
     if declared:
         return declared
-    name = manifest.data_path.name.lower()
-    for suffix, fmt in SUFFIX_FORMATS.items():
-        if name.endswith(suffix):
-            return fmt
+    fmt = suffix_format(manifest.data_path)
+    if fmt is not None:
+        return fmt
     raise manifest.error(
         f"cannot tell the format of {manifest.spec.data.path!r}: set data.format to csv or parquet",
         "data",
@@ -408,6 +421,35 @@ def open_table(manifest: Manifest) -> TableSource:
     path = manifest.data_path
     if not path.is_file():
         raise manifest.error(f"evaluation data not found: {path}", "data", "path")
+    return open_data_file(path, fmt)
+
+
+def open_data_file(path: Path, fmt: str | None = None) -> TableSource:
+    """Open a CSV or Parquet file by its path, reading its header only.
+
+    Parameters
+    ----------
+    path
+        The file.
+    fmt
+        ``csv`` or ``parquet``; None: the one its suffix implies.
+
+    Returns
+    -------
+    TableSource
+        The file, to select columns from and read in chunks.
+
+    Raises
+    ------
+    DataError
+        If the file is missing, its format cannot be told, or its header cannot be read (or is
+        wider than :data:`MAX_COLUMNS`).
+    """
+    fmt = fmt or suffix_format(path)
+    if fmt is None:
+        raise DataError(UNKNOWN_FORMAT, path=path)
+    if not path.is_file():
+        raise DataError(NO_DATA_FILE, path=path)
     try:
         if fmt == "parquet":
             return _open_parquet(path)

@@ -28,6 +28,7 @@ COMMANDS = {
     "report": "governance.cli.report:report",
     "policy": "governance.cli.policy:policy",
     "serve": "governance.cli.serve:serve",
+    "init": "governance.cli.init:init",
 }
 
 

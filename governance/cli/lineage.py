@@ -243,3 +243,128 @@ def run(run_id: str, fmt: str, store_url: str | None, config_file: Path | None) 
         detail = store.lineage.run(run_id)
     click.echo(render_run(detail, fmt), nl=False)
     return EXIT_OK
+
+
+@lineage.command(
+    "record", context_settings={"allow_interspersed_args": False, "ignore_unknown_options": False}
+)
+@click.option("--job", required=True, help="The training job's name (e.g. credit-model.train).")
+@click.option(
+    "--input",
+    "inputs",
+    multiple=True,
+    required=True,
+    type=click.Path(path_type=Path),
+    help="A training data file; repeatable. CSV and Parquet files get a schema facet.",
+)
+@click.option(
+    "--output",
+    "outputs",
+    multiple=True,
+    required=True,
+    type=click.Path(path_type=Path),
+    help="A file the run writes (the model); repeatable. Recorded with its sha256.",
+)
+@click.option("--owner", help="Who owns the data and model (e.g. team:credit-ml).")
+@click.option(
+    "--code",
+    type=click.Path(path_type=Path),
+    help="The training script, for its git commit [default: the first file COMMAND names, "
+    "else the working directory].",
+)
+@click.option("--description", help="What the job does.")
+@click.option("--namespace", help="OpenLineage job namespace [default: governance].")
+@click.argument("command", nargs=-1, type=click.UNPROCESSED, metavar="[-- COMMAND...]")
+@store_option
+@config_option
+def record(
+    job: str,
+    inputs: tuple[Path, ...],
+    outputs: tuple[Path, ...],
+    owner: str | None,
+    code: Path | None,
+    description: str | None,
+    namespace: str | None,
+    command: tuple[str, ...],
+    store_url: str | None,
+    config_file: Path | None,
+) -> int:
+    """Record a training run's OpenLineage START and COMPLETE (or FAIL) events.
+
+    With COMMAND (after --), runs it between START and COMPLETE, or FAIL when it exits
+    non-zero; the exit code is then the command's. Without COMMAND, records a run that just
+    ended (both events now). The outputs are recorded with their sha256, which is how
+    `governance check` finds the run that made the model; the job records the git commit of
+    the checkout the code is in. Exit 2 when an input is missing (nothing is recorded) or an
+    output was not written (a FAIL event is recorded).
+    """
+    import subprocess
+
+    from governance.cli.options import settings
+    from governance.lineage.training import TrainingRun, append
+    from governance.store.engine import check_store_url
+
+    resolved = settings(config_file, store_url=store_url, namespace=namespace)
+    url = resolved.require("store_url", "pass --store URL")
+    check_store_url(url)
+    run = TrainingRun.begin(
+        job,
+        inputs=inputs,
+        outputs=outputs,
+        namespace=resolved.require("namespace", "pass --namespace"),
+        owner=owner,
+        code=code if code is not None else _script(command),
+        description=description,
+    )
+    receipt = {"via": "cli", "tool": {"name": "governance lineage record", "version": _version()}}
+    if not command:
+        complete = run.complete_event()  # every output must exist before anything is recorded
+        append(url, run.start_event(), receipt)
+        append(url, complete, receipt)
+        _recorded(run, "COMPLETE")
+        return EXIT_OK
+    append(url, run.start_event(), receipt)
+    try:
+        returncode = subprocess.run(list(command), check=False).returncode  # noqa: S603
+    except OSError as exc:
+        append(url, run.fail_event(f"cannot run {command[0]}: {exc.strerror or exc}"), receipt)
+        raise LineageError(f"cannot run {command[0]}: {exc.strerror or exc}") from None
+    except KeyboardInterrupt:
+        append(url, run.fail_event("interrupted"), receipt)
+        raise
+    if returncode != 0:
+        append(url, run.fail_event(f"{command[0]} exited with {returncode}"), receipt)
+        _recorded(run, "FAIL")
+        return returncode if returncode > 0 else 128 - returncode
+    missing = [path for path in run.outputs if not path.is_file()]
+    if missing:
+        append(url, run.fail_event(f"the run did not write {missing[0]}"), receipt)
+        raise LineageError(
+            "the run did not write this output file (FAIL recorded)", path=missing[0]
+        )
+    append(url, run.complete_event(), receipt)
+    _recorded(run, "COMPLETE")
+    return EXIT_OK
+
+
+def _script(command: tuple[str, ...]) -> Path:
+    """The first file among COMMAND's arguments (``python train.py``: train.py), else ``.``."""
+    for argument in command:
+        if not argument.startswith("-") and Path(argument).is_file():
+            return Path(argument)
+    return Path.cwd()
+
+
+def _version() -> str:
+    from governance._version import __version__
+
+    return __version__
+
+
+def _recorded(run: Any, state: str) -> None:
+    commit = f", commit {run.code.commit[:12]}" if run.code is not None else ", no git commit found"
+    click.echo(
+        f"Recorded run {run.run_id} of {run.namespace}/{run.job}: START, {state} "
+        f"(inputs: {len(run.inputs)}, outputs: {len(run.outputs)}{commit})",
+        err=True,
+    )

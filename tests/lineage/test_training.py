@@ -169,7 +169,11 @@ def test_an_output_not_written_is_a_fail(checkout: Path) -> None:
     assert [e["eventType"] for e in stored_events(checkout)] == ["START", "FAIL"]
 
 
-def test_the_cli_records_around_a_command(checkout: Path, cli: Run) -> None:
+def test_the_cli_records_around_a_command(
+    checkout: Path, cli: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the training command imports the tests' model builders
+    monkeypatch.setenv("PYTHONPATH", str(Path(__file__).resolve().parents[2]))
     script = (
         "from tests.cli.test_init import applications, pipeline, save; from pathlib import Path; "
         "save(pipeline(), applications()[:1000], 'approved', Path('model.skops'))"

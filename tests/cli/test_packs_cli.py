@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from governance.checks import default_registry
@@ -12,6 +13,7 @@ from tests.cli.conftest import Run
 from tests.conftest import REPO
 
 POLICIES = REPO / "policies"
+PACKS_DOC = REPO / "docs" / "packs.md"
 
 
 def expected() -> dict[str, dict[str, object]]:
@@ -81,3 +83,18 @@ def test_check_with_an_unknown_pack_lists_them_and_writes_nothing(
     assert line.startswith("Error: unknown policy pack 'eu-ai-act' (shipped packs: ")
     assert ", ".join(expected()) in line
     assert not db.exists()
+
+
+def test_packs_doc_shows_the_real_output(run: Run) -> None:
+    """docs/packs.md shows `governance packs` as it prints today (UPDATE_DOCS=1 rewrites it)."""
+    result = run("packs")
+    assert result.exit_code == 0, result.stderr
+    start, end = "<!-- packs-output -->\n", "<!-- /packs-output -->"
+    text = PACKS_DOC.read_text(encoding="utf-8")
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    session = f"```console\n$ governance packs\n{result.stdout}```\n"
+    updated = head + start + session + end + tail
+    if os.environ.get("UPDATE_DOCS"):
+        PACKS_DOC.write_text(updated, encoding="utf-8")
+    assert PACKS_DOC.read_text(encoding="utf-8") == updated, "regenerate: UPDATE_DOCS=1 pytest"

@@ -8,7 +8,7 @@ The public Python API. Names are imported on first use, so ``import governance``
     run = governance.GateRun(
         options=governance.CheckOptions(
             manifest=Path("samples/adult-income/baseline.yaml"),
-            policies=[Path("policies/fairness-baseline.yaml")],
+            policies=["pack:fairness-baseline"],  # a shipped pack, or a policy file
         ),
         store_url="sqlite:///.governance/audit.db",
     )

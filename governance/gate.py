@@ -50,7 +50,8 @@ class CheckOptions:
     """What to check and how."""
 
     manifest: Path
-    policies: Sequence[Path]
+    policies: Sequence[str | Path]
+    """Policy files, folders of policies, or ``"pack:NAME"`` for a shipped pack."""
     trust_model: bool = False
     fail_on: Severity = Severity.HIGH
     namespace: str = "governance"

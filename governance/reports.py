@@ -265,7 +265,8 @@ def write_report(
     signing
         Key material; the report is unsigned (and has no attestation) when ``None``.
     templates
-        A template folder; default ``report_templates/``.
+        A template folder; default the shipped theme
+        (:func:`governance.resources.default_templates`).
     model
         With ``latest``: the latest evaluation of this model.
     attestation

@@ -31,3 +31,20 @@ def test_run_gate_refuses_a_report_it_cannot_write_before_recording(tmp_path: Pa
     with pytest.raises(ConfigError, match="is a directory"):
         governance.run_gate(run)
     assert not store.exists()  # nothing evaluated, nothing recorded
+
+
+def test_run_gate_takes_a_shipped_pack_by_name(tmp_path: Path) -> None:
+    from governance.resources import packs_dir
+    from tests.conftest import REPO
+
+    run = governance.GateRun(
+        options=governance.CheckOptions(
+            manifest=REPO / "samples" / "adult-income" / "mitigated.yaml",
+            policies=["pack:fairness-baseline"],
+        ),
+        store_url=f"sqlite:///{tmp_path / 'audit.db'}",
+    )
+    record = governance.run_gate(run).record
+    [policy] = record["policies"]
+    assert policy["name"] == "fairness-baseline"
+    assert Path(policy["path"]).parent.samefile(packs_dir())

@@ -26,6 +26,7 @@ COMMANDS = {
     "checks": "governance.cli.checks:checks",
     "lineage": "governance.cli.lineage:lineage",
     "report": "governance.cli.report:report",
+    "packs": "governance.cli.packs:packs",
     "policy": "governance.cli.policy:policy",
     "serve": "governance.cli.serve:serve",
     "init": "governance.cli.init:init",

@@ -28,7 +28,7 @@ def policy() -> None:
 )
 @click.option("--strict", is_flag=True, help="Exit 1 when there are warnings.")
 def lint(paths: tuple[Path, ...], waiver_files: tuple[Path, ...], strict: bool) -> int:
-    """Load PATHS (policy files or directories) as a check would and report weaknesses.
+    """Load PATHS (policy files, directories or pack:NAME) as a check would; report weaknesses.
 
     An error (schema, CEL, unknown check or param, duplicate id, extends cycle, relaxing
     override, wildcard waiver) prints one line and exits 2. Warnings (no controls or
@@ -106,7 +106,7 @@ def test(paths: tuple[Path, ...], strict: bool, verbose: bool) -> int:
 @PATHS
 @click.option("--output", "-o", type=click.Path(path_type=Path), help="Write the Markdown here.")
 def docs(paths: tuple[Path, ...], output: Path | None) -> int:
-    """Write a Markdown catalogue of the rules in PATHS, for compliance officers.
+    """Write a Markdown catalogue of the rules in PATHS (or pack:NAME), for compliance officers.
 
     Per policy: every rule's severity, check, threshold or assertion, controls and remediation,
     and a control-coverage table of what is checked automatically and what needs documentary

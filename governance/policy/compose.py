@@ -1,9 +1,10 @@
 """Composition: ``extends`` other policies, and ``overrides`` that may only tighten their rules.
 
 ``extends`` lists policy files, relative to the extending policy's file; each must stay inside
-the folders a file may name (:mod:`governance.paths`). Every file is loaded once, whether given
-directly or reached through ``extends``; bases come before the policies that extend them. A
-cycle is an error naming the ``extends`` entry that closes it.
+the folders a file may name (:mod:`governance.paths`). ``pack:NAME`` names a pack shipped with
+governance instead (:mod:`governance.policy.packs`): the package's own data, not a path. Every
+file is loaded once, whether given directly or reached through ``extends``; bases come before
+the policies that extend them. A cycle is an error naming the ``extends`` entry that closes it.
 
 ``overrides`` maps a rule id of an extended policy (directly or transitively) to changes. An
 override may only make the rule stricter: raise ``threshold.min``, lower ``threshold.max``, add a
@@ -31,6 +32,13 @@ from governance.policy.model import (
     Rule,
     Severity,
     Threshold,
+)
+from governance.policy.packs import (
+    PACK_PREFIX,
+    UNKNOWN_PACK_HINT,
+    find_pack,
+    is_pack_ref,
+    unknown_pack,
 )
 
 
@@ -60,17 +68,10 @@ def load_closure(files: Sequence[Path], registry: CheckRegistry) -> list[Policy]
                 index,
             )
         policy = load_policy(path, registry)
-        for index, base in enumerate(policy.spec.extends):
-            if confined(base, path.parent) is None:
-                raise error_at(
-                    OUTSIDE.format(what="extended policy", named=base),
-                    policy.document,
-                    policy.path,
-                    "extends",
-                    index,
-                )
-            visit(path.parent / base, (*stack, key), (policy, index))
-        bases = tuple(loaded[(path.parent / base).resolve()].name for base in policy.spec.extends)
+        targets = [_base_file(policy, index) for index in range(len(policy.spec.extends))]
+        for index, target in enumerate(targets):
+            visit(target, (*stack, key), (policy, index))
+        bases = tuple(loaded[target.resolve()].name for target in targets)
         loaded[key] = replace(policy, bases=bases)
         order.append(key)
 
@@ -80,6 +81,32 @@ def load_closure(files: Sequence[Path], registry: CheckRegistry) -> list[Policy]
     _check_unique_names(policies)
     check_unique_rule_ids(policies)
     return apply_overrides(policies)
+
+
+def _base_file(policy: Policy, index: int) -> Path:
+    """The file of ``policy``'s ``extends[index]``: a shipped pack, or a path kept in bounds."""
+    base = policy.spec.extends[index]
+    if is_pack_ref(base):
+        found = find_pack(base.removeprefix(PACK_PREFIX))
+        if found is None:
+            raise error_at(
+                unknown_pack(base.removeprefix(PACK_PREFIX)),
+                policy.document,
+                policy.path,
+                "extends",
+                index,
+                hint=UNKNOWN_PACK_HINT,
+            )
+        return found
+    if confined(base, policy.path.parent) is None:
+        raise error_at(
+            OUTSIDE.format(what="extended policy", named=base),
+            policy.document,
+            policy.path,
+            "extends",
+            index,
+        )
+    return policy.path.parent / base
 
 
 def _check_unique_names(policies: Sequence[Policy]) -> None:

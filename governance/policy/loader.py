@@ -17,6 +17,7 @@ from governance.checks.registry import CheckRegistry
 from governance.errors import PolicyError
 from governance.policy.expr import ExpressionKind, Located, compile_expression
 from governance.policy.model import Policy, PolicySpec, Rule
+from governance.policy.packs import is_pack_ref, resolve_pack_ref
 from governance.policy.waivers import located_waivers
 from governance.store.canonical import CanonicalJSONError, canonical_json
 from governance.validation import dotted, validate_document
@@ -24,6 +25,7 @@ from governance.yaml_source import LocatedDict, load_yaml_text, position_of, rea
 
 POLICY_SUFFIXES = (".yaml", ".yml")
 TEST_SUFFIXES = (".test.yaml", ".test.yml")
+PACK_IS_NO_TEST = "{ref} is a policy, not a policy test file (kind: PolicyTest)"
 
 
 def error_at(
@@ -171,7 +173,7 @@ def is_policy_test(path: Path) -> bool:
 
 
 def expand_policy_paths(paths: Iterable[str | Path], *, tests: bool = False) -> list[Path]:
-    """Files as given, and the policy files inside directories, sorted.
+    """Files as given, ``pack:NAME`` as the shipped pack's file, directories' files sorted.
 
     In a directory, ``*.yaml``/``*.yml`` files are policies and ``*.test.yaml``/``*.test.yml``
     files are policy tests; ``tests`` chooses which to collect.
@@ -179,6 +181,11 @@ def expand_policy_paths(paths: Iterable[str | Path], *, tests: bool = False) -> 
     expanded: list[Path] = []
     what = "policy test files (*.test.yaml)" if tests else "policy files (*.yaml, *.yml)"
     for item in paths:
+        if is_pack_ref(item):
+            if tests:
+                raise PolicyError(PACK_IS_NO_TEST.format(ref=item))
+            expanded.append(resolve_pack_ref(item))
+            continue
         path = Path(item)
         if path.is_dir():
             found = sorted(
@@ -217,5 +224,5 @@ def load_policies(paths: Sequence[str | Path], registry: CheckRegistry) -> list[
 
     files = expand_policy_paths(paths)
     if not files:
-        raise PolicyError("no policy given", hint="pass --policy FILE")
+        raise PolicyError("no policy given", hint="pass --policy FILE or --policy pack:NAME")
     return load_closure(files, registry)

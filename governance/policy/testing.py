@@ -36,6 +36,13 @@ from governance.policy.model import (
     SeverityName,
     WaiverSpec,
 )
+from governance.policy.packs import (
+    PACK_PREFIX,
+    UNKNOWN_PACK_HINT,
+    find_pack,
+    is_pack_ref,
+    unknown_pack,
+)
 from governance.policy.waivers import apply_waivers, located_waivers
 from governance.validation import DocumentModel, validate_document
 
@@ -208,6 +215,17 @@ def run_test_file(
     except RecursionError:
         raise PolicyError("the test file nests too deeply", path=path, line=1) from None
     for index, name in enumerate(spec.policies):
+        if is_pack_ref(name):
+            if find_pack(name.removeprefix(PACK_PREFIX)) is None:
+                raise error_at(
+                    unknown_pack(name.removeprefix(PACK_PREFIX)),
+                    document,
+                    path,
+                    "policies",
+                    index,
+                    hint=UNKNOWN_PACK_HINT,
+                )
+            continue
         if confined(name, path.parent) is None:
             raise error_at(
                 OUTSIDE.format(what="policy", named=name), document, path, "policies", index
@@ -220,7 +238,9 @@ def run_test_file(
                 "policies",
                 index,
             )
-    policies = load_policies([path.parent / name for name in spec.policies], registry)
+    policies = load_policies(
+        [name if is_pack_ref(name) else path.parent / name for name in spec.policies], registry
+    )
     rules = [rule for policy in policies for rule in policy.rules]
     _check_rule_ids(spec, {rule.id for rule in rules}, document, path)
     waivers = all_waivers(policies, located_waivers(spec.waivers, document, path))

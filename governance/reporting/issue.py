@@ -181,7 +181,8 @@ def render_pdf(
     out
         The PDF to write; replaced atomically, never left half-written.
     templates
-        A template folder holding ``report.html.j2``; default ``report_templates/``.
+        A template folder holding ``report.html.j2``; default the shipped theme
+        (:func:`governance.resources.default_templates`).
     signing
         Key material for a PAdES signature and the attestation; unsigned when omitted (then
         no attestation is written: an unsigned envelope proves nothing).

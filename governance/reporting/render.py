@@ -25,14 +25,12 @@ from governance.reporting._weasy import import_weasyprint
 from governance.reporting.fetcher import make_url_fetcher
 from governance.reporting.filters import FILTERS, OUTCOME_ORDER
 from governance.reporting.view import Attachment, build_view, intervals_of, svg_data_uri
+from governance.resources import default_templates
 
 if TYPE_CHECKING:
     import jinja2
 
     from governance.reporting.sandbox import RenderBudget
-
-DEFAULT_TEMPLATES = Path(__file__).resolve().parents[2] / "report_templates"
-"""The default theme, ``report_templates/`` at the top of the source tree."""
 REPORT_TEMPLATE = "report.html.j2"
 SUPPORTED_SCHEMA_VERSIONS = (1,)
 REPORT_FILE_MODE = 0o644
@@ -73,7 +71,7 @@ class SignerInfo:
 
 
 def _templates_dir(templates: Path | None) -> Path:
-    root = DEFAULT_TEMPLATES if templates is None else Path(templates)
+    root = default_templates() if templates is None else Path(templates)
     if not (root / REPORT_TEMPLATE).is_file():
         raise InputError(NOT_A_TEMPLATE_DIR.format(template=REPORT_TEMPLATE), path=root)
     return root.resolve()
@@ -148,7 +146,8 @@ def render_html(
     evaluation
         An evaluation record (``docs/evaluation-record.md``); not modified.
     templates
-        A template folder holding ``report.html.j2``; default ``report_templates/``.
+        A template folder holding ``report.html.j2``; default the shipped theme
+        (:func:`governance.resources.default_templates`).
     signer
         The signer to name on the cover, if the report will be signed.
     checkpoint
@@ -255,7 +254,8 @@ def html_to_pdf(
     html
         The HTML document; relative URLs resolve against the template folder.
     templates
-        The template folder; default ``report_templates/``.
+        The template folder; default the shipped theme
+        (:func:`governance.resources.default_templates`).
     attachments
         Files to embed as PDF/A-3 associated files (``/AF``, with their relationship).
     created

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from governance.policy.controls import framework_of
 from governance.reporting.filters import OUTCOME_ORDER
 from governance.reporting.lineage_svg import graph_svg, lineage_svg
 
@@ -73,15 +74,6 @@ def outcome_by_severity(findings: Sequence[Mapping[str, Any]]) -> list[dict[str,
     return rows
 
 
-def _framework(control: str) -> str:
-    """The regulation a control reference belongs to, from its leading words."""
-    for prefix in ("EU AI Act", "NIST AI RMF", "ISO/IEC 42001", "US EEOC", "ECOA", "Regulation B"):
-        if control.startswith(prefix):
-            return prefix
-    words = control.split()
-    return " ".join(words[:2]) if len(words) > 1 else control
-
-
 def _control_status(outcomes: Sequence[str]) -> str:
     if any(outcome in ("fail", "error", "insufficient") for outcome in outcomes):
         return "not met"
@@ -126,7 +118,7 @@ def coverage(record: Mapping[str, Any]) -> list[dict[str, Any]]:
             rows.append(
                 {
                     "control": control,
-                    "framework": UNMAPPED if control == UNMAPPED else _framework(control),
+                    "framework": UNMAPPED if control == UNMAPPED else framework_of(control),
                     "rules": entry["rules"],
                     "method": "documentary evidence" if documentary else "automatic",
                     "status": _control_status(entry["outcomes"]),

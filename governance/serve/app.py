@@ -12,7 +12,6 @@ from __future__ import annotations
 import gc
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -25,6 +24,7 @@ from starlette.routing import Match, Mount
 from governance._version import __version__
 from governance.errors import GovernanceError, StoreError, VerificationFailed
 from governance.escapes import visible
+from governance.resources import resource_dir
 from governance.serve.catalog import Catalog
 from governance.serve.config import ServeConfig
 from governance.serve.errors import (
@@ -41,7 +41,7 @@ from governance.serve.state import ServerState
 
 __all__ = ["create_app"]
 
-STATIC = Path(__file__).parent / "static"
+STATIC = resource_dir("governance.serve", "static", what="the web view's styles")
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]

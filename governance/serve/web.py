@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from governance.errors import LineageError, VerificationFailed
+from governance.resources import resource_dir
 from governance.serve.api import Seq, evaluated_models, evaluation_record, resolve_node
 from governance.serve.downloads import report_response
 from governance.serve.errors import ApiError
@@ -27,7 +28,7 @@ from governance.store.checkpoint import key_of
 
 __all__ = ["error_page", "router"]
 
-TEMPLATES = Path(__file__).parent / "templates"
+TEMPLATES = resource_dir("governance.serve", "templates", what="the web view's templates")
 PAGE = 100
 SVG_POLICY = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
 

@@ -6,19 +6,19 @@ light until a store is opened.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, column, table, update
 
 from governance.errors import StoreError
+from governance.resources import resource_dir
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
 __all__ = ["MIGRATIONS_DIR", "VERSION_TABLE", "alembic_config", "head_revision", "upgrade"]
 
-MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+MIGRATIONS_DIR = resource_dir("governance.store", "migrations", what="the store's migrations")
 VERSION_TABLE = "governance_alembic_version"
 
 TOO_NEW = (

@@ -11,7 +11,7 @@ from governance.errors import InputError, SetupError
 from governance.reporting import SignerInfo, render_html, render_pdf
 from governance.reporting import _weasy as weasy_module
 from governance.reporting import sign as sign_module
-from governance.reporting.render import DEFAULT_TEMPLATES
+from governance.resources import default_templates
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -252,8 +252,12 @@ def test_output_folder_must_exist(tmp_path, evaluation):
 
 
 def test_missing_pango_is_a_setup_error(tmp_path, evaluation, monkeypatch):
-    def no_pango(name):
-        raise OSError("cannot load library 'libpango-1.0-0': not found")
+    import_module = weasy_module.importlib.import_module
+
+    def no_pango(name, *args):
+        if name == "weasyprint":
+            raise OSError("cannot load library 'libpango-1.0-0': not found")
+        return import_module(name, *args)  # the theme is found with importlib.resources
 
     monkeypatch.setattr(weasy_module.importlib, "import_module", no_pango)
     with pytest.raises(SetupError) as info:
@@ -263,8 +267,13 @@ def test_missing_pango_is_a_setup_error(tmp_path, evaluation, monkeypatch):
 
 
 def test_default_templates_are_the_repository_theme():
-    assert DEFAULT_TEMPLATES == REPO / "report_templates"
-    assert (DEFAULT_TEMPLATES / "report.css").is_file()
+    # a checkout installed editable (make test) maps report_templates/ into the package
+    found = default_templates()
+    assert found.samefile(REPO / "report_templates"), (
+        f"the installed governance finds its theme in {found}, not in this checkout: "
+        "pip install -e . here"
+    )
+    assert (found / "report.css").is_file()
 
 
 def test_import_stays_light():

@@ -61,11 +61,13 @@ def _expected_wheel_files() -> set[str]:
 def _dependency_paths() -> list[str]:
     """Where this interpreter imports third-party packages from: not the checkout, no stdlib."""
     repo = REPO.resolve()
+    venv = Path(sys.prefix).resolve()  # may lie inside the checkout (make test's .venv)
     stdlib = Path(sysconfig.get_path("stdlib")).resolve()  # the base interpreter's, in a venv too
     found = []
     for entry in sys.path:
         path = Path(entry or ".").resolve()
-        if path.is_dir() and not path.is_relative_to(repo) and not path.is_relative_to(stdlib):
+        in_checkout = path.is_relative_to(repo) and not path.is_relative_to(venv)
+        if path.is_dir() and not in_checkout and not path.is_relative_to(stdlib):
             found.append(str(path))
     return list(dict.fromkeys(found))
 

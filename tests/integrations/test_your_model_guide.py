@@ -24,7 +24,6 @@ import yaml
 from tests.conftest import REPO
 
 GUIDE = REPO / "docs" / "your-model.md"
-PACKS = REPO / "policies"
 BIN = Path(sys.executable).parent
 MARK = "@@governance-guide@@"
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.DOTALL | re.MULTILINE)
@@ -64,27 +63,6 @@ def normal(line: str) -> str:
     line = re.sub(r"\b(?=[0-9a-f]*\d)[0-9a-f]{7,64}\b", "<hex>", line)
     line = re.sub(r"\d+(\.\d+)?", "<n>", line)
     return " ".join(line.split())
-
-
-def packs_resolve(folder: Path) -> bool:
-    """Whether ``extends: [pack:NAME]`` loads on this checkout (packs ship in the package)."""
-    from governance.checks import default_registry
-    from governance.errors import GovernanceError
-    from governance.policy.loader import load_policies
-
-    probe = folder / "probe.yaml"
-    probe.write_text(
-        "apiVersion: governance/v1\nkind: Policy\nmetadata: {name: probe, version: 1.0.0}\n"
-        "extends: [pack:fairness-baseline]\n",
-        encoding="utf-8",
-    )
-    try:
-        load_policies([probe], default_registry())
-    except GovernanceError:
-        return False
-    finally:
-        probe.unlink()
-    return True
 
 
 def shell_script(steps: list[Command], shim: str) -> str:
@@ -135,15 +113,10 @@ def test_the_guide_runs_as_written(tmp_path: Path) -> None:
     assert any(s.text.startswith("governance init") for s in steps)
     assert any("--report" in s.text for s in steps)
 
-    # Until packs resolve as `pack:NAME` on this checkout, the written policy's packs are
-    # pointed at the repository's policies/ (after keeping the file as `init` wrote it).
     shim = "cp policy.yaml policy.as-written.yaml"
-    if not packs_resolve(tmp_path):
-        shim += f" && sed -i 's|pack:\\([a-z0-9-]*\\)|{PACKS}/\\1.yaml|' policy.yaml"
     environ = {k: v for k, v in os.environ.items() if not k.startswith("GOVERNANCE_")}
     environ.update(
         PATH=f"{BIN}{os.pathsep}{environ.get('PATH', '')}",
-        GOVERNANCE_ALLOWED_PATHS=str(PACKS),
         GIT_AUTHOR_NAME="Guide",
         GIT_AUTHOR_EMAIL="guide@example.org",
         GIT_COMMITTER_NAME="Guide",

@@ -359,6 +359,11 @@ def scaffold(
         if not force and (path.exists() or path.is_symlink()):
             raise InputError(EXISTS, path=path, hint=EXISTS_HINT)
         check_writable(path)
+    from governance.policy.packs import find_pack, unknown_pack
+
+    for base in extends:
+        if base.startswith("pack:") and find_pack(base.removeprefix("pack:")) is None:
+            raise InputError(unknown_pack(base.removeprefix("pack:")))
     named_files = [("data", data, manifest_path.parent), ("model", model, manifest_path.parent)]
     named_files += [
         ("extended policy", Path(base), policy_path.parent)

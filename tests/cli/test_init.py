@@ -188,6 +188,14 @@ def test_a_missing_model_is_refused(run: Run, project: Path) -> None:
     assert line == "Error: nope.skops: no such model file"
 
 
+def test_an_unknown_pack_is_refused_naming_the_shipped_ones(run: Run, project: Path) -> None:
+    line = refused(
+        run, project, "--data", "data.csv", "--model", "model.skops", "--pack", "fairnes-baseline"
+    )
+    assert line.startswith("Error: unknown policy pack 'fairnes-baseline' (shipped packs: ")
+    assert "fairness-baseline" in line
+
+
 def test_a_model_that_is_not_skops_is_refused(run: Run, project: Path) -> None:
     (project / "model.pkl").write_bytes(pickle.dumps({"not": "a model"}))
     line = refused(run, project, "--data", "data.csv", "--model", "model.pkl")

@@ -28,7 +28,8 @@ from governance.reporting.formats import FORMAT_NAMES
     multiple=True,
     required=True,
     type=click.Path(path_type=Path),
-    help="Policy file or directory of policies; repeatable.",
+    help="Policy file, or directory of policies (its kind: Waivers files are applied as "
+    "--waivers); repeatable.",
 )
 @store_option
 @click.option(

@@ -21,9 +21,9 @@ from governance.evaluators.context import EvaluationContext
 from governance.manifest import Manifest, load_manifest
 from governance.policy.budget import DEFAULT_SECONDS, budget_seconds
 from governance.policy.engine import evaluate_policies
-from governance.policy.loader import load_policies
+from governance.policy.loader import load_policies, waiver_files_in
 from governance.policy.model import Policy, Severity, Waiver
-from governance.policy.waivers import check_unique, load_waiver_files
+from governance.policy.waivers import check_unique, load_waiver_files, unique_files
 
 if TYPE_CHECKING:
     from governance.config import Settings
@@ -72,6 +72,8 @@ class PreparedCheck:
     registry: CheckRegistry
     digests: dict[str, str] = field(default_factory=dict)
     waivers: tuple[Waiver, ...] = ()
+    waiver_files: tuple[Path, ...] = ()
+    """Every waivers file applied: those in the policy folders, then those given."""
     cel_seconds: float = DEFAULT_SECONDS
     """Time budget of each CEL evaluation (setting ``cel_budget_seconds``)."""
 
@@ -128,14 +130,15 @@ def prepare_check(options: CheckOptions, registry: CheckRegistry | None = None) 
     cel_seconds = budget_seconds(options.settings or load_settings())
     manifest = load_manifest(options.manifest)
     policies = load_policies(options.policies, registry)
-    waivers = load_waiver_files(options.waivers)
+    waiver_files = unique_files([*waiver_files_in(options.policies), *options.waivers])
+    waivers = load_waiver_files(waiver_files)
     check_unique([w for policy in policies for w in policy.waivers] + list(waivers))
     context = _load_context(manifest, policies, trust_model=options.trust_model)
     context.settings = options.settings
     digests = {"data": file_digest(context.data.path)}
     if manifest.model_path is not None:
         digests["model"] = file_digest(manifest.model_path)
-    for path in options.waivers:
+    for path in waiver_files:
         digests[f"waivers:{path}"] = file_digest(path)
     return PreparedCheck(
         options=options,
@@ -145,6 +148,7 @@ def prepare_check(options: CheckOptions, registry: CheckRegistry | None = None) 
         registry=registry,
         digests=digests,
         waivers=waivers,
+        waiver_files=waiver_files,
         cel_seconds=cel_seconds,
     )
 
@@ -199,7 +203,7 @@ def record_header(prepared: PreparedCheck, evaluation_id: str, started_at: str) 
         "policies": [policy.summary() for policy in prepared.policies],
         "waiver_files": [
             {"path": str(path), "digest": prepared.digests[f"waivers:{path}"]}
-            for path in prepared.options.waivers
+            for path in prepared.waiver_files
         ],
     }
 

@@ -28,8 +28,8 @@ from governance.reporting.formats import FORMAT_NAMES
     multiple=True,
     required=True,
     type=click.Path(path_type=Path),
-    help="Policy file, directory of policies, or pack:NAME (a shipped pack: governance packs); "
-    "repeatable.",
+    help="Policy file, directory of policies (its kind: Waivers files are applied as "
+    "--waivers), or pack:NAME (a shipped pack: governance packs); repeatable.",
 )
 @store_option
 @click.option(

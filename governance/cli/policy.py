@@ -30,6 +30,8 @@ def policy() -> None:
 def lint(paths: tuple[Path, ...], waiver_files: tuple[Path, ...], strict: bool) -> int:
     """Load PATHS (policy files, directories or pack:NAME) as a check would; report weaknesses.
 
+    Waivers files (kind: Waivers) inside a directory are checked with the policies, as
+    `governance check --policy DIR` applies them; *.test.yaml files are left to `policy test`.
     An error (schema, CEL, unknown check or param, duplicate id, extends cycle, relaxing
     override, wildcard waiver) prints one line and exits 2. Warnings (no controls or
     remediation, a waiver that names no rule, expired or expiring soon, a relaxed override, an
@@ -37,17 +39,16 @@ def lint(paths: tuple[Path, ...], waiver_files: tuple[Path, ...], strict: bool) 
     """
     from governance.checks import default_registry
     from governance.policy.lint import lint as run_lint
-    from governance.policy.waivers import load_waiver_files
 
-    waivers = load_waiver_files(waiver_files)
-    result = run_lint(paths, default_registry(), waivers=waivers)
+    result = run_lint(paths, default_registry(), waiver_files=waiver_files)
     for warning in result.warnings:
         click.echo(str(warning))
     count = len(result.warnings)
+    files = len(result.waiver_files)
     click.echo(
         f"{len(result.policies)} polic{'ies' if len(result.policies) != 1 else 'y'}, "
-        f"{result.rules} rule{'s' if result.rules != 1 else ''}, {len(waiver_files)} waiver file"
-        f"{'s' if len(waiver_files) != 1 else ''}: "
+        f"{result.rules} rule{'s' if result.rules != 1 else ''}, {files} waiver file"
+        f"{'s' if files != 1 else ''}: "
         + (f"{count} warning{'s' if count != 1 else ''}" if count else "no problems")
     )
     return EXIT_GATE_FAILED if strict and count else EXIT_OK

@@ -17,9 +17,9 @@ from pathlib import Path
 from governance.checks.registry import CheckRegistry
 from governance.policy.engine import MODEL_FIELDS
 from governance.policy.expr import Expression, fields_read
-from governance.policy.loader import load_policies
+from governance.policy.loader import load_policies, waiver_files_in
 from governance.policy.model import Policy, Rule, Waiver
-from governance.policy.waivers import check_unique
+from governance.policy.waivers import check_unique, load_waiver_files, unique_files
 
 DATA_FIELDS = (
     "target",
@@ -53,6 +53,8 @@ class LintResult:
 
     policies: tuple[Policy, ...]
     warnings: tuple[LintWarning, ...]
+    waiver_files: tuple[Path, ...] = ()
+    """The waivers files checked: those in the policy folders, then those given."""
 
     @property
     def rules(self) -> int:
@@ -124,14 +126,21 @@ def lint(
     paths: Sequence[str | Path],
     registry: CheckRegistry,
     *,
+    waiver_files: Sequence[str | Path] = (),
     waivers: Sequence[Waiver] = (),
     now: datetime | None = None,
 ) -> LintResult:
-    """Load ``paths`` as one set of policies (errors raise) and collect warnings."""
+    """Load ``paths`` as one set of policies (errors raise) and collect warnings.
+
+    The waivers checked are those of the policies, of the ``kind: Waivers`` files in the
+    directories among ``paths`` and in ``waiver_files`` (each file once), and ``waivers``.
+    """
     policies = load_policies(paths, registry)
+    files = unique_files([*waiver_files_in(paths), *waiver_files])
     today = now or datetime.now(UTC)
     rule_ids = {rule.id for policy in policies for rule in policy.rules}
-    all_waivers = [w for policy in policies for w in policy.waivers] + list(waivers)
+    all_waivers = [w for policy in policies for w in policy.waivers]
+    all_waivers += [*load_waiver_files(files), *waivers]
     check_unique(all_waivers)
     warnings: list[LintWarning] = []
     for policy in policies:
@@ -139,4 +148,4 @@ def lint(
             warnings.extend(_rule_warnings(rule))
     for waiver in all_waivers:
         warnings.extend(_waiver_warnings(waiver, rule_ids, today))
-    return LintResult(policies=tuple(policies), warnings=tuple(warnings))
+    return LintResult(policies=tuple(policies), warnings=tuple(warnings), waiver_files=files)

@@ -3,6 +3,10 @@
 :func:`load_policy` reads one file. :func:`load_policies` reads the files given and every
 policy they extend (see :mod:`governance.policy.compose`), applies overrides, and checks that
 rule ids are unique across everything loaded.
+
+A directory given as a policy holds policies (``*.yaml``, ``*.yml``), policy tests
+(``*.test.yaml``, run by ``governance policy test``) and waivers files (``kind: Waivers``,
+found by :func:`waiver_files_in` and applied as if each were given with ``--waivers``).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from governance.yaml_source import LocatedDict, load_yaml_text, position_of, rea
 POLICY_SUFFIXES = (".yaml", ".yml")
 TEST_SUFFIXES = (".test.yaml", ".test.yml")
 PACK_IS_NO_TEST = "{ref} is a policy, not a policy test file (kind: PolicyTest)"
+WAIVERS_KIND = "Waivers"
 
 
 def error_at(
@@ -172,11 +177,39 @@ def is_policy_test(path: Path) -> bool:
     return path.name.endswith(TEST_SUFFIXES)
 
 
+def is_waivers_file(path: Path) -> bool:
+    """Whether ``path`` holds one YAML mapping with ``kind: Waivers``.
+
+    Read leniently: a file that cannot be read or parsed is not a waivers file, so it is loaded
+    as a policy and its error reported as such.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+    if WAIVERS_KIND not in text:
+        return False
+    try:
+        documents = [doc for doc in load_yaml_text(text, path, PolicyError) if doc is not None]
+    except (PolicyError, RecursionError):
+        return False
+    return (
+        len(documents) == 1
+        and isinstance(documents[0], dict)
+        and documents[0].get("kind") == WAIVERS_KIND
+    )
+
+
+def _yaml_files(directory: Path) -> list[Path]:
+    return sorted(p for p in directory.rglob("*") if p.suffix in POLICY_SUFFIXES and p.is_file())
+
+
 def expand_policy_paths(paths: Iterable[str | Path], *, tests: bool = False) -> list[Path]:
     """Files as given, ``pack:NAME`` as the shipped pack's file, directories' files sorted.
 
-    In a directory, ``*.yaml``/``*.yml`` files are policies and ``*.test.yaml``/``*.test.yml``
-    files are policy tests; ``tests`` chooses which to collect.
+    In a directory, ``*.test.yaml``/``*.test.yml`` files are policy tests, ``kind: Waivers``
+    files are waivers (see :func:`waiver_files_in`) and the other ``*.yaml``/``*.yml`` files
+    are policies; ``tests`` chooses between policies and tests.
     """
     expanded: list[Path] = []
     what = "policy test files (*.test.yaml)" if tests else "policy files (*.yaml, *.yml)"
@@ -188,17 +221,33 @@ def expand_policy_paths(paths: Iterable[str | Path], *, tests: bool = False) -> 
             continue
         path = Path(item)
         if path.is_dir():
-            found = sorted(
+            found = [
                 p
-                for p in path.rglob("*")
-                if p.suffix in POLICY_SUFFIXES and p.is_file() and is_policy_test(p) == tests
-            )
+                for p in _yaml_files(path)
+                if is_policy_test(p) == tests and (tests or not is_waivers_file(p))
+            ]
             if not found:
                 raise PolicyError(f"directory holds no {what}", path=path)
             expanded.extend(found)
         else:
             expanded.append(path)
     return expanded
+
+
+def waiver_files_in(paths: Iterable[str | Path]) -> list[Path]:
+    """The ``kind: Waivers`` files inside the directories among ``paths``, sorted per directory.
+
+    Files named directly are not looked at: a policy file is a policy, and a waivers file is
+    given with ``--waivers``.
+    """
+    found: list[Path] = []
+    for item in paths:
+        path = Path(item)
+        if path.is_dir():
+            found.extend(
+                p for p in _yaml_files(path) if not is_policy_test(p) and is_waivers_file(p)
+            )
+    return found
 
 
 def check_unique_rule_ids(policies: Sequence[Policy]) -> None:

@@ -1,8 +1,9 @@
 """Waivers: accepted failures of one rule for one model, with a justification and an expiry.
 
 A waiver is written in a policy's ``waivers:`` list or in a separate ``kind: Waivers`` file
-(``governance check --waivers FILE``). It names exactly one rule id and one model (optionally
-one version); an empty or wildcard rule id or model is refused when the file loads.
+(``governance check --waivers FILE``, or kept in a policy folder given with ``--policy DIR``).
+It names exactly one rule id and one model (optionally one version); an empty or wildcard rule
+id or model is refused when the file loads.
 
 Applied to the findings of an evaluation:
 
@@ -80,6 +81,19 @@ def load_waivers(path: str | Path) -> tuple[Waiver, ...]:
 def load_waiver_files(paths: Sequence[str | Path]) -> tuple[Waiver, ...]:
     """Every waiver of every file, in order."""
     return tuple(waiver for path in paths for waiver in load_waivers(path))
+
+
+def unique_files(paths: Sequence[str | Path]) -> tuple[Path, ...]:
+    """``paths`` in order, each file once (a file in a policy folder may also be given)."""
+    seen: set[Path] = set()
+    unique = []
+    for item in paths:
+        path = Path(item)
+        key = path.resolve()
+        if key not in seen:
+            seen.add(key)
+            unique.append(path)
+    return tuple(unique)
 
 
 def check_unique(waivers: Sequence[Waiver]) -> None:

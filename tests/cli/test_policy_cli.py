@@ -162,3 +162,38 @@ def test_docs_to_a_missing_folder_is_refused_not_created(run: Run, tmp_path: Pat
     assert result.exit_code == 2
     assert result.stderr == f"Error: {missing}: the output folder does not exist\n"
     assert not missing.exists()
+
+
+def test_lint_of_a_folder_checks_the_waivers_files_in_it(run: Run, write: Write) -> None:
+    """docs/ci.md's pre-commit layout: policies and their waivers in one folder."""
+    write("policies/p.yaml", policy_text(CLEAN))
+    waivers = write(
+        "policies/waivers.yaml",
+        "apiVersion: governance/v1\nkind: Waivers\nwaivers:\n"
+        "  - {rule_id: ratio, subject: {model: m}, justification: j, approved_by: a, ticket: T,"
+        " expires: 2099-01-01}\n",
+    )
+    write("policies/p.test.yaml", TEST_FILE.format(name="fair passes", outcome="pass"))
+    folder = waivers.parent
+    result = run("policy", "lint", folder)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == "1 policy, 1 rule, 1 waiver file: no problems\n"
+    # given again with --waivers, the file is checked once (no "second waiver" error)
+    again = run("policy", "lint", folder, "--waivers", waivers)
+    assert (again.exit_code, again.stdout) == (0, result.stdout)
+    waivers.write_text(waivers.read_text().replace("rule_id: ratio", "rule_id: gone"))
+    result = run("policy", "lint", folder, "--strict")
+    assert result.exit_code == 1
+    assert f"{waivers}:4:5: warning: waiver names rule gone, which no policy has" in result.stdout
+
+
+def test_lint_error_in_a_folder_waivers_file_is_exit_2_naming_it(run: Run, write: Write) -> None:
+    write("policies/p.yaml", policy_text(CLEAN))
+    waivers = write(
+        "policies/waivers.yaml",
+        "apiVersion: governance/v1\nkind: Waivers\nwaivers:\n  - {rule_id: ratio}\n",
+    )
+    result = run("policy", "lint", waivers.parent)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"Error: {waivers}:4:")
+    assert len(result.stderr.splitlines()) == 1

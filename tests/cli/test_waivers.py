@@ -215,3 +215,54 @@ def test_the_sample_waivers_waive_and_then_block_the_mitigated_model(
         "waivers.yaml": (0, "waived", False),
         "waivers-expired.yaml": (1, "fail", True),
     }
+
+
+def test_a_waivers_file_in_the_policy_folder_is_applied_and_recorded(
+    run: Run, manifest_path: Path, write: Write, tmp_path: Path
+) -> None:
+    """`--policy DIR` applies the kind: Waivers files kept with the policies (docs/ci.md)."""
+    write("policies/strict.yaml", POLICY)
+    kept = waivers_file(write, {}, name="policies/waivers.yaml")
+    store = f"sqlite:///{tmp_path / 'audit.db'}"
+    result = run(
+        "check", manifest_path, "-p", tmp_path / "policies", "--store", store, "--format", "json"
+    )
+    assert result.exit_code == 0, result.stderr
+    record = json.loads(result.stdout)
+    assert [p["name"] for p in record["policies"]] == ["strict-policy"]
+    assert record["findings"][0]["outcome"] == "waived"
+    assert [f["path"] for f in record["waiver_files"]] == [str(kept)]
+    assert record["waiver_files"][0]["digest"].startswith("sha256:")
+    # the same file also given with --waivers is applied once, not refused as a second waiver
+    again = run(
+        "check",
+        manifest_path,
+        "-p",
+        tmp_path / "policies",
+        "--store",
+        store,
+        "--waivers",
+        kept,
+        "--format",
+        "json",
+    )
+    assert again.exit_code == 0, again.stderr
+    assert [w["status"] for w in json.loads(again.stdout)["waivers"]] == ["applied"]
+
+
+def test_a_bad_waivers_file_in_the_policy_folder_names_itself(
+    run: Run, manifest_path: Path, write: Write, tmp_path: Path
+) -> None:
+    write("policies/strict.yaml", POLICY)
+    write(
+        "policies/waivers.yaml",
+        "apiVersion: governance/v1\nkind: Waivers\nwaivers:\n  - rule_id: '*'\n",
+    )
+    db = tmp_path / "audit.db"
+    result = run("check", manifest_path, "-p", tmp_path / "policies", "--store", f"sqlite:///{db}")
+    assert result.exit_code == 2
+    assert result.stderr.startswith(
+        f"Error: {tmp_path}/policies/waivers.yaml:4:14: waivers[0].rule_id: '*' is a wildcard"
+    )
+    assert len(result.stderr.splitlines()) == 1
+    assert not db.exists() or store_entries(db) == 0

@@ -183,3 +183,23 @@ def test_an_integer_is_a_fine_threshold_and_float_param(write: Write) -> None:
     assert policy.rules[0].spec.threshold is not None
     assert policy.rules[0].spec.threshold.min == 1.0
     assert policy.rules[0].params.model_dump()["confidence"] == 0.9
+
+
+def test_a_directory_sets_waivers_files_and_tests_apart(write: Write, tmp_path: Path) -> None:
+    from governance.policy.loader import expand_policy_paths, waiver_files_in
+
+    policy = write("policies/one.yaml", POLICY)
+    waivers = write("policies/sub/waivers.yml", "apiVersion: governance/v1\nkind: Waivers\n")
+    test = write("policies/one.test.yaml", "kind: PolicyTest\n")
+    # a broken file that mentions Waivers is still a policy, and fails as one
+    broken = write("policies/zz.yaml", "kind: Waivers\n  bad: [\n")
+    assert expand_policy_paths([tmp_path / "policies"]) == [policy, broken]
+    assert expand_policy_paths([tmp_path / "policies"], tests=True) == [test]
+    assert waiver_files_in([tmp_path / "policies", policy]) == [waivers]
+    broken.unlink()
+    assert [p.name for p in load_policies([tmp_path / "policies"], default_registry())] == [
+        "test-policy"
+    ]
+    # named directly, a waivers file is not a policy
+    with pytest.raises(PolicyError, match="kind must be 'Policy', found 'Waivers'"):
+        load_policies([waivers], default_registry())

@@ -1,16 +1,23 @@
 """``--format junit``: JUnit XML, the test report format CI servers read (GitLab, Jenkins, ...).
 
-``<testsuites>`` holds one ``<testsuite>`` per policy and one ``<testcase>`` per rule
-(``classname`` = policy, ``name`` = rule id). What each finding becomes:
+The output validates against the Jenkins xUnit JUnit schema (the dialect Jenkins, GitLab, Azure
+DevOps and the GitHub test-report actions read). ``<testsuites>`` holds one ``<testsuite>`` per
+policy (``file`` = the policy file) and one ``<testcase>`` per rule (``classname`` = policy,
+``name`` = rule id). What each finding becomes:
 
 - blocking ``fail`` or ``insufficient``: ``<failure>``; blocking ``error``: ``<error>``
+- a failing finding that does not block (a warning: ``fail``, ``insufficient`` or ``error``
+  below ``fail_on``): ``<skipped type="warning">`` whose message starts ``WARNING (<outcome>,
+  does not block)``
 - ``waived`` and ``skipped``: ``<skipped>`` with the waiver or the reason as message
-- a failing finding that does not block (a warning) and ``pass``: a passing test case; a
-  warning says so in ``<system-out>``
+- ``pass``: a passing test case
 
-So ``failures + errors`` equals the summary's ``blocking`` and ``skipped`` equals ``waived +
-skipped``. Each test case carries its severity, outcome, measured value and threshold as
-``<properties>`` (as pytest writes them).
+So ``failures + errors`` equals the summary's ``blocking``: a CI server's test report fails
+exactly when the gate does, and every warning is listed, with its message, among the skipped
+tests instead of passing silently. Each test case's ``<system-out>`` holds the rule's place
+(``file:line``), severity, outcome, measured value, threshold, controls and waiver; the
+schema allows ``<properties>`` only on a suite, which carries the model, the policy's version
+and digest, the evaluation id and the verdict.
 """
 
 from __future__ import annotations
@@ -24,9 +31,11 @@ from typing import Any
 from governance.reporting.formats.findings import (
     Finding,
     Record,
+    gate_effect,
     is_warning,
     location_of,
     note_text,
+    threshold_text,
     waiver_text,
 )
 
@@ -59,7 +68,7 @@ def _properties(parent: ET.Element, pairs: list[tuple[str, Any]]) -> None:
 
 def _kind(finding: Finding) -> str:
     """``failure``, ``error``, ``skipped`` or ``passed``: what the test case reports."""
-    if finding["outcome"] in ("waived", "skipped"):
+    if finding["outcome"] in ("waived", "skipped") or is_warning(finding):
         return "skipped"
     if not finding["blocking"]:
         return "passed"
@@ -76,30 +85,40 @@ def _details(finding: Finding) -> str:
     return "\n".join(lines)
 
 
-def _testcase(suite: ET.Element, finding: Finding, record: Record) -> str:
+def _evidence(finding: Finding, record: Record) -> str:
+    """The rule's place and the finding's values, one ``name: value`` line each."""
     path, line, _ = location_of(finding, record)
-    attributes = {"classname": _xml_text(finding["policy"]), "name": _xml_text(finding["rule_id"])}
-    if path:
-        attributes["file"] = _xml_text(path)
-    if line is not None:
-        attributes["line"] = str(line)
-    case = ET.SubElement(suite, "testcase", attributes)
-    threshold = finding.get("threshold") or {}
-    pairs: list[tuple[str, Any]] = [
-        ("severity", finding["severity"]),
-        ("outcome", finding["outcome"]),
-        ("blocking", "true" if finding["blocking"] else "false"),
-        ("check", finding["check"]),
-        ("measured", _number(finding["measured"])),
-        ("threshold.min", _number(threshold.get("min"))),
-        ("threshold.max", _number(threshold.get("max"))),
+    where = f"{path}:{line}" if path and line is not None else path or "-"
+    effect = gate_effect(finding)
+    lines = [
+        f"rule: {where}",
+        f"outcome: {finding['outcome']}" + ("" if effect == "-" else f" ({effect})"),
+        f"severity: {finding['severity']}",
+        f"check: {finding['check']}",
+        f"measured: {_number(finding['measured']) or '-'}",
+        f"threshold: {threshold_text(finding.get('threshold'))}",
     ]
-    pairs += [("control", control) for control in finding.get("controls") or []]
+    lines += [f"control: {control}" for control in finding.get("controls") or []]
     waiver = finding.get("waiver")
     if waiver:
         status = f"{waiver['status']}: " if waiver.get("status") else ""
-        pairs.append(("waiver", status + waiver_text(waiver)))
-    _properties(case, pairs)
+        lines.append(f"waiver: {status}{waiver_text(waiver)}")
+    return "\n".join(lines)
+
+
+def _skip_message(finding: Finding) -> tuple[str, str]:
+    """The ``type`` and ``message`` of a skipped test case."""
+    note = note_text(finding)
+    outcome = finding["outcome"]
+    if is_warning(finding):
+        return "warning", f"WARNING ({outcome}, does not block): {note}"
+    prefix = f"{outcome}: "
+    return outcome, note if note.startswith(prefix) else prefix + note
+
+
+def _testcase(suite: ET.Element, finding: Finding, record: Record) -> str:
+    attributes = {"classname": _xml_text(finding["policy"]), "name": _xml_text(finding["rule_id"])}
+    case = ET.SubElement(suite, "testcase", attributes)
     kind = _kind(finding)
     if kind in ("failure", "error"):
         element = ET.SubElement(
@@ -107,12 +126,11 @@ def _testcase(suite: ET.Element, finding: Finding, record: Record) -> str:
         )
         element.text = _xml_text(_details(finding))
     elif kind == "skipped":
-        ET.SubElement(
-            case, "skipped", message=_xml_text(f"{finding['outcome']}: {note_text(finding)}")
-        )
-    elif is_warning(finding):
-        out = ET.SubElement(case, "system-out")
-        out.text = _xml_text(f"WARNING (does not block): {_details(finding)}")
+        kind_type, message = _skip_message(finding)
+        element = ET.SubElement(case, "skipped", message=_xml_text(message), type=kind_type)
+        element.text = _xml_text(_details(finding))
+    out = ET.SubElement(case, "system-out")
+    out.text = _xml_text(_evidence(finding, record))
     return kind
 
 
@@ -143,6 +161,8 @@ def junit_tree(record: Record) -> ET.Element:
     for name in dict.fromkeys(names):
         suite = ET.Element("testsuite", name=_xml_text(name))
         policy = by_name.get(name, {})
+        if policy.get("path"):
+            suite.set("file", _xml_text(policy["path"]))
         _properties(
             suite,
             [
@@ -160,8 +180,8 @@ def junit_tree(record: Record) -> ET.Element:
         suites.append((suite, counts))
         for key in totals:
             totals[key] += counts[key]
-    for key, value in totals.items():
-        root.set(key, str(value))
+    for key in ("tests", "failures", "errors"):  # the schema has no skipped here
+        root.set(key, str(totals[key]))
     if seconds is not None:
         root.set("time", seconds)
     for suite, _ in suites:

@@ -86,7 +86,7 @@ class TableDifference:
     examples: tuple[str, ...]
 
     def describe(self) -> str:
-        """One line: what differs, with examples."""
+        """One line: what differs, with the first example."""
         parts = [
             f"{count} {what}"
             for count, what in (
@@ -98,10 +98,10 @@ class TableDifference:
         ]
         rows = self.changed + self.missing + self.extra
         noun = "row differs" if rows == 1 else "rows differ"
-        return (
-            f"{self.table}: {rows} {noun} from what the log implies ({', '.join(parts)}): "
-            + "; ".join(self.examples)
-        )
+        first = self.examples[0] if self.examples else ""
+        more = ", for one" if rows > 1 else ""
+        counts = ", ".join(parts)
+        return f"{self.table}: {rows} {noun} from what the log implies ({counts}){more}: {first}"
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,10 @@ Building them from a hostile file is safe, so the check can come after construct
   their bytes; a ``node_count`` above the array's length is cut to it, and an object that only
   looks like an array is refused by Cython's type check. Nothing follows an index there.
 - ``TreePredictor`` is set up as a plain object (its ``__setstate__`` only casts the node
-  array's dtype).
+  array's dtype). Unlike a ``Tree``, which copies its arrays into memory of its own, it keeps
+  the loaded array, which another object of the file may share (skops builds an ``__id__``
+  once) and write into later (a NumPy ufunc given it as ``out``): each checked predictor gets
+  a copy of its nodes that nothing else holds.
 
 What is checked, with NumPy over whole arrays (a tree of a million nodes in milliseconds):
 
@@ -592,9 +595,12 @@ class _Checker:
                     raise Refused(
                         _model(where, f"_predictors[{iteration}][{position}] is not a tree")
                     )
-                _check_predictor(
+                # the array checked is a copy only this predictor holds: another object of the
+                # file may share the loaded one (skops' memo) and write into it later
+                checked = _check_predictor(
                     predictor, n_features, f"{where}._predictors[{iteration}][{position}]"
                 )
+                vars(predictor)["nodes"] = checked
         return lists
 
 
@@ -662,8 +668,8 @@ def _check_tree(tree: Any, where: str) -> _Shape:
     return _Shape(n_features, n_outputs, tuple(int(c) for c in n_classes))
 
 
-def _check_predictor(predictor: Any, n_features: int, where: str) -> None:
-    """Check one histogram gradient boosting ``TreePredictor`` of a model of ``n_features``."""
+def _check_predictor(predictor: Any, n_features: int, where: str) -> Any:
+    """Check a copy of the nodes of a ``TreePredictor`` of a model of ``n_features``; the copy."""
     import numpy as np
     from sklearn.ensemble._hist_gradient_boosting.common import PREDICTOR_RECORD_DTYPE
 
@@ -672,6 +678,7 @@ def _check_predictor(predictor: Any, n_features: int, where: str) -> None:
         isinstance(nodes, np.ndarray) and nodes.dtype == PREDICTOR_RECORD_DTYPE and nodes.ndim == 1
     ):
         raise Refused(_tree(where, "its nodes are not an array of tree nodes"))
+    nodes = np.array(nodes, dtype=PREDICTOR_RECORD_DTYPE, copy=True)
     if nodes.size < 1:
         raise Refused(_tree(where, "it has no nodes"))
     leaf = np.asarray(nodes["is_leaf"]) != 0
@@ -694,6 +701,7 @@ def _check_predictor(predictor: Any, n_features: int, where: str) -> None:
         raise Refused(
             _tree(where, f"node {first} is a categorical split, but the model has no categories")
         )
+    return nodes
 
 
 def _structure(left: Any, right: Any, leaf: Any, where: str) -> int:

@@ -798,6 +798,49 @@ def test_a_hostile_histogram_gradient_boosting_tree_is_refused(
     assert entries == 0
 
 
+SHARED_NODES_SCRIPT = """
+import numpy as np
+from pathlib import Path
+from governance.model_artifact import load_skops
+from tests.conftest import synthetic_frame
+
+model = load_skops(Path({path!r}), trusted=False)
+# what a FunctionTransformer of the same file could do while predicting: numpy.positive with
+# out= the shared array and casting="unsafe" writes 256 into every field of every node
+np.positive(np.float64(256.0), out=model.shared_, casting="unsafe")
+print(",".join(model.predict(synthetic_frame(rows=300)[["age", "score"]])))
+"""
+
+
+def test_a_histogram_boosting_tree_shared_with_another_object_cannot_be_rewritten(
+    tmp_path: Path,
+) -> None:
+    # a TreePredictor keeps the loaded node array; skops builds an __id__ once, so another
+    # attribute of the file can hold the same array and write into it after the check
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    frame = synthetic_frame(rows=300)
+    X = frame[["age", "score"]]
+    model = HistGradientBoostingClassifier(max_iter=3, random_state=0).fit(X, frame["label"])
+    model.shared_ = model._predictors[0][0].nodes
+    path = tmp_path / "model.skops"
+    path.write_bytes(sio.dumps(model))
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", SHARED_NODES_SCRIPT.format(path=str(path))],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]  # a signal would be negative
+    assert result.stdout.strip().split(",") == list(model.predict(X))
+
+
 def test_a_tree_deeper_than_the_limit_needs_trust(tmp_path: Path) -> None:
     data, _ = forest_file()
     levels = MAX_TREE_DEPTH + 1

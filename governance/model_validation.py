@@ -22,7 +22,8 @@ Building them from a hostile file is safe, so the check can come after construct
   array's dtype). Unlike a ``Tree``, which copies its arrays into memory of its own, it keeps
   the loaded array, which another object of the file may share (skops builds an ``__id__``
   once) and write into later (a NumPy ufunc given it as ``out``): each checked predictor gets
-  a copy of its nodes that nothing else holds.
+  a copy of its nodes that nothing else holds. So does each checked gradient boosting model's
+  ``estimators_`` array, which ``predict_stages`` reads unchecked.
 
 What is checked, with NumPy over whole arrays (a tree of a million nodes in milliseconds):
 
@@ -503,6 +504,8 @@ class _Checker:
                     f"prediction has {_plural(columns, 'column')}",
                 )
             )
+        # predict_stages reads this array unchecked: keep one that no other object can write
+        attributes["estimators_"] = members.copy()
 
     def _initial_columns(self, booster: Any, attributes: dict[str, Any], where: str) -> int:
         """Columns of gradient boosting's initial prediction, which its trees write into."""

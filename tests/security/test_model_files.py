@@ -841,6 +841,24 @@ def test_a_histogram_boosting_tree_shared_with_another_object_cannot_be_rewritte
     assert result.stdout.strip().split(",") == list(model.predict(X))
 
 
+def test_a_gradient_boosting_array_of_trees_shared_with_another_object_cannot_be_rewritten(
+    tmp_path: Path,
+) -> None:
+    # predict_stages reads estimators_ without checking: another attribute of the file holding
+    # the same array could put other objects in it after the check
+    from sklearn.ensemble import GradientBoostingClassifier
+
+    frame = synthetic_frame(rows=300)
+    X = frame[["age", "score"]]
+    model = GradientBoostingClassifier(n_estimators=3).fit(X, frame["label"])
+    model.shared_ = model.estimators_
+    path = tmp_path / "model.skops"
+    path.write_bytes(sio.dumps(model))
+    loaded = load_skops(path, trusted=False)
+    np.positive(np.float64(1.0), out=loaded.shared_, casting="unsafe")
+    assert (loaded.predict(X) == model.predict(X)).all()
+
+
 def test_a_tree_deeper_than_the_limit_needs_trust(tmp_path: Path) -> None:
     data, _ = forest_file()
     levels = MAX_TREE_DEPTH + 1

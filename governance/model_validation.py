@@ -235,6 +235,13 @@ def _children(obj: Any) -> Iterator[tuple[str, Any]]:
             yield f"[{', '.join(str(p) for p in cell)}]", np.ndarray.__getitem__(obj, cell)
     elif isinstance(obj, types.MethodType):
         yield ".__self__", obj.__self__
+    for owner in type(obj).__mro__:  # slots: read through their member descriptors
+        for name, member in owner.__dict__.items():
+            if isinstance(member, types.MemberDescriptorType):
+                try:
+                    yield f".{_shown(name)}", member.__get__(obj, type(obj))
+                except AttributeError:
+                    continue
     try:
         attributes = object.__getattribute__(obj, "__dict__")
     except AttributeError:

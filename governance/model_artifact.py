@@ -1,10 +1,12 @@
 """Load the model under review safely and obtain its predictions.
 
 An untrusted skops file loads only if every type skops does not trust by default is one of the
-exact, audited names of :mod:`governance.model_types`, and skops is given only those names; a
-file holding any other type, and every joblib or pickle file, is refused unless the manifest says
-``trusted: true`` or the caller passes ``trust_model=True``, because constructing arbitrary types
-(or unpickling) runs arbitrary code.
+exact names of :mod:`governance.model_types` (audited, or validated: the tree structures), and
+skops is given only those names; a file holding any other type, and every joblib or pickle file,
+is refused unless the manifest says ``trusted: true`` or the caller passes ``trust_model=True``,
+because constructing arbitrary types (or unpickling) runs arbitrary code. The trees of an
+untrusted model are then checked (:mod:`governance.model_validation`) before the model is
+returned, so nothing follows a node index that points outside its tree.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from governance.errors import DataError, ModelError
 from governance.escapes import visible
 from governance.manifest import Manifest
 from governance.model_types import allowed_types, refused_types
+from governance.model_validation import Refused, check_model, misplaced_types
 from governance.redact import without_quoted
 
 if TYPE_CHECKING:
@@ -45,9 +48,11 @@ class Predictions:
 
 
 def load_skops(path: Path, *, trusted: bool) -> Any:
-    """Load a skops file; unless ``trusted``, only with the audited types of its own.
+    """Load a skops file; unless ``trusted``, only with the allowed types of its own, checked.
 
-    The file is read once: the types it holds are checked, and the same bytes are loaded.
+    The file is read once: the types it holds are checked, the same bytes are loaded, and an
+    untrusted model's trees are checked before it is returned
+    (:func:`governance.model_validation.check_model`).
 
     Parameters
     ----------
@@ -66,7 +71,8 @@ def load_skops(path: Path, *, trusted: bool) -> Any:
     ------
     ModelError
         The file is not a skops file, holds types outside
-        :data:`governance.model_types.ALLOWED_TYPES` and is not trusted, or fails to load.
+        :data:`governance.model_types.ALLOWED_TYPES` (or builds a validated type another way)
+        and is not trusted, fails to load, or is untrusted and fails the checks of its trees.
     """
     import skops.io as sio
 
@@ -75,15 +81,23 @@ def load_skops(path: Path, *, trusted: bool) -> Any:
         if not data:
             raise ValueError(SKOPS_EMPTY)
         untrusted = sio.get_untrusted_types(data=data)
+        misplaced = [] if trusted else misplaced_types(data)
     except Exception as exc:
         raise ModelError(SKOPS_UNREADABLE.format(reason=exc), path=path) from None
-    refused = refused_types(untrusted)
+    refused = sorted(refused_types(untrusted) + misplaced)
     if refused and not trusted:
         raise ModelError(_refusal(refused), path=path, hint=TRUST_HINT)
     try:
-        return sio.loads(data, trusted=untrusted if trusted else allowed_types(untrusted))
+        model = sio.loads(data, trusted=untrusted if trusted else allowed_types(untrusted))
     except Exception as exc:
         raise ModelError(SKOPS_CANNOT_LOAD.format(reason=exc), path=path) from None
+    if not trusted:
+        try:
+            check_model(model)
+        except Refused as exc:
+            hint = TRUST_HINT if exc.trust_helps else None
+            raise ModelError(str(exc), path=path, hint=hint) from None
+    return model
 
 
 def _refusal(refused: list[str]) -> str:

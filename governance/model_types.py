@@ -9,8 +9,9 @@ arrays (read with ``allow_pickle=False``), sparse matrices, dtypes and random ge
 Anything else, including every function, method, ``functools.partial`` and ``operator`` node
 it does not trust itself, skops reports as untrusted.
 
-Of those reported names, a file loads without trust only if each is in :data:`AUDITED_TYPES`,
-and skops is given only those names (the intersection), never the file's list. Trusting a name
+Of those reported names, a file loads without trust only if each is in :data:`AUDITED_TYPES`
+or :data:`VALIDATED_TYPES` (together :data:`ALLOWED_TYPES`), and skops is given only those
+names (the intersection), never the file's list. Trusting a name
 trusts it in every role skops can give it, so each was audited for all of them: imported,
 created without ``__init__`` with its attributes set from the file, called with arguments from
 the file (a constructor, a dict's key type), and handed to an estimator that calls it with the
@@ -18,16 +19,21 @@ data and keyword arguments from the file (FunctionTransformer's ``func``, a scor
 class whose instances hold data and run NumPy-level code, or a numeric function; none reads or
 writes files, imports, runs, evaluates or unpickles anything, whatever its arguments.
 
+Validated instead of audited (:data:`VALIDATED_TYPES`): ``sklearn.tree._tree.Tree`` (decision
+trees, random forests, extra trees, gradient boosting, isolation forests, AdaBoost and bagging
+of trees) and ``sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor`` (histogram
+gradient boosting) hold node indices that compiled code follows without bounds checks
+(scikit-learn's predict, and shap's tree explainer, which writes through them), so skops
+leaves them untrusted. Building one from any file is safe; following its indices is not. So
+each may be built only the way scikit-learn saves it (the node named here), and
+:func:`governance.model_validation.check_model` checks every one in the loaded model, and the
+estimators and ensembles holding it, before anything else touches the model.
+
 Left out on purpose, so they load only when the model is trusted:
 
-- ``sklearn.tree._tree.Tree`` (decision trees, forests, gradient boosting, AdaBoost and bagging
-  of trees), ``sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor``, the
-  ``KDTree`` and ``BallTree`` of neighbour models, and the XGBoost and LightGBM boosters: they
-  hold node indices that compiled code follows without bounds checks (scikit-learn's predict,
-  the boosters' own loaders, and shap's tree explainer, which writes through them). A crafted
-  file can make that code read or write outside its memory, so only a file whose origin the
-  user trusts may hold them. skops leaves ``Tree`` and ``TreePredictor`` untrusted for the
-  same reason.
+- the ``KDTree`` and ``BallTree`` of neighbour models, and the XGBoost and LightGBM boosters:
+  they also hold indices that compiled code follows (the boosters' own loaders among it), and
+  are not validated.
 - ``scipy.interpolate.BSpline`` (SplineTransformer) and ``scipy.stats`` distributions (kept by
   RandomizedSearchCV): compiled or generic code, not audited.
 - Every other function, method, ``functools.partial`` and ``operator`` reference.
@@ -121,9 +127,15 @@ AUDITED_TYPES: Mapping[str, tuple[str, ...]] = {
     ),
 }
 
+VALIDATED_TYPES: Mapping[str, str] = {
+    # exact name -> the only skops node that may build it (how scikit-learn's objects are saved)
+    "sklearn.tree._tree.Tree": "TreeNode",
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor": "ObjectNode",
+}
+
 ALLOWED_TYPES: frozenset[str] = frozenset(
     name for names in AUDITED_TYPES.values() for name in names
-)
+) | frozenset(VALIDATED_TYPES)
 
 
 def refused_types(untrusted: Iterable[str]) -> list[str]:

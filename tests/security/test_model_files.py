@@ -1,19 +1,28 @@
-"""Model files: an untrusted skops file constructs only audited types, so it cannot run code.
+"""Model files: an untrusted skops file constructs only allowed types, so it cannot run code.
 
 Each attack below is a skops file an earlier version loaded with ``trusted: false`` because the
 type names it holds started with ``builtins.``, ``numpy.``, ``scipy.``, ``sklearn.`` or
 ``collections.``. The files are real skops files (written by ``skops.io.dumps``) with one node of
 their ``schema.json`` replaced, as an attacker would. If a gadget ran, it would create ``marker``.
+
+Tree models (decision trees, forests, gradient boosting) load untrusted because their trees are
+checked after skops builds them and before anything follows an index in them: the hostile trees
+below are real files with one array or value of a tree edited, each checked by ``governance
+check`` in a subprocess, so that a crash would fail the test instead of killing pytest.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import os
 import pickle
 import sqlite3
+import subprocess
+import sys
+import time
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +37,9 @@ from sklearn.preprocessing import FunctionTransformer
 
 from governance.errors import ModelError
 from governance.model_artifact import load_skops
-from governance.model_types import ALLOWED_TYPES, AUDITED_TYPES
-from tests.conftest import MANIFEST, POLICY, REPO, CliRun, synthetic_frame
+from governance.model_types import ALLOWED_TYPES, AUDITED_TYPES, VALIDATED_TYPES
+from governance.model_validation import MAX_TREE_DEPTH, Refused, check_model
+from tests.conftest import DEVELOPER_ENV, MANIFEST, POLICY, REPO, CliRun, synthetic_frame
 
 PLACEHOLDER = "__gadget_placeholder__"
 FEATURES = ["age"]
@@ -328,7 +338,10 @@ GADGETS = [
     ("sklearn.utils._testing.assert_run_python_script_without_output", "FunctionNode"),
     ("sklearn.utils.deprecation.deprecated", "TypeNode"),
     ("sklearn.utils.parallel.delayed", "FunctionNode"),
+    # built any other way than scikit-learn saves them, trees would escape the checks
     ("sklearn.tree._tree.Tree", "ObjectNode"),
+    ("sklearn.tree._tree.Tree", "TypeNode"),
+    ("sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor", "TypeNode"),
 ]
 
 
@@ -374,18 +387,6 @@ def test_the_message_lists_the_first_refused_types_and_counts_them(
 # --- what still loads -------------------------------------------------------------------------
 
 
-def test_a_tree_model_needs_trust_and_then_loads(run_cli: CliRun, project: Path) -> None:
-    from sklearn.ensemble import RandomForestClassifier
-
-    frame = synthetic_frame()
-    model = RandomForestClassifier(n_estimators=3, random_state=0)
-    (project / "model.skops").write_bytes(sio.dumps(model.fit(frame[FEATURES], frame["label"])))
-    assert_refused(run_cli, project, "sklearn.tree._tree.Tree")
-    code, lines, entries = check(run_cli, project, "--trust-model")
-    assert code in (0, 1), lines
-    assert entries > 0
-
-
 def test_a_preprocessing_pipeline_loads_untrusted(run_cli: CliRun, project: Path) -> None:
     from sklearn.impute import SimpleImputer
     from sklearn.preprocessing import OneHotEncoder, StandardScaler
@@ -416,6 +417,555 @@ def test_the_loader_refuses_before_skops_constructs_anything(tmp_path: Path) -> 
         load_skops(path, trusted=False)
     assert "builtins.exec" in str(caught.value)
     assert not marker.exists()
+
+
+# --- tree models: every tree is checked, then they load untrusted -------------------------------
+
+TREE_FEATURES = ["age", "score", "group"]
+TREE_POLICY = """
+apiVersion: governance/v1
+kind: Policy
+metadata:
+  name: tree-models
+  version: 1.0.0
+rules:
+  - id: explainable
+    title: The model is explained with SHAP
+    severity: high
+    check: explainability.available
+    threshold: {min: 1}
+  - id: additive
+    title: The explanation is additive, in the data's own columns
+    severity: high
+    check: explainability.available
+    assert: >-
+      evidence.explanation.additivity.passed &&
+      evidence.explanation.feature_space == "original" && measured == 1.0
+"""
+
+
+def tree_pipeline(final: Any) -> Pipeline:
+    """``final`` after a ColumnTransformer that scales the numbers and one-hot encodes group."""
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    features = ColumnTransformer(
+        [
+            ("number", StandardScaler(), ["age", "score"]),
+            ("text", OneHotEncoder(handle_unknown="ignore"), ["group"]),
+        ]
+    )
+    return Pipeline([("features", features), ("model", final)])
+
+
+def check_in_subprocess(project: Path, *extra: str) -> tuple[int, list[str], int]:
+    """Exit code, stderr lines and audit entries of ``governance check`` run as its own process.
+
+    A segmentation fault kills that process with a signal: the test fails, pytest goes on.
+    """
+    db = project / "audit.db"
+    env = {key: value for key, value in os.environ.items() if key not in DEVELOPER_ENV}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    command = [sys.executable, "-m", "governance", "check", str(project / "manifest.yaml")]
+    command += ["-p", str(project / "policy.yaml"), "--store", f"sqlite:///{db}", *extra]
+    result = subprocess.run(
+        command, capture_output=True, text=True, env=env, timeout=900, check=False
+    )
+    assert result.returncode >= 0, (
+        f"governance check was killed by signal {-result.returncode}: {result.stderr[-2000:]}"
+    )
+    return result.returncode, result.stderr.strip().splitlines(), store_entries(db)
+
+
+def _pipeline_finals() -> dict[str, Callable[[], Any]]:
+    from sklearn.ensemble import (
+        ExtraTreesClassifier,
+        GradientBoostingClassifier,
+        HistGradientBoostingClassifier,
+        RandomForestClassifier,
+    )
+    from sklearn.tree import DecisionTreeClassifier
+
+    return {
+        "random-forest": lambda: RandomForestClassifier(
+            n_estimators=10, max_depth=5, random_state=0
+        ),
+        "extra-trees": lambda: ExtraTreesClassifier(n_estimators=10, max_depth=5, random_state=0),
+        "gradient-boosting": lambda: GradientBoostingClassifier(n_estimators=10, random_state=0),
+        "decision-tree": lambda: DecisionTreeClassifier(max_depth=5, random_state=0),
+        "hist-gradient-boosting": lambda: HistGradientBoostingClassifier(
+            max_iter=10, random_state=0
+        ),
+    }
+
+
+@pytest.mark.parametrize("name", list(_pipeline_finals()))
+def test_tree_models_in_a_pipeline_load_untrusted_and_shap_explains_their_trees(
+    project: Path, name: str
+) -> None:
+    frame = synthetic_frame(rows=400)
+    model = tree_pipeline(_pipeline_finals()[name]())
+    data = sio.dumps(model.fit(frame[TREE_FEATURES], frame["label"]))
+    untrusted = set(sio.get_untrusted_types(data=data)) - {"numpy.dtype"}
+    assert untrusted and untrusted <= set(VALIDATED_TYPES), untrusted
+    (project / "model.skops").write_bytes(data)
+    (project / "policy.yaml").write_text(TREE_POLICY, encoding="utf-8")
+    result = project / "result.json"
+    code, lines, entries = check_in_subprocess(project, "--format", f"json={result}")
+    assert code == 0, lines
+    assert entries > 0
+    findings = json.loads(result.read_text(encoding="utf-8"))["findings"]
+    assert [finding["outcome"] for finding in findings] == ["pass", "pass"]
+    # shap's compiled tree explainer walked the checked trees
+    assert findings[0]["evidence"]["explanation"]["shap_explainer"] == "shap.TreeExplainer"
+
+
+def _checked_tree_models() -> dict[str, Callable[[], Any]]:
+    """Models holding every kind of checked tree, and the ensembles around them."""
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.ensemble import (
+        AdaBoostClassifier,
+        BaggingClassifier,
+        ExtraTreesRegressor,
+        GradientBoostingClassifier,
+        GradientBoostingRegressor,
+        HistGradientBoostingRegressor,
+        IsolationForest,
+        RandomForestClassifier,
+        RandomTreesEmbedding,
+        StackingClassifier,
+    )
+    from sklearn.tree import DecisionTreeClassifier, ExtraTreeClassifier
+
+    return {
+        "pruned-tree": lambda: DecisionTreeClassifier(ccp_alpha=0.01),
+        "extra-tree": lambda: ExtraTreeClassifier(),
+        "extra-trees-regressor": lambda: ExtraTreesRegressor(n_estimators=3),
+        "gradient-boosting-zero-init": lambda: GradientBoostingClassifier(
+            n_estimators=3, init="zero"
+        ),
+        "gradient-boosting-exponential": lambda: GradientBoostingClassifier(
+            n_estimators=3, loss="exponential"
+        ),
+        "gradient-boosting-regressor": lambda: GradientBoostingRegressor(n_estimators=3),
+        "gradient-boosting-quantile": lambda: GradientBoostingRegressor(
+            n_estimators=3, loss="quantile"
+        ),
+        "hist-gradient-boosting-regressor": lambda: HistGradientBoostingRegressor(max_iter=3),
+        "isolation-forest": lambda: IsolationForest(n_estimators=3, max_features=1),
+        "bagging": lambda: BaggingClassifier(
+            DecisionTreeClassifier(), n_estimators=3, max_features=1
+        ),
+        "adaboost": lambda: AdaBoostClassifier(n_estimators=3),
+        "calibrated-forest": lambda: CalibratedClassifierCV(RandomForestClassifier(n_estimators=3)),
+        "stacking": lambda: StackingClassifier(
+            [("a", DecisionTreeClassifier()), ("b", RandomForestClassifier(n_estimators=2))]
+        ),
+        "random-trees-embedding": lambda: Pipeline(
+            [("e", RandomTreesEmbedding(n_estimators=3)), ("c", LogisticRegression())]
+        ),
+    }
+
+
+@pytest.mark.parametrize("name", [*_checked_tree_models(), "multiclass", "multi-output"])
+def test_tree_models_load_untrusted_and_predict_the_same(tmp_path: Path, name: str) -> None:
+    from sklearn.ensemble import GradientBoostingClassifier
+    from sklearn.tree import DecisionTreeClassifier
+
+    frame = synthetic_frame(rows=300)
+    X, y = frame[["age", "score"]], (frame["label"] == "yes").astype(int)
+    if name == "multiclass":
+        model, y = GradientBoostingClassifier(n_estimators=3), frame["group"]
+    elif name == "multi-output":
+        model, y = DecisionTreeClassifier(max_depth=4), frame[["label", "group"]]
+    else:
+        model = _checked_tree_models()[name]()
+    model = model.fit(X) if name == "isolation-forest" else model.fit(X, y)
+    data = sio.dumps(model)
+    assert set(sio.get_untrusted_types(data=data)) <= ALLOWED_TYPES
+    path = tmp_path / "model.skops"
+    path.write_bytes(data)
+    assert (load_skops(path, trusted=False).predict(X) == model.predict(X)).all()
+
+
+# hostile trees: a real file (a random forest after a ColumnTransformer) with its first tree edited
+
+FIRST_TREE = "model.steps[1][1].estimators_[0]"
+
+
+def tree_states(node: Any) -> Iterator[dict[str, Any]]:
+    """The schema nodes of trees and histogram gradient boosting trees, in file order."""
+    if isinstance(node, list):
+        for item in node:
+            yield from tree_states(item)
+    elif isinstance(node, dict):
+        if node.get("__loader__") == "TreeNode" or node.get("__class__") == "TreePredictor":
+            yield node
+        for value in node.values():
+            yield from tree_states(value)
+
+
+def edit_first_tree(
+    data: bytes,
+    *,
+    nodes: Callable[[Any], Any] | None = None,
+    values: Callable[[Any], Any] | None = None,
+    n_features: int | None = None,
+    **state: int,
+) -> bytes:
+    """``data`` with the first tree's arrays passed through ``nodes``/``values``, and ``state``
+    (node_count, max_depth) and its ``n_features`` set."""
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    schema = json.loads(archive.read("schema.json"))
+    tree = next(tree_states(schema))
+    attributes = tree["content"]["content"]
+    replaced: dict[str, bytes] = {}
+    for name, edit in (("nodes", nodes), ("values", values)):
+        if edit is not None:
+            file = attributes[name]["file"]
+            array = edit(np.load(io.BytesIO(archive.read(file)), allow_pickle=False).copy())
+            buffer = io.BytesIO()
+            np.save(buffer, array, allow_pickle=False)
+            replaced[file] = buffer.getvalue()
+    for name, value in state.items():
+        attributes[name] = json_node(value)  # without an __id__: shared with no equal value
+    if n_features is not None:
+        tree["__reduce__"]["args"]["content"][0] = json_node(n_features)
+    replaced["schema.json"] = json.dumps(schema).encode()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as target:
+        for info in archive.infolist():
+            target.writestr(info, replaced.get(info.filename, archive.read(info)))
+    return buffer.getvalue()
+
+
+def forest_file() -> tuple[bytes, Any]:
+    """A random forest after a ColumnTransformer, saved; and its first tree."""
+    from sklearn.ensemble import RandomForestClassifier
+
+    frame = synthetic_frame(rows=400)
+    forest = RandomForestClassifier(n_estimators=3, max_depth=3, random_state=0)
+    model = tree_pipeline(forest).fit(frame[TREE_FEATURES], frame["label"])
+    return sio.dumps(model), forest.estimators_[0].tree_
+
+
+def setting(field: str, node: int, value: Any) -> Callable[[Any], Any]:
+    def edit(nodes: Any) -> Any:
+        nodes[field][node] = value
+        return nodes
+
+    return edit
+
+
+def _hostile_trees(tree: Any) -> dict[str, tuple[dict[str, Any], str]]:
+    """id -> (edit_first_tree arguments, the problem governance must name)."""
+    count, width = tree.node_count, tree.n_features
+    left, right = tree.children_left, tree.children_right
+    inner = [int(node) for node in np.flatnonzero(left != -1)]
+    leaf, second, other = int(np.flatnonzero(left == -1)[0]), inner[1], int(right[0])
+    invalid = f"invalid tree at {FIRST_TREE}.tree_: "
+    return {
+        "left-child-backwards": (
+            {"nodes": setting("left_child", second, second - 1)},
+            invalid + f"node {second}'s left child {second - 1} is not after it",
+        ),
+        "left-child-itself": (
+            {"nodes": setting("left_child", 0, 0)},
+            invalid + "node 0's left child 0 is not after it",
+        ),
+        "right-child-beyond-the-nodes": (
+            {"nodes": setting("right_child", 0, count + 1000)},
+            invalid + f"node 0's right child {count + 1000} is beyond its {count} nodes",
+        ),
+        "feature-out-of-range": (
+            {"nodes": setting("feature", 0, width)},
+            invalid + f"node 0 splits on feature {width}, outside its {width} features",
+        ),
+        "negative-feature": (
+            {"nodes": setting("feature", 0, -7)},
+            invalid + f"node 0 splits on feature -7, outside its {width} features",
+        ),
+        "only-a-right-child": (
+            {"nodes": setting("right_child", leaf, count - 1)},
+            invalid + f"node {leaf} has a right child {count - 1} but no left child",
+        ),
+        "a-node-with-two-parents": (
+            {"nodes": setting("left_child", 0, other)},
+            invalid + f"node {other} is the child of 2 nodes",
+        ),
+        "a-leaf-that-splits": (
+            {"nodes": setting("feature", leaf, 0)},
+            invalid + f"node {leaf} is a leaf but splits on feature 0",
+        ),
+        "nan-threshold": (
+            {"nodes": setting("threshold", 0, np.nan)},
+            invalid + "node 0's threshold is NaN",
+        ),
+        "node-count-below-the-arrays": (
+            {"node_count": count - 2},
+            invalid + f"node_count is {count - 2} but its arrays hold {count} nodes",
+        ),
+        "max-depth-below-the-deepest-leaf": (
+            {"max_depth": 1},
+            invalid + f"max_depth is 1 but its deepest leaf is at {tree.max_depth}",
+        ),
+        "tree-wider-than-its-estimator": (
+            {"n_features": 50},
+            f"invalid tree model at {FIRST_TREE}: n_features_in_ is {width} but its tree has "
+            "50 features",
+        ),
+        "value-array-of-another-shape": (
+            {"values": lambda values: np.zeros((count, 1, 3))},
+            f"cannot load skops model: Wrong shape for value array from the pickle: expected "
+            f"({count}, 1, 2), got ({count}, 1, 3)",
+        ),
+    }
+
+
+HOSTILE_TREES = list(_hostile_trees(forest_file()[1]))
+
+
+@pytest.mark.parametrize("case", HOSTILE_TREES)
+def test_a_hostile_tree_is_refused_in_one_line_without_a_crash(project: Path, case: str) -> None:
+    data, tree = forest_file()
+    edits, problem = _hostile_trees(tree)[case]
+    (project / "model.skops").write_bytes(edit_first_tree(data, **edits))
+    code, lines, entries = check_in_subprocess(project)
+    assert code == 2, lines
+    assert lines == [f"Error: {project / 'model.skops'}: {problem}"]
+    assert entries == 0  # nothing written to the audit store
+
+
+def test_a_node_count_beyond_the_arrays_is_cut_to_them_as_the_tree_is_built(
+    project: Path,
+) -> None:
+    # scikit-learn's Tree.__setstate__ keeps node_count within the node array: the tree built
+    # is the one the arrays hold, and it is checked like any other
+    data, _ = forest_file()
+    (project / "model.skops").write_bytes(edit_first_tree(data, node_count=10**9))
+    code, lines, entries = check_in_subprocess(project)
+    assert code in (0, 1), lines
+    assert entries > 0
+
+
+def test_gradient_boosting_cannot_write_past_its_initial_prediction(project: Path) -> None:
+    # predict_stages writes tree k of each stage into column k of the initial prediction,
+    # whose width ("zero": n_trees_per_iteration_) comes from the file
+    from sklearn.ensemble import GradientBoostingClassifier
+
+    frame = synthetic_frame(rows=400)
+    model = GradientBoostingClassifier(n_estimators=3, init="zero")
+    data = sio.dumps(model.fit(frame[["age", "score"]], frame["label"]))
+
+    def no_columns(schema: dict[str, Any]) -> dict[str, Any]:
+        schema["content"]["content"]["n_trees_per_iteration_"] = json_node(0)
+        return schema
+
+    (project / "model.skops").write_bytes(rewrite_schema(data, no_columns))
+    code, lines, entries = check_in_subprocess(project)
+    assert code == 2, lines
+    assert lines == [
+        f"Error: {project / 'model.skops'}: invalid tree model at model: each stage has 1 tree "
+        "but the initial prediction has 0 columns"
+    ]
+    assert entries == 0
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "problem"),
+    [
+        ("right", 10_000, "node 0's right child 10000 is beyond its {count} nodes"),
+        ("feature_idx", 2, "node 0 splits on feature 2, outside the model's 2 features"),
+        ("is_categorical", 1, "node 0 is a categorical split, but the model has no categories"),
+    ],
+)
+def test_a_hostile_histogram_gradient_boosting_tree_is_refused(
+    project: Path, field: str, value: int, problem: str
+) -> None:
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    frame = synthetic_frame(rows=400)
+    model = HistGradientBoostingClassifier(max_iter=3, random_state=0)
+    model.fit(frame[["age", "score"]], frame["label"])
+    count = len(model._predictors[0][0].nodes)
+    data = edit_first_tree(sio.dumps(model), nodes=setting(field, 0, value))
+    (project / "model.skops").write_bytes(data)
+    code, lines, entries = check_in_subprocess(project)
+    assert code == 2, lines
+    assert lines == [
+        f"Error: {project / 'model.skops'}: invalid tree at model._predictors[0][0]: "
+        + problem.format(count=count)
+    ]
+    assert entries == 0
+
+
+SHARED_NODES_SCRIPT = """
+import numpy as np
+from pathlib import Path
+from governance.model_artifact import load_skops
+from tests.conftest import synthetic_frame
+
+model = load_skops(Path({path!r}), trusted=False)
+# what a FunctionTransformer of the same file could do while predicting: numpy.positive with
+# out= the shared array and casting="unsafe" writes 256 into every field of every node
+np.positive(np.float64(256.0), out=model.shared_, casting="unsafe")
+print(",".join(model.predict(synthetic_frame(rows=300)[["age", "score"]])))
+"""
+
+
+def test_a_histogram_boosting_tree_shared_with_another_object_cannot_be_rewritten(
+    tmp_path: Path,
+) -> None:
+    # a TreePredictor keeps the loaded node array; skops builds an __id__ once, so another
+    # attribute of the file can hold the same array and write into it after the check
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    frame = synthetic_frame(rows=300)
+    X = frame[["age", "score"]]
+    model = HistGradientBoostingClassifier(max_iter=3, random_state=0).fit(X, frame["label"])
+    model.shared_ = model._predictors[0][0].nodes
+    path = tmp_path / "model.skops"
+    path.write_bytes(sio.dumps(model))
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", SHARED_NODES_SCRIPT.format(path=str(path))],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]  # a signal would be negative
+    assert result.stdout.strip().split(",") == list(model.predict(X))
+
+
+def test_a_gradient_boosting_array_of_trees_shared_with_another_object_cannot_be_rewritten(
+    tmp_path: Path,
+) -> None:
+    # predict_stages reads estimators_ without checking: another attribute of the file holding
+    # the same array could put other objects in it after the check
+    from sklearn.ensemble import GradientBoostingClassifier
+
+    frame = synthetic_frame(rows=300)
+    X = frame[["age", "score"]]
+    model = GradientBoostingClassifier(n_estimators=3).fit(X, frame["label"])
+    model.shared_ = model.estimators_
+    path = tmp_path / "model.skops"
+    path.write_bytes(sio.dumps(model))
+    loaded = load_skops(path, trusted=False)
+    np.positive(np.float64(1.0), out=loaded.shared_, casting="unsafe")
+    assert (loaded.predict(X) == model.predict(X)).all()
+
+
+def test_a_tree_deeper_than_the_limit_needs_trust(tmp_path: Path) -> None:
+    data, _ = forest_file()
+    levels = MAX_TREE_DEPTH + 1
+    count = 2 * levels + 1  # a chain: node 2k splits into the leaf 2k+1 and the node 2k+2
+
+    def chain(nodes: Any) -> Any:
+        chained = np.zeros(count, dtype=nodes.dtype)
+        index = np.arange(count)
+        inner = (index % 2 == 0) & (index < count - 1)
+        chained["left_child"] = np.where(inner, index + 1, -1)
+        chained["right_child"] = np.where(inner, index + 2, -1)
+        chained["feature"] = np.where(inner, 0, -2)
+        chained["threshold"] = np.where(inner, 0.5, -2.0)
+        chained["n_node_samples"] = chained["weighted_n_node_samples"] = 1
+        return chained
+
+    path = tmp_path / "model.skops"
+    edited = edit_first_tree(
+        data,
+        nodes=chain,
+        values=lambda values: np.full((count, 1, 2), 0.5),
+        node_count=count,
+        max_depth=levels,
+    )
+    path.write_bytes(edited)
+    with pytest.raises(ModelError) as caught:
+        load_skops(path, trusted=False)
+    assert caught.value.message == (
+        f"the tree at {FIRST_TREE}.tree_ is deeper than {MAX_TREE_DEPTH} levels, the most an "
+        "untrusted model may have"
+    )
+    assert caught.value.hint is not None and "--trust-model" in caught.value.hint
+
+
+def test_a_tree_outside_a_decision_tree_is_refused(run_cli: CliRun, project: Path) -> None:
+    # a Tree has predict and apply of its own: as a Pipeline step it would be called directly
+    from sklearn.tree import DecisionTreeClassifier
+
+    frame = synthetic_frame()
+    model = fitted_model(frame)
+    model.gadget_ = DecisionTreeClassifier().fit(frame[FEATURES], frame["label"]).tree_
+    (project / "model.skops").write_bytes(sio.dumps(model))
+    code, lines, entries = check(run_cli, project)
+    assert code == 2, lines
+    assert lines == [
+        f"Error: {project / 'model.skops'}: a tree structure (sklearn.tree._tree.Tree) at "
+        "model.gadget_, which is not the tree_ of a decision tree estimator"
+    ]
+    assert entries == 0
+
+
+def test_an_attribute_hiding_a_method_is_refused(run_cli: CliRun, project: Path) -> None:
+    # np.add(X, True) in place of _validate_X_predict would skip the check of the data's width
+    from sklearn.tree import DecisionTreeClassifier
+
+    frame = synthetic_frame()
+    model = DecisionTreeClassifier(max_depth=3).fit(frame[FEATURES], frame["label"])
+    model._validate_X_predict = np.add
+    (project / "model.skops").write_bytes(sio.dumps(model))
+    code, lines, entries = check(run_cli, project)
+    assert code == 2, lines
+    assert lines == [
+        f"Error: {project / 'model.skops'}: model sets _validate_X_predict, which would hide "
+        "BaseDecisionTree._validate_X_predict"
+    ]
+    assert entries == 0
+
+
+def test_gradient_boosting_from_another_initial_estimator_needs_trust(tmp_path: Path) -> None:
+    from sklearn.ensemble import GradientBoostingClassifier
+
+    frame = synthetic_frame(rows=300)
+    X = frame[["age", "score"]]
+    model = GradientBoostingClassifier(n_estimators=3, init=LogisticRegression())
+    path = tmp_path / "model.skops"
+    path.write_bytes(sio.dumps(model.fit(X, frame["label"])))
+    with pytest.raises(ModelError) as caught:
+        load_skops(path, trusted=False)
+    assert "init_ is a LogisticRegression" in caught.value.message
+    assert caught.value.hint is not None and "--trust-model" in caught.value.hint
+    assert (load_skops(path, trusted=True).predict(X) == model.predict(X)).all()
+
+
+def test_a_million_node_tree_is_checked_in_well_under_a_second() -> None:
+    from sklearn.tree import DecisionTreeRegressor
+    from sklearn.tree._tree import NODE_DTYPE, Tree
+
+    levels = 19  # 2**20 - 1 nodes, every leaf at depth 19
+    count = 2 ** (levels + 1) - 1
+    index = np.arange(count)
+    inner = index < 2**levels - 1
+    nodes = np.zeros(count, dtype=NODE_DTYPE)
+    nodes["left_child"] = np.where(inner, 2 * index + 1, -1)
+    nodes["right_child"] = np.where(inner, 2 * index + 2, -1)
+    nodes["feature"] = np.where(inner, index % 4, -2)
+    nodes["threshold"] = np.where(inner, 0.0, -2.0)
+    tree = Tree(4, np.array([1], dtype=np.intp), 1)
+    state = {"max_depth": levels, "node_count": count, "nodes": nodes}
+    tree.__setstate__({**state, "values": np.zeros((count, 1, 1))})
+    model = DecisionTreeRegressor()
+    model.tree_, model.n_features_in_, model.n_outputs_ = tree, 4, 1
+    started = time.perf_counter()
+    check_model(model)
+    assert time.perf_counter() - started < 1.0
+    model.tree_.__setstate__({**state, "max_depth": levels - 1, "values": np.zeros((count, 1, 1))})
+    with pytest.raises(Refused, match="deepest leaf is at 19"):
+        check_model(model)
 
 
 # --- what the audited list lets through, and what it rests on ----------------------------------
@@ -500,11 +1050,9 @@ def test_models_holding_audited_types_load_untrusted_and_predict_the_same(
     assert (load_skops(path, trusted=False).predict(X) == model.predict(X)).all()
 
 
-def _tree_models() -> list[tuple[str, str, Callable[[], Any]]]:
-    """(id, the refused type, a model holding it)."""
-    from sklearn.ensemble import GradientBoostingClassifier, HistGradientBoostingClassifier
+def _unchecked_tree_models() -> list[tuple[str, str, Callable[[], Any]]]:
+    """(id, the refused type, a model holding it): node indices that nothing checks."""
     from sklearn.neighbors import KNeighborsClassifier
-    from sklearn.tree import DecisionTreeClassifier
 
     def xgboost() -> Any:
         return pytest.importorskip("xgboost").XGBClassifier(n_estimators=2)
@@ -512,15 +1060,7 @@ def _tree_models() -> list[tuple[str, str, Callable[[], Any]]]:
     def lightgbm() -> Any:
         return pytest.importorskip("lightgbm").LGBMClassifier(n_estimators=2, verbose=-1)
 
-    tree = "sklearn.tree._tree.Tree"
     return [
-        ("decision-tree", tree, lambda: DecisionTreeClassifier(max_depth=2)),
-        ("gradient-boosting", tree, lambda: GradientBoostingClassifier(n_estimators=2)),
-        (
-            "hist-gradient-boosting",
-            "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
-            lambda: HistGradientBoostingClassifier(max_iter=2),
-        ),
         (
             "k-neighbours",
             "sklearn.neighbors._kd_tree.KDTree",
@@ -531,13 +1071,15 @@ def _tree_models() -> list[tuple[str, str, Callable[[], Any]]]:
     ]
 
 
-TREE_MODELS = [(refused, factory) for _, refused, factory in _tree_models()]
+UNCHECKED_TREE_MODELS = [(refused, factory) for _, refused, factory in _unchecked_tree_models()]
 
 
 @pytest.mark.parametrize(
-    ("refused", "factory"), TREE_MODELS, ids=[name for name, _, _ in _tree_models()]
+    ("refused", "factory"),
+    UNCHECKED_TREE_MODELS,
+    ids=[name for name, _, _ in _unchecked_tree_models()],
 )
-def test_models_with_node_indices_for_compiled_code_need_trust(
+def test_models_with_node_indices_that_are_not_checked_need_trust(
     tmp_path: Path, refused: str, factory: Callable[[], Any]
 ) -> None:
     frame = synthetic_frame(rows=200)
@@ -567,7 +1109,8 @@ def skops_module(obj: Any) -> str:
     return str(get_module(obj))
 
 
-GADGET_NAMES = {name for name, _ in GADGETS} | {
+# validated types are gadgets only in another role: their names are allowed, their node checked
+GADGET_NAMES = {name for name, _ in GADGETS if name not in VALIDATED_TYPES} | {
     "functools.partial",
     "operator.attrgetter",
     "operator.methodcaller",
@@ -606,7 +1149,12 @@ def test_what_skops_trusts_by_default_holds_no_gadget() -> None:
         "builtins.map",
         "builtins.tuple",
     } | {n for n in types if n.startswith("numpy.")}
-    assert "sklearn.tree._tree.Tree" not in objects | ALLOWED_TYPES
+    # trees are never trusted by name alone: only built as scikit-learn saves them, then checked
+    assert "sklearn.tree._tree.Tree" not in objects
+    assert VALIDATED_TYPES == {
+        "sklearn.tree._tree.Tree": "TreeNode",
+        "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor": "ObjectNode",
+    }
     import sklearn.utils
 
     estimators = {
@@ -625,3 +1173,10 @@ def test_the_manifest_docs_list_exactly_the_audited_types() -> None:
         for reason, names in (row.strip("| ").split(" | ") for row in rows)
     }
     assert documented == dict(AUDITED_TYPES)
+
+
+def test_the_manifest_docs_list_exactly_the_validated_types() -> None:
+    text = (REPO / "docs" / "manifest.md").read_text(encoding="utf-8")
+    table = text.split("| validated type | built only by |", 1)[1].split("\n\n", 1)[0]
+    rows = [row.strip("| ").split(" | ") for row in table.splitlines() if "`" in row]
+    assert {name.strip("`"): node.strip("`") for name, node in rows} == dict(VALIDATED_TYPES)

@@ -404,6 +404,9 @@ def sample_positions(total: int, size: int, rng: Any) -> Any:
     return np.sort(rng.choice(total, size=size, replace=False))
 
 
+TREE_WIDTH = "the explained matrix has {width} columns, the trees were fitted on {fitted}"
+
+
 class _Runner:
     """A constructed shap explainer: SHAP values and base values of a chunk of rows."""
 
@@ -435,6 +438,11 @@ class _Runner:
         if plan.explainer == "linear":
             values = np.asarray(self.explainer.shap_values(matrix))
         else:
+            # shap's compiled tree code indexes the matrix by the trees' feature numbers
+            # without checking its width: hand it exactly the width the trees were fitted on.
+            width = getattr(plan.estimator, "n_features_in_", None)
+            if width is not None and np.shape(matrix)[1] != width:
+                raise ValueError(TREE_WIDTH.format(width=np.shape(matrix)[1], fitted=width))
             values = np.asarray(self.explainer.shap_values(matrix, check_additivity=False))
         expected = np.asarray(self.explainer.expected_value, dtype=np.float64).reshape(-1)
         if values.ndim == 3:

@@ -202,19 +202,24 @@ def test_a_model_that_is_not_skops_is_refused(run: Run, project: Path) -> None:
     assert line.startswith("Error: model.pkl: not a readable skops file: ")
 
 
-def test_a_tree_model_needs_trust(run: Run, project: Path) -> None:
+def test_a_tree_model_loads_and_a_neighbour_index_needs_trust(run: Run, project: Path) -> None:
+    import skops.io
+    from sklearn.neighbors import KNeighborsClassifier
     from sklearn.tree import DecisionTreeClassifier
 
     frame = applications()
-    tree = DecisionTreeClassifier(max_depth=3)
-    import skops.io
-
-    frame_numeric = frame[["income", "debt"]]
-    tree.fit(frame_numeric, frame["approved"])
+    numeric = frame[["income", "debt"]]
+    tree = DecisionTreeClassifier(max_depth=3).fit(numeric, frame["approved"])
     skops.io.dump(tree, project / "tree.skops")
-    line = refused(run, project, "--data", "data.csv", "--model", "tree.skops")
-    assert "sklearn.tree._tree.Tree" in line and "--trust-model" in line
-    trusted = run("init", "--data", "data.csv", "--model", "tree.skops", "--trust-model")
+    loaded = run("init", "--data", "data.csv", "--model", "tree.skops", "-o", "tree.yaml")
+    (project / "policy.yaml").unlink()
+    assert loaded.exit_code == 0, loaded.stderr
+
+    knn = KNeighborsClassifier(algorithm="kd_tree").fit(numeric, frame["approved"])
+    skops.io.dump(knn, project / "knn.skops")
+    line = refused(run, project, "--data", "data.csv", "--model", "knn.skops")
+    assert "KDTree" in line and "--trust-model" in line
+    trusted = run("init", "--data", "data.csv", "--model", "knn.skops", "--trust-model", "--force")
     assert trusted.exit_code == 0, trusted.stderr
     assert "governance check manifest.yaml -p policy.yaml --trust-model" in trusted.stdout
 

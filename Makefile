@@ -85,10 +85,11 @@ sync: | $(BIN)/python
 test-latest:
 	@test -x $(LATEST_VENV)/bin/python || $(PYTHON) -m venv $(LATEST_VENV)
 	@echo "Installing the newest versions into $(LATEST_VENV) ..."
-	@$(LATEST_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	@PYTHONWARNINGS='ignore:Editable installation:UserWarning' $(LATEST_VENV)/bin/python -m pip \
-	  install --quiet --disable-pip-version-check --upgrade --upgrade-strategy eager \
-	  -e '.[full,postgres,dev]'
+	@$(NO_EXTRA_INDEX) $(LATEST_VENV)/bin/python -m pip install --quiet \
+	  --disable-pip-version-check --upgrade pip setuptools
+	@$(NO_EXTRA_INDEX) PYTHONWARNINGS='ignore:Editable installation:UserWarning' \
+	  $(LATEST_VENV)/bin/python -m pip install --quiet --disable-pip-version-check \
+	  --upgrade --upgrade-strategy eager -e '.[full,postgres,dev]'
 	@$(LATEST_VENV)/bin/python requirements/check.py --drift $(DEV_LOCK)
 	@$(LATEST_VENV)/bin/python -m pytest $(PYTEST_ARGS)
 

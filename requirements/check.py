@@ -103,7 +103,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.drift:
         newer = [line for line in found if "not installed" not in line]
         if newer:
-            print(f"{env} differs from {args.lock} in {len(newer)} packages:")
+            count = f"{len(newer)} package{'s' if len(newer) != 1 else ''}"
+            print(f"{env} differs from {args.lock} in {count}:")
             print("\n".join(newer))
         else:
             print(f"{env} holds the versions of {args.lock}.")

@@ -91,7 +91,8 @@ test-latest:
 	  $(LATEST_VENV)/bin/python -m pip install --quiet --disable-pip-version-check \
 	  --upgrade --upgrade-strategy eager -e '.[full,postgres,dev]'
 	@$(LATEST_VENV)/bin/python requirements/check.py --drift $(DEV_LOCK)
-	@$(LATEST_VENV)/bin/python -m pytest $(PYTEST_ARGS)
+	@$(LATEST_VENV)/bin/python -m pytest -W default::DeprecationWarning \
+	  -W default::PendingDeprecationWarning -W default::UserWarning $(PYTEST_ARGS)
 
 # uv resolves; it runs from a throwaway virtual environment. The runtime lock is resolved
 # within the development lock, so the two never pin different versions.

@@ -43,8 +43,11 @@ def verify(
     same signer and name this file, its evaluation record and policies; and (with --store) that
     the evaluation is in the audit store, unchanged, and the store's chain verifies.
     """
+    from governance.extras import require
     from governance.reporting import verify_report
 
+    require("gate")  # a missing package is a missing extra, not an invalid report
+    require("report")
     with contextlib.ExitStack() as stack:
         store = None
         if store_url:

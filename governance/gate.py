@@ -383,6 +383,7 @@ def run_gate(run: GateRun) -> GateResult:
     ``openlineage.forward_failed`` entry; the verdict and exit code do not change.
     """
     from governance.config import load_settings, openlineage_sink
+    from governance.extras import require
     from governance.lineage.forward import FORWARD_FAILED_KIND, Forwarder
     from governance.reports import (
         check_report_targets,
@@ -392,6 +393,10 @@ def run_gate(run: GateRun) -> GateResult:
     )
     from governance.store import AuditStore
 
+    # a missing optional package stops here, not halfway with the store written (exit 2)
+    require("gate")
+    if run.report is not None:
+        require("report")
     signing = limits = None
     if run.report is not None:  # a report that cannot be written stops everything here
         check_report_targets(run.report, sign=run.sign)
@@ -400,6 +405,9 @@ def run_gate(run: GateRun) -> GateResult:
         signing = signing_from_settings(run.settings or load_settings())
     forwarder = Forwarder.create(openlineage_sink())
     prepared = prepare_check(run.options)
+    checks = {rule.spec.check for policy in prepared.policies for rule in policy.rules}
+    if any(check.startswith("explainability.") for check in checks):
+        require("explain")
     failures: list[str] = []
     with AuditStore.open(run.store_url) as store:
 

@@ -81,6 +81,10 @@ def serve(
     """
     if ctx.invoked_subcommand is not None:
         return 0
+    from governance.extras import require
+
+    require("gate")
+    require("serve")
     from governance.serve.config import ServeConfig, check_bind, is_wildcard, parse_size
     from governance.serve.keys import load_keys
     from governance.serve.server import serve as run

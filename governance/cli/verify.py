@@ -44,8 +44,11 @@ def verify(
     the evaluation is in the audit store, unchanged, and the store's chain verifies.
     """
     from governance.cli import one_line
+    from governance.extras import require
     from governance.reporting import verify_report
 
+    require("gate")  # a missing package is a missing extra, not an invalid report
+    require("report")
     with contextlib.ExitStack() as stack:
         store = None
         if store_url:

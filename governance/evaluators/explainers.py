@@ -31,6 +31,7 @@ from typing import Any, TextIO
 
 from governance.evaluators.column_sources import column_sources
 from governance.evaluators.explain_budget import Budget, Progress
+from governance.extras import missing_extra
 
 TREE_MODELS = {
     "sklearn": {
@@ -474,6 +475,10 @@ def explain(
     """
     if len(features) == 0:
         raise ExplanationError("there are no rows to explain")
+    try:  # a missing install is not the model's fault: one line naming the extra, not a finding
+        import shap  # noqa: F401
+    except ModuleNotFoundError as exc:
+        raise missing_extra(exc) or exc from None
     import numpy as np
 
     started = clock()

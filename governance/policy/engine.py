@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from governance.checks.registry import CheckRegistry
 from governance.errors import EXIT_GATE_FAILED, EXIT_OK, GovernanceError, InternalError
+from governance.extras import missing_extra
 from governance.policy.budget import DEFAULT_SECONDS
 from governance.policy.expr import ExpressionError
 from governance.policy.model import (
@@ -213,6 +214,9 @@ def run_check(rule: Rule, context: EvaluationContext, registry: CheckRegistry) -
     except GovernanceError:
         raise
     except Exception as exc:  # a crashing check is an `error` finding: the gate fails closed
+        missing = missing_extra(exc)
+        if missing is not None:  # not the model's fault: the install lacks an extra
+            raise missing from None
         return Measurement(error=f"the check crashed: {type(exc).__name__}: {exc}")
 
 

@@ -6,9 +6,12 @@ import importlib
 from types import ModuleType
 
 from governance.errors import SetupError
+from governance.extras import missing_extra
 
 PANGO_MISSING = "WeasyPrint cannot load its system libraries (Pango): {error}"
 PANGO_HINT = "on Debian/Ubuntu run: apt-get install libpango-1.0-0 libpangoft2-1.0-0"
+WEASYPRINT_BROKEN = "WeasyPrint cannot be imported: {error}"
+WEASYPRINT_HINT = "pip install 'governance[report]'"
 
 
 def import_weasyprint() -> ModuleType:
@@ -29,6 +32,6 @@ def import_weasyprint() -> ModuleType:
     except OSError as exc:
         raise SetupError(PANGO_MISSING.format(error=exc), hint=PANGO_HINT) from exc
     except ImportError as exc:
-        raise SetupError(
-            f"WeasyPrint is not installed: {exc}", hint="pip install 'weasyprint>=62'"
+        raise missing_extra(exc) or SetupError(
+            WEASYPRINT_BROKEN.format(error=exc), hint=WEASYPRINT_HINT
         ) from exc

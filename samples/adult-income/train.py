@@ -26,7 +26,8 @@ The script checks that the folded model predicts exactly what "baseline score + 
 predicts, that the saved files contain only builtins/numpy/scipy/sklearn types, and that a
 reloaded model predicts like the in-memory one. The skops files are rewritten canonically
 (object ids renumbered in order, fixed zip timestamps) so that retraining gives byte-identical
-files.
+files with the same library versions on CPUs that take the same BLAS kernels (README.md,
+Reproducing).
 """
 
 from __future__ import annotations

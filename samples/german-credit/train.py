@@ -15,8 +15,10 @@ fair ("fairness through unawareness"): other attributes can act as proxies, whic
 sample's policies examine.
 
 The skops file is written canonically (object ids renumbered in order, fixed zip timestamps) so
-retraining gives a byte-identical file; the script checks it holds only builtins, NumPy, SciPy
-and scikit-learn types and that the reloaded model predicts like the fitted one.
+retraining gives a byte-identical file with the same library versions on CPUs that take the same
+BLAS kernels (see samples/adult-income/README.md, Reproducing); the script checks it holds only
+builtins, NumPy, SciPy and scikit-learn types and that the reloaded model predicts like the
+fitted one.
 """
 
 from __future__ import annotations

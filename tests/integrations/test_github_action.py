@@ -143,7 +143,7 @@ def test_a_passing_model_is_annotated_uploaded_and_its_audit_trail_kept(
     # installed from the action's own checkout, not editable
     ((*options, requirement),) = shims.calls("pip")
     assert options == ["install", "--quiet", "--disable-pip-version-check"]
-    assert Path(requirement) == REPO
+    assert requirement == f"{REPO}[full]"  # the gate, reports and SHAP, not the policy engine only
     outputs = run.outputs["check"]
     assert {k: outputs[k] for k in ("exit-code", "verdict", "sarif-file")} == {
         "exit-code": "0",
@@ -310,7 +310,7 @@ def test_a_postgresql_store_installs_the_driver_and_its_url_is_never_shown(
         project, shims, manifest="manifest.yaml", policies="policies/", install="true", store=url
     )
     ((*_, requirement),) = shims.calls("pip")
-    assert requirement == f"{REPO}[postgres]"
+    assert requirement == f"{REPO}[full,postgres]"
     outputs = run.outputs["check"]
     assert outputs["audit-store"] == "the postgresql+psycopg database of the store setting"
     assert outputs["audit-artifact"] == ""

@@ -211,15 +211,7 @@ def verify_chain(
         where = f"entry {report.first_bad_seq}"
         click.echo(f"TAMPERED: {problem if problem.startswith(where) else f'{where}: {problem}'}")
     if tables is not None and (report.entries or not tables.ok):
-        prefix = "OK" if tables.ok else "TAMPERED"
-        for line in tables.describe().splitlines():
-            click.echo(f"{prefix}: {line}")
-        if not tables.ok and tables.problem is None:
-            click.echo(
-                "The query tables were edited outside governance; decisions never read them "
-                "(`governance audit rebuild` restores them from the log).",
-                err=True,
-            )
+        _echo_tables(tables)
     for problem in report.triggers:
         click.echo(f"TAMPERED: {problem}")
     if restored is not None:
@@ -243,6 +235,30 @@ def verify_chain(
         else:
             click.echo(f"TAMPERED: checkpoint {path} (size {result.size}, {by}): {result.problem}")
     return EXIT_OK if good else EXIT_INVALID
+
+
+SHOWN_TABLES = 3
+"""Differing query tables named one per line; the rest are counted on one more."""
+
+
+def _echo_tables(tables: Any) -> None:
+    """The query tables' check: one line per differing table (the first few), or OK."""
+    prefix = "OK" if tables.ok else "TAMPERED"
+    lines = tables.describe().splitlines()
+    for line in lines[:SHOWN_TABLES]:
+        click.echo(f"{prefix}: {line}")
+    rest = tables.differences[SHOWN_TABLES:] if tables.problem is None else ()
+    if rest:
+        rows = sum(item.changed + item.missing + item.extra for item in rest)
+        names = ", ".join(item.table for item in rest)
+        click.echo(f"TAMPERED: and {len(rest)} more query tables differ ({rows} rows): {names}")
+    if not tables.ok and tables.problem is None:
+        click.echo(
+            "The query tables differ from the log: they were edited, or log entries they were "
+            "built from were removed. Decisions never read them; `governance audit rebuild` "
+            "restores them from the log.",
+            err=True,
+        )
 
 
 @audit.command("checkpoint")

@@ -44,6 +44,7 @@ TEMPLATE_FAILED = "the report template failed: {error}"
 TEMPLATE_LIMIT = "the report template went past a limit: {error}"
 LAYOUT_LIMIT = "the report's layout went past a limit: {error}"
 LAYOUT_FAILED = "the report cannot be laid out: {error}"
+NESTED_TOO_DEEPLY = "its elements are nested too deeply"
 BAD_SCHEMA = "unsupported evaluation record schema_version {version!r} (supported: {supported})"
 OUTPUT_DIR_MISSING = "the output folder does not exist"
 OUTPUT_IS_DIR = "the report path is a directory"
@@ -281,10 +282,13 @@ def html_to_pdf(
     SetupError
         If WeasyPrint or its system libraries (Pango) are missing.
     """
+    from governance.reporting.html_depth import too_deep
     from governance.reporting.sandbox import RenderBudget, RenderLimitError, layout_watched
 
     root = _templates_dir(templates)
     budget = budget or RenderBudget()
+    if too_deep(html):  # before WeasyPrint's parser, which slows down sharply with depth
+        raise InputError(LAYOUT_FAILED.format(error=NESTED_TOO_DEEPLY), path=root / REPORT_TEMPLATE)
     weasyprint = import_weasyprint()
     fetcher = make_url_fetcher(root)
     document = weasyprint.HTML(string=html, base_url=root.as_uri() + "/", url_fetcher=fetcher)
@@ -315,7 +319,7 @@ def html_to_pdf(
         ) from exc
     except RecursionError as exc:  # elements nested thousands deep
         raise InputError(
-            LAYOUT_FAILED.format(error="its elements are nested too deeply"),
+            LAYOUT_FAILED.format(error=NESTED_TOO_DEEPLY),
             path=root / REPORT_TEMPLATE,
         ) from exc
     if fetcher.refused:

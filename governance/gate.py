@@ -507,10 +507,10 @@ def run_gate(
 ) -> GateResult:
     """Validate everything, evaluate, record, forward the events, and write the report if asked.
 
-    Nothing is written before every input is checked: the store URL, a report path that cannot
-    be written (see :func:`governance.reports.check_report_targets`, a ConfigError), the
-    signing key, the OpenLineage transports, then the manifest, policies, waivers, data and
-    model (``prepare``: :func:`prepare_check` by default).
+    Nothing is written before every input is checked: a report path that cannot be written
+    (see :func:`governance.reports.check_report_targets`, a ConfigError), the signing key, the
+    OpenLineage transports, the manifest, policies, waivers, data and model (``prepare``:
+    :func:`prepare_check` by default), then the store URL.
 
     The OpenLineage transports (openlineage-python configuration) are set up before anything is
     written: a misconfigured one is an error. A transport that fails to take the events once
@@ -536,7 +536,6 @@ def run_gate(
     require("gate")
     if run.report is not None:
         require("report")
-    check_store_url(run.store_url)
     signing = limits = None
     if run.report is not None:  # a report that cannot be written stops everything here
         check_report_targets(run.report, sign=run.sign)
@@ -545,6 +544,7 @@ def run_gate(
         signing = signing_from_settings(run.settings or load_settings())
     forwarder = None if run.dry_run else Forwarder.create(openlineage_sink())
     prepared = prepare(run.options)
+    check_store_url(run.store_url)  # after the inputs, as ever: their errors come first
     checks = {rule.spec.check for policy in prepared.policies for rule in policy.rules}
     if any(check.startswith("explainability.") for check in checks):
         require("explain")

@@ -1,19 +1,30 @@
 """governance: decide whether a machine-learning model may be deployed, prove why, keep the proof.
 
-The public Python API. Names are imported on first use, so ``import governance`` stays light::
+The public Python API (docs/python-api.md). Names are imported on first use, so
+``import governance`` stays light::
 
-    from pathlib import Path
     import governance
 
-    run = governance.GateRun(
-        options=governance.CheckOptions(
-            manifest=Path("samples/adult-income/baseline.yaml"),
-            policies=["pack:fairness-baseline"],  # a shipped pack, or a policy file
-        ),
-        store_url="sqlite:///.governance/audit.db",
+    result = governance.check(
+        "samples/adult-income/baseline.yaml",
+        "pack:fairness-baseline",  # a shipped pack, or a policy file or folder
+        fail_on="high",
+        dry_run=True,  # evaluate only: nothing is recorded
     )
-    result = governance.run_gate(run)
-    print(result.record["verdict"])
+    print(result.verdict, result.exit_code)
+    for finding in result.blocking:
+        print(finding.rule_id, finding.measured, finding.threshold)
+
+A fitted estimator and a DataFrame, no files (a dry run unless ``dry_run=False``)::
+
+    result = governance.evaluate_model(
+        model, frame, target="income", sensitive_features=["sex"],
+        policies="pack:fairness-baseline",
+    )
+
+``run_gate``, ``GateRun``, ``CheckOptions``, ``GateResult``, ``prepare_check``, ``run_check``,
+``evaluate`` and ``render_pdf`` still work, with a DeprecationWarning naming their replacement,
+until 0.2.0.
 """
 
 from __future__ import annotations
@@ -25,32 +36,24 @@ from governance._version import __version__
 from governance.errors import GovernanceError
 
 if TYPE_CHECKING:
+    from governance.api import check, evaluate_model, write_report
     from governance.checks import CheckRegistry, CheckType, default_registry
-    from governance.gate import (
-        CheckOptions,
-        GateResult,
-        GateRun,
-        evaluate,
-        prepare_check,
-        run_check,
-        run_gate,
-    )
     from governance.lineage.training import TrainingRun, record_training_run
     from governance.manifest import Manifest, load_manifest
     from governance.policy.loader import load_policies, load_policy
     from governance.policy.model import Finding, Outcome, Policy, Rule, Severity
-    from governance.reporting import render_pdf, verify_report
+    from governance.reporting import verify_report
+    from governance.results import Evaluation, FindingResult
     from governance.scaffold import Scaffold, scaffold, write_scaffold
     from governance.store import AuditStore
 
 _LAZY = {
     "AuditStore": "governance.store",
-    "CheckOptions": "governance.gate",
     "CheckRegistry": "governance.checks",
     "CheckType": "governance.checks",
+    "Evaluation": "governance.results",
     "Finding": "governance.policy.model",
-    "GateResult": "governance.gate",
-    "GateRun": "governance.gate",
+    "FindingResult": "governance.results",
     "Manifest": "governance.manifest",
     "Outcome": "governance.policy.model",
     "Policy": "governance.policy.model",
@@ -58,29 +61,43 @@ _LAZY = {
     "Scaffold": "governance.scaffold",
     "Severity": "governance.policy.model",
     "TrainingRun": "governance.lineage.training",
+    "check": "governance.api",
     "default_registry": "governance.checks",
-    "evaluate": "governance.gate",
+    "evaluate_model": "governance.api",
     "load_manifest": "governance.manifest",
     "load_policies": "governance.policy.loader",
     "load_policy": "governance.policy.loader",
-    "prepare_check": "governance.gate",
     "record_training_run": "governance.lineage.training",
-    "render_pdf": "governance.reporting",
-    "run_check": "governance.gate",
-    "run_gate": "governance.gate",
     "scaffold": "governance.scaffold",
     "verify_report": "governance.reporting",
+    "write_report": "governance.api",
     "write_scaffold": "governance.scaffold",
 }
 
+DEPRECATED_IN, REMOVED_IN = "0.1.0", "0.2.0"
+_DEPRECATED = {  # name: (module, attribute, replacement)
+    "CheckOptions": ("governance.gate", "CheckOptions", "governance.check()"),
+    "GateResult": ("governance.gate", "GateResult", "governance.Evaluation"),
+    "GateRun": ("governance.gate", "GateRun", "governance.check()"),
+    "evaluate": (
+        "governance.gate",
+        "evaluate",
+        "governance.check() or governance.evaluate_model()",
+    ),
+    "prepare_check": ("governance.gate", "prepare_check", "governance.check()"),
+    "render_pdf": ("governance.reporting", "render_pdf", "governance.write_report()"),
+    "run_check": ("governance.gate", "record_check", "governance.check()"),
+    "run_gate": ("governance.gate", "run_gate", "governance.check()"),
+}
+DEPRECATED = "governance.{name} is deprecated since {since} and goes in {removed}: use {use}"
+
 __all__ = [
     "AuditStore",
-    "CheckOptions",
     "CheckRegistry",
     "CheckType",
+    "Evaluation",
     "Finding",
-    "GateResult",
-    "GateRun",
+    "FindingResult",
     "GovernanceError",
     "Manifest",
     "Outcome",
@@ -90,23 +107,28 @@ __all__ = [
     "Severity",
     "TrainingRun",
     "__version__",
+    "check",
     "default_registry",
-    "evaluate",
+    "evaluate_model",
     "load_manifest",
     "load_policies",
     "load_policy",
-    "prepare_check",
     "record_training_run",
-    "render_pdf",
-    "run_check",
-    "run_gate",
     "scaffold",
     "verify_report",
+    "write_report",
     "write_scaffold",
 ]
 
 
 def __getattr__(name: str) -> Any:
+    if name in _DEPRECATED:  # not cached: every use warns
+        import warnings
+
+        home, attribute, use = _DEPRECATED[name]
+        message = DEPRECATED.format(name=name, since=DEPRECATED_IN, removed=REMOVED_IN, use=use)
+        warnings.warn(message, DeprecationWarning, stacklevel=2)
+        return getattr(import_module(home), attribute)
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'governance' has no attribute {name!r}")

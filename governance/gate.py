@@ -15,8 +15,15 @@ from typing import TYPE_CHECKING, Any
 
 from governance._version import __version__
 from governance.checks.registry import CheckRegistry, default_registry
+from governance.config import SEVERITY_CHOICES
 from governance.data import open_table
-from governance.errors import GovernanceError, InternalError, PolicyError, VerificationFailed
+from governance.errors import (
+    GovernanceError,
+    InputError,
+    InternalError,
+    PolicyError,
+    VerificationFailed,
+)
 from governance.evaluators.context import EvaluationContext
 from governance.manifest import Manifest, load_manifest
 from governance.policy.budget import DEFAULT_SECONDS, budget_seconds
@@ -45,9 +52,45 @@ LINEAGE_OUT_OF_STEP_HINT = (
 )
 
 
+FAIL_ON_CHOICES = SEVERITY_CHOICES
+"""The values of ``fail_on`` (``--fail-on``, setting ``fail_on``), highest first."""
+BAD_CHOICE = "{name} must be one of {choices}, found {value!r}"
+
+
+def parse_fail_on(value: str | Severity) -> Severity:
+    """``"high"`` (or ``Severity.HIGH``) -> ``Severity.HIGH``; anything else is an InputError.
+
+    Parameters
+    ----------
+    value
+        One of :data:`FAIL_ON_CHOICES`, or a :class:`Severity`.
+
+    Returns
+    -------
+    Severity
+        The lowest severity whose failure blocks.
+
+    Raises
+    ------
+    InputError
+        For any other value, in the words of the settings check (exit 2).
+    """
+    if isinstance(value, Severity):
+        return value
+    if isinstance(value, str) and value in FAIL_ON_CHOICES:
+        return Severity.parse(value)
+    raise InputError(
+        BAD_CHOICE.format(name="fail_on", choices=", ".join(FAIL_ON_CHOICES), value=value)
+    )
+
+
 @dataclass(frozen=True)
 class CheckOptions:
-    """What to check and how."""
+    """What to check and how.
+
+    Values are checked when the options are made: ``fail_on`` may be given as its documented
+    string (``"high"``), paths as strings; a bad value is an InputError before anything runs.
+    """
 
     manifest: Path
     policies: Sequence[str | Path]
@@ -59,6 +102,21 @@ class CheckOptions:
     strict: bool = False
     settings: Settings | None = None
     """Resolved settings (flags, environment, governance.yml) for evaluators that read them."""
+
+    def __post_init__(self) -> None:
+        set_field = object.__setattr__  # frozen: normalise once, here
+        set_field(self, "manifest", Path(self.manifest))
+        policies = [self.policies] if isinstance(self.policies, str | Path) else self.policies
+        set_field(self, "policies", tuple(policies))
+        waivers = [self.waivers] if isinstance(self.waivers, str | Path) else self.waivers
+        set_field(self, "waivers", tuple(Path(w) for w in waivers))
+        set_field(self, "fail_on", parse_fail_on(self.fail_on))
+        if not self.policies:
+            raise InputError(NO_POLICY, field="policies", hint=NO_POLICY_HINT)
+
+
+NO_POLICY = "no policy given"
+NO_POLICY_HINT = "give a policy file, a folder of policies, or pack:NAME (governance packs)"
 
 
 @dataclass(frozen=True)
@@ -76,6 +134,17 @@ class PreparedCheck:
     """Every waivers file applied: those in the policy folders, then those given."""
     cel_seconds: float = DEFAULT_SECONDS
     """Time budget of each CEL evaluation (setting ``cel_budget_seconds``)."""
+    describe: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    """Rewrites the record header's description of the inputs (in-memory inputs have no files)."""
+
+    @property
+    def has_lineage_rules(self) -> bool:
+        """Whether a rule reads the recorded lineage (``lineage.*`` checks)."""
+        return any(
+            rule.spec.check.startswith("lineage.")
+            for policy in self.policies
+            for rule in policy.rules
+        )
 
 
 def file_digest(path: Path) -> str:
@@ -107,7 +176,7 @@ def _check_rule_columns(policies: Sequence[Policy], columns: set[str]) -> set[st
 
 
 def _load_context(
-    manifest: Manifest, policies: Sequence[Policy], *, trust_model: bool
+    manifest: Manifest, policies: Sequence[Policy], *, trust_model: bool, model: Any = None
 ) -> EvaluationContext:
     """Read the data once (in chunks), predict, and count every grouping the rules use."""
     from governance.evaluators.fairness import check_reference_groups
@@ -117,27 +186,45 @@ def _load_context(
     _check_rule_columns(policies, set(source.columns))
     rules = [rule for policy in policies for rule in policy.rules]
     needs = requirements(manifest, [rule.params for rule in rules])
-    context = load_inputs(manifest, source, needs, trust_model=trust_model)
+    context = load_inputs(manifest, source, needs, trust_model=trust_model, model=model)
     check_reference_groups(context, rules)
     return context
 
 
 def prepare_check(options: CheckOptions, registry: CheckRegistry | None = None) -> PreparedCheck:
     """Load and validate manifest, policies, data and model; compute predictions."""
+    return prepare_inputs(options, load_manifest(options.manifest), registry)
+
+
+def prepare_inputs(
+    options: CheckOptions,
+    manifest: Manifest,
+    registry: CheckRegistry | None = None,
+    *,
+    model: Any = None,
+    digests: dict[str, str] | None = None,
+    describe: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+) -> PreparedCheck:
+    """Validate policies, waivers, data and model of ``manifest``; compute predictions.
+
+    ``model`` (an estimator in memory), ``digests`` (of the data and model, when they are not
+    files) and ``describe`` serve :func:`governance.evaluate_model`; a file-based check leaves
+    them out.
+    """
     from governance.config import load_settings
 
     registry = registry or default_registry()
     cel_seconds = budget_seconds(options.settings or load_settings())
-    manifest = load_manifest(options.manifest)
     policies = load_policies(options.policies, registry)
     waiver_files = unique_files([*waiver_files_in(options.policies), *options.waivers])
     waivers = load_waiver_files(waiver_files)
     check_unique([w for policy in policies for w in policy.waivers] + list(waivers))
-    context = _load_context(manifest, policies, trust_model=options.trust_model)
+    context = _load_context(manifest, policies, trust_model=options.trust_model, model=model)
     context.settings = options.settings
-    digests = {"data": file_digest(context.data.path)}
-    if manifest.model_path is not None:
-        digests["model"] = file_digest(manifest.model_path)
+    if digests is None:
+        digests = {"data": file_digest(context.data.path)}
+        if manifest.model_path is not None:
+            digests["model"] = file_digest(manifest.model_path)
     for path in waiver_files:
         digests[f"waivers:{path}"] = file_digest(path)
     return PreparedCheck(
@@ -150,6 +237,7 @@ def prepare_check(options: CheckOptions, registry: CheckRegistry | None = None) 
         waivers=waivers,
         waiver_files=waiver_files,
         cel_seconds=cel_seconds,
+        describe=describe,
     )
 
 
@@ -313,7 +401,14 @@ def _origins(verified: Any, snapshot: Any) -> dict[str, Any]:
     }
 
 
-def run_check(
+def _header(prepared: PreparedCheck, clock: Callable[[], str]) -> dict[str, Any]:
+    from governance.lineage import new_run_id
+
+    header = record_header(prepared, new_run_id(), clock())
+    return header if prepared.describe is None else prepared.describe(header)
+
+
+def record_check(
     prepared: PreparedCheck,
     store: AuditStore,
     *,
@@ -325,10 +420,10 @@ def run_check(
     If evaluation crashes, the START and a FAIL event are recorded and an InternalError raised.
     ``forward`` receives the run's events once they are safely in the store.
     """
-    from governance.lineage import complete_event, fail_event, new_run_id, start_event
+    from governance.lineage import complete_event, fail_event, start_event
 
     load_lineage(prepared, store)
-    header = record_header(prepared, new_run_id(), clock())
+    header = _header(prepared, clock)
     started = start_event(header)
     try:
         record = evaluate(prepared, header, clock=clock)
@@ -347,6 +442,32 @@ def run_check(
     return record
 
 
+def dry_check(
+    prepared: PreparedCheck, store: AuditStore | None, *, clock: Callable[[], str] = utc_now
+) -> dict[str, Any]:
+    """Evaluate without recording anything: the record, marked ``"dry_run": true``.
+
+    ``store`` is read for the recorded lineage when a rule has a ``lineage.*`` check, and
+    nothing is appended to it.
+    """
+    if store is not None:
+        load_lineage(prepared, store)
+    header = _header(prepared, clock)
+    try:
+        record = evaluate(prepared, header, clock=clock)
+    except GovernanceError:
+        raise
+    except Exception as exc:
+        raise InternalError(f"evaluation crashed: {type(exc).__name__}: {exc}") from exc
+    return {**record, "dry_run": True}
+
+
+DRY_RUN_REPORT = (
+    "a dry run records nothing, so it has no report (a report is of a recorded evaluation)"
+)
+DRY_RUN_REPORT_HINT = "drop --dry-run (dry_run=True), or drop --report (report=)"
+
+
 @dataclass(frozen=True)
 class GateRun:
     """A whole ``governance check``: what to check, where to record it, what to report."""
@@ -360,6 +481,14 @@ class GateRun:
     templates: Path | None = None
     warn: Callable[[str], None] | None = None
     """Where forwarding failures are reported (stderr by default)."""
+    dry_run: bool = False
+    """Evaluate only: nothing is recorded, forwarded or reported."""
+
+    def __post_init__(self) -> None:
+        if self.report is not None:
+            object.__setattr__(self, "report", Path(self.report))
+        if self.dry_run and self.report is not None:
+            raise InputError(DRY_RUN_REPORT, field="report", hint=DRY_RUN_REPORT_HINT)
 
 
 @dataclass(frozen=True)
@@ -369,18 +498,27 @@ class GateResult:
     record: dict[str, Any]
     report: ReportResult | None = None
     forward_failures: tuple[str, ...] = ()
+    recorded: bool = True
+    """False for a dry run: the record is in no store."""
 
 
-def run_gate(run: GateRun) -> GateResult:
+def run_gate(
+    run: GateRun, prepare: Callable[[CheckOptions], PreparedCheck] = prepare_check
+) -> GateResult:
     """Validate everything, evaluate, record, forward the events, and write the report if asked.
 
-    A report path that cannot be written (see :func:`governance.reports.check_report_targets`)
-    is a ConfigError before anything is evaluated or recorded.
+    Nothing is written before every input is checked: a report path that cannot be written
+    (see :func:`governance.reports.check_report_targets`, a ConfigError), the signing key, the
+    OpenLineage transports, the manifest, policies, waivers, data and model (``prepare``:
+    :func:`prepare_check` by default), then the store URL.
 
     The OpenLineage transports (openlineage-python configuration) are set up before anything is
     written: a misconfigured one is an error. A transport that fails to take the events once
     they are recorded is reported through ``run.warn`` and recorded in the log as an
     ``openlineage.forward_failed`` entry; the verdict and exit code do not change.
+
+    With ``run.dry_run`` nothing is recorded, forwarded or reported: the store is opened (never
+    created) only to read the recorded lineage when a rule has a ``lineage.*`` check.
     """
     from governance.config import load_settings, openlineage_sink
     from governance.extras import require
@@ -392,6 +530,7 @@ def run_gate(run: GateRun) -> GateResult:
         write_report,
     )
     from governance.store import AuditStore
+    from governance.store.engine import check_store_url
 
     # a missing optional package stops here, not halfway with the store written (exit 2)
     require("gate")
@@ -403,11 +542,17 @@ def run_gate(run: GateRun) -> GateResult:
         limits = render_limits(run.settings or load_settings())
     if run.report is not None and run.sign:
         signing = signing_from_settings(run.settings or load_settings())
-    forwarder = Forwarder.create(openlineage_sink())
-    prepared = prepare_check(run.options)
+    forwarder = None if run.dry_run else Forwarder.create(openlineage_sink())
+    prepared = prepare(run.options)
+    check_store_url(run.store_url)  # after the inputs, as ever: their errors come first
     checks = {rule.spec.check for policy in prepared.policies for rule in policy.rules}
     if any(check.startswith("explainability.") for check in checks):
         require("explain")
+    if run.dry_run:
+        if not prepared.has_lineage_rules:
+            return GateResult(record=dry_check(prepared, None), recorded=False)
+        with AuditStore.open(run.store_url, create=False) as store:
+            return GateResult(record=dry_check(prepared, store), recorded=False)
     failures: list[str] = []
     with AuditStore.open(run.store_url) as store:
 
@@ -419,7 +564,7 @@ def run_gate(run: GateRun) -> GateResult:
                 (run.warn or _warn)(failure.message)
                 store.append(FORWARD_FAILED_KIND, failure.as_payload())
 
-        record = run_check(prepared, store, forward=forward)
+        record = record_check(prepared, store, forward=forward)
         report = None
         if run.report is not None:
             report = write_report(

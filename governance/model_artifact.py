@@ -284,7 +284,12 @@ class ChunkPredictor:
     """
 
     def __init__(
-        self, manifest: Manifest, columns: list[str], *, trust_model: bool = False
+        self,
+        manifest: Manifest,
+        columns: list[str],
+        *,
+        trust_model: bool = False,
+        model: Any = None,
     ) -> None:
         self.manifest = manifest
         spec = manifest.spec.data
@@ -292,7 +297,9 @@ class ChunkPredictor:
         self.inputs: list[str] = []
         self.positive: int | None = None
         if spec.prediction is None:
-            self.model = load_model(manifest, trust_model=trust_model)
+            self.model = (
+                model if model is not None else load_model(manifest, trust_model=trust_model)
+            )
             self.inputs = feature_columns(self.model, manifest, columns, manifest.data_path)
             self.positive = positive_index(self.model, spec.positive_label)
         self.missing = 0

@@ -79,6 +79,12 @@ from governance.reporting.formats import FORMAT_NAMES
     help="Waivers file (kind: Waivers); repeatable.",
 )
 @click.option("--namespace", help="OpenLineage job namespace [default: governance].")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Evaluate and print, but record nothing: no audit log entry, no lineage event, no "
+    "forwarding; every output says 'dry run: not recorded'. Refuses --report.",
+)
 @config_option
 def check(
     manifest: Path,
@@ -95,17 +101,18 @@ def check(
     strict: bool,
     waiver_files: tuple[Path, ...],
     namespace: str | None,
+    dry_run: bool,
     config_file: Path | None,
 ) -> int:
     """Evaluate MANIFEST's model against the policies; exit 0 passed, 1 blocked, 2 bad input.
 
-    Every evaluation is appended to the audit store with its OpenLineage events. Every file to
-    write (formats, --output, --report and its attestation) is checked first: its folder must
-    exist and take files, or nothing is evaluated or recorded (exit 2).
+    Every evaluation is appended to the audit store with its OpenLineage events (not with
+    --dry-run). Every file to write (formats, --output, --report and its attestation) is checked
+    first: its folder must exist and take files, or nothing is evaluated or recorded (exit 2).
     """
-    from governance.gate import CheckOptions, GateRun, run_gate
-    from governance.policy.model import Severity
-    from governance.reporting.formats.output import plan_outputs, use_color, write_outputs
+    from governance.api import Outputs, run
+    from governance.gate import CheckOptions, parse_fail_on
+    from governance.reporting.formats.output import use_color
 
     resolved = settings(
         config_file,
@@ -118,39 +125,29 @@ def check(
         manifest=manifest,
         policies=policies,
         trust_model=trust_model,
-        fail_on=Severity.parse(resolved.require("fail_on", "")),
+        fail_on=parse_fail_on(resolved.require("fail_on", "")),
         namespace=resolved.require("namespace", ""),
         waivers=waiver_files,
         strict=strict,
         settings=resolved,
     )
-    run = GateRun(
-        options=options,
-        store_url=resolved.require("store_url", ""),
-        report=report,
-        sign=sign,
-        settings=resolved,
-    )
-    # a bad --format/--output/--report target stops before the gate: exit 2, store untouched
-    also_written: dict[Path, str] = {}
-    if report is not None:
-        from governance.reporting.issue import attestation_path
-
-        also_written[report] = "the report"
-        if sign:
-            also_written[attestation_path(report)] = "the report's attestation"
-    targets = plan_outputs(formats, output, also_written=also_written)
-    result = run_gate(run)  # which checks the --report target first
-    write_outputs(
-        result.record,
-        targets,
+    outputs = Outputs(
+        specs=formats or ("text",),
+        output=output,
         stdout=write_output,
         color=use_color(sys.stdout.isatty(), os.environ),
         environ=os.environ,
         warn=lambda message: click.echo(message, err=True),
     )
-    if result.report is not None:
-        state = "signed" if result.report.signed else "unsigned"
-        click.echo(f"Report ({state}): {result.report.path}", err=True)
-    exit_code: int = result.record["exit_code"]
-    return exit_code
+    evaluation, written = run(
+        options,
+        store=resolved.require("store_url", ""),
+        report=report,
+        sign=sign,
+        dry_run=dry_run,
+        outputs=outputs,
+    )
+    if written is not None:
+        state = "signed" if written.signed else "unsigned"
+        click.echo(f"Report ({state}): {written.path}", err=True)
+    return evaluation.exit_code

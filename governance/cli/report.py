@@ -72,21 +72,7 @@ def report(
     reports are written with their attestation beside them; exit 2 on bad input (a missing
     output folder included), and then no file is written.
     """
-    from governance.errors import ConfigError
-    from governance.reports import (
-        check_report_targets,
-        render_limits,
-        signing_from_settings,
-        write_report,
-    )
-    from governance.store import AuditStore
-
-    if attestation is not None and not sign:
-        raise ConfigError(
-            "--attestation needs a signed report: an unsigned report has no attestation",
-            hint="drop --no-sign, or drop --attestation",
-        )
-    check_report_targets(output, sign=sign, attestation=attestation)
+    from governance.api import write_report
 
     resolved = settings(
         config_file,
@@ -94,19 +80,15 @@ def report(
         tsa_url=tsa_url,
         **signing_flags(signing_key, signing_cert, signing_pkcs12, signing_chain),
     )
-    limits = render_limits(resolved)
-    signing = signing_from_settings(resolved) if sign else None
-    with AuditStore.open(resolved.require("store_url", "--store URL"), create=False) as store:
-        result = write_report(
-            store,
-            evaluation_id,
-            output,
-            signing=signing,
-            templates=templates,
-            model=model,
-            attestation=attestation,
-            limits=limits,
-        )
+    result = write_report(
+        evaluation_id,
+        output,
+        sign=sign,
+        model=model,
+        templates=templates,
+        attestation=attestation,
+        settings=resolved,
+    )
     state = "signed" if result.signed else "unsigned"
     if result.timestamped:
         state += ", timestamped"

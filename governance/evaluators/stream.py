@@ -210,6 +210,7 @@ def load_inputs(
     *,
     trust_model: bool = False,
     limits: StreamLimits | None = None,
+    model: Any = None,
 ) -> EvaluationContext:
     """Read, predict and validate in one pass; the evaluation context of the data.
 
@@ -225,11 +226,13 @@ def load_inputs(
         Allow unpickling the model.
     limits
         When to stream; :class:`StreamLimits` defaults.
+    model
+        An estimator already in memory, used instead of loading the manifest's artifact.
     """
     limits = limits or StreamLimits()
     spec = manifest.spec.data
     check_manifest_columns(manifest, source.columns)
-    predictor = ChunkPredictor(manifest, source.columns, trust_model=trust_model)
+    predictor = ChunkPredictor(manifest, source.columns, trust_model=trust_model, model=model)
     target = TargetCheck(manifest)
     group_columns = needs.columns
     source = _needed(manifest, source, needs, predictor)

@@ -11,8 +11,15 @@ from typing import Any
 Record = dict[str, Any]
 Finding = dict[str, Any]
 
+DRY_RUN_NOTE = "dry run: not recorded"
+"""What every format says of a dry run's record (``"dry_run": true``): it is in no store."""
 FAILING = ("fail", "error", "insufficient")
 """Outcomes that block the gate on a gating severity (the gate fails closed)."""
+
+
+def dry_run_note(record: Record) -> str:
+    """`` (dry run: not recorded)`` for a dry run's record, else an empty string."""
+    return f" ({DRY_RUN_NOTE})" if record.get("dry_run") else ""
 
 
 def measured_text(value: float | None) -> str:

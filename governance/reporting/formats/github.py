@@ -18,6 +18,7 @@ from pathlib import Path
 
 from governance.reporting.formats import markdown
 from governance.reporting.formats.findings import (
+    DRY_RUN_NOTE,
     Finding,
     Record,
     is_warning,
@@ -109,6 +110,8 @@ def format_record(record: Record) -> str:
             title=f"governance check {verdict}",
         )
     )
+    if record.get("dry_run"):
+        lines.append(command("notice", f"{DRY_RUN_NOTE} in the audit store", title="dry run"))
     return "\n".join(lines) + "\n"
 
 

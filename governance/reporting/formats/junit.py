@@ -29,6 +29,7 @@ from datetime import datetime
 from typing import Any
 
 from governance.reporting.formats.findings import (
+    DRY_RUN_NOTE,
     Finding,
     Record,
     gate_effect,
@@ -172,6 +173,7 @@ def junit_tree(record: Record) -> ET.Element:
                 ("evaluation_id", record["evaluation_id"]),
                 ("verdict", record["verdict"]),
                 ("fail_on", record.get("fail_on") or ""),
+                *([("dry_run", DRY_RUN_NOTE)] if record.get("dry_run") else []),
             ],
         )
         kinds = [_testcase(suite, f, record) for f in record["findings"] if f["policy"] == name]

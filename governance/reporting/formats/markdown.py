@@ -12,6 +12,7 @@ import re
 from governance.reporting.formats.findings import (
     Finding,
     Record,
+    dry_run_note,
     gate_effect,
     measured_text,
     note_text,
@@ -97,7 +98,8 @@ def format_record(record: Record) -> str:
         for p in record["policies"]
     )
     lines = [
-        f"### governance check: {verdict} for {escape(model['name'])} {escape(model['version'])}",
+        f"### governance check: {verdict} for {escape(model['name'])} {escape(model['version'])}"
+        + dry_run_note(record),
         "",
         f"**Verdict: {verdict}**, {escape(verdict_detail(record))}.",
         "",

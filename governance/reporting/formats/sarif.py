@@ -24,6 +24,7 @@ from typing import Any
 from urllib.parse import quote
 
 from governance.reporting.formats.findings import (
+    DRY_RUN_NOTE,
     Finding,
     Record,
     location_of,
@@ -211,6 +212,7 @@ def sarif_log(record: Record) -> dict[str, Any]:
                     "manifest": record["manifest"],
                     "policies": record["policies"],
                     "summary": record["summary"],
+                    **({"dry_run": True, "note": DRY_RUN_NOTE} if record.get("dry_run") else {}),
                 },
             }
         ],

@@ -11,6 +11,7 @@ from typing import Any
 from governance.reporting.formats.findings import (
     Finding,
     Record,
+    dry_run_note,
     gate_effect,
     is_warning,
     measured_text,
@@ -119,5 +120,5 @@ def format_record(record: Record, *, color: bool = False) -> str:
     verdict = record["verdict"].upper()
     style = GREEN if record["verdict"] == "passed" else RED
     lines.append(f"Verdict: {paint(verdict, style, color)}, {verdict_detail(record)}")
-    lines.append(f"Evaluation {record['evaluation_id']}")
+    lines.append(f"Evaluation {record['evaluation_id']}{dry_run_note(record)}")
     return "\n".join(lines) + "\n"

@@ -1,0 +1,480 @@
+"""The Python API: :func:`check`, :func:`evaluate_model` and :func:`write_report`.
+
+``governance check`` is a thin layer over :func:`check` (the same function, with the command's
+output formats); docs/python-api.md says what is public and stable. Every argument is checked
+before anything is written: a bad value is the one-line :class:`~governance.errors.InputError`
+the CLI prints (exit code 2), and the audit store is left as it was.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from governance.errors import ConfigError, InputError
+
+if TYPE_CHECKING:
+    from governance.config import Settings
+    from governance.gate import CheckOptions, PreparedCheck
+    from governance.policy.model import Severity
+    from governance.reporting import ReportResult
+    from governance.reporting.formats.output import OutputTarget
+    from governance.results import Evaluation
+
+PathLike = str | Path
+Policies = PathLike | Sequence[PathLike]
+NOT_RECORDED = "evaluation {id} was a dry run: it is in no store, so it has no report"
+NOT_RECORDED_HINT = "run it again with dry_run=False"
+ATTESTATION_UNSIGNED = "--attestation needs a signed report: an unsigned report has no attestation"
+ATTESTATION_UNSIGNED_HINT = "drop --no-sign, or drop --attestation"
+NOT_A_PATH = "must be a file path (str or pathlib.Path), found {type}"
+
+
+def _print(text: str) -> None:
+    sys.stdout.write(text)
+
+
+@dataclass(frozen=True)
+class Outputs:
+    """Output formats to write after evaluating: ``governance check --format/--output``.
+
+    ``specs`` are ``FORMAT`` or ``FORMAT=FILE`` (docs/outputs.md); a format without a file goes
+    to ``output`` if given, else to ``stdout``. Every target is checked before evaluation.
+    """
+
+    specs: Sequence[str] = ()
+    output: Path | None = None
+    stdout: Callable[[str], None] = _print
+    color: bool = False
+    environ: Mapping[str, str] | None = None
+    warn: Callable[[str], None] | None = None
+
+
+def _path(value: Any, name: str) -> Path:
+    if not isinstance(value, str | Path):
+        raise InputError(NOT_A_PATH.format(type=type(value).__name__), field=name)
+    return Path(value)
+
+
+def _paths(value: Any, name: str) -> list[PathLike]:
+    items = [value] if isinstance(value, str | Path) else value
+    if not isinstance(items, Sequence) or not all(isinstance(i, str | Path) for i in items):
+        raise InputError(NOT_A_PATH.format(type=type(value).__name__), field=name)
+    return list(items)
+
+
+def _store_url(store: str | Path | None, settings: Settings) -> str:
+    """``store``: a URL (str), a SQLite file (Path), or None for the configured store."""
+    from governance.store.url import sqlite_url_for
+
+    if store is None:
+        return settings.require("store_url", "pass store=URL")
+    if isinstance(store, Path):
+        return sqlite_url_for(store)
+    if not isinstance(store, str):
+        raise InputError(NOT_A_PATH.format(type=type(store).__name__), field="store")
+    return store
+
+
+def resolve_settings(settings: Settings | None, config: PathLike | None) -> Settings:
+    """``settings`` if given, else the configured ones (``config``, or ./governance.yml)."""
+    from governance.config import load_settings
+
+    if settings is not None:
+        return settings
+    return load_settings(config_file=None if config is None else _path(config, "config"))
+
+
+def plan_check_outputs(outputs: Outputs, *, report: Path | None, sign: bool) -> list[OutputTarget]:
+    """The files and stdout document a check writes; a ConfigError for any that cannot be.
+
+    No ``specs`` means no output (the CLI asks for ``text`` when no ``--format`` is given).
+    The report and, when signed, its attestation are files no format may overwrite.
+    """
+    if not outputs.specs and outputs.output is None:
+        return []
+    from governance.reporting.formats.output import plan_outputs
+
+    also_written: dict[Path, str] = {}
+    if report is not None:
+        from governance.reporting.issue import attestation_path
+
+        also_written[report] = "the report"
+        if sign:
+            also_written[attestation_path(report)] = "the report's attestation"
+    return plan_outputs(outputs.specs, outputs.output, also_written=also_written)
+
+
+def run(
+    options: CheckOptions,
+    *,
+    store: str,
+    report: Path | None,
+    sign: bool,
+    dry_run: bool,
+    outputs: Outputs,
+    prepare: Callable[[CheckOptions], PreparedCheck] | None = None,
+) -> tuple[Evaluation, ReportResult | None]:
+    """Plan the outputs, run the gate, write the outputs: what :func:`check` does.
+
+    Returns
+    -------
+    tuple
+        The :class:`Evaluation` and the report written (``None`` without one).
+    """
+    from governance.gate import GateRun, prepare_check, run_gate
+    from governance.reporting.formats.output import write_outputs
+    from governance.results import Evaluation
+
+    gate_run = GateRun(
+        options=options,
+        store_url=store,
+        report=report,
+        sign=sign,
+        settings=options.settings,
+        dry_run=dry_run,
+    )
+    targets = plan_check_outputs(outputs, report=gate_run.report, sign=sign)
+    result = run_gate(gate_run, prepare or prepare_check)
+    written = result.report
+    evaluation = Evaluation.from_record(
+        result.record,
+        recorded=result.recorded,
+        report=None if written is None else Path(written.path),
+        forward_failures=result.forward_failures,
+    )
+    if targets:
+        write_outputs(
+            result.record,
+            targets,
+            stdout=outputs.stdout,
+            color=outputs.color,
+            environ=outputs.environ,
+            warn=outputs.warn,
+        )
+    return evaluation, written
+
+
+def _options(
+    manifest: Any,
+    policies: Any,
+    *,
+    waivers: Any,
+    fail_on: str | Severity | None,
+    strict: bool,
+    trust_model: bool,
+    namespace: str | None,
+    settings: Settings,
+) -> CheckOptions:
+    from governance.gate import CheckOptions, parse_fail_on
+
+    return CheckOptions(
+        manifest=_path(manifest, "manifest"),
+        policies=_paths(policies, "policies"),
+        trust_model=bool(trust_model),
+        fail_on=parse_fail_on(fail_on if fail_on is not None else settings.require("fail_on", "")),
+        namespace=namespace or settings.require("namespace", ""),
+        waivers=[Path(w) for w in _paths(waivers, "waivers")],
+        strict=bool(strict),
+        settings=settings,
+    )
+
+
+def check(
+    manifest: PathLike,
+    policies: Policies,
+    *,
+    waivers: PathLike | Sequence[PathLike] = (),
+    fail_on: str | Severity | None = None,
+    store: str | Path | None = None,
+    report: PathLike | None = None,
+    dry_run: bool = False,
+    strict: bool = False,
+    trust_model: bool = False,
+    namespace: str | None = None,
+    sign: bool = True,
+    outputs: Sequence[str] = (),
+    config: PathLike | None = None,
+    settings: Settings | None = None,
+) -> Evaluation:
+    """Evaluate a manifest's model against policies, record it, and return the result.
+
+    Parameters
+    ----------
+    manifest
+        The model manifest (``kind: Model``), a path.
+    policies
+        A policy file, a folder of policies, or ``"pack:NAME"`` (a shipped pack); or a list.
+    waivers
+        Waivers files (``kind: Waivers``); those in a policy folder apply too.
+    fail_on
+        The lowest severity whose failure blocks: ``critical``, ``high``, ``medium``, ``low``
+        or ``info``. Default: the setting ``fail_on`` (``high`` unless ``GOVERNANCE_FAIL_ON``
+        or governance.yml says otherwise).
+    store
+        The audit store: a URL (``sqlite:///audit.db``, ``postgresql+psycopg://...``) or a
+        :class:`~pathlib.Path` to a SQLite file. Default: the configured store, as the CLI
+        (``GOVERNANCE_STORE_URL``, governance.yml, ``.governance/audit.db``).
+    report
+        Also write the signed PDF report of the evaluation here (needs the ``report`` extra).
+    dry_run
+        Evaluate only: nothing is recorded (no log entry, no lineage event), forwarded or
+        reported, and every output says ``dry run: not recorded``. ``report`` is refused.
+    strict
+        Every failing finding blocks, warnings included.
+    trust_model
+        Load joblib/pickle models and skops types outside the audited list (runs code from
+        the file).
+    namespace
+        The OpenLineage job namespace. Default: the setting ``namespace``.
+    sign
+        Sign the report (PAdES) and write its attestation.
+    outputs
+        Output formats to write, ``FORMAT=FILE`` (or ``FORMAT`` for stdout), as
+        ``--format``; none by default.
+    config
+        A settings file instead of ./governance.yml.
+    settings
+        Resolved settings (:func:`governance.config.load_settings`), instead of ``config``.
+
+    Returns
+    -------
+    Evaluation
+        The verdict, exit code and findings; ``recorded`` is False for a dry run.
+
+    Raises
+    ------
+    InputError
+        For any bad argument or input (exit code 2), before anything is written.
+    VerificationFailed
+        If the store's lineage tables disagree with its log (lineage checks only).
+    """
+    resolved = resolve_settings(settings, config)
+    options = _options(
+        manifest,
+        policies,
+        waivers=waivers,
+        fail_on=fail_on,
+        strict=strict,
+        trust_model=trust_model,
+        namespace=namespace,
+        settings=resolved,
+    )
+    evaluation, _ = run(
+        options,
+        store=_store_url(store, resolved),
+        report=None if report is None else _path(report, "report"),
+        sign=sign,
+        dry_run=bool(dry_run),
+        outputs=Outputs(specs=tuple(outputs)),
+    )
+    return evaluation
+
+
+def evaluate_model(
+    model: Any,
+    data: Any,
+    *,
+    target: str,
+    sensitive_features: str | Sequence[str],
+    policies: Policies,
+    positive_label: Any = None,
+    predictions: str | None = None,
+    name: str | None = None,
+    version: str = "0.0.0",
+    owner: str = "unknown",
+    risk_tier: str = "high",
+    intended_use: str = "evaluated in memory with governance.evaluate_model",
+    documentation: Mapping[str, Any] | None = None,
+    waivers: PathLike | Sequence[PathLike] = (),
+    fail_on: str | Severity | None = None,
+    strict: bool = False,
+    store: str | Path | None = None,
+    dry_run: bool = True,
+    namespace: str | None = None,
+    config: PathLike | None = None,
+    settings: Settings | None = None,
+) -> Evaluation:
+    """Evaluate a fitted estimator on a pandas DataFrame: no files, the same checks.
+
+    The DataFrame and the model are checked, then evaluated exactly as :func:`check` would
+    evaluate them from files. By default this is a **dry run**: a notebook's trials are not
+    appended to the audit log. With ``dry_run=False`` the record is appended, naming
+    ``memory:`` sources and content digests of the data and model (docs/python-api.md).
+
+    Parameters
+    ----------
+    model
+        A fitted estimator with ``predict`` (``predict_proba`` for score-based checks); or
+        ``None`` with ``predictions``.
+    data
+        The evaluation data, a :class:`pandas.DataFrame` with the target, the sensitive
+        features and the model's input columns.
+    target, sensitive_features
+        Column names.
+    policies
+        As for :func:`check`.
+    positive_label
+        The target's favourable value; default ``True`` or ``1`` when the target holds it.
+    predictions
+        A column of predictions to evaluate instead of the model's.
+    name, version, owner, risk_tier, intended_use, documentation
+        What a manifest's ``metadata`` and ``documentation`` would say; ``name`` defaults to
+        the model's class name. ``risk_tier`` is ``high`` unless given, so rules that apply
+        to high-risk models apply.
+    waivers, fail_on, strict, store, namespace, config, settings
+        As for :func:`check`.
+    dry_run
+        ``True`` by default: nothing is recorded.
+
+    Returns
+    -------
+    Evaluation
+        As :func:`check` returns.
+
+    Raises
+    ------
+    InputError
+        Naming the argument at fault (``target``, ``sensitive_features``, ``model``, ...),
+        before anything is written.
+    """
+    from governance.in_memory import prepare_in_memory
+
+    resolved = resolve_settings(settings, config)
+    groups = [sensitive_features] if isinstance(sensitive_features, str) else sensitive_features
+    metadata = {
+        "name": name or type(model).__name__,
+        "version": version,
+        "owner": owner,
+        "risk_tier": risk_tier,
+        "intended_use": intended_use,
+    }
+    with tempfile.TemporaryDirectory(prefix="governance-") as folder:
+        options = _options(
+            Path(folder) / "manifest.yaml",
+            policies,
+            waivers=waivers,
+            fail_on=fail_on,
+            strict=strict,
+            trust_model=False,
+            namespace=namespace,
+            settings=resolved,
+        )
+
+        def prepare(options: CheckOptions) -> PreparedCheck:
+            return prepare_in_memory(
+                options,
+                model,
+                data,
+                Path(folder),
+                target=target,
+                sensitive_features=list(groups),
+                positive_label=positive_label,
+                predictions=predictions,
+                metadata=metadata,
+                documentation=documentation,
+            )
+
+        evaluation, _ = run(
+            options,
+            store=_store_url(store, resolved),
+            report=None,
+            sign=False,
+            dry_run=bool(dry_run),
+            outputs=Outputs(),
+            prepare=prepare,
+        )
+    return evaluation
+
+
+def write_report(
+    evaluation: Evaluation | str,
+    path: PathLike,
+    *,
+    store: str | Path | None = None,
+    sign: bool = True,
+    model: str | None = None,
+    templates: PathLike | None = None,
+    attestation: PathLike | None = None,
+    config: PathLike | None = None,
+    settings: Settings | None = None,
+) -> ReportResult:
+    """Write the PDF report of a recorded evaluation, and record that it was written.
+
+    The report is rendered from the audit store's copy of the record (never a re-evaluation),
+    signed (PAdES) with its in-toto attestation beside it unless ``sign=False``, and a
+    ``report`` entry is appended to the log. ``governance report`` is this function.
+
+    Parameters
+    ----------
+    evaluation
+        An :class:`Evaluation` that was recorded, an evaluation id, or ``"latest"``.
+    path
+        The PDF to write (its folder must exist).
+    store, config, settings
+        As for :func:`check`.
+    sign
+        Sign the report and write its attestation.
+    model
+        With ``"latest"``: the latest evaluation of this model.
+    templates
+        A template folder overriding the default theme.
+    attestation
+        Where to write the attestation; default beside the PDF (``NAME.intoto.json``).
+
+    Returns
+    -------
+    ReportResult
+        The files written, their digests and the signer.
+
+    Raises
+    ------
+    InputError
+        A dry run's evaluation, a path that cannot be written, a missing key, an unknown
+        evaluation; nothing is written then.
+    """
+    from governance.extras import require
+    from governance.reports import (
+        check_report_targets,
+        render_limits,
+        signing_from_settings,
+    )
+    from governance.reports import (
+        write_report as record_report,
+    )
+    from governance.results import Evaluation
+    from governance.store import AuditStore
+
+    require("report")
+    if isinstance(evaluation, Evaluation):
+        if not evaluation.recorded:
+            raise InputError(
+                NOT_RECORDED.format(id=evaluation.evaluation_id), hint=NOT_RECORDED_HINT
+            )
+        evaluation_id = evaluation.evaluation_id
+    else:
+        evaluation_id = str(evaluation)
+    out = _path(path, "path")
+    extra = None if attestation is None else _path(attestation, "attestation")
+    if extra is not None and not sign:
+        raise ConfigError(ATTESTATION_UNSIGNED, hint=ATTESTATION_UNSIGNED_HINT)
+    check_report_targets(out, sign=sign, attestation=extra)
+    resolved = resolve_settings(settings, config)
+    limits = render_limits(resolved)
+    signing = signing_from_settings(resolved) if sign else None
+    url = _store_url(store, resolved)
+    with AuditStore.open(url, create=False) as opened:
+        return record_report(
+            opened,
+            evaluation_id,
+            out,
+            signing=signing,
+            templates=None if templates is None else _path(templates, "templates"),
+            model=model,
+            attestation=extra,
+            limits=limits,
+        )

@@ -19,7 +19,7 @@ from governance.data import open_table
 from governance.errors import GovernanceError, InternalError, PolicyError, VerificationFailed
 from governance.evaluators.context import EvaluationContext
 from governance.manifest import Manifest, load_manifest
-from governance.policy.budget import DEFAULT_SECONDS, budget_seconds
+from governance.policy.budget import DEFAULT_SECONDS
 from governance.policy.engine import evaluate_policies
 from governance.policy.loader import load_policies, waiver_files_in
 from governance.policy.model import Policy, Severity, Waiver
@@ -127,14 +127,15 @@ def prepare_check(options: CheckOptions, registry: CheckRegistry | None = None) 
     from governance.config import load_settings
 
     registry = registry or default_registry()
-    cel_seconds = budget_seconds(options.settings or load_settings())
+    settings = options.settings or load_settings()
+    cel_seconds = settings.cel_budget_seconds
     manifest = load_manifest(options.manifest)
     policies = load_policies(options.policies, registry)
     waiver_files = unique_files([*waiver_files_in(options.policies), *options.waivers])
     waivers = load_waiver_files(waiver_files)
     check_unique([w for policy in policies for w in policy.waivers] + list(waivers))
     context = _load_context(manifest, policies, trust_model=options.trust_model)
-    context.settings = options.settings
+    context.settings = settings
     digests = {"data": file_digest(context.data.path)}
     if manifest.model_path is not None:
         digests["model"] = file_digest(manifest.model_path)
@@ -398,13 +399,15 @@ def run_gate(run: GateRun) -> GateResult:
     if run.report is not None:
         require("report")
     signing = limits = None
+    settings = run.settings or run.options.settings or load_settings()
     if run.report is not None:  # a report that cannot be written stops everything here
         check_report_targets(run.report, sign=run.sign)
-        limits = render_limits(run.settings or load_settings())
+        limits = render_limits(settings)
     if run.report is not None and run.sign:
-        signing = signing_from_settings(run.settings or load_settings())
+        signing = signing_from_settings(settings)
     forwarder = Forwarder.create(openlineage_sink())
-    prepared = prepare_check(run.options)
+    options = run.options if run.options.settings else replace(run.options, settings=settings)
+    prepared = prepare_check(options)
     checks = {rule.spec.check for policy in prepared.policies for rule in policy.rules}
     if any(check.startswith("explainability.") for check in checks):
         require("explain")

@@ -118,15 +118,15 @@ def check(
         manifest=manifest,
         policies=policies,
         trust_model=trust_model,
-        fail_on=Severity.parse(resolved.require("fail_on", "")),
-        namespace=resolved.require("namespace", ""),
+        fail_on=Severity.parse(resolved.fail_on),
+        namespace=resolved.namespace,
         waivers=waiver_files,
         strict=strict,
         settings=resolved,
     )
     run = GateRun(
         options=options,
-        store_url=resolved.require("store_url", ""),
+        store_url=resolved.store_url,
         report=report,
         sign=sign,
         settings=resolved,

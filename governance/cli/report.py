@@ -96,7 +96,7 @@ def report(
     )
     limits = render_limits(resolved)
     signing = signing_from_settings(resolved) if sign else None
-    with AuditStore.open(resolved.require("store_url", "--store URL"), create=False) as store:
+    with AuditStore.open(resolved.store_url, create=False) as store:
         result = write_report(
             store,
             evaluation_id,

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from governance._version import __version__
-from governance.checks.registry import CheckRegistry, default_registry
+from governance.checks.builtin import default_registry
+from governance.checks.registry import CheckRegistry
 from governance.data import open_table
 from governance.errors import GovernanceError, InternalError, PolicyError, VerificationFailed
 from governance.evaluators.context import EvaluationContext

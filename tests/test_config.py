@@ -1,13 +1,13 @@
 from __future__ import annotations
 
 import os
-import sqlite3
 from pathlib import Path
 
 import pytest
 
 from governance.config import DEFAULT_STORE_URL, Settings, load_settings
 from governance.errors import ConfigError
+from tests.cli.test_check import store_entries
 from tests.conftest import CliRun
 
 
@@ -174,12 +174,4 @@ def test_a_bad_setting_stops_a_check_that_never_reads_it_before_anything_is_writ
         "Error: explain_rows must be a positive integer, found 'many' "
         "(from GOVERNANCE_EXPLAIN_ROWS)\n"
     )
-    assert not db.exists() or _entries(db) == 0
-
-
-def _entries(db: Path) -> int:
-    with sqlite3.connect(db) as conn:
-        tables = {r[0] for r in conn.execute("select name from sqlite_master where type='table'")}
-        if "audit_log" not in tables:
-            return 0
-        return int(conn.execute("select count(*) from audit_log").fetchone()[0])
+    assert store_entries(db) == 0

@@ -72,7 +72,7 @@ def _store_url(store: str | Path | None, settings: Settings) -> str:
     from governance.store.url import sqlite_url_for
 
     if store is None:
-        return settings.require("store_url", "pass store=URL")
+        return settings.store_url
     if isinstance(store, Path):
         return sqlite_url_for(store)
     if not isinstance(store, str):
@@ -176,8 +176,8 @@ def _options(
         manifest=_path(manifest, "manifest"),
         policies=_paths(policies, "policies"),
         trust_model=bool(trust_model),
-        fail_on=parse_fail_on(fail_on if fail_on is not None else settings.require("fail_on", "")),
-        namespace=namespace or settings.require("namespace", ""),
+        fail_on=parse_fail_on(fail_on if fail_on is not None else settings.fail_on),
+        namespace=namespace or settings.namespace,
         waivers=[Path(w) for w in _paths(waivers, "waivers")],
         strict=bool(strict),
         settings=settings,

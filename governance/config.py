@@ -1,15 +1,19 @@
-"""One table of settings, resolved with the precedence CLI flag > GOVERNANCE_* env > file > default.
+"""Typed settings, resolved once with the precedence CLI flag > GOVERNANCE_* env > file > default.
 
 The file is ``governance.yml`` in the working directory, or the one named by ``--config`` /
-``GOVERNANCE_CONFIG``. See ``docs/configuration.md``.
+``GOVERNANCE_CONFIG``. Every value is parsed and checked here, when the settings load: a bad one
+is a one-line :class:`~governance.errors.ConfigError` (exit 2) naming the setting and where it
+came from, before any command does anything. Consumers read typed attributes of
+:class:`Settings`. See ``docs/configuration.md``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,175 +23,277 @@ from governance.yaml_source import LocatedDict, load_yaml_text, position_of, rea
 CONFIG_FILE = "governance.yml"
 CONFIG_ENV = "GOVERNANCE_CONFIG"
 DEFAULT_STORE_URL = "sqlite:///.governance/audit.db"
+DEFAULT_CEL_BUDGET_SECONDS = 5.0
+DEFAULT_REPORT_MAX_SECONDS = 120.0
 SEVERITY_CHOICES = ("critical", "high", "medium", "low", "info")
 
+BAD_VALUE = "{name} must be {wanted}, found {text!r} (from {source})"
+"""A value a setting cannot take; ``source`` is ``flag``, the variable, or ``file:line``."""
+UNKNOWN_SETTING = "unknown setting {key!r} (known: {known})"
+ENV_ONLY_IN_FILE = "{key} is a secret: set it in the environment ({env}), not in a file"
+BOOLEAN_IN_FILE = "must be text or a number, found the boolean {value} (quote it to mean the text)"
+NOT_ONE_VALUE = "{key} must be a single value"
+NOT_A_MAPPING = "expected one mapping of settings"
 
-@dataclass(frozen=True)
-class Setting:
-    """A setting: its name in governance.yml, its environment variable, default and help."""
-
-    name: str
-    env: str
-    default: str | None
-    help: str
-    choices: tuple[str, ...] = ()
-    secret: bool = False
-    """A secret is read from its environment variable only, never from a file or a flag."""
-
-
-SETTINGS: tuple[Setting, ...] = (
-    Setting("store_url", "GOVERNANCE_STORE_URL", DEFAULT_STORE_URL, "audit store URL"),
-    Setting("namespace", "GOVERNANCE_NAMESPACE", "governance", "OpenLineage job namespace"),
-    Setting("signing_key", "GOVERNANCE_SIGNING_KEY", None, "PEM private key for reports"),
-    Setting("signing_cert", "GOVERNANCE_SIGNING_CERT", None, "PEM certificate of that key"),
-    Setting(
-        "signing_pkcs12", "GOVERNANCE_SIGNING_PKCS12", None, "PKCS#12 file: key, cert and chain"
-    ),
-    Setting(
-        "signing_chain",
-        "GOVERNANCE_SIGNING_CHAIN",
-        None,
-        "intermediate certificates to embed (paths separated by the OS path separator)",
-    ),
-    Setting(
-        "signing_passphrase",
-        "GOVERNANCE_SIGNING_PASSPHRASE",
-        None,
-        "passphrase of the signing key or PKCS#12 file",
-        secret=True,
-    ),
-    Setting("tsa_url", "GOVERNANCE_TSA_URL", None, "RFC 3161 timestamp authority for reports"),
-    Setting(
-        "fail_on",
-        "GOVERNANCE_FAIL_ON",
-        "high",
-        "lowest severity whose failure blocks",
-        SEVERITY_CHOICES,
-    ),
-    Setting("explain_rows", "GOVERNANCE_EXPLAIN_ROWS", None, "rows explained with SHAP"),
-    Setting("explain_background", "GOVERNANCE_EXPLAIN_BACKGROUND", None, "SHAP background rows"),
-    Setting("explain_max_seconds", "GOVERNANCE_EXPLAIN_MAX_SECONDS", None, "SHAP time budget"),
-    Setting(
-        "cel_budget_seconds",
-        "GOVERNANCE_CEL_BUDGET_SECONDS",
-        None,
-        "time budget of one evaluation of a policy's CEL expression, in seconds (default 5)",
-    ),
-    Setting(
-        "report_max_seconds",
-        "GOVERNANCE_REPORT_MAX_SECONDS",
-        "120",
-        "time budget of rendering and laying out one report, in seconds",
-    ),
-    Setting("serve_host", "GOVERNANCE_SERVE_HOST", "127.0.0.1", "address governance serve binds"),
-    Setting("serve_port", "GOVERNANCE_SERVE_PORT", "5000", "port governance serve listens on"),
-    Setting(
-        "serve_keys_file",
-        "GOVERNANCE_SERVE_KEYS_FILE",
-        ".governance/serve-keys.json",
-        "API keys of governance serve (hashed)",
-    ),
-    Setting(
-        "serve_max_body",
-        "GOVERNANCE_SERVE_MAX_BODY",
-        "8388608",
-        "largest request body governance serve accepts, in bytes",
-    ),
-    Setting(
-        "serve_allowed_hosts",
-        "GOVERNANCE_SERVE_ALLOWED_HOSTS",
-        None,
-        "host names governance serve answers to besides loopback ones (separated by commas)",
-    ),
-    Setting(
-        "serve_reports_dirs",
-        "GOVERNANCE_SERVE_REPORTS_DIRS",
-        None,
-        "folders whose reports governance serve lets clients download (separated by the OS "
-        "path separator); none: downloads are off",
-    ),
-)
-SETTINGS_BY_NAME = {setting.name: setting for setting in SETTINGS}
+SECONDS = "a positive number of seconds"
+POSITIVE_INTEGER = "a positive integer"
+PORT = "a port number (0 to 65535)"
+SIZE = "a size in bytes (e.g. 8388608, 512k, 8M)"
 
 
 @dataclass(frozen=True)
 class Settings:
-    """Resolved settings and where each value came from (``flag``, ``env``, file or default)."""
+    """Every setting, parsed and checked, and where each value came from.
 
-    values: Mapping[str, str | None]
-    sources: Mapping[str, str]
+    The attribute defaults are the settings' defaults: ``Settings()`` is what a command gets
+    with no flag, variable or file. :func:`load_settings` builds the resolved one.
+    """
 
-    def __getitem__(self, name: str) -> str | None:
-        return self.values[name]
+    store_url: str = DEFAULT_STORE_URL
+    namespace: str = "governance"
+    signing_key: Path | None = None
+    signing_cert: Path | None = None
+    signing_pkcs12: Path | None = None
+    signing_chain: tuple[Path, ...] = ()
+    signing_passphrase: str | None = field(default=None, repr=False)
+    tsa_url: str | None = None
+    fail_on: str = "high"
+    explain_rows: int | None = None
+    """None: the explainer's default (docs/explainability.md)."""
+    explain_background: int | None = None
+    explain_max_seconds: float | None = None
+    cel_budget_seconds: float = DEFAULT_CEL_BUDGET_SECONDS
+    report_max_seconds: float = DEFAULT_REPORT_MAX_SECONDS
+    serve_host: str = "127.0.0.1"
+    serve_port: int = 5000
+    serve_keys_file: Path = Path(".governance/serve-keys.json")
+    serve_max_body: int = 8 * 1024 * 1024
+    serve_allowed_hosts: tuple[str, ...] = ()
+    serve_reports_dirs: tuple[Path, ...] = ()
+    sources: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+    """Where each value came from: ``flag``, an environment variable, ``file:line``, ``default``."""
 
-    def seconds(self, name: str) -> float | None:
-        """The setting as a positive, finite number of seconds; ``None`` when it is unset.
-
-        Raises
-        ------
-        ConfigError
-            For anything else (``0``, ``-1``, ``nan``, ``inf``, ``1e400``, ``abc``), naming
-            where the value came from.
-        """
-        text = self.values.get(name)
-        if text is None or text == "":
-            return None
-        try:
-            value = float(text)
-        except (ValueError, OverflowError):
-            value = math.nan
-        if not (math.isfinite(value) and value > 0):
-            raise ConfigError(
-                f"{name} must be a positive number of seconds, found {text!r} "
-                f"(from {self.sources.get(name, 'default')})"
-            )
-        return value
-
-    def require(self, name: str, hint: str) -> str:
-        """The value of ``name``, or a ConfigError saying how to set it."""
-        value = self.values[name]
-        if not value:
-            setting = SETTINGS_BY_NAME[name]
-            raise ConfigError(
-                f"{name} is not set (flag, {setting.env} or {CONFIG_FILE})", hint=hint
-            )
-        return value
+    def source(self, name: str) -> str:
+        """Where the value of ``name`` came from (``default`` when nothing set it)."""
+        return self.sources.get(name, "default")
 
 
-def _read_file(path: Path) -> dict[str, Any]:
+class _Refused(ValueError):
+    """A text a setting cannot take; the argument says what it must be."""
+
+
+def _text(wanted: str) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        if not text.strip():
+            raise _Refused(wanted)
+        return text
+
+    return parse
+
+
+def _choice(choices: tuple[str, ...]) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        if text not in choices:
+            raise _Refused(f"one of {', '.join(choices)}")
+        return text
+
+    return parse
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except (ValueError, OverflowError):
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):  # nan, inf, 1e400, 0, -1
+        raise _Refused(SECONDS)
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise _Refused(POSITIVE_INTEGER)
+    return value
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or int(text) > 65535:
+        raise _Refused(PORT)
+    return int(text)
+
+
+def parse_size(text: str) -> int:
+    """Read ``8388608``, ``512k`` or ``8M`` (binary multiples) as bytes.
+
+    Raises
+    ------
+    ValueError
+        If ``text`` is not such a size.
+    """
+    lowered = text.strip().lower().removesuffix("b").removesuffix("i")
+    factor = {"k": 1024, "m": 1024**2, "g": 1024**3}.get(lowered[-1:], 1)
+    number = lowered[:-1] if factor > 1 else lowered
+    if not number.isdigit():
+        raise _Refused(SIZE)
+    return int(number) * factor
+
+
+def _path(text: str) -> Path:
+    return Path(text)
+
+
+def _split(separator: str, kind: Callable[[str], Any]) -> Callable[[str], tuple[Any, ...]]:
+    def parse(text: str) -> tuple[Any, ...]:
+        return tuple(kind(part.strip()) for part in text.split(separator) if part.strip())
+
+    return parse
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A setting: its name in governance.yml, its environment variable, parser and help.
+
+    Its default is the default of the :class:`Settings` attribute of the same name.
+    """
+
+    name: str
+    env: str
+    help: str
+    parse: Callable[[str], Any]
+    """Text to value; raises ValueError (saying what the value must be) for a bad one."""
+    secret: bool = False
+    """A secret is read from its environment variable only, never from a file or a flag."""
+
+    @property
+    def default(self) -> Any:
+        """The value when no flag, variable or file sets it."""
+        return _DEFAULTS[self.name]
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("store_url", "GOVERNANCE_STORE_URL", "audit store URL", _text("an audit store URL")),
+    Setting("namespace", "GOVERNANCE_NAMESPACE", "OpenLineage job namespace", _text("a name")),
+    Setting("signing_key", "GOVERNANCE_SIGNING_KEY", "PEM private key for reports", _path),
+    Setting("signing_cert", "GOVERNANCE_SIGNING_CERT", "PEM certificate of that key", _path),
+    Setting(
+        "signing_pkcs12", "GOVERNANCE_SIGNING_PKCS12", "PKCS#12 file: key, cert and chain", _path
+    ),
+    Setting(
+        "signing_chain",
+        "GOVERNANCE_SIGNING_CHAIN",
+        "intermediate certificates to embed (paths separated by the OS path separator)",
+        _split(os.pathsep, Path),
+    ),
+    Setting(
+        "signing_passphrase",
+        "GOVERNANCE_SIGNING_PASSPHRASE",
+        "passphrase of the signing key or PKCS#12 file",
+        str,
+        secret=True,
+    ),
+    Setting("tsa_url", "GOVERNANCE_TSA_URL", "RFC 3161 timestamp authority for reports", str),
+    Setting(
+        "fail_on",
+        "GOVERNANCE_FAIL_ON",
+        "lowest severity whose failure blocks",
+        _choice(SEVERITY_CHOICES),
+    ),
+    Setting("explain_rows", "GOVERNANCE_EXPLAIN_ROWS", "rows explained with SHAP", _positive_int),
+    Setting(
+        "explain_background",
+        "GOVERNANCE_EXPLAIN_BACKGROUND",
+        "SHAP background rows",
+        _positive_int,
+    ),
+    Setting("explain_max_seconds", "GOVERNANCE_EXPLAIN_MAX_SECONDS", "SHAP time budget", _seconds),
+    Setting(
+        "cel_budget_seconds",
+        "GOVERNANCE_CEL_BUDGET_SECONDS",
+        "time budget of one evaluation of a policy's CEL expression, in seconds",
+        _seconds,
+    ),
+    Setting(
+        "report_max_seconds",
+        "GOVERNANCE_REPORT_MAX_SECONDS",
+        "time budget of rendering and laying out one report, in seconds",
+        _seconds,
+    ),
+    Setting(
+        "serve_host",
+        "GOVERNANCE_SERVE_HOST",
+        "address governance serve binds",
+        _text("an address"),
+    ),
+    Setting("serve_port", "GOVERNANCE_SERVE_PORT", "port governance serve listens on", _port),
+    Setting(
+        "serve_keys_file",
+        "GOVERNANCE_SERVE_KEYS_FILE",
+        "API keys of governance serve (hashed)",
+        lambda text: Path(_text("a file name")(text)),
+    ),
+    Setting(
+        "serve_max_body",
+        "GOVERNANCE_SERVE_MAX_BODY",
+        "largest request body governance serve accepts, in bytes",
+        parse_size,
+    ),
+    Setting(
+        "serve_allowed_hosts",
+        "GOVERNANCE_SERVE_ALLOWED_HOSTS",
+        "host names governance serve answers to besides loopback ones (separated by commas)",
+        _split(",", str),
+    ),
+    Setting(
+        "serve_reports_dirs",
+        "GOVERNANCE_SERVE_REPORTS_DIRS",
+        "folders whose reports governance serve lets clients download (separated by the OS "
+        "path separator); none: downloads are off",
+        _split(os.pathsep, Path),
+    ),
+)
+SETTINGS_BY_NAME = {setting.name: setting for setting in SETTINGS}
+_DEFAULTS: dict[str, Any] = {
+    item.name: item.default for item in dataclasses.fields(Settings) if item.name != "sources"
+}
+assert set(_DEFAULTS) == set(SETTINGS_BY_NAME), "every setting is an attribute of Settings"
+
+
+def _read_file(path: Path) -> dict[str, tuple[str | None, int | None]]:
+    """The settings of ``path``: each value as text, with its line."""
     text = read_text(path, ConfigError, "configuration file")
     documents = [doc for doc in load_yaml_text(text, path, ConfigError) if doc is not None]
     if not documents:
         return {}
     document = documents[0]
     if len(documents) > 1 or not isinstance(document, LocatedDict):
-        raise ConfigError("expected one mapping of settings", path=path, line=1)
+        raise ConfigError(NOT_A_MAPPING, path=path, line=1)
+    found: dict[str, tuple[str | None, int | None]] = {}
     for key, value in document.items():
         position = position_of(document, [key])
         line = position[0] if position else None
         if key not in SETTINGS_BY_NAME:
             known = ", ".join(SETTINGS_BY_NAME)
-            raise ConfigError(f"unknown setting {key!r} (known: {known})", path=path, line=line)
+            raise ConfigError(UNKNOWN_SETTING.format(key=key, known=known), path=path, line=line)
         if SETTINGS_BY_NAME[key].secret:
             env_name = SETTINGS_BY_NAME[key].env
-            raise ConfigError(
-                f"{key} is a secret: set it in the environment ({env_name}), not in a file",
-                path=path,
-                line=line,
-            )
+            raise ConfigError(ENV_ONLY_IN_FILE.format(key=key, env=env_name), path=path, line=line)
         if isinstance(value, bool):  # YAML reads yes/no/on/off/true/false as booleans
             line, column = position_of(document, [key], value=True) or (line, None)
             raise ConfigError(
-                f"must be text or a number, found the boolean {str(value).lower()} "
-                "(quote it to mean the text)",
+                BOOLEAN_IN_FILE.format(value=str(value).lower()),
                 path=path,
                 line=line,
                 column=column,
                 field=key,
             )
         if value is not None and not isinstance(value, str | int | float):
-            raise ConfigError(f"{key} must be a single value", path=path, line=line, field=key)
-    return {key: None if value is None else str(value) for key, value in document.items()}
+            raise ConfigError(NOT_ONE_VALUE.format(key=key), path=path, line=line, field=key)
+        found[key] = (None if value is None else str(value), line)
+    return found
 
 
 def load_settings(
@@ -197,30 +303,61 @@ def load_settings(
     config_file: Path | None = None,
     cwd: Path | None = None,
 ) -> Settings:
-    """Resolve every setting; an invalid value is a ConfigError naming its source."""
+    """Resolve and check every setting once: flag, else environment, else file, else default.
+
+    Parameters
+    ----------
+    flags
+        Values of command-line flags by setting name (``None``: the flag was not given).
+    env
+        The environment (default: ``os.environ``); an empty variable counts as unset.
+    config_file
+        The settings file; default ``GOVERNANCE_CONFIG``, else ``governance.yml`` in ``cwd``
+        when it exists.
+    cwd
+        Where ``governance.yml`` is looked for (default: the working directory).
+
+    Returns
+    -------
+    Settings
+        Typed values and their sources.
+
+    Raises
+    ------
+    ConfigError
+        A named file that is missing, a file that is not a mapping of known settings, or a
+        value a setting cannot take (naming the setting and its source; an empty value of a
+        setting with a default included: it is never read as "use the default").
+    """
     flags = flags or {}
     env = os.environ if env is None else env
     explicit = config_file or (Path(env[CONFIG_ENV]) if env.get(CONFIG_ENV) else None)
     file_path = explicit or (cwd or Path.cwd()) / CONFIG_FILE
     from_file = _read_file(file_path) if explicit or file_path.is_file() else {}
-    values: dict[str, str | None] = {}
+    values: dict[str, Any] = {}
     sources: dict[str, str] = {}
     for setting in SETTINGS:
+        text, line = from_file.get(setting.name, (None, None))
         candidates = (
             ("flag", None if setting.secret else flags.get(setting.name)),
             (setting.env, env.get(setting.env) or None),
-            (str(file_path), from_file.get(setting.name)),
-            ("default", setting.default),
+            (f"{file_path}:{line}", text),
         )
-        source, value = next(((s, v) for s, v in candidates if v is not None), ("default", None))
-        if setting.choices and value is not None and value not in setting.choices:
-            raise ConfigError(
-                f"{setting.name} must be one of {', '.join(setting.choices)}, "
-                f"found {value!r} (from {source})"
-            )
-        values[setting.name] = value
+        found = next(((s, v) for s, v in candidates if v is not None), None)
+        if found is None:
+            continue
+        source, text = found
         sources[setting.name] = source
-    return Settings(values=values, sources=sources)
+        if not text and setting.default in (None, ()):
+            continue  # an empty optional setting is not set
+        try:
+            values[setting.name] = setting.parse(text)
+        except ValueError as exc:
+            wanted = str(exc) if isinstance(exc, _Refused) else setting.help
+            raise ConfigError(
+                BAD_VALUE.format(name=setting.name, wanted=wanted, text=text, source=source)
+            ) from None
+    return Settings(**values, sources=sources)
 
 
 # -- OpenLineage transports (forwarding the gate's events) ---------------------------------

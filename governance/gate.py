@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from governance._version import __version__
-from governance.checks.registry import CheckRegistry, default_registry
+from governance.checks.builtin import default_registry
+from governance.checks.registry import CheckRegistry
 from governance.config import SEVERITY_CHOICES
 from governance.data import open_table
 from governance.errors import (
@@ -26,7 +27,7 @@ from governance.errors import (
 )
 from governance.evaluators.context import EvaluationContext
 from governance.manifest import Manifest, load_manifest
-from governance.policy.budget import DEFAULT_SECONDS, budget_seconds
+from governance.policy.budget import DEFAULT_SECONDS
 from governance.policy.engine import evaluate_policies
 from governance.policy.loader import load_policies, waiver_files_in
 from governance.policy.model import Policy, Severity, Waiver
@@ -214,13 +215,14 @@ def prepare_inputs(
     from governance.config import load_settings
 
     registry = registry or default_registry()
-    cel_seconds = budget_seconds(options.settings or load_settings())
+    settings = options.settings or load_settings()
+    cel_seconds = settings.cel_budget_seconds
     policies = load_policies(options.policies, registry)
     waiver_files = unique_files([*waiver_files_in(options.policies), *options.waivers])
     waivers = load_waiver_files(waiver_files)
     check_unique([w for policy in policies for w in policy.waivers] + list(waivers))
     context = _load_context(manifest, policies, trust_model=options.trust_model, model=model)
-    context.settings = options.settings
+    context.settings = settings
     if digests is None:
         digests = {"data": file_digest(context.data.path)}
         if manifest.model_path is not None:
@@ -537,13 +539,15 @@ def run_gate(
     if run.report is not None:
         require("report")
     signing = limits = None
+    settings = run.settings or run.options.settings or load_settings()
     if run.report is not None:  # a report that cannot be written stops everything here
         check_report_targets(run.report, sign=run.sign)
-        limits = render_limits(run.settings or load_settings())
+        limits = render_limits(settings)
     if run.report is not None and run.sign:
-        signing = signing_from_settings(run.settings or load_settings())
+        signing = signing_from_settings(settings)
     forwarder = None if run.dry_run else Forwarder.create(openlineage_sink())
-    prepared = prepare(run.options)
+    options = run.options if run.options.settings else replace(run.options, settings=settings)
+    prepared = prepare(options)
     check_store_url(run.store_url)  # after the inputs, as ever: their errors come first
     checks = {rule.spec.check for policy in prepared.policies for rule in policy.rules}
     if any(check.startswith("explainability.") for check in checks):

@@ -6,7 +6,6 @@ the report is rendered from the audit store's copy of the record, never from a r
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,9 +30,6 @@ KEY_WITHOUT_CERT_HINT = "pass --signing-cert FILE or set GOVERNANCE_SIGNING_CERT
 CERT_WITHOUT_KEY = "a signing certificate is configured but not its key"
 CERT_WITHOUT_KEY_HINT = "pass --signing-key FILE or set GOVERNANCE_SIGNING_KEY"
 KEY_AND_PKCS12 = "give either a key and certificate or a PKCS#12 file, not both"
-BAD_MAX_SECONDS = (
-    "report_max_seconds must be a positive number of seconds, found {value!r} (from {source})"
-)
 
 
 def render_limits(settings: Settings) -> RenderLimits:
@@ -47,30 +43,12 @@ def render_limits(settings: Settings) -> RenderLimits:
     Returns
     -------
     RenderLimits
-        The default limits with the configured time budget.
-
-    Raises
-    ------
-    ConfigError
-        If ``report_max_seconds`` is not a positive, finite number (``0``, ``-1``, ``abc``,
-        ``inf``, ``nan`` and ``1e400`` are refused), naming where it was set.
+        The default limits with the configured time budget (checked when the settings
+        loaded).
     """
-    import math
+    from governance.reporting.sandbox import RenderLimits
 
-    from governance.errors import ConfigError
-    from governance.reporting.sandbox import DEFAULT_MAX_SECONDS, RenderLimits
-
-    text = settings.values.get("report_max_seconds")
-    if text is None or text == "":
-        return RenderLimits(max_seconds=DEFAULT_MAX_SECONDS)
-    try:
-        seconds = float(text)
-    except (ValueError, OverflowError):
-        seconds = math.nan
-    if not (math.isfinite(seconds) and seconds > 0):
-        source = settings.sources.get("report_max_seconds", "default")
-        raise ConfigError(BAD_MAX_SECONDS.format(value=text, source=source))
-    return RenderLimits(max_seconds=seconds)
+    return RenderLimits(max_seconds=settings.report_max_seconds)
 
 
 def signing_from_settings(
@@ -78,9 +56,9 @@ def signing_from_settings(
 ) -> SigningConfig:
     """The signing configuration the resolved settings describe.
 
-    Uses ``signing_pkcs12`` or ``signing_key`` + ``signing_cert``, with ``signing_chain``
-    (paths joined by :data:`os.pathsep`), ``signing_passphrase`` (environment only) and
-    ``tsa_url``. The key material is loaded and checked.
+    Uses ``signing_pkcs12`` or ``signing_key`` + ``signing_cert``, with ``signing_chain``,
+    ``signing_passphrase`` (environment only) and ``tsa_url``. The key material is loaded and
+    checked.
 
     Parameters
     ----------
@@ -104,17 +82,14 @@ def signing_from_settings(
     """
     from governance.reporting import load_pkcs12_config, load_signing_config
 
-    values: Mapping[str, str | None] = settings.values
-    key, cert, bundle = values.get("signing_key"), values.get("signing_cert"), None
-    bundle = values.get("signing_pkcs12")
-    chain = tuple(Path(p) for p in (values.get("signing_chain") or "").split(os.pathsep) if p)
-    secret = values.get("signing_passphrase")
+    key, cert, bundle = settings.signing_key, settings.signing_cert, settings.signing_pkcs12
+    chain, tsa_url = settings.signing_chain, settings.tsa_url
+    secret = settings.signing_passphrase
     passphrase = secret.encode("utf-8") if secret else None
-    tsa_url = values.get("tsa_url") or None
     if bundle and (key or cert):
         raise SigningError(KEY_AND_PKCS12, path=bundle)
     if bundle:
-        return load_pkcs12_config(Path(bundle), passphrase=passphrase, chain=chain, tsa_url=tsa_url)
+        return load_pkcs12_config(bundle, passphrase=passphrase, chain=chain, tsa_url=tsa_url)
     if key and not cert:
         raise SigningError(KEY_WITHOUT_CERT, path=key, hint=KEY_WITHOUT_CERT_HINT)
     if cert and not key:
@@ -122,9 +97,7 @@ def signing_from_settings(
     if not key or not cert:
         hint = NO_SIGNING_KEY_HINT + (NO_SIGN_HINT if can_skip else "")
         raise SigningError(NO_SIGNING_KEY.format(purpose=purpose), hint=hint)
-    return load_signing_config(
-        Path(key), Path(cert), chain=chain, passphrase=passphrase, tsa_url=tsa_url
-    )
+    return load_signing_config(key, cert, chain=chain, passphrase=passphrase, tsa_url=tsa_url)
 
 
 def check_report_targets(report: Path, *, sign: bool, attestation: Path | None = None) -> None:

@@ -1,6 +1,7 @@
 """An explicit registry of check types.
 
-Built-in checks are registered by :func:`register_builtin_checks`, the same way a plugin
+Built-in checks are registered by :func:`governance.checks.builtin.register_builtin_checks`,
+the same way a plugin
 registers its own: an entry point in the ``governance.checks`` group names a function that
 takes the registry. Nothing is registered as a side effect of an import.
 """
@@ -95,14 +96,3 @@ def load_plugins(registry: CheckRegistry) -> None:
             raise ConfigError(
                 f"check plugin {entry_point.name!r} ({entry_point.value}) failed to load: {exc}"
             ) from exc
-
-
-def default_registry(*, plugins: bool = True) -> CheckRegistry:
-    """The built-in checks plus, unless ``plugins`` is false, installed plugins."""
-    from governance.checks.builtin import register_builtin_checks
-
-    registry = CheckRegistry()
-    register_builtin_checks(registry)
-    if plugins:
-        load_plugins(registry)
-    return registry

@@ -304,7 +304,7 @@ def checkpoint(
         config_file, store_url=store_url, **signing_flags(signing_key, signing_cert, signing_pkcs12)
     )
     signing = signing_from_settings(resolved, purpose="checkpoint", can_skip=False)
-    url = resolved.require("store_url", "pass --store URL")
+    url = resolved.store_url
     roots = [load_certificate(path) for path in trust_roots]
     with AuditStore.open(url, create=False) as store:
         created = store.create_checkpoint(signing, workers="auto", trust_roots=roots)

@@ -125,8 +125,8 @@ def check(
         manifest=manifest,
         policies=policies,
         trust_model=trust_model,
-        fail_on=parse_fail_on(resolved.require("fail_on", "")),
-        namespace=resolved.require("namespace", ""),
+        fail_on=parse_fail_on(resolved.fail_on),
+        namespace=resolved.namespace,
         waivers=waiver_files,
         strict=strict,
         settings=resolved,
@@ -141,7 +141,7 @@ def check(
     )
     evaluation, written = run(
         options,
-        store=resolved.require("store_url", ""),
+        store=resolved.store_url,
         report=report,
         sign=sign,
         dry_run=dry_run,

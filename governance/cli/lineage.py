@@ -305,13 +305,13 @@ def record(
     from governance.store.engine import check_store_url
 
     resolved = settings(config_file, store_url=store_url, namespace=namespace)
-    url = resolved.require("store_url", "pass --store URL")
+    url = resolved.store_url
     check_store_url(url)
     run = TrainingRun.begin(
         job,
         inputs=inputs,
         outputs=outputs,
-        namespace=resolved.require("namespace", "pass --namespace"),
+        namespace=resolved.namespace,
         owner=owner,
         code=code if code is not None else _script(command),
         description=description,

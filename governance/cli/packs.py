@@ -27,7 +27,7 @@ def packs(output_format: str) -> int:
     full catalogue.
     """
     from governance.checks import default_registry
-    from governance.policy.packs import shipped_packs
+    from governance.policy.pack_info import shipped_packs
 
     found = shipped_packs(default_registry())
     if output_format == "json":

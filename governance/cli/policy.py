@@ -69,11 +69,10 @@ def test(paths: tuple[Path, ...], strict: bool, verbose: bool) -> int:
     """
     from governance.checks import default_registry
     from governance.config import load_settings
-    from governance.policy.budget import budget_seconds
     from governance.policy.loader import expand_policy_paths
     from governance.policy.testing import run_tests, untested_rules
 
-    cel_seconds = budget_seconds(load_settings())
+    cel_seconds = load_settings().cel_budget_seconds
     results = run_tests(
         expand_policy_paths(paths, tests=True), default_registry(), cel_seconds=cel_seconds
     )

@@ -8,12 +8,12 @@ from pathlib import Path
 import click
 
 from governance.cli.options import config_option, settings, store_option
-from governance.errors import ConfigError
 
 
 def _keys_file(config_file: Path | None, keys_file: Path | None) -> Path:
-    value = settings(config_file, serve_keys_file=str(keys_file) if keys_file else None)
-    return Path(value.require("serve_keys_file", "pass --keys-file FILE"))
+    return settings(
+        config_file, serve_keys_file=str(keys_file) if keys_file else None
+    ).serve_keys_file
 
 
 def keys_file_option(function: click.decorators.FC) -> click.decorators.FC:
@@ -85,7 +85,7 @@ def serve(
 
     require("gate")
     require("serve")
-    from governance.serve.config import ServeConfig, check_bind, is_wildcard, parse_size
+    from governance.serve.config import ServeConfig, check_bind, is_wildcard
     from governance.serve.keys import load_keys
     from governance.serve.server import serve as run
 
@@ -99,21 +99,17 @@ def serve(
         serve_allowed_hosts=",".join(allowed_hosts) or None,
         serve_reports_dirs=os.pathsep.join(map(str, reports_dirs)) or None,
     )
-    url = resolved.require("store_url", "pass --store URL")
-    bind = resolved.require("serve_host", "pass --host")
-    port_text = resolved.require("serve_port", "pass --port")
-    if not port_text.isdigit() or int(port_text) > 65535:
-        raise ConfigError(f"serve_port must be a port number, found {port_text!r}")
-    path = Path(resolved.require("serve_keys_file", "pass --keys-file FILE"))
+    url, bind, port = resolved.store_url, resolved.serve_host, resolved.serve_port
+    path = resolved.serve_keys_file
     keys = load_keys(path)
     config = ServeConfig(
         store_url=url,
         keys=keys,
         keys_file=path,
-        max_body=parse_size(resolved.require("serve_max_body", "pass --max-body")),
+        max_body=resolved.serve_max_body,
         assume_utc=assume_utc,
-        allowed_hosts=_split(resolved["serve_allowed_hosts"], ","),
-        reports_dirs=tuple(map(Path, _split(resolved["serve_reports_dirs"], os.pathsep))),
+        allowed_hosts=resolved.serve_allowed_hosts,
+        reports_dirs=resolved.serve_reports_dirs,
     )
     check_bind(bind, keys)
     if keys:
@@ -137,13 +133,9 @@ def serve(
             "name are answered: pass --allowed-host NAME for each name clients use.",
             err=True,
         )
-    click.echo(f"Serving {_masked(url)} on http://{bind}:{port_text}/", err=True)
-    run(config, host=bind, port=int(port_text), access_log=not no_access_log)
+    click.echo(f"Serving {_masked(url)} on http://{bind}:{port}/", err=True)
+    run(config, host=bind, port=port, access_log=not no_access_log)
     return 0
-
-
-def _split(value: str | None, separator: str) -> tuple[str, ...]:
-    return tuple(part.strip() for part in (value or "").split(separator) if part.strip())
 
 
 def _masked(url: str) -> str:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from governance.config import Settings
 from governance.data import EvaluationData
 from governance.errors import DataError
 from governance.manifest import Manifest
@@ -22,7 +23,6 @@ from governance.model_artifact import Predictions
 if TYPE_CHECKING:
     import numpy as np
 
-    from governance.config import Settings
     from governance.evaluators.counts import GroupCounts
     from governance.lineage.snapshot import LineageSnapshot
 
@@ -41,8 +41,8 @@ class EvaluationContext:
     """The model's recorded lineage, loaded by the gate when a policy has lineage checks."""
     lineage_by_sources: dict[str, LineageSnapshot] = field(default_factory=dict, repr=False)
     """The lineage as rules with ``sources`` see it, by ``EventSources.key``."""
-    settings: Settings | None = field(default=None, repr=False)
-    """The resolved settings of the command (flags, environment, file); None: resolve anew."""
+    settings: Settings = field(default_factory=Settings, repr=False)
+    """The command's resolved settings (flags, environment, file); the defaults if none given."""
     _cache: dict[tuple[Any, ...], Any] = field(default_factory=dict, repr=False)
 
     @property

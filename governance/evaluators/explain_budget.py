@@ -8,14 +8,13 @@ evaluations`` model calls per explained row.
 
 from __future__ import annotations
 
-import math
 import sys
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from governance.errors import ConfigError
+if TYPE_CHECKING:
+    from governance.config import Settings
 
 DEFAULT_ROWS = {"linear": 500, "tree": 500, "permutation": 100}
 # The tree explainer needs no background sample: the trees record their training data.
@@ -48,62 +47,26 @@ class Budget:
         return self.background if self.background is not None else DEFAULT_BACKGROUND[explainer]
 
 
-def _setting(
-    values: Mapping[str, str | None], sources: Mapping[str, str], name: str, kind: type
-) -> float | None:
-    """A positive, finite setting, or ``None`` when unset; anything else is a ConfigError.
-
-    ``nan``, ``inf`` and numbers too large for a float (``1e400``) are refused here, before
-    any evaluation, like ``0`` and ``abc``.
-    """
-    text = values.get(name)
-    if text is None or text == "":
-        return None
-    try:
-        value = float(kind(text))
-    except (ValueError, OverflowError):
-        value = math.nan
-    if not (math.isfinite(value) and value > 0):
-        wanted = "a positive integer" if kind is int else "a positive number of seconds"
-        raise ConfigError(
-            f"{name} must be {wanted}, found {text!r} (from {sources.get(name, 'default')})"
-        )
-    return value
-
-
 def resolve_budget(
     *,
     rows: int | None,
     background: int | None,
     max_seconds: float | None,
     seed: int,
-    settings: Mapping[str, str | None] | None = None,
-    sources: Mapping[str, str] | None = None,
+    settings: Settings,
 ) -> Budget:
     """The budget of a rule: its params, else the settings, else the defaults.
 
-    ``settings`` defaults to the resolved global settings (environment and governance.yml).
+    ``settings`` are the command's resolved settings (checked when they loaded), which reach
+    the evaluator through its context.
     """
-    if settings is None:
-        from governance.config import load_settings
-
-        loaded = load_settings()
-        settings, sources = loaded.values, loaded.sources
-    sources = sources or {}
-    global_rows = _setting(settings, sources, "explain_rows", int)
-    global_background = _setting(settings, sources, "explain_background", int)
-    global_seconds = _setting(settings, sources, "explain_max_seconds", float)
     return Budget(
-        rows=rows if rows is not None else (int(global_rows) if global_rows else None),
-        background=(
-            background
-            if background is not None
-            else (int(global_background) if global_background else None)
-        ),
+        rows=rows if rows is not None else settings.explain_rows,
+        background=background if background is not None else settings.explain_background,
         max_seconds=(
             max_seconds
             if max_seconds is not None
-            else (global_seconds if global_seconds else DEFAULT_MAX_SECONDS)
+            else (settings.explain_max_seconds or DEFAULT_MAX_SECONDS)
         ),
         seed=seed,
     )

@@ -94,16 +94,12 @@ def _number(value: float) -> float:
 
 
 def _budget(context: EvaluationContext, params: ExplainParams) -> Budget:
-    from governance.config import load_settings
-
-    settings = context.settings or context.cached(("explainability.settings",), load_settings)
     return resolve_budget(
         rows=params.rows,
         background=params.background,
         max_seconds=params.max_seconds,
         seed=params.seed,
-        settings=settings.values,
-        sources=settings.sources,
+        settings=context.settings,
     )
 
 

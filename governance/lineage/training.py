@@ -534,4 +534,4 @@ def record_training_run(
 def _configured_store() -> str:
     from governance.config import load_settings
 
-    return load_settings({}).require("store_url", "pass store=URL")
+    return load_settings().store_url

@@ -21,10 +21,9 @@ import functools
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from governance.config import Settings
+from governance.config import DEFAULT_CEL_BUDGET_SECONDS
 
 MAX_LENGTH = 5_000
 """Characters of one expression's text."""
@@ -38,7 +37,7 @@ MAX_BUILT = 10_000_000
 """List elements, map entries and characters one evaluation may build, all values together."""
 MAX_WALKED = 1_000_000
 """Elements (and, for ``string()``, characters) one ``==``, ``!=``, ``in`` or ``string()`` walks."""
-DEFAULT_SECONDS = 5.0
+DEFAULT_SECONDS = DEFAULT_CEL_BUDGET_SECONDS
 """Default time budget of one evaluation (setting ``cel_budget_seconds``)."""
 
 COMPREHENSIONS = frozenset({"all", "exists", "exists_one", "map", "filter", "reduce"})
@@ -65,18 +64,6 @@ _CHECK_EVERY = 4096
 
 class BudgetExceeded(Exception):
     """The evaluation used up its budget (caught and reported by the caller)."""
-
-
-def budget_seconds(settings: Settings | None) -> float:
-    """The time budget of one evaluation: the ``cel_budget_seconds`` setting, else the default.
-
-    Raises
-    ------
-    ConfigError
-        When the setting is not a positive, finite number of seconds.
-    """
-    found = settings.seconds("cel_budget_seconds") if settings is not None else None
-    return DEFAULT_SECONDS if found is None else found
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from pydantic import ValidationError
 
 from governance.checks.registry import CheckRegistry
 from governance.paths import OUTSIDE, confined
-from governance.policy.loader import check_unique_rule_ids, error_at, load_policy
+from governance.policy.document import check_unique_rule_ids, error_at, load_policy
 from governance.policy.model import (
     AppliedOverride,
     OverrideSpec,

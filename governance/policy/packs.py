@@ -10,25 +10,18 @@ are accepted (``pack:../x`` is an unknown pack, never a path).
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from governance.checks.registry import CheckRegistry
 from governance.errors import PolicyError
-from governance.policy.controls import framework_of
 from governance.resources import packs_dir
 
 __all__ = [
     "PACK_PREFIX",
-    "PackInfo",
     "find_pack",
     "is_pack_ref",
+    "pack_files",
     "pack_names",
     "resolve_pack_ref",
-    "shipped_packs",
     "unknown_pack",
 ]
 
@@ -43,7 +36,8 @@ def is_pack_ref(ref: str | Path) -> bool:
     return str(ref).startswith(PACK_PREFIX)
 
 
-def _pack_files() -> dict[str, Path]:
+def pack_files() -> dict[str, Path]:
+    """The shipped packs' files by pack name, sorted."""
     folder = packs_dir()
     return {
         path.name.removesuffix(path.suffix): path
@@ -54,12 +48,12 @@ def _pack_files() -> dict[str, Path]:
 
 def pack_names() -> list[str]:
     """The names of the shipped packs, sorted."""
-    return sorted(_pack_files())
+    return sorted(pack_files())
 
 
 def find_pack(name: str) -> Path | None:
     """The file of the shipped pack ``name`` (without ``pack:``), or None if there is none."""
-    return _pack_files().get(name)
+    return pack_files().get(name)
 
 
 def unknown_pack(name: str) -> str:
@@ -90,87 +84,3 @@ def resolve_pack_ref(ref: str | Path) -> Path:
     if path is None:
         raise PolicyError(unknown_pack(name), hint=UNKNOWN_PACK_HINT)
     return path
-
-
-@dataclass(frozen=True)
-class PackInfo:
-    """What ``governance packs`` shows of one shipped pack.
-
-    Parameters
-    ----------
-    name
-        The pack's name: ``--policy pack:NAME``.
-    version
-        ``metadata.version``.
-    digest
-        ``sha256:<hex>`` of the policy's canonical form, as the gate records it with a verdict.
-    rules
-        How many rules the pack itself holds.
-    controls
-        Distinct controls its rules name, counted per framework (``{"EU AI Act": 31}``).
-    description
-        ``metadata.description``.
-    path
-        The pack's file in the installed package.
-    """
-
-    name: str
-    version: str
-    digest: str
-    rules: int
-    controls: Mapping[str, int] = field(default_factory=dict)
-    description: str | None = None
-    path: Path | None = None
-
-    @property
-    def ref(self) -> str:
-        """How a command or an ``extends`` names the pack: ``pack:NAME``."""
-        return PACK_PREFIX + self.name
-
-    def as_dict(self) -> dict[str, Any]:
-        """The pack as JSON (``governance packs --format json``)."""
-        return {
-            "name": self.name,
-            "ref": self.ref,
-            "version": self.version,
-            "digest": self.digest,
-            "rules": self.rules,
-            "controls": {"count": sum(self.controls.values()), "frameworks": dict(self.controls)},
-            "description": self.description,
-            "path": str(self.path) if self.path is not None else None,
-        }
-
-
-def shipped_packs(registry: CheckRegistry) -> list[PackInfo]:
-    """Load every shipped pack (with what it extends) and describe it.
-
-    Parameters
-    ----------
-    registry
-        The check types its rules may use.
-
-    Returns
-    -------
-    list of PackInfo
-        One per pack, sorted by name.
-    """
-    from governance.policy.loader import load_policies
-
-    found = []
-    for name, path in _pack_files().items():
-        key = path.resolve()
-        policy = next(p for p in load_policies([path], registry) if p.path.resolve() == key)
-        distinct = {control for rule in policy.rules for control in rule.spec.controls}
-        per_framework = Counter(framework_of(control) for control in distinct)
-        found.append(
-            PackInfo(
-                name=name,
-                version=policy.version,
-                digest=policy.digest,
-                rules=len(policy.rules),
-                controls=dict(sorted(per_framework.items())),
-                description=policy.spec.metadata.description,
-                path=path,
-            )
-        )
-    return found

@@ -22,8 +22,9 @@ from governance.checks.registry import CheckRegistry
 from governance.errors import PolicyError
 from governance.paths import OUTSIDE, confined
 from governance.policy.budget import DEFAULT_SECONDS
+from governance.policy.document import error_at, read_document
 from governance.policy.engine import Facts, GateSettings, all_waivers, evaluate_rule
-from governance.policy.loader import error_at, load_policies, read_document
+from governance.policy.loader import load_policies
 from governance.policy.model import (
     Finding,
     Finite,

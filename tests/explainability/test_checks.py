@@ -23,8 +23,9 @@ from governance.checks.explainability import (
     StabilityParams,
     TopFeaturesParams,
 )
-from governance.errors import ConfigError
+from governance.config import load_settings
 from governance.evaluators.context import EvaluationContext
+from governance.evaluators.explain_budget import DEFAULT_ROWS
 from tests.explainability.helpers import column_context, model_context, planted_proxy
 
 PROXY_INPUTS = ["zip", "skill", "noise"]
@@ -308,18 +309,17 @@ def test_evidence_is_plain_json_and_charts_are_deterministic() -> None:
             assert "<dc:date>" not in chart["svg"]
 
 
-def test_global_settings_set_the_budget_and_bad_values_are_config_errors(
+def test_the_settings_of_the_context_set_the_budget_and_the_environment_does_not(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("GOVERNANCE_EXPLAIN_ROWS", "37")
-    measurement = explainability.available(proxy_context(), AvailableParams())
-    assert measurement.evidence["explanation"]["rows_requested"] == 37
-    ruled = explainability.available(proxy_context(), AvailableParams(rows=12))
-    assert ruled.evidence["explanation"]["rows_requested"] == 12  # the rule's param wins
+    # settings are resolved once by the command and reach evaluators through their context
+    monkeypatch.setenv("GOVERNANCE_EXPLAIN_ROWS", "99")
     monkeypatch.setenv("GOVERNANCE_EXPLAIN_MAX_SECONDS", "soon")
-    with pytest.raises(
-        ConfigError,
-        match=r"explain_max_seconds must be a positive number of "
-        r"seconds, found 'soon' \(from GOVERNANCE_EXPLAIN_MAX_SECONDS\)",
-    ):
-        explainability.available(proxy_context(), AvailableParams())
+    context = proxy_context()
+    context.settings = load_settings(env={"GOVERNANCE_EXPLAIN_ROWS": "37"})
+    measurement = explainability.available(context, AvailableParams())
+    assert measurement.evidence["explanation"]["rows_requested"] == 37
+    ruled = explainability.available(context, AvailableParams(rows=12))
+    assert ruled.evidence["explanation"]["rows_requested"] == 12  # the rule's param wins
+    defaults = explainability.available(proxy_context(), AvailableParams())
+    assert defaults.evidence["explanation"]["rows_requested"] == DEFAULT_ROWS["linear"]

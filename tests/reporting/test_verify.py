@@ -219,8 +219,7 @@ from governance.reporting.evidence import (  # noqa: E402
     DETACHED_NOT_SIGNED,
     DETACHED_WRONG_REPORT,
     STORE_CHAIN_BROKEN,
-    STORE_CHECKPOINT_MISMATCH,
-    STORE_CHECKPOINT_MISSING,
+    STORE_CHECKPOINT_FAILS,
     STORE_MISSING,
     STORE_RECORD_MISMATCH,
 )
@@ -343,6 +342,12 @@ class FakeEntry:
     entry_hash: str
 
 
+@dataclass
+class FakeCheckpointCheck:
+    ok: bool
+    problem: str | None = None
+
+
 class FakeStore:
     """The parts of AuditStore that reporting uses, with a checkpoint (as the store will)."""
 
@@ -375,6 +380,15 @@ class FakeStore:
 
     def latest_checkpoint(self):
         return self.checkpoint
+
+    def check_checkpoint(self, checkpoint):
+        """As AuditStore.check_checkpoint, but the signature is not checked."""
+        size = checkpoint["size"]
+        if size not in self.hashes:
+            return FakeCheckpointCheck(False, f"the log has {len(self.hashes)} entries, not {size}")
+        if self.hashes[size] != checkpoint["head_hash"]:
+            return FakeCheckpointCheck(False, f"entry {size} was rewritten")
+        return FakeCheckpointCheck(True)
 
     def append(self, kind, payload):
         self.appended.append((kind, payload))
@@ -414,12 +428,12 @@ def test_store_problems_are_each_named(full, dev_keys, full_record, evaluation):
 
     truncated = FakeStore(full_record, entries=30)
     assert _invalid_because(pdf, dev_keys, store=truncated) == [
-        STORE_CHECKPOINT_MISSING.format(entries=30, size=41)
+        STORE_CHECKPOINT_FAILS.format(problem="the log has 30 entries, not 41")
     ]
 
     rewritten = FakeStore(full_record, checkpoint={**CHECKPOINT, "head_hash": "0" * 64})
     assert _invalid_because(pdf, dev_keys, store=rewritten) == [
-        STORE_CHECKPOINT_MISMATCH.format(size=41)
+        STORE_CHECKPOINT_FAILS.format(problem="entry 41 was rewritten")
     ]
 
 

@@ -87,7 +87,10 @@ def test_bad_settings_are_usage_errors(run: Run, tmp_path: Path) -> None:
         tmp_path / "none.json",
     )
     assert bad_size.exit_code == 2
-    assert "'lots' is not a size in bytes" in bad_size.stderr
+    assert bad_size.stderr == (
+        "Error: serve_max_body must be a size in bytes (e.g. 8388608, 512k, 8M), found 'lots' "
+        "(from flag)\n"
+    )
     broken = tmp_path / "broken.json"
     broken.write_text("{not json")
     bad_keys = run("serve", "--store", f"sqlite:///{tmp_path}/a.db", "--keys-file", broken)

@@ -1,50 +1,24 @@
-"""A starting manifest and policy from a data file and a model file (``governance init``).
+"""What ``governance init`` reads from the model and the data, and what it guesses.
 
-What can be read is read: the model's columns (``feature_names_in_``) and classes (``classes_``)
-from the model, loaded as ``governance check`` loads it (an untrusted skops file holds only
-audited types, :mod:`governance.model_artifact`); the header and the first
-:data:`SAMPLE_ROWS` rows of the data, with the project's own reader (:mod:`governance.data`).
-What cannot be read is guessed, and every guess is marked in the written YAML with a
-``# guessed: ...; check it`` comment:
-
-- the target: a column the model does not read whose values are the model's classes (or, failing
-  that, any two-valued column), preferring names like ``label``, ``target``, ``y``, ``outcome``;
-- the positive label: the model's class that reads as the favourable outcome (``1``, ``true``,
-  ``yes``, ``approved``, ``good``, ``>50K``); when neither or both do, ``--positive-label``;
-- the sensitive features: columns named like a protected attribute (sex, gender, race,
-  ethnicity, age, religion, disability, marital status, national origin, ...) with at most
-  :data:`MAX_GROUPS` values in the sample (a raw ``age`` with 60 values is left out, with a note
-  to band it).
-
-The policy ``extends`` a shipped pack (``pack:fairness-baseline`` by default) and has no rules
-of its own. Nothing is written unless both files render and validate with the project's own
-loaders, and neither exists (unless ``force``).
+The model's columns and classes are read; the target, the positive label and the sensitive
+features are guessed when not given, each guess with its reason (see :mod:`governance.scaffold`).
 """
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from governance.errors import DataError, InputError, ModelError
-from governance.paths import ALLOWED_PATHS_ENV, confined
 
 SAMPLE_ROWS = 10_000
 """Rows of the data read to tell a column's values: the target's labels, a group's count."""
 
 MAX_GROUPS = 20
 """A column with more values than this in the sample is not guessed as a sensitive feature."""
-
-DEFAULT_PACK = "fairness-baseline"
-DEFAULT_EXTENDS = f"pack:{DEFAULT_PACK}"
-DEFAULT_OWNER = "change-me@example.org"
-DEFAULT_VERSION = "0.1.0"
 DEFAULT_RISK_TIER = "high"
 RISK_TIER_REASON = "the cautious tier of minimal, limited, high, unacceptable"
 
@@ -136,16 +110,6 @@ NO_SENSITIVE = (
 )
 NO_SENSITIVE_HINT = "pass --sensitive COLUMN, once per column"
 SENSITIVE_IS_TARGET = "sensitive feature {column!r} is the target"
-EXISTS = "already exists: nothing was written"
-EXISTS_HINT = "pass --force to overwrite it, or --output/--policy-output to write elsewhere"
-UNREACHABLE = (
-    "the {what} file is outside the folders the {file} may name (its own folder and the working "
-    "directory): `governance check` would refuse it"
-)
-UNREACHABLE_HINT = (
-    "write the {file} beside it, run from a folder that holds both, or list its folder in {env}"
-)
-SAME_OUTPUT = "the manifest and the policy would be the same file"
 BAD_NAME = (
     "name {name!r} is not valid: letters, digits, '.', '_' and '-', starting with a letter or digit"
 )
@@ -195,18 +159,6 @@ class Inference:
     def guess(self, field_name: str) -> Guess | None:
         """The guess for ``field_name``, or None when it was given."""
         return next((g for g in self.guesses if g.field == field_name), None)
-
-
-@dataclass(frozen=True)
-class Scaffold:
-    """The manifest and policy texts, where they go, and what was guessed."""
-
-    manifest_path: Path
-    manifest_text: str
-    policy_path: Path
-    policy_text: str
-    inference: Inference
-    extends: tuple[str, ...]
 
 
 @dataclass
@@ -307,293 +259,6 @@ def infer(
         guesses=tuple(guesses),
         notes=tuple(notes),
     )
-
-
-def scaffold(
-    data: Path,
-    model: Path,
-    *,
-    manifest_path: Path,
-    policy_path: Path,
-    extends: Sequence[str] = (DEFAULT_EXTENDS,),
-    owner: str | None = None,
-    force: bool = False,
-    **given: Any,
-) -> Scaffold:
-    """Infer, render and validate the manifest and policy; nothing is written.
-
-    Parameters
-    ----------
-    data, model
-        As :func:`infer`.
-    manifest_path, policy_path
-        Where the files are to be written: the manifest names the data and model relative to
-        its folder, the policy its base relative to its own (a ``pack:`` reference as given).
-    extends
-        What the policy extends, each ``pack:NAME`` or a policy file (relative to the working
-        directory).
-    owner
-        The model's owner; a placeholder to replace when not given.
-    force
-        Overwrite existing files; otherwise an existing one is an InputError.
-    **given
-        ``target``, ``positive_label``, ``sensitive``, ``name``, ``trust_model`` for
-        :func:`infer`.
-
-    Returns
-    -------
-    Scaffold
-        Both texts, validated by the manifest and policy loaders.
-
-    Raises
-    ------
-    InputError
-        As :func:`infer`, or an output file exists (without ``force``), or both outputs are
-        the same file.
-    """
-    if manifest_path.resolve() == policy_path.resolve():
-        raise InputError(SAME_OUTPUT, path=manifest_path)
-    from governance.reporting.formats.output import check_writable
-
-    for path in (manifest_path, policy_path):
-        if not force and (path.exists() or path.is_symlink()):
-            raise InputError(EXISTS, path=path, hint=EXISTS_HINT)
-        check_writable(path)
-    from governance.policy.packs import find_pack, unknown_pack
-
-    for base in extends:
-        if base.startswith("pack:") and find_pack(base.removeprefix("pack:")) is None:
-            raise InputError(unknown_pack(base.removeprefix("pack:")))
-    named_files = [("data", data, manifest_path.parent), ("model", model, manifest_path.parent)]
-    named_files += [
-        ("extended policy", Path(base), policy_path.parent)
-        for base in extends
-        if not base.startswith("pack:")
-    ]
-    for named, path, folder in named_files:
-        if confined(str(path.resolve()), folder.resolve()) is None:
-            raise InputError(
-                UNREACHABLE.format(what=named, path=path, file=_written_by(named)),
-                path=path,
-                hint=UNREACHABLE_HINT.format(file=_written_by(named), env=ALLOWED_PATHS_ENV),
-            )
-    inference = infer(data, model, **given)
-    bases = tuple(dict.fromkeys(_relative_extends(base, policy_path) for base in extends))
-    manifest_text = render_manifest(
-        inference,
-        data=_relative(data, manifest_path.parent),
-        model=_relative(model, manifest_path.parent),
-        owner=owner,
-        sources=(data.name, model.name),
-    )
-    policy_text = render_policy(inference.name, bases)
-    built = Scaffold(manifest_path, manifest_text, policy_path, policy_text, inference, bases)
-    validate(built)
-    return built
-
-
-def write_scaffold(built: Scaffold) -> None:
-    """Write both files, each through a partial file renamed into place.
-
-    Raises
-    ------
-    ConfigError
-        If a folder does not exist or a file cannot be written.
-    """
-    from governance.reporting.formats.output import write_text_atomic
-
-    write_text_atomic(built.manifest_path, built.manifest_text)
-    write_text_atomic(built.policy_path, built.policy_text)
-
-
-def validate(built: Scaffold) -> None:
-    """Load both texts with the project's loaders, from scratch files beside their targets.
-
-    Raises
-    ------
-    InternalError
-        If either does not validate: a scaffold must always be loadable.
-    """
-    import tempfile
-
-    from governance.checks import default_registry
-    from governance.errors import GovernanceError, InternalError
-    from governance.manifest import load_manifest
-    from governance.policy.loader import load_policy
-
-    for path, text, load in (
-        (built.manifest_path, built.manifest_text, load_manifest),
-        (built.policy_path, built.policy_text, lambda p: load_policy(p, default_registry())),
-    ):
-        handle, scratch = tempfile.mkstemp(prefix=".init-", suffix=".yaml", dir=path.parent)
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                stream.write(text)
-            load(Path(scratch))
-        except GovernanceError as exc:
-            raise InternalError(f"governance init wrote an invalid file: {exc}") from exc
-        finally:
-            Path(scratch).unlink(missing_ok=True)
-
-
-# -- rendering -------------------------------------------------------------------------------
-
-
-def render_manifest(
-    inference: Inference,
-    *,
-    data: str,
-    model: str,
-    owner: str | None,
-    sources: tuple[str, str],
-) -> str:
-    """The manifest's YAML, each guessed value marked with a comment.
-
-    Parameters
-    ----------
-    inference
-        What was read and guessed.
-    data, model
-        The paths to write (relative to the manifest's folder).
-    owner
-        The owner, or None for a placeholder.
-    sources
-        The data and model file names, for the header comment.
-
-    Returns
-    -------
-    str
-        The document.
-    """
-
-    def marked(field_name: str) -> list[str]:
-        found = inference.guess(field_name)
-        return [] if found is None else _comment([f"guessed: {found.reason}; check it"], indent=2)
-
-    if inference.features is None:
-        features = [
-            "  # the model was fitted without column names: it gets every column but the target",
-            "  features: null",
-        ]
-    else:
-        features = [
-            "  # the columns the model was fitted on (its feature_names_in_)",
-            _list("features", inference.features),
-        ]
-    lines = [
-        f"# Written by `governance init` from {sources[0]} and {sources[1]}.",
-        '# Every "guessed" value was inferred: check it, then remove the mark. docs/manifest.md',
-        "# describes each field.",
-        "apiVersion: governance/v1",
-        "kind: Model",
-        "metadata:",
-        *marked("metadata.name"),
-        f"  name: {_scalar(inference.name)}",
-        f"  version: {DEFAULT_VERSION}  # your model's version (MAJOR.MINOR.PATCH)",
-        f"  owner: {_scalar(owner or DEFAULT_OWNER)}"
-        + ("" if owner else "  # who answers for the model: set it"),
-        *marked("metadata.risk_tier"),
-        f"  risk_tier: {_scalar(inference.risk_tier)}",
-        "  # set it: the regulatory packs check the model's documentation (docs/manifest.md)",
-        "  intended_use: >-",
-        "    What the model is for, and what it must not be used for.",
-        "model:",
-        f"  path: {_scalar(model)}",
-        "  format: skops",
-        "data:",
-        f"  path: {_scalar(data)}",
-        *marked("data.target"),
-        f"  target: {_scalar(inference.target)}",
-        *marked("data.positive_label"),
-        f"  positive_label: {_scalar(inference.positive_label)}",
-        *_comment(inference.notes, indent=2),
-        *marked("data.sensitive_features"),
-        _list("sensitive_features", inference.sensitive_features),
-        *features,
-    ]
-    return "\n".join(lines) + "\n"
-
-
-def render_policy(model_name: str, extends: Sequence[str]) -> str:
-    """The policy's YAML: it extends ``extends`` and adds nothing yet.
-
-    Parameters
-    ----------
-    model_name
-        The model's name; the policy is ``<name>-policy``.
-    extends
-        The ``extends`` entries, as written.
-
-    Returns
-    -------
-    str
-        The document.
-    """
-    lines = [
-        "# Written by `governance init`: the rules your model must meet, starting from a shipped",
-        "# pack (`governance packs` lists them; docs/packs.md describes each). Tighten a pack's",
-        "# rule under `overrides`, add your own under `rules` (docs/policies.md).",
-        "apiVersion: governance/v1",
-        "kind: Policy",
-        "metadata:",
-        f"  name: {_scalar(model_name + '-policy')}",
-        f"  version: {DEFAULT_VERSION}",
-        "extends:",
-        *[f"  - {_scalar(base)}" for base in extends],
-        "# overrides:",
-        "#   accuracy:",
-        "#     threshold: {min: 0.8}",
-    ]
-    return "\n".join(lines) + "\n"
-
-
-def _comment(notes: Iterable[str], *, indent: int) -> list[str]:
-    """Each note as comment lines of at most 100 characters."""
-    import textwrap
-
-    prefix = " " * indent + "# "
-    return [
-        line
-        for note in notes
-        for line in textwrap.wrap(note, 100, initial_indent=prefix, subsequent_indent=prefix + "  ")
-    ]
-
-
-def _scalar(value: Any) -> str:
-    """``value`` as one YAML flow scalar, quoted when YAML would read it as something else."""
-    text = yaml.safe_dump(value, default_flow_style=True, allow_unicode=True, width=1_000_000)
-    return text.removesuffix("\n").removesuffix("\n...")
-
-
-def _list(key: str, values: Sequence[str]) -> str:
-    """``  key: [a, b]``, or a block list below ``  key:`` when that would pass 100 characters."""
-    items = [_scalar(value) for value in values]
-    one_line = f"  {key}: [" + ", ".join(items) + "]"
-    if len(one_line) <= 100:
-        return one_line
-    return f"  {key}:\n" + "\n".join(f"    - {item}" for item in items)
-
-
-def _relative(path: Path, folder: Path) -> str:
-    """``path`` relative to ``folder`` (both resolved), with ``/`` between parts."""
-    return Path(os.path.relpath(path.resolve(), folder.resolve())).as_posix()
-
-
-def _written_by(what: str) -> str:
-    return "policy" if what == "extended policy" else "manifest"
-
-
-def _relative_extends(extends: str, policy_path: Path) -> str:
-    """A pack as given; a file relative to the policy (below it or the working directory)."""
-    if extends.startswith("pack:"):
-        return extends
-    path = Path(extends).resolve()
-    if path.is_relative_to(policy_path.parent.resolve()) or path.is_relative_to(Path.cwd()):
-        return _relative(path, policy_path.parent)
-    return path.as_posix()
-
-
-# -- reading ----------------------------------------------------------------------------------
 
 
 def _load_model(path: Path, trusted: bool) -> Any:

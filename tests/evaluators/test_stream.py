@@ -10,7 +10,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from governance import data as data_module
 from governance.checks.params import (
     DisparityParams,
     EqualizedOddsParams,
@@ -18,6 +17,7 @@ from governance.checks.params import (
     PerformanceParams,
 )
 from governance.data import open_table
+from governance.data import source as data_source
 from governance.errors import DataError
 from governance.evaluators import fairness
 from governance.evaluators.context import EvaluationContext
@@ -58,8 +58,8 @@ def contexts(
     loaded = load_manifest(manifest)
     needs = requirements(loaded, RULES)
     whole = load_inputs(loaded, open_table(loaded), needs)
-    monkeypatch.setattr(data_module, "CSV_BLOCK_BYTES", 8 << 10)
-    monkeypatch.setattr(data_module, "PARQUET_BATCH_ROWS", (300, 300))
+    monkeypatch.setattr(data_source, "CSV_BLOCK_BYTES", 8 << 10)
+    monkeypatch.setattr(data_source, "PARQUET_BATCH_ROWS", (300, 300))
     streamed = load_inputs(loaded, open_table(loaded), needs, limits=limits)
     return whole, streamed
 
@@ -134,7 +134,7 @@ def test_model_predicts_chunk_by_chunk_with_the_same_results(
     manifest = load_manifest(SAMPLE / "baseline.yaml")
     needs = requirements(manifest, [])
     whole = load_inputs(manifest, open_table(manifest), needs)
-    monkeypatch.setattr(data_module, "CSV_BLOCK_BYTES", 64 << 10)
+    monkeypatch.setattr(data_source, "CSV_BLOCK_BYTES", 64 << 10)
     streamed = load_inputs(
         manifest, open_table(manifest), needs, limits=StreamLimits(max_rows=2000, sample_rows=900)
     )
@@ -192,7 +192,7 @@ def test_a_value_that_does_not_fit_the_inferred_type_names_the_column(
     manifest = load_manifest(
         write("manifest.yaml", MANIFEST.replace("[sex, group]", "[sex, group, age]"))
     )
-    monkeypatch.setattr(data_module, "CSV_BLOCK_BYTES", 8 << 10)
+    monkeypatch.setattr(data_source, "CSV_BLOCK_BYTES", 8 << 10)
     with pytest.raises(DataError) as caught:
         load_inputs(manifest, open_table(manifest), requirements(manifest, []))
     assert caught.value.field == "age"
@@ -222,7 +222,7 @@ def test_reading_parquet_does_not_accumulate_memory(
                 )
             )
     manifest = load_manifest(write("manifest.yaml", MANIFEST.replace("data.csv", "data.parquet")))
-    monkeypatch.setattr(data_module, "PARQUET_BATCH_ROWS", (50_000, 50_000))
+    monkeypatch.setattr(data_source, "PARQUET_BATCH_ROWS", (50_000, 50_000))
     allocated = []
     for batch in open_table(manifest).batches(("sex",)):
         allocated.append(pa.total_allocated_bytes())

@@ -203,8 +203,13 @@ class TableSource:
         return self._plan[0]
 
     @cached_property
-    def _plan(self) -> tuple[Any, dict[str, Any]]:
-        """The schema of the batches, and (CSV) the types to convert columns to."""
+    def _plan(self) -> tuple[Any, dict[str, Any], list[Any]]:
+        """The schema of the batches, (CSV) the types to convert columns to, and a reader.
+
+        The CSV reader that inferred the types is kept (the third item) when no column needs
+        another type than inferred: :meth:`batches` then reads on from it, and the first block
+        is parsed once, not twice.
+        """
         import pyarrow as pa
 
         def textual(kind: Any) -> bool:
@@ -223,23 +228,27 @@ class TableSource:
                 if name in self.text and str(field.type) in as_text:
                     field = field.with_type(as_text[str(field.type)])
                 fields.append(field)
-            return pa.schema(fields), {}
+            return pa.schema(fields), {}, []
         with self._reading():
             reader = self._csv_reader({})
             inferred = reader.schema
-            reader.close()
         types: dict[str, Any] = {}
         fields = []
         for field in inferred:
-            # pandas leaves dates and times as text; so do we. Text groups are read as bytes
-            # and checked to be UTF-8 here, to name the row that is not.
+            # pandas leaves dates and times as text; so do we. Text groups are checked to be
+            # UTF-8 as they are read (binary ones here, string ones by pyarrow, the row found
+            # by _bad_text_row), to name the row that is not.
             loose = pa.types.is_temporal(field.type) or pa.types.is_null(field.type)
-            if field.name in self.text and (loose or textual(field.type)):
+            if field.name in self.text and loose:
                 types[field.name] = pa.binary()
             elif loose:
                 types[field.name] = pa.string()
-            fields.append(field.with_type(pa.string()) if field.name in types else field)
-        return pa.schema(fields), types
+            as_string = loose or (field.name in self.text and textual(field.type))
+            fields.append(field.with_type(pa.string()) if as_string else field)
+        if types:
+            reader.close()
+            return pa.schema(fields), types, []
+        return pa.schema(fields), types, [reader]
 
     def batches(self, dictionary_columns: tuple[str, ...] = ()) -> Iterator[Any]:
         """The file's rows (the columns read) as pyarrow record batches, in order.
@@ -248,18 +257,44 @@ class TableSource:
         their strings.
         """
         with self._reading():
-            self._plan  # noqa: B018  (a schema that cannot be inferred fails here)
-            chunks = (
-                self._csv_reader(self._plan[1])
-                if self.format == "csv"
-                else self._parquet_batches(dictionary_columns)
-            )
+            _, types, spare = self._plan  # a schema that cannot be inferred fails here
+            if self.format == "csv":
+                chunks = spare.pop() if spare else self._csv_reader(types)
+            else:
+                chunks = self._parquet_batches(dictionary_columns)
             seen = 0
-            for batch in chunks:
-                if self.text:
-                    batch = self._as_text(batch, seen)
-                seen += batch.num_rows
-                yield batch
+            try:
+                for batch in chunks:
+                    if self.text:
+                        batch = self._as_text(batch, seen)
+                    seen += batch.num_rows
+                    yield batch
+            except ValueError as exc:
+                if self._text_not_utf8(exc):
+                    self._bad_text_row(types)
+                raise
+
+    def _text_not_utf8(self, exc: BaseException) -> bool:
+        """Whether pyarrow failed to read a text group column of a CSV file as a string."""
+        found = re.match(r"In CSV column #(\d+): ", _first_line(exc))
+        conversion = CONVERSION_RE.search(_first_line(exc))
+        return bool(
+            self.format == "csv"
+            and found
+            and int(found.group(1)) < len(self.header)
+            and self.header[int(found.group(1))] in self.text
+            and conversion
+            and conversion.group(1) in ("string", "large_string")
+        )
+
+    def _bad_text_row(self, types: dict[str, Any]) -> None:
+        """Read the file again with text columns as bytes, to raise the error naming the row."""
+        import pyarrow as pa
+
+        seen = 0
+        for batch in self._csv_reader({**types, **dict.fromkeys(self.text, pa.binary())}):
+            self._as_text(batch, seen)  # raises GROUP_NOT_TEXT at the first value not UTF-8
+            seen += batch.num_rows
 
     @contextmanager
     def _reading(self) -> Iterator[None]:

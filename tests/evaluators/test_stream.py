@@ -182,6 +182,32 @@ def test_dates_and_booleans_read_as_pandas_reads_them(tmp_path: Path, write: Wri
     pd.testing.assert_frame_equal(context.data.frame, expected)
 
 
+def test_a_csv_file_is_parsed_once(
+    tmp_path: Path, write: Write, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The reader that inferred the column types reads on: the first block (where the types
+    # come from) is not parsed a second time. With a date column (read as text, not as
+    # inferred) a second reader is needed, and the frame is the same as pandas reads.
+    import pyarrow.csv as pcsv
+
+    opened: list[object] = []
+    open_csv = pcsv.open_csv
+    monkeypatch.setattr(pcsv, "open_csv", lambda *a, **k: opened.append(a) or open_csv(*a, **k))
+    frame = synthetic_frame(rows=3000)
+    frame.to_csv(tmp_path / "data.csv", index=False)
+    monkeypatch.setattr(data_source, "CSV_BLOCK_BYTES", 8 << 10)
+    manifest = load_manifest(write("manifest.yaml", MANIFEST))
+    context = load_inputs(manifest, open_table(manifest), requirements(manifest, []))
+    assert len(opened) == 1
+    assert context.data.rows == 3000
+    frame["when"] = np.where(np.arange(3000) % 2, "2024-01-01", "2024-01-02")
+    frame.to_csv(tmp_path / "data.csv", index=False)
+    dated = load_manifest(write("dated.yaml", MANIFEST.replace("[sex, group]", "[sex, when]")))
+    context = load_inputs(dated, open_table(dated), requirements(dated, []))
+    assert len(opened) == 3
+    assert context.data.frame["when"].tolist() == frame["when"].tolist()
+
+
 def test_a_value_that_does_not_fit_the_inferred_type_names_the_column(
     tmp_path: Path, write: Write, monkeypatch: pytest.MonkeyPatch
 ) -> None:

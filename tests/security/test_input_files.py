@@ -338,6 +338,24 @@ def test_a_sensitive_value_that_is_not_utf8_is_refused_when_read(
     assert not db.exists()
 
 
+def test_a_sensitive_value_that_is_not_utf8_after_the_first_block_names_its_row(
+    run_cli: CliRun, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The first block says the column is text; the value that is not comes in a later block.
+    frame = synthetic_frame(rows=3000)
+    body = frame.to_csv(index=False).encode("utf-8").splitlines(keepends=True)
+    body[2900] = body[2900].replace(b"male", b"m\xe9le", 1)  # data row 2900
+    (tmp_path / "data.csv").write_bytes(b"".join(body))
+    monkeypatch.setattr(data_source, "CSV_BLOCK_BYTES", 8 << 10)
+    manifest = put(tmp_path / "manifest.yaml", MANIFEST)
+    code, stderr, db = check(run_cli, manifest, put(tmp_path / "policy.yaml", POLICY))
+    refused(
+        code, stderr, db, "data.csv: sex: sensitive feature 'sex': the value in data row 2900 is "
+        "not UTF-8 text",
+    )  # fmt: skip
+    assert not db.exists()
+
+
 def test_a_parquet_binary_group_column_must_be_utf8(run_cli: CliRun, tmp_path: Path) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq

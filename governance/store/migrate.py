@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, column, table, update
+from sqlalchemy import Connection, column, inspect, select, table, update
 
 from governance.errors import StoreError
 from governance.resources import resource_dir
@@ -20,6 +20,9 @@ __all__ = ["MIGRATIONS_DIR", "VERSION_TABLE", "alembic_config", "head_revision",
 
 MIGRATIONS_DIR = resource_dir("governance.store", "migrations", what="the store's migrations")
 VERSION_TABLE = "governance_alembic_version"
+# The newest revision in migrations/versions (tests/test_check_imports.py keeps it in step): a
+# store already at it is opened without importing Alembic or reading the migration scripts.
+HEAD_REVISION = "0002"
 
 TOO_NEW = (
     "audit store {url} has schema revision {found}, newer than this version of governance "
@@ -86,6 +89,12 @@ def upgrade(connection: Connection, masked_url: str, *, create: bool) -> bool:
         If the database holds no store and ``create`` is false, holds a schema revision newer
         than this version of governance knows, or cannot be written.
     """
+    version = table(VERSION_TABLE, column("version_num"))
+    if _current_revisions(connection) == {HEAD_REVISION}:
+        # A no-op write: a read-only file, connection or replica fails here, at open, rather
+        # than at the first append.
+        connection.execute(update(version).values(version_num=version.c.version_num))
+        return False
     from alembic import command
     from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
@@ -106,8 +115,13 @@ def upgrade(connection: Connection, masked_url: str, *, create: bool) -> bool:
         )
     if current != heads:
         command.upgrade(config, "heads")
-    # A no-op write: a read-only file, connection or replica fails here, at open, rather than
-    # at the first append.
-    version = table(VERSION_TABLE, column("version_num"))
-    connection.execute(update(version).values(version_num=version.c.version_num))
+    connection.execute(update(version).values(version_num=version.c.version_num))  # as above
     return bool(current) and current != heads
+
+
+def _current_revisions(connection: Connection) -> set[str]:
+    """The revisions the store's version table holds (none without the table)."""
+    if not inspect(connection).has_table(VERSION_TABLE):
+        return set()
+    version = table(VERSION_TABLE, column("version_num"))
+    return set(connection.execute(select(version.c.version_num)).scalars())

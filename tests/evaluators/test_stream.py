@@ -10,7 +10,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from governance import data as data_module
 from governance.checks.params import (
     DisparityParams,
     EqualizedOddsParams,
@@ -18,6 +17,7 @@ from governance.checks.params import (
     PerformanceParams,
 )
 from governance.data import open_table
+from governance.data import source as data_source
 from governance.errors import DataError
 from governance.evaluators import fairness
 from governance.evaluators.context import EvaluationContext
@@ -58,8 +58,8 @@ def contexts(
     loaded = load_manifest(manifest)
     needs = requirements(loaded, RULES)
     whole = load_inputs(loaded, open_table(loaded), needs)
-    monkeypatch.setattr(data_module, "CSV_BLOCK_BYTES", 8 << 10)
-    monkeypatch.setattr(data_module, "PARQUET_BATCH_ROWS", (300, 300))
+    monkeypatch.setattr(data_source, "CSV_BLOCK_BYTES", 8 << 10)
+    monkeypatch.setattr(data_source, "PARQUET_BATCH_ROWS", (300, 300))
     streamed = load_inputs(loaded, open_table(loaded), needs, limits=limits)
     return whole, streamed
 
@@ -134,7 +134,7 @@ def test_model_predicts_chunk_by_chunk_with_the_same_results(
     manifest = load_manifest(SAMPLE / "baseline.yaml")
     needs = requirements(manifest, [])
     whole = load_inputs(manifest, open_table(manifest), needs)
-    monkeypatch.setattr(data_module, "CSV_BLOCK_BYTES", 64 << 10)
+    monkeypatch.setattr(data_source, "CSV_BLOCK_BYTES", 64 << 10)
     streamed = load_inputs(
         manifest, open_table(manifest), needs, limits=StreamLimits(max_rows=2000, sample_rows=900)
     )
@@ -182,6 +182,32 @@ def test_dates_and_booleans_read_as_pandas_reads_them(tmp_path: Path, write: Wri
     pd.testing.assert_frame_equal(context.data.frame, expected)
 
 
+def test_a_csv_file_is_parsed_once(
+    tmp_path: Path, write: Write, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The reader that inferred the column types reads on: the first block (where the types
+    # come from) is not parsed a second time. With a date column (read as text, not as
+    # inferred) a second reader is needed, and the frame is the same as pandas reads.
+    import pyarrow.csv as pcsv
+
+    opened: list[object] = []
+    open_csv = pcsv.open_csv
+    monkeypatch.setattr(pcsv, "open_csv", lambda *a, **k: opened.append(a) or open_csv(*a, **k))
+    frame = synthetic_frame(rows=3000)
+    frame.to_csv(tmp_path / "data.csv", index=False)
+    monkeypatch.setattr(data_source, "CSV_BLOCK_BYTES", 8 << 10)
+    manifest = load_manifest(write("manifest.yaml", MANIFEST))
+    context = load_inputs(manifest, open_table(manifest), requirements(manifest, []))
+    assert len(opened) == 1
+    assert context.data.rows == 3000
+    frame["when"] = np.where(np.arange(3000) % 2, "2024-01-01", "2024-01-02")
+    frame.to_csv(tmp_path / "data.csv", index=False)
+    dated = load_manifest(write("dated.yaml", MANIFEST.replace("[sex, group]", "[sex, when]")))
+    context = load_inputs(dated, open_table(dated), requirements(dated, []))
+    assert len(opened) == 3
+    assert context.data.frame["when"].tolist() == frame["when"].tolist()
+
+
 def test_a_value_that_does_not_fit_the_inferred_type_names_the_column(
     tmp_path: Path, write: Write, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -192,7 +218,7 @@ def test_a_value_that_does_not_fit_the_inferred_type_names_the_column(
     manifest = load_manifest(
         write("manifest.yaml", MANIFEST.replace("[sex, group]", "[sex, group, age]"))
     )
-    monkeypatch.setattr(data_module, "CSV_BLOCK_BYTES", 8 << 10)
+    monkeypatch.setattr(data_source, "CSV_BLOCK_BYTES", 8 << 10)
     with pytest.raises(DataError) as caught:
         load_inputs(manifest, open_table(manifest), requirements(manifest, []))
     assert caught.value.field == "age"
@@ -222,7 +248,7 @@ def test_reading_parquet_does_not_accumulate_memory(
                 )
             )
     manifest = load_manifest(write("manifest.yaml", MANIFEST.replace("data.csv", "data.parquet")))
-    monkeypatch.setattr(data_module, "PARQUET_BATCH_ROWS", (50_000, 50_000))
+    monkeypatch.setattr(data_source, "PARQUET_BATCH_ROWS", (50_000, 50_000))
     allocated = []
     for batch in open_table(manifest).batches(("sex",)):
         allocated.append(pa.total_allocated_bytes())

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from governance import data as data_module
+from governance.data import source as data_source
 from tests.conftest import MANIFEST, POLICY, SAMPLE, CliRun, synthetic_frame
 
 SECRETS = ("hunter2", "sk-live-4242")
@@ -71,19 +71,19 @@ def test_a_csv_wider_than_the_limit_is_refused_naming_the_file(
 ) -> None:
     frame = synthetic_frame(rows=40)
     extra = pd.DataFrame(
-        np.zeros((len(frame), data_module.MAX_COLUMNS), dtype=np.int8),
-        columns=[f"c{i}" for i in range(data_module.MAX_COLUMNS)],
+        np.zeros((len(frame), data_source.MAX_COLUMNS), dtype=np.int8),
+        columns=[f"c{i}" for i in range(data_source.MAX_COLUMNS)],
     )
     pd.concat([frame, extra], axis=1).to_csv(tmp_path / "data.csv", index=False)
     manifest = put(tmp_path / "manifest.yaml", MANIFEST)
     code, stderr, db = check(run_cli, manifest, put(tmp_path / "policy.yaml", POLICY))
-    width = len(frame.columns) + data_module.MAX_COLUMNS
+    width = len(frame.columns) + data_source.MAX_COLUMNS
     refused(code, stderr, db, "data.csv", f"the header has {width} columns; at most 10000")
 
 
 def test_a_first_line_longer_than_any_header_is_refused(run_cli: CliRun, tmp_path: Path) -> None:
     frame = synthetic_frame(rows=40)
-    frame["x" * (data_module.MAX_HEADER_BYTES + 1)] = 0  # one column name of 4 MiB and a byte
+    frame["x" * (data_source.MAX_HEADER_BYTES + 1)] = 0  # one column name of 4 MiB and a byte
     frame.to_csv(tmp_path / "data.csv", index=False)
     manifest = put(tmp_path / "manifest.yaml", MANIFEST)
     code, stderr, db = check(run_cli, manifest, put(tmp_path / "policy.yaml", POLICY))
@@ -93,8 +93,8 @@ def test_a_first_line_longer_than_any_header_is_refused(run_cli: CliRun, tmp_pat
 def test_a_parquet_file_wider_than_the_limit_is_refused(run_cli: CliRun, tmp_path: Path) -> None:
     frame = synthetic_frame(rows=20)
     extra = pd.DataFrame(
-        np.zeros((len(frame), data_module.MAX_COLUMNS), dtype=np.int8),
-        columns=[f"c{i}" for i in range(data_module.MAX_COLUMNS)],
+        np.zeros((len(frame), data_source.MAX_COLUMNS), dtype=np.int8),
+        columns=[f"c{i}" for i in range(data_source.MAX_COLUMNS)],
     )
     pd.concat([frame, extra], axis=1).to_parquet(tmp_path / "data.parquet", index=False)
     manifest = put(tmp_path / "manifest.yaml", MANIFEST.replace("data.csv", "data.parquet"))
@@ -112,7 +112,7 @@ def test_only_the_columns_the_checks_use_are_read(
     frame["unused"] = [str(i) for i in range(len(frame) - 1)] + ["not a number"]
     if suffix == "csv":
         frame.to_csv(tmp_path / "data.csv", index=False)
-        monkeypatch.setattr(data_module, "CSV_BLOCK_BYTES", 8 << 10)
+        monkeypatch.setattr(data_source, "CSV_BLOCK_BYTES", 8 << 10)
     else:
         frame.to_parquet(tmp_path / "data.parquet", index=False)
     manifest = put(tmp_path / "manifest.yaml", MANIFEST.replace("data.csv", f"data.{suffix}"))
@@ -282,7 +282,7 @@ def test_a_bad_value_of_a_named_column_is_not_printed(
     frame["score"] = frame["score"].astype(str)
     frame.loc[2999, "score"] = "hunter2"  # the first blocks say double
     frame.to_csv(tmp_path / "data.csv", index=False)
-    monkeypatch.setattr(data_module, "CSV_BLOCK_BYTES", 8 << 10)
+    monkeypatch.setattr(data_source, "CSV_BLOCK_BYTES", 8 << 10)
     manifest = put(tmp_path / "manifest.yaml", MANIFEST)
     code, stderr, db = check(run_cli, manifest, put(tmp_path / "policy.yaml", POLICY))
     refused(code, stderr, db, "data.csv: score: cannot read csv data: a value is not a valid")
@@ -333,6 +333,24 @@ def test_a_sensitive_value_that_is_not_utf8_is_refused_when_read(
     code, stderr, db = check(run_cli, manifest, put(tmp_path / "policy.yaml", POLICY))
     refused(
         code, stderr, db, "data.csv: sex: sensitive feature 'sex': the value in data row 151 is "
+        "not UTF-8 text",
+    )  # fmt: skip
+    assert not db.exists()
+
+
+def test_a_sensitive_value_that_is_not_utf8_after_the_first_block_names_its_row(
+    run_cli: CliRun, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The first block says the column is text; the value that is not comes in a later block.
+    frame = synthetic_frame(rows=3000)
+    body = frame.to_csv(index=False).encode("utf-8").splitlines(keepends=True)
+    body[2900] = body[2900].replace(b"male", b"m\xe9le", 1)  # data row 2900
+    (tmp_path / "data.csv").write_bytes(b"".join(body))
+    monkeypatch.setattr(data_source, "CSV_BLOCK_BYTES", 8 << 10)
+    manifest = put(tmp_path / "manifest.yaml", MANIFEST)
+    code, stderr, db = check(run_cli, manifest, put(tmp_path / "policy.yaml", POLICY))
+    refused(
+        code, stderr, db, "data.csv: sex: sensitive feature 'sex': the value in data row 2900 is "
         "not UTF-8 text",
     )  # fmt: skip
     assert not db.exists()

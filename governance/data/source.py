@@ -1,4 +1,4 @@
-"""Read the evaluation data a manifest points at, in chunks, and check it fits the manifest.
+"""An evaluation data file (CSV or Parquet), opened to be read chunk by chunk.
 
 CSV and Parquet are read with pyarrow in chunks (CSV: the streaming reader, blocks of
 :data:`CSV_BLOCK_BYTES`; Parquet: ``iter_batches``), so a file of any size can be evaluated in
@@ -10,7 +10,6 @@ error naming the column.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -24,7 +23,6 @@ from governance.manifest import Manifest
 from governance.redact import without_quoted
 
 if TYPE_CHECKING:
-    import numpy as np
     import pandas as pd
 
 SUFFIX_FORMATS = {
@@ -71,7 +69,6 @@ NA_VALUES = [
 ]
 TRUE_VALUES = ["True", "TRUE", "true"]
 FALSE_VALUES = ["False", "FALSE", "false"]
-NOT_READ = "not read"  # the type recorded for a column no check needed
 
 # Errors about the file name columns the manifest, the rules or the model ask for, and numbers
 # and positions: never a value read from the file, nor a column name only the file gives (the
@@ -93,7 +90,6 @@ BAD_VALUE = (
 )
 NOT_TEXT = "a value is not UTF-8 text"
 GROUP_NOT_TEXT = "sensitive feature {column!r}: the value in data row {row} is not UTF-8 text"
-NOT_A_COLUMN = "column {column!r} is not in {file} (its header has {count} columns)"
 UNKNOWN_FORMAT = (
     "cannot tell the format from the file name: a CSV file ends in .csv (or .csv.gz, .csv.bz2, "
     ".csv.zst), a Parquet file in .parquet or .pq"
@@ -101,38 +97,6 @@ UNKNOWN_FORMAT = (
 NO_DATA_FILE = "no such data file"
 ROW_WIDTH_RE = re.compile(r"Expected (\d+) columns, got (\d+)")
 CONVERSION_RE = re.compile(r"CSV conversion error to ([\w\[\], ]+?):")
-
-
-@dataclass(frozen=True)
-class EvaluationData:
-    """The evaluation table with the target binarised against the positive label.
-
-    ``frame`` and ``y_true`` hold every row, or, when ``sampled``, a seeded uniform sample of
-    the rows of data too large to hold (``rows`` is always the file's row count).
-    """
-
-    frame: pd.DataFrame
-    y_true: np.ndarray[Any, np.dtype[np.int8]]
-    path: Path
-    format: str
-    total_rows: int | None = None
-    sampled: bool = False
-    header: tuple[str, ...] = ()
-    """Every column of the file, when ``frame`` holds only those the checks need."""
-
-    @property
-    def rows(self) -> int:
-        """Number of rows in the file."""
-        return len(self.frame) if self.total_rows is None else self.total_rows
-
-    def columns(self) -> list[dict[str, str]]:
-        """Name and type of every column of the file, for schema facets and the record.
-
-        A column no check needed was not read: its type is ``not read``.
-        """
-        types = {str(name): str(dtype) for name, dtype in self.frame.dtypes.items()}
-        names = self.header or tuple(types)
-        return [{"name": name, "type": types.get(name, NOT_READ)} for name in names]
 
 
 def suffix_format(path: Path) -> str | None:
@@ -239,8 +203,13 @@ class TableSource:
         return self._plan[0]
 
     @cached_property
-    def _plan(self) -> tuple[Any, dict[str, Any]]:
-        """The schema of the batches, and (CSV) the types to convert columns to."""
+    def _plan(self) -> tuple[Any, dict[str, Any], list[Any]]:
+        """The schema of the batches, (CSV) the types to convert columns to, and a reader.
+
+        The CSV reader that inferred the types is kept (the third item) when no column needs
+        another type than inferred: :meth:`batches` then reads on from it, and the first block
+        is parsed once, not twice.
+        """
         import pyarrow as pa
 
         def textual(kind: Any) -> bool:
@@ -259,23 +228,27 @@ class TableSource:
                 if name in self.text and str(field.type) in as_text:
                     field = field.with_type(as_text[str(field.type)])
                 fields.append(field)
-            return pa.schema(fields), {}
+            return pa.schema(fields), {}, []
         with self._reading():
             reader = self._csv_reader({})
             inferred = reader.schema
-            reader.close()
         types: dict[str, Any] = {}
         fields = []
         for field in inferred:
-            # pandas leaves dates and times as text; so do we. Text groups are read as bytes
-            # and checked to be UTF-8 here, to name the row that is not.
+            # pandas leaves dates and times as text; so do we. Text groups are checked to be
+            # UTF-8 as they are read (binary ones here, string ones by pyarrow, the row found
+            # by _bad_text_row), to name the row that is not.
             loose = pa.types.is_temporal(field.type) or pa.types.is_null(field.type)
-            if field.name in self.text and (loose or textual(field.type)):
+            if field.name in self.text and loose:
                 types[field.name] = pa.binary()
             elif loose:
                 types[field.name] = pa.string()
-            fields.append(field.with_type(pa.string()) if field.name in types else field)
-        return pa.schema(fields), types
+            as_string = loose or (field.name in self.text and textual(field.type))
+            fields.append(field.with_type(pa.string()) if as_string else field)
+        if types:
+            reader.close()
+            return pa.schema(fields), types, []
+        return pa.schema(fields), types, [reader]
 
     def batches(self, dictionary_columns: tuple[str, ...] = ()) -> Iterator[Any]:
         """The file's rows (the columns read) as pyarrow record batches, in order.
@@ -284,18 +257,44 @@ class TableSource:
         their strings.
         """
         with self._reading():
-            self._plan  # noqa: B018  (a schema that cannot be inferred fails here)
-            chunks = (
-                self._csv_reader(self._plan[1])
-                if self.format == "csv"
-                else self._parquet_batches(dictionary_columns)
-            )
+            _, types, spare = self._plan  # a schema that cannot be inferred fails here
+            if self.format == "csv":
+                chunks = spare.pop() if spare else self._csv_reader(types)
+            else:
+                chunks = self._parquet_batches(dictionary_columns)
             seen = 0
-            for batch in chunks:
-                if self.text:
-                    batch = self._as_text(batch, seen)
-                seen += batch.num_rows
-                yield batch
+            try:
+                for batch in chunks:
+                    if self.text:
+                        batch = self._as_text(batch, seen)
+                    seen += batch.num_rows
+                    yield batch
+            except ValueError as exc:
+                if self._text_not_utf8(exc):
+                    self._bad_text_row(types)
+                raise
+
+    def _text_not_utf8(self, exc: BaseException) -> bool:
+        """Whether pyarrow failed to read a text group column of a CSV file as a string."""
+        found = re.match(r"In CSV column #(\d+): ", _first_line(exc))
+        conversion = CONVERSION_RE.search(_first_line(exc))
+        return bool(
+            self.format == "csv"
+            and found
+            and int(found.group(1)) < len(self.header)
+            and self.header[int(found.group(1))] in self.text
+            and conversion
+            and conversion.group(1) in ("string", "large_string")
+        )
+
+    def _bad_text_row(self, types: dict[str, Any]) -> None:
+        """Read the file again with text columns as bytes, to raise the error naming the row."""
+        import pyarrow as pa
+
+        seen = 0
+        for batch in self._csv_reader({**types, **dict.fromkeys(self.text, pa.binary())}):
+            self._as_text(batch, seen)  # raises GROUP_NOT_TEXT at the first value not UTF-8
+            seen += batch.num_rows
 
     @contextmanager
     def _reading(self) -> Iterator[None]:
@@ -535,297 +534,3 @@ def to_pandas(table: Any) -> pd.DataFrame:
     """A pyarrow table or batch as the DataFrame pandas' own readers would give."""
     frame: pd.DataFrame = table.to_pandas()
     return frame
-
-
-def encode_column(column: Any) -> tuple[np.ndarray[Any, np.dtype[np.int64]], list[Any], int]:
-    """Codes (-1 for missing), the distinct values, and how many values are missing.
-
-    ``column`` is a pandas Series or a pyarrow array; NaN counts as missing.
-    """
-    import numpy as np
-    import pyarrow as pa
-
-    if isinstance(column, pa.ChunkedArray | pa.Array):
-        return _encode_arrow(column)
-    import pandas as pd
-
-    codes, uniques = pd.factorize(column, use_na_sentinel=True)
-    codes = np.asarray(codes, dtype=np.int64)
-    return codes, [plain(v) for v in uniques], int(np.count_nonzero(codes < 0))
-
-
-def _encode_arrow(array: Any) -> tuple[np.ndarray[Any, np.dtype[np.int64]], list[Any], int]:
-    import numpy as np
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    if isinstance(array, pa.ChunkedArray):
-        array = array.combine_chunks()
-    if pa.types.is_floating(array.type):  # NaN is missing too (as in pandas)
-        array = pc.if_else(pc.is_nan(array), pa.scalar(None, array.type), array)
-    if not pa.types.is_dictionary(array.type):
-        array = pc.dictionary_encode(array)
-    indices = array.indices
-    missing = indices.null_count
-    if missing:
-        indices = pc.fill_null(indices, -1)
-    codes = np.asarray(indices.to_numpy(zero_copy_only=False), dtype=np.int64)
-    return codes, array.dictionary.to_pylist(), int(missing)
-
-
-def plain(value: Any) -> Any:
-    """A NumPy scalar as the Python value it holds."""
-    return value.item() if hasattr(value, "item") else value
-
-
-def _is_numeric_type(arrow_type: Any) -> bool:
-    import pyarrow as pa
-
-    if pa.types.is_dictionary(arrow_type):
-        arrow_type = arrow_type.value_type
-    return bool(
-        pa.types.is_integer(arrow_type)
-        or pa.types.is_floating(arrow_type)
-        or pa.types.is_boolean(arrow_type)
-        or pa.types.is_decimal(arrow_type)
-    )
-
-
-def value_matches(value: Any, label: Any, numeric: bool) -> bool:
-    """Whether one value equals ``label``, as :func:`matches_label` compares."""
-    if numeric:
-        if isinstance(label, str):
-            try:
-                label = float(label)
-            except ValueError:
-                return str(value) == str(label)
-        return bool(value == label)  # numbers and booleans compare as numbers
-    return str(value) == str(label)
-
-
-def label_key(value: Any, numeric: bool) -> Any:
-    """A value as labels are compared: a number for numeric columns, else text."""
-    if numeric and not isinstance(value, str):
-        return float(value)
-    return str(value)
-
-
-@dataclass(frozen=True)
-class LabelChunk:
-    """One chunk of a label column compared with the positive label."""
-
-    positive: np.ndarray[Any, np.dtype[np.int8]]
-    labels: list[Any]
-    missing: int
-    numeric: bool
-
-
-def binarise(array: Any, label: Any) -> LabelChunk:
-    """Rows of a pyarrow ``array`` equal to ``label`` (compared as :func:`matches_label`)."""
-    import numpy as np
-
-    numeric = _is_numeric_type(array.type)
-    codes, values, missing = encode_column(array)
-    matches = np.asarray([value_matches(v, label, numeric) for v in values] + [False], dtype=bool)
-    positive = matches[codes].astype(np.int8)  # code -1 (missing) takes the trailing False
-    return LabelChunk(positive, values, missing, numeric)
-
-
-def numeric_values(array: Any) -> tuple[np.ndarray[Any, np.dtype[np.float64]], int, int]:
-    """A column as float64 (text coerced as ``pandas.to_numeric``), missing and infinite counts."""
-    import numpy as np
-    import pandas as pd
-    import pyarrow as pa
-
-    if _is_numeric_type(array.type):
-        if pa.types.is_dictionary(array.type):
-            array = array.dictionary_decode()
-        values = np.asarray(array.to_numpy(zero_copy_only=False), dtype=np.float64)
-    else:
-        series = pd.to_numeric(array.to_pandas(), errors="coerce")
-        values = np.asarray(series, dtype=np.float64)
-    missing = int(np.count_nonzero(np.isnan(values)))
-    infinite = int(np.count_nonzero(np.isinf(values)))
-    return values, missing, infinite
-
-
-def shown_labels(labels: list[Any], limit: int = 5) -> str:
-    """``'a', 'b', 'c'`` (at most ``limit``), sorted as text."""
-    return ", ".join(repr(plain(v)) for v in sorted(labels, key=str)[:limit])
-
-
-def matches_label(values: pd.Series, label: Any) -> pd.Series:
-    """Rows of ``values`` equal to ``label``, comparing as text when the types differ."""
-    import pandas as pd
-
-    if pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
-        if isinstance(label, str):
-            try:
-                label = float(label)
-            except ValueError:
-                return values.astype(str) == label
-        return values == label
-    return values.astype(str) == str(label)
-
-
-def missing_group_values(column: str, missing: int, path: Path) -> DataError:
-    """The error for a sensitive feature with missing values."""
-    return DataError(
-        f"sensitive feature {column!r} has {missing} missing values; "
-        "fill them with an explicit group (e.g. 'unknown') so no row drops out",
-        path=path,
-        field=column,
-    )
-
-
-def single_group(column: str, path: Path) -> DataError:
-    """The error for a sensitive feature with one group only."""
-    return DataError(
-        f"sensitive feature {column!r} has a single group; comparing groups needs two",
-        path=path,
-        field=column,
-    )
-
-
-def check_group_columns(data: EvaluationData, columns: list[str]) -> None:
-    """Columns that define groups must be complete and hold at least two groups."""
-    for column in columns:
-        values = data.frame[column]
-        missing = int(values.isna().sum())
-        if missing:
-            raise missing_group_values(column, missing, data.path)
-        if values.nunique() < 2:
-            raise single_group(column, data.path)
-
-
-def check_manifest_columns(manifest: Manifest, columns: list[str]) -> None:
-    """The target, prediction, score and sensitive columns the manifest names must exist."""
-    spec = manifest.spec.data
-    named = {"target": spec.target, "prediction": spec.prediction, "score": spec.score}
-    for field_name, column in named.items():
-        if column is not None and column not in columns:
-            raise manifest.error(
-                NOT_A_COLUMN.format(
-                    column=column, file=manifest.data_path.name, count=len(columns)
-                ),
-                "data",
-                field_name,
-            )
-    for index, column in enumerate(spec.sensitive_features):
-        if column not in columns:
-            raise manifest.error(
-                f"sensitive feature {column!r} is not a column of {manifest.data_path.name}",
-                "data",
-                "sensitive_features",
-                index,
-            )
-
-
-class TargetCheck:
-    """The target column over all chunks: labels seen, missing values, any positive row."""
-
-    def __init__(self, manifest: Manifest) -> None:
-        self.manifest = manifest
-        self.labels: set[Any] = set()
-        self.keys: set[Any] = set()
-        self.numeric = False
-        self.missing = 0
-        self.positives = 0
-
-    def add(self, array: Any) -> np.ndarray[Any, np.dtype[np.int8]]:
-        """Binarise one chunk of the target; more than two labels stop at once."""
-        spec = self.manifest.spec.data
-        chunk = binarise(array, spec.positive_label)
-        self.numeric = chunk.numeric
-        self.missing += chunk.missing
-        self.positives += int(chunk.positive.sum())
-        self.labels.update(chunk.labels)
-        self.keys.update(label_key(v, chunk.numeric) for v in chunk.labels)
-        if len(self.labels) > 2:
-            raise DataError(
-                f"target column {spec.target!r} has {len(self.labels)} labels; a binary task "
-                "needs two",
-                path=self.manifest.data_path,
-                field=spec.target,
-            )
-        return chunk.positive
-
-    def finish(self) -> None:
-        """Errors only the whole column shows: missing values, a positive label never seen."""
-        spec = self.manifest.spec.data
-        if self.missing:
-            raise DataError(
-                f"target column {spec.target!r} has {self.missing} missing values",
-                path=self.manifest.data_path,
-                field=spec.target,
-            )
-        if not self.positives:
-            raise self.manifest.error(
-                f"positive_label {spec.positive_label!r} does not occur in column "
-                f"{spec.target!r}, which holds {len(self.labels)} other labels",
-                "data",
-                "positive_label",
-            )
-
-    def check_predicted(
-        self, labels: set[Any], what: str, path: Path | None, *, show: bool = False
-    ) -> None:
-        """Predicted labels must be the target's labels (or the positive label).
-
-        ``show`` names the labels predicted that the target lacks (a model's classes, not
-        values read from the data); the target's labels are never shown.
-        """
-        spec = self.manifest.spec.data
-        texts = {str(v) for v in self.labels}
-        numbers = {k for k in self.keys if not isinstance(k, str)}
-
-        def known(value: Any) -> bool:
-            numeric = not isinstance(value, str)
-            if numeric and label_key(value, True) in numbers:
-                return True
-            return str(value) in texts or value_matches(value, spec.positive_label, numeric)
-
-        odd = [value for value in labels if not known(value)]
-        if odd:
-            shown = shown_labels(odd) if show else f"{len(odd)} of them"
-            raise DataError(
-                f"{what} has labels the target {spec.target!r} does not have ({shown}); "
-                f"predictions must use the target's {len(self.labels)} labels",
-                path=path,
-            )
-
-
-def load_evaluation_data(manifest: Manifest) -> EvaluationData:
-    """Read the whole file into memory and check the columns the manifest names are usable.
-
-    For data of any size, :func:`governance.evaluators.stream.load_inputs` reads it in chunks.
-    """
-    import pyarrow as pa
-
-    spec = manifest.spec.data
-    source = open_table(manifest)
-    check_manifest_columns(manifest, source.columns)
-    named = [spec.target, spec.prediction, spec.score, *spec.sensitive_features]
-    named += list(spec.features or [])
-    source = source.select(
-        source.columns,
-        text=spec.sensitive_features,
-        named=[name for name in named if name is not None],
-    )
-    batches = list(source.batches())
-    table = pa.Table.from_batches(batches, schema=batches[0].schema if batches else None)
-    if table.num_rows == 0:
-        raise DataError("evaluation data has no rows", path=manifest.data_path)
-    target = TargetCheck(manifest)
-    y_true = target.add(table.column(manifest.spec.data.target))
-    target.finish()
-    data = EvaluationData(
-        frame=to_pandas(table), y_true=y_true, path=manifest.data_path, format=source.format
-    )
-    check_group_columns(data, list(manifest.spec.data.sensitive_features))
-    return data
-
-
-def finite(value: float) -> bool:
-    """Neither NaN nor infinite."""
-    return not (math.isnan(value) or math.isinf(value))

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from governance._version import __version__
+from governance.canonical import Canonical, CanonicalJSONError, canonical_json
 from governance.errors import LineageError
 from governance.lineage.validate import (
     MAX_EVENT_BYTES,
@@ -31,7 +32,6 @@ from governance.lineage.validate import (
     ValidatedEvent,
     parse_event,
 )
-from governance.store.canonical import Canonical, CanonicalJSONError, canonical_json
 from governance.store.provenance import INGEST_KIND
 
 if TYPE_CHECKING:

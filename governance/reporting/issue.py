@@ -103,7 +103,7 @@ def attestation_path(report: Path) -> Path:
 
 def record_json(record: Mapping[str, Any]) -> bytes:
     """The record as attached to the report: RFC 8785 canonical JSON, as the audit log stores it."""
-    from governance.store.canonical import canonical_json
+    from governance.canonical import canonical_json
 
     return canonical_json(record).encode("utf-8")
 

@@ -17,13 +17,13 @@ from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 
 from governance._version import __version__
+from governance.canonical import Canonical
 from governance.errors import GovernanceError, StoreError
 from governance.serve.auth import authorize
 from governance.serve.errors import ApiError, error_body, log_rejection, server_failure
 from governance.serve.intake import decode_body, events_from_body
 from governance.serve.keys import ApiKey
 from governance.serve.state import ServerState
-from governance.store.canonical import Canonical
 
 __all__ = ["INGEST_PATH", "IngestFastPath", "parse_posted", "record_events", "store_events"]
 

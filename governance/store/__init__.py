@@ -1,8 +1,8 @@
 """The audit store: an append-only, sha256 hash-chained log with rebuildable projections.
 
 Importing this package is cheap: SQLAlchemy is imported on first use of :class:`AuditStore`
-and the record types, and Alembic only when a store is opened. :mod:`governance.store.canonical`,
-:mod:`governance.store.chain` and :mod:`governance.store.url` use the standard library only.
+and the record types, and Alembic only when a store is opened. :mod:`governance.store.chain`
+and :mod:`governance.store.url` use the standard library only.
 See ``docs/audit-store.md``.
 """
 
@@ -11,7 +11,6 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-from governance.store.canonical import CanonicalJSONError, canonical_json, sha256_hex
 from governance.store.url import mask_url, sqlite_url_for
 
 if TYPE_CHECKING:
@@ -21,16 +20,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AuditStore",
-    "CanonicalJSONError",
     "ChainReport",
     "Entry",
     "EvaluationSummary",
     "Projector",
     "ProjectorRegistry",
-    "canonical_json",
     "default_projectors",
     "mask_url",
-    "sha256_hex",
     "sqlite_url_for",
 ]
 

@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from governance.canonical import canonical_json
 from governance.errors import InputError, SigningError
-from governance.store.canonical import canonical_json
 from governance.store.chain import HASH_PATTERN, TIME_PATTERN
 from governance.store.records import CheckpointKey
 

@@ -26,6 +26,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, func, select
 
+from governance.canonical import sha256_hex, sorted_json
 from governance.lineage.validate import (
     TERMINAL_EVENT_TYPES,
     DatasetRef,
@@ -35,7 +36,6 @@ from governance.lineage.validate import (
     parse_event,
 )
 from governance.store.bulk import insert_rows, select_in, update_rows
-from governance.store.canonical import sha256_hex, sorted_json
 from governance.store.records import Entry
 from governance.store.tables import (
     audit_log,

@@ -11,14 +11,14 @@ from typing import TYPE_CHECKING, Any, Literal, Self
 
 from sqlalchemy import Connection, Row, delete, func, select
 
-from governance.errors import SigningError, StoreError, VerificationFailed
-from governance.store.bulk import insert_rows
-from governance.store.canonical import (
+from governance.canonical import (
     Canonical,
     CanonicalJSONError,
     canonical_json,
     sha256_hex,
 )
+from governance.errors import SigningError, StoreError, VerificationFailed
+from governance.store.bulk import insert_rows
 from governance.store.chain import GENESIS_HASH, KIND_PATTERN, entry_hash, format_time, parse_time
 from governance.store.engine import StoreEngine, open_engine
 from governance.store.migrate import upgrade
@@ -266,7 +266,7 @@ class AuditStore:
         ----------
         events
             OpenLineage RunEvents, JobEvents or DatasetEvents as JSON objects (or
-            :class:`~governance.store.canonical.Canonical` ones, whose text is reused).
+            :class:`~governance.canonical.Canonical` ones, whose text is reused).
         receipt
             Who delivered the events (``{"via": "api", "key": {...}}``): if given and an event
             is stored, a ``lineage.ingest`` entry with it, the stored events' seqs

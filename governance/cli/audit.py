@@ -170,7 +170,7 @@ def verify_chain(
     validly signed, and the log must still hold the history it signed: this detects entries
     cut off the end and a history rewritten with recomputed hashes.
     """
-    from governance.reporting.keys import load_certificate
+    from governance.keys import load_certificate
     from governance.store import AuditStore
     from governance.store.checkpoint import load_checkpoint
     from governance.store.triggers import RESTORED_KIND
@@ -292,8 +292,8 @@ def checkpoint(
     log's first checkpoint, unless trust roots are given (verify then needs them too).
     """
     from governance.cli.options import write_output
+    from governance.keys import load_certificate
     from governance.reporting.formats.output import check_writable
-    from governance.reporting.keys import load_certificate
     from governance.reports import signing_from_settings
     from governance.store import AuditStore
     from governance.store.checkpoint import key_of
@@ -331,7 +331,7 @@ def rebuild(trust_roots: tuple[Path, ...], store_url: str | None, config_file: P
 
     The log is verified first; a tampered log is not replayed (exit 1).
     """
-    from governance.reporting.keys import load_certificate
+    from governance.keys import load_certificate
     from governance.store import AuditStore
 
     url = resolve_store_url(config_file, store_url)

@@ -35,7 +35,7 @@ from governance.store.walk import ChainWalker, row_hash
 if TYPE_CHECKING:
     from cryptography import x509
 
-    from governance.reporting.keys import SigningConfig
+    from governance.keys import SigningConfig
     from governance.store.checkpoint import CheckpointCheck
     from governance.store.lineage_queries import LineageQueries
     from governance.store.projection_check import EventOrigin, ProjectionReport, VerifiedLineage

@@ -199,7 +199,7 @@ def test_an_edited_signer_or_dev_key_is_refused(filled: AuditStore, signing: Sig
 
 
 def test_trust_roots(filled: AuditStore, signing: SigningConfig, tmp_path: Path) -> None:
-    from governance.reporting.keys import load_certificate
+    from governance.keys import load_certificate
 
     checkpoint = filled.create_checkpoint(signing)
     other = init_dev_keys(tmp_path / "other")

@@ -25,6 +25,7 @@ from governance._version import __version__
 from governance.errors import GovernanceError
 
 if TYPE_CHECKING:
+    from governance.audit import AuditStore
     from governance.checks import CheckRegistry, CheckType, default_registry
     from governance.gate import (
         CheckOptions,
@@ -35,16 +36,16 @@ if TYPE_CHECKING:
         run_check,
         run_gate,
     )
-    from governance.lineage.training import TrainingRun, record_training_run
+    from governance.lineage.training import TrainingRun
     from governance.manifest import Manifest, load_manifest
     from governance.policy.loader import load_policies, load_policy
     from governance.policy.model import Finding, Outcome, Policy, Rule, Severity
     from governance.reporting import render_pdf, verify_report
     from governance.scaffold import Scaffold, scaffold, write_scaffold
-    from governance.store import AuditStore
+    from governance.training import record_training_run
 
 _LAZY = {
-    "AuditStore": "governance.store",
+    "AuditStore": "governance.audit",
     "CheckOptions": "governance.gate",
     "CheckRegistry": "governance.checks",
     "CheckType": "governance.checks",
@@ -64,7 +65,7 @@ _LAZY = {
     "load_policies": "governance.policy.loader",
     "load_policy": "governance.policy.loader",
     "prepare_check": "governance.gate",
-    "record_training_run": "governance.lineage.training",
+    "record_training_run": "governance.training",
     "render_pdf": "governance.reporting",
     "run_check": "governance.gate",
     "run_gate": "governance.gate",

@@ -26,9 +26,9 @@ from governance.policy.model import Policy, Severity, Waiver
 from governance.policy.waivers import check_unique, load_waiver_files, unique_files
 
 if TYPE_CHECKING:
+    from governance.audit import AuditStore
     from governance.config import Settings
     from governance.reporting import ReportResult
-    from governance.store import AuditStore
 
 RECORD_SCHEMA_VERSION = 1
 EVALUATION_KIND = "evaluation"
@@ -382,6 +382,7 @@ def run_gate(run: GateRun) -> GateResult:
     they are recorded is reported through ``run.warn`` and recorded in the log as an
     ``openlineage.forward_failed`` entry; the verdict and exit code do not change.
     """
+    from governance.audit import AuditStore
     from governance.config import load_settings, openlineage_sink
     from governance.extras import require
     from governance.lineage.forward import FORWARD_FAILED_KIND, Forwarder
@@ -391,7 +392,6 @@ def run_gate(run: GateRun) -> GateResult:
         signing_from_settings,
         write_report,
     )
-    from governance.store import AuditStore
 
     # a missing optional package stops here, not halfway with the store written (exit 2)
     require("gate")

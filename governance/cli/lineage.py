@@ -98,8 +98,8 @@ def ingest_command(
     stored) or there were no events. The store is created or written only if some event is
     valid.
     """
+    from governance.audit import AuditStore
     from governance.lineage.ingest import Rejection, ingest
-    from governance.store import AuditStore
     from governance.store.engine import check_store_url
 
     def show(location: str, outcome: Rejection | str | None) -> None:
@@ -147,7 +147,7 @@ def _query(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _open(store_url: str | None, config_file: Path | None) -> Any:
-    from governance.store import AuditStore
+    from governance.audit import AuditStore
 
     url = resolve_store_url(config_file, store_url)
     return AuditStore.open(url, create=False)
@@ -301,8 +301,9 @@ def record(
     import subprocess
 
     from governance.cli.options import settings
-    from governance.lineage.training import TrainingRun, append
+    from governance.lineage.training import TrainingRun
     from governance.store.engine import check_store_url
+    from governance.training import append
 
     resolved = settings(config_file, store_url=store_url, namespace=namespace)
     url = resolved.require("store_url", "pass --store URL")

@@ -72,6 +72,7 @@ def report(
     reports are written with their attestation beside them; exit 2 on bad input (a missing
     output folder included), and then no file is written.
     """
+    from governance.audit import AuditStore
     from governance.errors import ConfigError
     from governance.reports import (
         check_report_targets,
@@ -79,7 +80,6 @@ def report(
         signing_from_settings,
         write_report,
     )
-    from governance.store import AuditStore
 
     if attestation is not None and not sign:
         raise ConfigError(

@@ -26,16 +26,16 @@ from typing import IO, TYPE_CHECKING, Any
 from governance._version import __version__
 from governance.canonical import Canonical, CanonicalJSONError, canonical_json
 from governance.errors import LineageError
+from governance.lineage.provenance import INGEST_KIND
 from governance.lineage.validate import (
     MAX_EVENT_BYTES,
     EventRejected,
     ValidatedEvent,
     parse_event,
 )
-from governance.store.provenance import INGEST_KIND
 
 if TYPE_CHECKING:
-    from governance.store import AuditStore
+    from governance.store.log import AuditLog
 
 __all__ = [
     "BATCH_SIZE",
@@ -145,7 +145,7 @@ class IngestReport:
 
 
 def ingest(
-    store: AuditStore | Callable[[], AuditStore],
+    store: AuditLog | Callable[[], AuditLog],
     sources: Sequence[str | Path],
     *,
     strict: bool = False,
@@ -241,11 +241,11 @@ def ingest(
 class _Target:
     """The store to write to, opened on first use when given as a function."""
 
-    def __init__(self, store: AuditStore | Callable[[], AuditStore]) -> None:
+    def __init__(self, store: AuditLog | Callable[[], AuditLog]) -> None:
         self._given = store
-        self._opened: AuditStore | None = None
+        self._opened: AuditLog | None = None
 
-    def store(self) -> AuditStore:
+    def store(self) -> AuditLog:
         if self._opened is None:
             given = self._given
             self._opened = given() if callable(given) else given
@@ -429,8 +429,10 @@ def _facets(event: Mapping[str, Any]) -> Iterator[tuple[str, int]]:
                 yield f"{where}.{name}", len(canonical_json(facet).encode("utf-8"))
 
 
-def _store(store: AuditStore, events: list[Canonical], report: IngestReport) -> None:
-    for entry in store.append_events(events):
+def _store(store: AuditLog, events: list[Canonical], report: IngestReport) -> None:
+    from governance.lineage.recording import append_events
+
+    for entry in append_events(store, events):
         if entry is None:
             report.duplicates += 1
             continue

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from governance.lineage.model import LineageGraph, Node, RunDetail, RunSummary, node_name
 
 if TYPE_CHECKING:
-    from governance.store.lineage_queries import LineageQueries
+    from governance.lineage.queries import LineageQueries
     from governance.store.records import Entry
 
 __all__ = [

@@ -17,7 +17,9 @@ from fastapi import Path as PathParameter
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from governance.errors import LineageError, StoreError, VerificationFailed
+from governance.evaluations.reads import NO_EVALUATION
 from governance.lineage.model import Node, node_name
+from governance.lineage.queries import NOT_FOUND_HINT
 from governance.lineage.validate import EventRejected, parse_event_time
 from governance.serve import marquez, schemas
 from governance.serve.auth import authorize
@@ -25,8 +27,6 @@ from governance.serve.downloads import MAX_SEQ, report_response
 from governance.serve.errors import ApiError
 from governance.serve.ingest_path import parse_posted, record_events, store_events
 from governance.serve.state import ServerState, require_read, server_state, state_of
-from governance.store.lineage_queries import NOT_FOUND_HINT
-from governance.store.log import NO_EVALUATION
 
 __all__ = ["router"]
 

@@ -333,7 +333,7 @@ def create_app(config: ServeConfig) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        from governance.store import AuditStore
+        from governance.audit import AuditStore
 
         store = AuditStore.open(config.store_url)
         catalog = Catalog(config.store_url)

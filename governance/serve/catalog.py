@@ -3,7 +3,7 @@
 Read-only SELECTs over the store's projection tables (``governance.store.tables``), through an
 engine of the store's own kind (:func:`governance.store.engine.open_engine`). Graph traversals,
 runs and facets are not here: they come from
-:class:`governance.store.lineage_queries.LineageQueries`.
+:class:`governance.lineage.queries.LineageQueries`.
 """
 
 from __future__ import annotations
@@ -16,16 +16,16 @@ from typing import Any, Literal
 from sqlalchemy import func, literal, select, union_all
 
 from governance.errors import VerificationFailed
-from governance.store.engine import StoreEngine, open_engine
-from governance.store.tables import (
-    audit_log,
+from governance.evaluations.tables import reports
+from governance.lineage.tables import (
     lineage_datasets,
     lineage_events,
     lineage_job_inputs,
     lineage_job_outputs,
     lineage_jobs,
-    reports,
 )
+from governance.store.engine import StoreEngine, open_engine
+from governance.store.tables import audit_log
 from governance.store.walk import row_hash
 
 __all__ = ["Catalog", "NamedRow", "ReportRow"]

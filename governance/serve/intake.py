@@ -32,7 +32,8 @@ from governance.lineage.validate import EventRejected, ValidatedEvent, parse_eve
 from governance.serve.errors import ApiError
 
 if TYPE_CHECKING:
-    from governance.store import AuditStore, Entry
+    from governance.audit import AuditStore
+    from governance.store import Entry
 
 __all__ = ["GroupCommitter", "decode_body", "events_from_body"]
 

@@ -13,7 +13,7 @@ from governance.serve.config import ServeConfig
 from governance.serve.intake import GroupCommitter
 
 if TYPE_CHECKING:
-    from governance.store import AuditStore
+    from governance.audit import AuditStore
 
 __all__ = [
     "ServerState",

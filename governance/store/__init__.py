@@ -1,6 +1,8 @@
 """The audit store: an append-only, sha256 hash-chained log with rebuildable projections.
 
-Importing this package is cheap: SQLAlchemy is imported on first use of :class:`AuditStore`
+The store is a layer: it knows no projection of its own; the packages above pass theirs in
+(:func:`governance.audit.open_store` opens a store with the application's defaults).
+Importing this package is cheap: SQLAlchemy is imported on first use of :class:`AuditLog`
 and the record types, and Alembic only when a store is opened. :mod:`governance.store.chain`
 and :mod:`governance.store.url` use the standard library only.
 See ``docs/audit-store.md``.
@@ -14,30 +16,28 @@ from typing import TYPE_CHECKING, Any
 from governance.store.url import mask_url, sqlite_url_for
 
 if TYPE_CHECKING:
-    from governance.store.log import AuditStore
-    from governance.store.projections import Projector, ProjectorRegistry, default_projectors
-    from governance.store.records import ChainReport, Entry, EvaluationSummary
+    from governance.store.log import AuditLog
+    from governance.store.projections import ProjectionError, Projector, ProjectorRegistry
+    from governance.store.records import ChainReport, Entry
 
 __all__ = [
-    "AuditStore",
+    "AuditLog",
     "ChainReport",
     "Entry",
-    "EvaluationSummary",
+    "ProjectionError",
     "Projector",
     "ProjectorRegistry",
-    "default_projectors",
     "mask_url",
     "sqlite_url_for",
 ]
 
 _LAZY = {
-    "AuditStore": "governance.store.log",
+    "AuditLog": "governance.store.log",
     "ChainReport": "governance.store.records",
     "Entry": "governance.store.records",
-    "EvaluationSummary": "governance.store.records",
+    "ProjectionError": "governance.store.projections",
     "Projector": "governance.store.projections",
     "ProjectorRegistry": "governance.store.projections",
-    "default_projectors": "governance.store.projections",
 }
 
 

@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 
+from governance.audit import AuditStore
 from governance.canonical import canonical_json
 from governance.errors import LineageError
 from governance.lineage.ingest import ingest
 from governance.lineage.validate import MAX_EVENT_BYTES, MAX_NESTING, EventRejected, parse_event
-from governance.store import AuditStore
 from tests.lineage.producers import DAG_RUN, SPARK_RUN, TASK_RUN, pipeline
 from tests.lineage.spec import spec_dir
 from tests.store.conftest import run_event

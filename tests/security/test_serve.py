@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from governance.store import AuditStore
+from governance.audit import AuditStore
 from tests.serve.conftest import (  # noqa: F401 - fixtures used by name
     Keys,
     Seeded,

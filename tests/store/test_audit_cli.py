@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from governance.audit import AuditStore
 from governance.reporting import SigningConfig, init_dev_keys
-from governance.store import AuditStore
 from governance.store.chain import entry_hash
 from tests.conftest import CliResult as Result
 from tests.store.conftest import raw_execute

@@ -12,9 +12,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from cryptography.x509.oid import NameOID
 
+from governance.audit import AuditStore
 from governance.errors import StoreError, VerificationFailed
 from governance.reporting import SigningConfig, init_dev_keys
-from governance.store import AuditStore
 from governance.store.chain import entry_hash
 from governance.store.checkpoint import CheckpointError, load_checkpoint, signature_problem
 from tests.store.conftest import raw_execute

@@ -8,10 +8,13 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection, Table
 
+from governance.audit import AuditStore
 from governance.errors import StoreError
-from governance.store import AuditStore, Entry, ProjectorRegistry, default_projectors
-from governance.store.lineage_projection import LineageProjector
-from governance.store.projections import EvaluationProjector, ProjectionError, ReportProjector
+from governance.lineage.projection import LineageProjector
+from governance.audit import default_projectors
+from governance.store import Entry, ProjectorRegistry
+from governance.evaluations.projection import EvaluationProjector, ReportProjector
+from governance.store.projections import ProjectionError
 
 
 class RecordingProjector:

@@ -27,18 +27,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, func, select
 
 from governance.canonical import sha256_hex, sorted_json
-from governance.lineage.validate import (
-    TERMINAL_EVENT_TYPES,
-    DatasetRef,
-    EventRejected,
-    ParsedEvent,
-    ValidatedEvent,
-    parse_event,
-)
-from governance.store.bulk import insert_rows, select_in, update_rows
-from governance.store.records import Entry
-from governance.store.tables import (
-    audit_log,
+from governance.lineage.tables import (
     lineage_dataset_symlinks,
     lineage_dataset_versions,
     lineage_datasets,
@@ -50,6 +39,17 @@ from governance.store.tables import (
     lineage_run_io,
     lineage_runs,
 )
+from governance.lineage.validate import (
+    TERMINAL_EVENT_TYPES,
+    DatasetRef,
+    EventRejected,
+    ParsedEvent,
+    ValidatedEvent,
+    parse_event,
+)
+from governance.store.bulk import insert_rows, select_in, update_rows
+from governance.store.records import Entry
+from governance.store.tables import audit_log
 
 __all__ = ["EVENT_KIND", "LineageProjector", "known_event_hashes"]
 

@@ -32,10 +32,7 @@ from governance.lineage.model import (
     node_name,
     split_node_name,
 )
-from governance.store.bulk import select_in
-from governance.store.engine import StoreEngine
-from governance.store.tables import (
-    audit_log,
+from governance.lineage.tables import (
     lineage_dataset_symlinks,
     lineage_dataset_versions,
     lineage_datasets,
@@ -45,6 +42,9 @@ from governance.store.tables import (
     lineage_run_io,
     lineage_runs,
 )
+from governance.store.bulk import select_in
+from governance.store.engine import StoreEngine
+from governance.store.tables import audit_log
 
 __all__ = ["LineageQueries"]
 

@@ -19,7 +19,8 @@ from governance.store.projections import ProjectorRegistry
 
 if TYPE_CHECKING:
     from governance.canonical import Canonical
-    from governance.evaluations.reads import EvaluationSummary
+    from governance.evaluations.reads import EvaluationSummary, ReportRow
+    from governance.lineage.listings import LineageListings
     from governance.lineage.queries import LineageQueries
     from governance.lineage.verified import EventOrigin, VerifiedLineage
     from governance.store.records import Entry
@@ -61,6 +62,13 @@ class AuditStore(AuditLog):
         from governance.lineage.queries import LineageQueries
 
         return LineageQueries(self.engine)
+
+    @property
+    def listings(self) -> LineageListings:
+        """Paged listings of the lineage projections (:class:`LineageListings`)."""
+        from governance.lineage.listings import LineageListings
+
+        return LineageListings(self.engine)
 
     def append_events(
         self,
@@ -122,6 +130,15 @@ class AuditStore(AuditLog):
         from governance.evaluations.reads import list_evaluations
 
         return list_evaluations(self, model=model, limit=limit)
+
+    def reports(self, evaluation_id: str | None = None) -> list[ReportRow]:
+        """Recorded reports, newest first (of one evaluation, if given), hash-checked.
+
+        See :func:`governance.evaluations.reads.list_reports`.
+        """
+        from governance.evaluations.reads import list_reports
+
+        return list_reports(self, evaluation_id)
 
 
 def open_store(url: str, *, create: bool = True) -> AuditStore:

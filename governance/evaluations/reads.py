@@ -6,6 +6,7 @@ points at, so an edited row cannot change a verdict, and ``latest`` is found in 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,19 +14,24 @@ from typing import Any
 
 from sqlalchemy import select
 
-from governance.errors import StoreError
-from governance.evaluations.tables import evaluations
+from governance.errors import EvaluationNotFound, StoreError, VerificationFailed
+from governance.evaluations.tables import evaluations, reports
 from governance.store.chain import parse_time
 from governance.store.log import AuditLog
 from governance.store.tables import audit_log
+from governance.store.walk import row_hash
 
-__all__ = ["EvaluationSummary", "get_evaluation", "list_evaluations"]
+__all__ = ["EvaluationSummary", "ReportRow", "get_evaluation", "list_evaluations", "list_reports"]
 
 BATCH = 500
 EVALUATION_KIND = "evaluation"
 NO_EVALUATION = "no evaluation {ref}in {url}"
 OUT_OF_STEP = "the evaluations table of {url} points at audit entry {seq}, which is not {ref}"
 OUT_OF_STEP_HINT = "rebuild the projections from the log"
+REPORT_OUT_OF_STEP = (
+    "audit entry {seq} is not the report the reports table says it is, or does not match its "
+    "hash: run `governance audit verify`"
+)
 
 
 @dataclass(frozen=True)
@@ -56,6 +62,18 @@ class EvaluationSummary:
     started_at: datetime
     finished_at: datetime
     entry_seq: int
+
+
+@dataclass(frozen=True)
+class ReportRow:
+    """A report recorded in the log."""
+
+    entry_seq: int
+    evaluation_id: str
+    path: str
+    digest: str | None
+    signed: bool
+    created_at: str
 
 
 def get_evaluation(store: AuditLog, ref: str, *, model: str | None = None) -> dict[str, Any]:
@@ -96,7 +114,7 @@ def get_evaluation(store: AuditLog, ref: str, *, model: str | None = None) -> di
             row = conn.execute(select(audit_log).where(audit_log.c.seq == seq)).first()
     if seq is None:
         described = f"{ref} " + (f"of model {model} " if model is not None else "")
-        raise StoreError(NO_EVALUATION.format(ref=described, url=store.url))
+        raise EvaluationNotFound(NO_EVALUATION.format(ref=described, url=store.url))
     if row is None or row.kind != "evaluation":
         raise StoreError(
             OUT_OF_STEP.format(url=store.url, seq=seq, ref="an evaluation"),
@@ -130,7 +148,7 @@ def _latest_evaluation(store: AuditLog, model: str | None) -> dict[str, Any]:
                 return record
         if len(rows) < BATCH:
             described = f"of model {model} " if model is not None else ""
-            raise StoreError(NO_EVALUATION.format(ref=described, url=store.url))
+            raise EvaluationNotFound(NO_EVALUATION.format(ref=described, url=store.url))
         last = rows[-1].seq
 
 
@@ -207,3 +225,48 @@ def _summary(record: Mapping[str, Any], seq: int) -> EvaluationSummary | None:
         )
     except (KeyError, TypeError, ValueError, AttributeError):
         return None
+
+
+def list_reports(store: AuditLog, evaluation_id: str | None = None) -> list[ReportRow]:
+    """Recorded reports, newest first (of one evaluation, if given).
+
+    The ``reports`` table finds the entries; what each row says comes from the ``report``
+    entry itself, whose hash is checked.
+
+    Raises
+    ------
+    VerificationFailed
+        If a report entry does not match its hash, or the table points at an entry that is
+        not that report.
+    """
+    query = (
+        select(reports.c.evaluation_id.label("indexed_as"), audit_log)
+        .join(audit_log, audit_log.c.seq == reports.c.entry_seq)
+        .order_by(reports.c.entry_seq.desc())
+    )
+    if evaluation_id is not None:
+        query = query.where(reports.c.evaluation_id == evaluation_id)
+    with store.engine.read("read") as conn:
+        rows = conn.execute(query).all()
+    found = []
+    for row in rows:
+        payload = json.loads(row.payload) if row_hash(row) == row.entry_hash else None
+        if (
+            row.kind != "report"
+            or not isinstance(payload, dict)
+            or payload.get("evaluation_id") != row.indexed_as
+            or not isinstance(payload.get("path"), str)
+        ):
+            raise VerificationFailed(REPORT_OUT_OF_STEP.format(seq=row.seq))
+        digest = payload.get("digest")
+        found.append(
+            ReportRow(
+                row.seq,
+                str(payload["evaluation_id"]),
+                payload["path"],
+                digest if isinstance(digest, str) else None,
+                payload.get("signed") is True,
+                row.created_at,
+            )
+        )
+    return found

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, Self
 
-from sqlalchemy import Connection, Row, delete, select
+from sqlalchemy import Connection, Row, delete, func, literal, select
 
 from governance.canonical import Canonical, canonical_json, sha256_hex
 from governance.errors import StoreError, VerificationFailed
@@ -474,6 +474,18 @@ class AuditLog(CheckpointMethods):
         with self._engine.read("read") as conn:
             row = conn.execute(select(audit_log).order_by(audit_log.c.seq.desc()).limit(1)).first()
         return None if row is None else row_entry(row)
+
+    def entry_count(self) -> int:
+        """How many entries the log holds."""
+        self._check_open()
+        with self._engine.read("read") as conn:
+            return int(conn.execute(select(func.count()).select_from(audit_log)).scalar_one())
+
+    def ping(self) -> None:
+        """Run a trivial query: a StoreUnavailable if the database cannot be reached."""
+        self._check_open()
+        with self._engine.read("read") as conn:
+            conn.execute(select(literal(1))).scalar_one()
 
     def verify(
         self,

@@ -8,12 +8,11 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection, Table
 
-from governance.audit import AuditStore
+from governance.audit import AuditStore, default_projectors
 from governance.errors import StoreError
-from governance.lineage.projection import LineageProjector
-from governance.audit import default_projectors
-from governance.store import Entry, ProjectorRegistry
 from governance.evaluations.projection import EvaluationProjector, ReportProjector
+from governance.lineage.projection import LineageProjector
+from governance.store import Entry, ProjectorRegistry
 from governance.store.projections import ProjectionError
 
 

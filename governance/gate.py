@@ -292,7 +292,7 @@ def _checked_snapshot(store: AuditStore, load: Callable[[Any], Any]) -> Any:
 
 def _filtered_snapshot(store: AuditStore, load: Callable[[Any], Any], sources: Any) -> Any:
     """The snapshot of only the events ``sources`` (an ``EventSources``) accepts."""
-    from governance.lineage.snapshot import event_filter
+    from governance.lineage.verified import event_filter
 
     accept = event_filter(
         delivered_by=sources.delivered_by,

@@ -8,7 +8,7 @@ scratch database (:func:`governance.store.replay.replay_into`) and queries that.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,6 +20,7 @@ from governance.lineage.projection import LineageProjector
 from governance.lineage.provenance import Deliveries, load_deliveries
 from governance.lineage.queries import LineageQueries
 from governance.lineage.tables import lineage_events
+from governance.lineage.validate import EventRejected, parse_event_time
 from governance.store.chain import parse_time
 from governance.store.engine import StoreEngine
 from governance.store.log import AuditLog
@@ -28,7 +29,7 @@ from governance.store.records import Entry
 from governance.store.replay import replay_into, scratch_database
 from governance.store.tables import audit_log
 
-__all__ = ["EventOrigin", "RunOrigin", "VerifiedLineage", "verified_lineage"]
+__all__ = ["EventOrigin", "RunOrigin", "VerifiedLineage", "event_filter", "verified_lineage"]
 
 CHUNK = 400
 
@@ -164,3 +165,36 @@ def _origin_filter(
         return accept(origin)
 
     return keep
+
+
+def event_filter(
+    *,
+    delivered_by: Sequence[str] | None = None,
+    producers: Sequence[str] | None = None,
+    max_delay_hours: float | None = None,
+) -> Callable[[EventOrigin], bool]:
+    """A predicate over :class:`EventOrigin`: which recorded events a decision counts.
+
+    An event is accepted when it was delivered by one of ``delivered_by``, names one of
+    ``producers`` as its producer, and was recorded at most ``max_delay_hours`` after its
+    ``eventTime`` (each condition applies when given; the values are compared exactly).
+    """
+    deliverers = None if delivered_by is None else frozenset(delivered_by)
+    allowed = None if producers is None else frozenset(producers)
+
+    def accept(origin: EventOrigin) -> bool:
+        if deliverers is not None and origin.source not in deliverers:
+            return False
+        if allowed is not None and origin.payload.get("producer") not in allowed:
+            return False
+        if max_delay_hours is not None:
+            try:
+                text, _ = parse_event_time(str(origin.payload.get("eventTime")), assume_utc=True)
+            except EventRejected:
+                return False
+            delay = (origin.recorded_at - parse_time(text)).total_seconds()
+            if delay > max_delay_hours * 3600:
+                return False
+        return True
+
+    return accept

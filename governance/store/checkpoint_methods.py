@@ -80,7 +80,7 @@ class CheckpointMethods:
         Parameters
         ----------
         signing
-            The key and certificate (``governance.reporting.load_signing_config``).
+            The key and certificate (``governance.keys.load_signing_config``).
         workers
             As for :meth:`verify`.
         trust_roots

@@ -194,7 +194,7 @@ class AuditLog(CheckpointMethods):
         Parameters
         ----------
         kind
-            What the entry records, such as ``evaluation`` or ``openlineage.event``.
+            What the entry records: a kind of the package that appends it.
         payload
             A JSON object; it is stored as canonical JSON and not modified.
 
@@ -368,7 +368,7 @@ class AuditLog(CheckpointMethods):
 
         Graph queries are planned from them; after a large ingest (PostgreSQL's autovacuum
         may not have run yet) stale statistics make the planner scan whole tables.
-        ``governance lineage ingest`` calls this after storing many events.
+        An ingest of many entries calls this after storing them.
         """
         self._check_open()
         with self._engine.write("analyze") as conn:
@@ -537,7 +537,7 @@ class AuditLog(CheckpointMethods):
         """Compare every query table with what the log implies.
 
         The log is replayed, each entry's hash checked, into a scratch database, and each
-        projection table (evaluations, findings, reports, lineage) is compared with it row by
+        table of the store's projectors is compared with it row by
         row: an edited, deleted or inserted row is found, by table and key.
 
         Returns

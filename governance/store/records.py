@@ -21,7 +21,7 @@ class Entry:
     seq
         Position in the log, from 1, without gaps.
     kind
-        What the entry records (``evaluation``, ``openlineage.event``, ...).
+        What the entry records (a kind of the package that appends it).
     created_at
         When it was appended (UTC).
     payload_json

@@ -7,7 +7,7 @@ touching the hash chain. So nothing decides on them as they are:
   a scratch database and compares every projection table with the stored one, row by row
   (``governance audit verify``);
 - :func:`replay_into` and :func:`scratch_database` let a package above the store read tables
-  rebuilt from hash-checked entries (:func:`governance.lineage.verified.verified_lineage`).
+  rebuilt from hash-checked entries (a package's verified reads).
 
 The scratch database is a SQLite file in a temporary folder, removed afterwards, whatever the
 store's backend.

@@ -1,0 +1,1 @@
+"""Policies: the model, loading and composition, CEL expressions, the rule engine, waivers."""

@@ -337,15 +337,14 @@ def rebuild(trust_roots: tuple[Path, ...], store_url: str | None, config_file: P
     url = resolve_store_url(config_file, store_url)
     roots = [load_certificate(path) for path in trust_roots]
     with AuditStore.open(url, create=False) as store:
-        report = store.verify(workers="auto", trust_roots=roots)
-        if not report.ok:
-            where = f"entry {report.first_bad_seq}: " if report.first_bad_seq else ""
-            problem = str(report.problem)
-            if problem.startswith(f"entry {report.first_bad_seq} "):
-                where = ""
-            click.echo(f"TAMPERED: {where}{problem}")
-            click.echo("Not rebuilt: verify and repair the log first.", err=True)
-            return EXIT_INVALID
-        replayed = store.rebuild_projections()
+        report, replayed = store.rebuild_verified(workers="auto", trust_roots=roots)
+    if replayed is None:
+        where = f"entry {report.first_bad_seq}: " if report.first_bad_seq else ""
+        problem = str(report.problem)
+        if problem.startswith(f"entry {report.first_bad_seq} "):
+            where = ""
+        click.echo(f"TAMPERED: {where}{problem}")
+        click.echo("Not rebuilt: verify and repair the log first.", err=True)
+        return EXIT_INVALID
     click.echo(f"Rebuilt the projections from {report.entries} entries ({replayed} projected).")
     return EXIT_OK

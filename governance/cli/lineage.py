@@ -126,19 +126,9 @@ def ingest_command(
             + (flagged if report.assumed_utc else "")
             + (f" (log entries {report.first_seq}-{report.last_seq})" if report.stored else "")
         )
-    if report.rejected:
-        count = len(report.rejected)
-        if strict or count == report.read:
-            raise LineageError(f"{count} of {report.read} events rejected: nothing was stored")
-        if not report.stored:
-            raise LineageError(
-                f"{count} of {report.read} events rejected: nothing new was stored "
-                "(the valid ones were already recorded)"
-            )
-        raise LineageError(
-            f"{count} of {report.read} events rejected (the valid ones were stored)",
-            hint="--strict stores nothing unless every event is valid",
-        )
+    failure = report.failure()  # the exit rule is the library's (IngestReport.failure)
+    if failure is not None:
+        raise failure
     return EXIT_OK
 
 

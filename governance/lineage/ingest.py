@@ -37,6 +37,14 @@ from governance.lineage.validate import (
 if TYPE_CHECKING:
     from governance.store.log import AuditLog
 
+NOTHING_STORED = "{count} of {read} events rejected: nothing was stored"
+NOTHING_NEW = (
+    "{count} of {read} events rejected: nothing new was stored (the valid ones were already "
+    "recorded)"
+)
+SOME_STORED = "{count} of {read} events rejected (the valid ones were stored)"
+SOME_STORED_HINT = "--strict stores nothing unless every event is valid"
+
 __all__ = [
     "BATCH_SIZE",
     "INGEST_KIND",
@@ -128,6 +136,21 @@ class IngestReport:
     def ok(self) -> bool:
         """Whether every event was stored or already recorded."""
         return not self.rejected
+
+    def failure(self) -> LineageError | None:
+        """The error an ingest with rejected events ends with (exit 2), or None if none was.
+
+        With ``strict``, or when every event was rejected, nothing was stored; otherwise the
+        valid ones were stored, or were already recorded.
+        """
+        if not self.rejected:
+            return None
+        count = len(self.rejected)
+        if self.strict or count == self.read:
+            return LineageError(NOTHING_STORED.format(count=count, read=self.read))
+        if not self.stored:
+            return LineageError(NOTHING_NEW.format(count=count, read=self.read))
+        return LineageError(SOME_STORED.format(count=count, read=self.read), hint=SOME_STORED_HINT)
 
     def as_dict(self) -> dict[str, Any]:
         """The report as JSON-ready values."""

@@ -363,6 +363,31 @@ class AuditLog(CheckpointMethods):
         with self._engine.write("rebuild the projections of") as conn:
             return self._rebuild(conn)
 
+    def rebuild_verified(
+        self,
+        *,
+        workers: int | Literal["auto"] = "auto",
+        trust_roots: Sequence[x509.Certificate] = (),
+    ) -> tuple[ChainReport, int | None]:
+        """Verify the whole log (:meth:`verify`), and only if it is intact rebuild the projections.
+
+        A tampered log is not replayed: query tables rebuilt from it would vouch for it.
+
+        Parameters
+        ----------
+        workers, trust_roots
+            As for :meth:`verify`.
+
+        Returns
+        -------
+        tuple of ChainReport and int or None
+            The verification, and how many entries were replayed (``None``: not rebuilt).
+        """
+        report = self.verify(workers=workers, trust_roots=trust_roots)
+        if not report.ok:
+            return report, None
+        return report, self.rebuild_projections()
+
     def analyze(self) -> None:
         """Refresh the query planner's statistics of the projection tables.
 

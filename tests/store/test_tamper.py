@@ -206,3 +206,17 @@ def test_verify_in_worker_processes_reports_the_same(
         raw_execute(store_url, *statements, bypass_triggers=True)
     monkeypatch.setattr(verification, "PARALLEL_BATCH", 2)  # several batches, several in flight
     assert filled.verify(workers=2) == filled.verify(workers=1)
+
+
+def test_rebuild_verified_replays_nothing_from_a_tampered_log(
+    filled: AuditStore, store_url: str
+) -> None:
+    """Verify-before-rebuild is the library's (`audit rebuild` only prints its answer)."""
+    report, replayed = filled.rebuild_verified(workers=1)
+    assert report.ok and replayed is not None
+    raw_execute(
+        store_url, "UPDATE audit_log SET payload = '{\"i\":30}' WHERE seq = 3", bypass_triggers=True
+    )
+    report, replayed = filled.rebuild_verified(workers=1)
+    assert not report.ok and report.first_bad_seq == 3
+    assert replayed is None

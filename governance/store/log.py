@@ -54,11 +54,6 @@ TRIGGERS_RESTORED = (
     "audit store {url}: the append-only triggers of audit_log were missing or altered: "
     "{names} re-created, recorded as entry {seq}"
 )
-TRIGGERS_NOT_RESTORED = (
-    "audit store {url}: the append-only triggers of audit_log are missing or altered ({names}) "
-    "and cannot be re-created: {reason}"
-)
-TRIGGERS_HINT = "re-create them as the owner of the audit_log table (docs/audit-store.md)"
 
 logger = logging.getLogger("governance.store")
 
@@ -123,28 +118,11 @@ class AuditLog(CheckpointMethods):
 
     def _restore_triggers(self, conn: Connection) -> None:
         """Re-create missing or altered append-only triggers, and record that in the log."""
-        from sqlalchemy.exc import SQLAlchemyError
+        from governance.store.triggers import RESTORED_KIND, repair_triggers
 
-        from governance.store.engine import db_reason
-        from governance.store.triggers import RESTORED_KIND, restore_triggers, trigger_problems
-
-        problems = trigger_problems(conn, self.backend)
-        if not problems:
-            return
-        names = [found.name for found in problems]
-        try:
-            restore_triggers(conn, self.backend, names)
-        except SQLAlchemyError as exc:
-            raise StoreError(
-                TRIGGERS_NOT_RESTORED.format(
-                    url=self.url, names=", ".join(names), reason=db_reason(exc, self._engine.secret)
-                ),
-                hint=TRIGGERS_HINT,
-            ) from None
-        record = {"triggers": names, "problems": [found.problem for found in problems]}
-        (self._triggers_restored,) = self._append_locked(
-            conn, [(RESTORED_KIND, canonical_json(record))]
-        )
+        record = repair_triggers(conn, self.backend, url=self.url, secret=self._engine.secret)
+        if record is not None:
+            (self._triggers_restored,) = self._append_locked(conn, [(RESTORED_KIND, record)])
 
     @property
     def triggers_restored(self) -> Entry | None:

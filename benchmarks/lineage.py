@@ -39,8 +39,9 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from governance.audit import AuditStore  # noqa: E402
 from governance.lineage.ingest import ingest  # noqa: E402
-from governance.store import AuditStore, sqlite_url_for  # noqa: E402
+from governance.store import sqlite_url_for  # noqa: E402
 
 PRODUCER = "https://github.com/OpenLineage/OpenLineage/tree/1.20.5/integration/spark"
 SCHEMA_URL = "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent"
@@ -172,7 +173,7 @@ def python_walk(store: AuditStore, root: Any, depth: int) -> int:
     """
     from sqlalchemy import select
 
-    from governance.store.tables import (
+    from governance.lineage.tables import (
         lineage_datasets,
         lineage_job_inputs,
         lineage_job_outputs,

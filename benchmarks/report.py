@@ -26,6 +26,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from governance.keys import load_signing_material  # noqa: E402
 from governance.reporting import init_dev_keys, render_pdf  # noqa: E402
 from governance.reporting.attest import (  # noqa: E402
     build_predicate,
@@ -36,7 +37,6 @@ from governance.reporting.attest import (  # noqa: E402
 )
 from governance.reporting.fetcher import make_url_fetcher  # noqa: E402
 from governance.reporting.issue import record_json  # noqa: E402
-from governance.reporting.keys import load_signing_material  # noqa: E402
 from governance.reporting.render import DEFAULT_TEMPLATES, html_to_pdf, render_html  # noqa: E402
 from governance.reporting.sign import sign_pdf  # noqa: E402
 from governance.reporting.view import Attachment  # noqa: E402

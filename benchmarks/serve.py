@@ -31,8 +31,9 @@ import requests
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from governance.audit import AuditStore  # noqa: E402
 from governance.serve.keys import add_key  # noqa: E402
-from governance.store import AuditStore, sqlite_url_for  # noqa: E402
+from governance.store import sqlite_url_for  # noqa: E402
 
 PRODUCER = "https://example.org/benchmark"
 SCHEMA_URL = "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent"

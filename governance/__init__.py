@@ -37,18 +37,19 @@ from governance.errors import GovernanceError
 
 if TYPE_CHECKING:
     from governance.api import check, evaluate_model, write_report
+    from governance.audit import AuditStore
     from governance.checks import CheckRegistry, CheckType, default_registry
-    from governance.lineage.training import TrainingRun, record_training_run
+    from governance.lineage.training import TrainingRun
     from governance.manifest import Manifest, load_manifest
     from governance.policy.loader import load_policies, load_policy
     from governance.policy.model import Finding, Outcome, Policy, Rule, Severity
     from governance.reporting import verify_report
     from governance.results import Evaluation, FindingResult
     from governance.scaffold import Scaffold, scaffold, write_scaffold
-    from governance.store import AuditStore
+    from governance.training import record_training_run
 
 _LAZY = {
-    "AuditStore": "governance.store",
+    "AuditStore": "governance.audit",
     "CheckRegistry": "governance.checks",
     "CheckType": "governance.checks",
     "Evaluation": "governance.results",
@@ -67,7 +68,7 @@ _LAZY = {
     "load_manifest": "governance.manifest",
     "load_policies": "governance.policy.loader",
     "load_policy": "governance.policy.loader",
-    "record_training_run": "governance.lineage.training",
+    "record_training_run": "governance.training",
     "scaffold": "governance.scaffold",
     "verify_report": "governance.reporting",
     "write_report": "governance.api",

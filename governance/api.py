@@ -437,6 +437,7 @@ def write_report(
         A dry run's evaluation, a path that cannot be written, a missing key, an unknown
         evaluation; nothing is written then.
     """
+    from governance.audit import AuditStore
     from governance.extras import require
     from governance.reports import (
         check_report_targets,
@@ -447,7 +448,6 @@ def write_report(
         write_report as record_report,
     )
     from governance.results import Evaluation
-    from governance.store import AuditStore
 
     require("report")
     if isinstance(evaluation, Evaluation):

@@ -41,6 +41,8 @@ class GovernanceError(Exception):
     """
 
     exit_code: int = EXIT_INTERNAL
+    http_status: int = 500
+    """The HTTP status ``governance serve`` answers it with (one handler maps every error)."""
 
     def __init__(
         self,
@@ -87,6 +89,13 @@ class InputError(GovernanceError):
     """Invalid input or usage: the command stops before writing anything."""
 
     exit_code = EXIT_USAGE
+    http_status = 400
+
+
+class NotFound(InputError):
+    """What was asked for (an evaluation, a lineage node, a run) is not in the audit store."""
+
+    http_status = 404
 
 
 class ManifestError(InputError):
@@ -112,9 +121,27 @@ class ConfigError(InputError):
 class StoreError(InputError):
     """The audit store is unreachable, misconfigured, or refuses the operation."""
 
+    http_status = 503
+
+
+class StoreUnavailable(StoreError):
+    """The audit store cannot be reached or read: a database down, a file gone or locked."""
+
+    http_status = 503
+
+
+class EvaluationNotFound(NotFound, StoreError):
+    """No stored evaluation has that id (or none is stored, for ``latest``)."""
+
+    http_status = 404
+
 
 class LineageError(InputError):
     """An OpenLineage event is invalid, or a lineage sink is misconfigured."""
+
+
+class LineageNotFound(NotFound, LineageError):
+    """No recorded job, dataset or run has that name or id."""
 
 
 class SigningError(InputError):
@@ -129,6 +156,7 @@ class VerificationFailed(GovernanceError):
     """An artefact (report, signature, audit chain) is invalid or was tampered with."""
 
     exit_code = EXIT_INVALID
+    http_status = 409
 
 
 class InternalError(GovernanceError):

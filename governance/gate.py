@@ -34,9 +34,9 @@ from governance.policy.model import Policy, Severity, Waiver
 from governance.policy.waivers import check_unique, load_waiver_files, unique_files
 
 if TYPE_CHECKING:
+    from governance.audit import AuditStore
     from governance.config import Settings
     from governance.reporting import ReportResult
-    from governance.store import AuditStore
 
 RECORD_SCHEMA_VERSION = 1
 EVALUATION_KIND = "evaluation"
@@ -382,7 +382,7 @@ def _checked_snapshot(store: AuditStore, load: Callable[[Any], Any]) -> Any:
 
 def _filtered_snapshot(store: AuditStore, load: Callable[[Any], Any], sources: Any) -> Any:
     """The snapshot of only the events ``sources`` (an ``EventSources``) accepts."""
-    from governance.lineage.snapshot import event_filter
+    from governance.lineage.verified import event_filter
 
     accept = event_filter(
         delivered_by=sources.delivered_by,
@@ -522,6 +522,7 @@ def run_gate(
     With ``run.dry_run`` nothing is recorded, forwarded or reported: the store is opened (never
     created) only to read the recorded lineage when a rule has a ``lineage.*`` check.
     """
+    from governance.audit import AuditStore
     from governance.config import load_settings, openlineage_sink
     from governance.extras import require
     from governance.lineage.forward import FORWARD_FAILED_KIND, Forwarder
@@ -531,7 +532,6 @@ def run_gate(
         signing_from_settings,
         write_report,
     )
-    from governance.store import AuditStore
     from governance.store.engine import check_store_url
 
     # a missing optional package stops here, not halfway with the store written (exit 2)

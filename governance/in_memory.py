@@ -109,7 +109,7 @@ def model_digest(model: Any) -> str:
     import json
     import zipfile
 
-    from governance.store.canonical import canonical_json
+    from governance.canonical import canonical_json
 
     try:
         import skops.io as sio
@@ -226,7 +226,7 @@ def prepare_in_memory(
     if predictions is None:
         digests["model"] = model_digest(model)
     pq.write_table(table, folder / "data.parquet")
-    from governance.store.canonical import canonical_json
+    from governance.canonical import canonical_json
 
     manifest = Manifest(
         path=folder / "manifest.yaml",

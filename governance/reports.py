@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any
 from governance.errors import SigningError
 
 if TYPE_CHECKING:
+    from governance.audit import AuditStore
     from governance.config import Settings
     from governance.reporting import ReportResult, SigningConfig
     from governance.reporting.sandbox import RenderLimits
-    from governance.store import AuditStore
 
 REPORT_KIND = "report"
 NO_SIGNING_KEY = "no signing key configured for the {purpose}"

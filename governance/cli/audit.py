@@ -111,8 +111,8 @@ def log(
     config_file: Path | None,
 ) -> int:
     """List the entries of the audit log, oldest first."""
+    from governance.audit import AuditStore
     from governance.errors import ConfigError
-    from governance.store import AuditStore
 
     if kind is not None and kind not in LOG_KINDS:
         raise ConfigError(f"--kind {kind}: unknown entry kind", hint=f"use {', '.join(LOG_KINDS)}")
@@ -170,8 +170,8 @@ def verify_chain(
     validly signed, and the log must still hold the history it signed: this detects entries
     cut off the end and a history rewritten with recomputed hashes.
     """
-    from governance.reporting.keys import load_certificate
-    from governance.store import AuditStore
+    from governance.audit import AuditStore
+    from governance.keys import load_certificate
     from governance.store.checkpoint import load_checkpoint
     from governance.store.triggers import RESTORED_KIND
 
@@ -291,11 +291,11 @@ def checkpoint(
     later proves the log still holds the history it signed. The key must be the one of the
     log's first checkpoint, unless trust roots are given (verify then needs them too).
     """
+    from governance.audit import AuditStore
     from governance.cli.options import write_output
+    from governance.keys import load_certificate
     from governance.reporting.formats.output import check_writable
-    from governance.reporting.keys import load_certificate
     from governance.reports import signing_from_settings
-    from governance.store import AuditStore
     from governance.store.checkpoint import key_of
 
     if output is not None:
@@ -331,21 +331,20 @@ def rebuild(trust_roots: tuple[Path, ...], store_url: str | None, config_file: P
 
     The log is verified first; a tampered log is not replayed (exit 1).
     """
-    from governance.reporting.keys import load_certificate
-    from governance.store import AuditStore
+    from governance.audit import AuditStore
+    from governance.keys import load_certificate
 
     url = resolve_store_url(config_file, store_url)
     roots = [load_certificate(path) for path in trust_roots]
     with AuditStore.open(url, create=False) as store:
-        report = store.verify(workers="auto", trust_roots=roots)
-        if not report.ok:
-            where = f"entry {report.first_bad_seq}: " if report.first_bad_seq else ""
-            problem = str(report.problem)
-            if problem.startswith(f"entry {report.first_bad_seq} "):
-                where = ""
-            click.echo(f"TAMPERED: {where}{problem}")
-            click.echo("Not rebuilt: verify and repair the log first.", err=True)
-            return EXIT_INVALID
-        replayed = store.rebuild_projections()
+        report, replayed = store.rebuild_verified(workers="auto", trust_roots=roots)
+    if replayed is None:
+        where = f"entry {report.first_bad_seq}: " if report.first_bad_seq else ""
+        problem = str(report.problem)
+        if problem.startswith(f"entry {report.first_bad_seq} "):
+            where = ""
+        click.echo(f"TAMPERED: {where}{problem}")
+        click.echo("Not rebuilt: verify and repair the log first.", err=True)
+        return EXIT_INVALID
     click.echo(f"Rebuilt the projections from {report.entries} entries ({replayed} projected).")
     return EXIT_OK

@@ -98,8 +98,8 @@ def ingest_command(
     stored) or there were no events. The store is created or written only if some event is
     valid.
     """
+    from governance.audit import AuditStore
     from governance.lineage.ingest import Rejection, ingest
-    from governance.store import AuditStore
     from governance.store.engine import check_store_url
 
     def show(location: str, outcome: Rejection | str | None) -> None:
@@ -126,19 +126,9 @@ def ingest_command(
             + (flagged if report.assumed_utc else "")
             + (f" (log entries {report.first_seq}-{report.last_seq})" if report.stored else "")
         )
-    if report.rejected:
-        count = len(report.rejected)
-        if strict or count == report.read:
-            raise LineageError(f"{count} of {report.read} events rejected: nothing was stored")
-        if not report.stored:
-            raise LineageError(
-                f"{count} of {report.read} events rejected: nothing new was stored "
-                "(the valid ones were already recorded)"
-            )
-        raise LineageError(
-            f"{count} of {report.read} events rejected (the valid ones were stored)",
-            hint="--strict stores nothing unless every event is valid",
-        )
+    failure = report.failure()  # the exit rule is the library's (IngestReport.failure)
+    if failure is not None:
+        raise failure
     return EXIT_OK
 
 
@@ -147,7 +137,7 @@ def _query(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _open(store_url: str | None, config_file: Path | None) -> Any:
-    from governance.store import AuditStore
+    from governance.audit import AuditStore
 
     url = resolve_store_url(config_file, store_url)
     return AuditStore.open(url, create=False)
@@ -301,8 +291,9 @@ def record(
     import subprocess
 
     from governance.cli.options import settings
-    from governance.lineage.training import TrainingRun, append
+    from governance.lineage.training import TrainingRun
     from governance.store.engine import check_store_url
+    from governance.training import append
 
     resolved = settings(config_file, store_url=store_url, namespace=namespace)
     url = resolved.store_url

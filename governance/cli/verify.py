@@ -52,7 +52,7 @@ def verify(
     with contextlib.ExitStack() as stack:
         store = None
         if store_url:
-            from governance.store import AuditStore
+            from governance.audit import AuditStore
 
             store = stack.enter_context(AuditStore.open(store_url, create=False))
         result = verify_report(

@@ -24,18 +24,26 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from governance._version import __version__
+from governance.canonical import Canonical, CanonicalJSONError, canonical_json
 from governance.errors import LineageError
+from governance.lineage.provenance import INGEST_KIND
 from governance.lineage.validate import (
     MAX_EVENT_BYTES,
     EventRejected,
     ValidatedEvent,
     parse_event,
 )
-from governance.store.canonical import Canonical, CanonicalJSONError, canonical_json
-from governance.store.provenance import INGEST_KIND
 
 if TYPE_CHECKING:
-    from governance.store import AuditStore
+    from governance.store.log import AuditLog
+
+NOTHING_STORED = "{count} of {read} events rejected: nothing was stored"
+NOTHING_NEW = (
+    "{count} of {read} events rejected: nothing new was stored (the valid ones were already "
+    "recorded)"
+)
+SOME_STORED = "{count} of {read} events rejected (the valid ones were stored)"
+SOME_STORED_HINT = "--strict stores nothing unless every event is valid"
 
 __all__ = [
     "BATCH_SIZE",
@@ -129,6 +137,21 @@ class IngestReport:
         """Whether every event was stored or already recorded."""
         return not self.rejected
 
+    def failure(self) -> LineageError | None:
+        """The error an ingest with rejected events ends with (exit 2), or None if none was.
+
+        With ``strict``, or when every event was rejected, nothing was stored; otherwise the
+        valid ones were stored, or were already recorded.
+        """
+        if not self.rejected:
+            return None
+        count = len(self.rejected)
+        if self.strict or count == self.read:
+            return LineageError(NOTHING_STORED.format(count=count, read=self.read))
+        if not self.stored:
+            return LineageError(NOTHING_NEW.format(count=count, read=self.read))
+        return LineageError(SOME_STORED.format(count=count, read=self.read), hint=SOME_STORED_HINT)
+
     def as_dict(self) -> dict[str, Any]:
         """The report as JSON-ready values."""
         return {
@@ -145,7 +168,7 @@ class IngestReport:
 
 
 def ingest(
-    store: AuditStore | Callable[[], AuditStore],
+    store: AuditLog | Callable[[], AuditLog],
     sources: Sequence[str | Path],
     *,
     strict: bool = False,
@@ -241,11 +264,11 @@ def ingest(
 class _Target:
     """The store to write to, opened on first use when given as a function."""
 
-    def __init__(self, store: AuditStore | Callable[[], AuditStore]) -> None:
+    def __init__(self, store: AuditLog | Callable[[], AuditLog]) -> None:
         self._given = store
-        self._opened: AuditStore | None = None
+        self._opened: AuditLog | None = None
 
-    def store(self) -> AuditStore:
+    def store(self) -> AuditLog:
         if self._opened is None:
             given = self._given
             self._opened = given() if callable(given) else given
@@ -429,8 +452,10 @@ def _facets(event: Mapping[str, Any]) -> Iterator[tuple[str, int]]:
                 yield f"{where}.{name}", len(canonical_json(facet).encode("utf-8"))
 
 
-def _store(store: AuditStore, events: list[Canonical], report: IngestReport) -> None:
-    for entry in store.append_events(events):
+def _store(store: AuditLog, events: list[Canonical], report: IngestReport) -> None:
+    from governance.lineage.recording import append_events
+
+    for entry in append_events(store, events):
         if entry is None:
             report.duplicates += 1
             continue

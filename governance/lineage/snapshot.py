@@ -21,7 +21,7 @@ hop ``n + 1`` is the jobs that wrote a dataset of hop ``n``, with the datasets t
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from governance.lineage.model import LineageGraph, Node, RunDetail, RunSummary, node_name
 
 if TYPE_CHECKING:
-    from governance.store.lineage_queries import LineageQueries
+    from governance.lineage.queries import LineageQueries
     from governance.store.records import Entry
 
 __all__ = [
@@ -37,7 +37,6 @@ __all__ = [
     "LineageSnapshot",
     "LineageSource",
     "RunOrigin",
-    "event_filter",
     "load_snapshot",
 ]
 
@@ -65,42 +64,6 @@ class RunOrigin:
 
     delivered_by: tuple[str, ...]
     delay_seconds: float
-
-
-def event_filter(
-    *,
-    delivered_by: Sequence[str] | None = None,
-    producers: Sequence[str] | None = None,
-    max_delay_hours: float | None = None,
-) -> Callable[[Any], bool]:
-    """A predicate over :class:`governance.store.projection_check.EventOrigin`.
-
-    An event is accepted when it was delivered by one of ``delivered_by``, names one of
-    ``producers`` as its producer, and was recorded at most ``max_delay_hours`` after its
-    ``eventTime`` (each condition applies when given; the values are compared exactly).
-    """
-    from governance.lineage.validate import EventRejected, parse_event_time
-    from governance.store.chain import parse_time
-
-    deliverers = None if delivered_by is None else frozenset(delivered_by)
-    allowed = None if producers is None else frozenset(producers)
-
-    def accept(origin: Any) -> bool:
-        if deliverers is not None and origin.source not in deliverers:
-            return False
-        if allowed is not None and origin.payload.get("producer") not in allowed:
-            return False
-        if max_delay_hours is not None:
-            try:
-                text, _ = parse_event_time(str(origin.payload.get("eventTime")), assume_utc=True)
-            except EventRejected:
-                return False
-            delay = (origin.recorded_at - parse_time(text)).total_seconds()
-            if delay > max_delay_hours * 3600:
-                return False
-        return True
-
-    return accept
 
 
 @dataclass(frozen=True)

@@ -14,14 +14,8 @@ error) when it ends, of the job ``<namespace>/<job>``, with
 - the job's ``sourceCodeLocation``: the git commit of the checkout the training code is in
   (its remote URL without credentials, or the checkout's folder when it has no remote).
 
-Events go straight into the audit store, one append per event, so a run that dies between them
-stays recorded as started.
-
-    from governance import record_training_run
-
-    with record_training_run("credit.train", inputs=["train.csv"], outputs=["model.skops"]):
-        model.fit(...)
-        skops.io.dump(model, "model.skops")
+:func:`governance.training.record_training_run` appends them to the audit store, one append per
+event, so a run that dies between them stays recorded as started.
 """
 
 from __future__ import annotations
@@ -32,22 +26,17 @@ import re
 import shutil
 import subprocess
 import sys
-import traceback
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from governance._version import __version__
 from governance.errors import LineageError
 from governance.lineage import naming
 from governance.lineage._record import utc_now
 
-if TYPE_CHECKING:
-    from governance.store import AuditStore
-
-__all__ = ["CodeLocation", "TrainingRun", "git_location", "record_training_run"]
+__all__ = ["CodeLocation", "TrainingRun", "git_location"]
 
 DEFAULT_NAMESPACE = "governance"
 JOB_INTEGRATION = "PYTHON"
@@ -449,89 +438,3 @@ def _code_path(code: str | Path | None) -> Path:
     if script is not None and script.is_file():
         return script
     return Path.cwd()
-
-
-def append(store: str | AuditStore, event: dict[str, Any], receipt: dict[str, Any] | None) -> None:
-    """Append one event to ``store`` (a URL is opened for this append only)."""
-    from governance.store import AuditStore
-
-    if isinstance(store, AuditStore):
-        store.append_events([event], receipt=receipt)
-        return
-    with AuditStore.open(store) as opened:
-        opened.append_events([event], receipt=receipt)
-
-
-@contextmanager
-def record_training_run(
-    job: str,
-    *,
-    inputs: Sequence[str | Path],
-    outputs: Sequence[str | Path],
-    store: str | AuditStore | None = None,
-    namespace: str = DEFAULT_NAMESPACE,
-    owner: str | None = None,
-    code: str | Path | None = None,
-    description: str | None = None,
-    receipt: dict[str, Any] | None = None,
-) -> Iterator[TrainingRun]:
-    """Record the training done in the ``with`` block as one OpenLineage run.
-
-    START is appended on entry; on a normal exit COMPLETE, with each output's sha256 (an output
-    not written is a FAIL and a LineageError); on an exception FAIL, with its message and
-    traceback, and the exception goes on.
-
-    Parameters
-    ----------
-    job
-        The job name.
-    inputs, outputs
-        The training data files; the files the block writes (the model).
-    store
-        An open AuditStore or a store URL; None: the configured one (``--store``'s
-        default: GOVERNANCE_STORE_URL, governance.yml, ``.governance/audit.db``).
-    namespace, owner, code, description
-        As :meth:`TrainingRun.begin`.
-    receipt
-        Who delivered the events, recorded with each (:meth:`AuditStore.append_events`).
-
-    Yields
-    ------
-    TrainingRun
-        The run (its ``run_id`` is the OpenLineage run id).
-
-    Raises
-    ------
-    LineageError
-        As :meth:`TrainingRun.begin`, or when an output was not written.
-    StoreError
-        If the store cannot be opened or written.
-    """
-    target = store if store is not None else _configured_store()
-    run = TrainingRun.begin(
-        job,
-        inputs=inputs,
-        outputs=outputs,
-        namespace=namespace,
-        owner=owner,
-        code=code,
-        description=description,
-    )
-    append(target, run.start_event(), receipt)
-    try:
-        yield run
-    except BaseException as exc:
-        message = FAILED.format(kind=type(exc).__name__, message=exc)
-        append(target, run.fail_event(message, stack_trace=traceback.format_exc()), receipt)
-        raise
-    missing = [path for path in run.outputs if not path.is_file()]
-    if missing:
-        append(target, run.fail_event(f"{NO_OUTPUT}: {missing[0]}"), receipt)
-        raise LineageError(NO_OUTPUT, path=missing[0])
-    append(target, run.complete_event(), receipt)
-
-
-def _configured_store() -> str:
-    from governance.config import load_settings
-
-    return load_settings().store_url

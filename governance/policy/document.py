@@ -12,12 +12,12 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from governance.canonical import CanonicalJSONError, canonical_json
 from governance.checks.registry import CheckRegistry
 from governance.errors import PolicyError
 from governance.policy.expr import ExpressionKind, Located, compile_expression
 from governance.policy.model import Policy, PolicySpec, Rule
 from governance.policy.waivers import located_waivers
-from governance.store.canonical import CanonicalJSONError, canonical_json
 from governance.validation import dotted, validate_document
 from governance.yaml_source import LocatedDict, load_yaml_text, position_of, read_text
 

@@ -4,14 +4,14 @@ Importing this package is cheap: WeasyPrint, pyHanko, Jinja2 and cryptography ar
 inside the functions that need them, so ``governance --help`` stays fast.
 """
 
-from governance.reporting.issue import ReportResult, attestation_path, render_pdf
-from governance.reporting.keys import (
+from governance.keys import (
     SigningConfig,
     init_dev_keys,
     is_dev_certificate,
     load_pkcs12_config,
     load_signing_config,
 )
+from governance.reporting.issue import ReportResult, attestation_path, render_pdf
 from governance.reporting.render import SignerInfo, render_html
 from governance.reporting.verify import ReportVerification, verify_report
 

@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from governance.reporting.keys import SigningMaterial
+from governance.keys import SigningMaterial
 
 if TYPE_CHECKING:
     from cryptography import x509

@@ -110,7 +110,7 @@ def _check_store(
     checkpoint: Mapping[str, Any] | None,
     result: EvidenceCheck,
 ) -> None:
-    from governance.store.canonical import canonical_json
+    from governance.canonical import canonical_json
 
     evaluation_id = str(record.get("evaluation_id") or "")
     if not evaluation_id:

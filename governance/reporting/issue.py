@@ -18,14 +18,19 @@ import contextlib
 import datetime as dt
 import hashlib
 import io
-import os
-import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from governance.errors import InputError
+from governance.files import write_atomic
+from governance.keys import (
+    SigningConfig,
+    certificate_is_dev,
+    load_signing_material,
+    subject_of,
+)
 from governance.reporting.attest import (
     ATTESTATION_ATTACHMENT,
     EVALUATION_SUBJECT,
@@ -35,12 +40,6 @@ from governance.reporting.attest import (
     record_subjects,
     report_subject,
     sign_statement,
-)
-from governance.reporting.keys import (
-    SigningConfig,
-    certificate_is_dev,
-    load_signing_material,
-    subject_of,
 )
 from governance.reporting.pdf_limits import MAX_REPORT_BYTES, MiB
 from governance.reporting.render import (
@@ -103,7 +102,7 @@ def attestation_path(report: Path) -> Path:
 
 def record_json(record: Mapping[str, Any]) -> bytes:
     """The record as attached to the report: RFC 8785 canonical JSON, as the audit log stores it."""
-    from governance.store.canonical import canonical_json
+    from governance.canonical import canonical_json
 
     return canonical_json(record).encode("utf-8")
 
@@ -117,39 +116,15 @@ def _record_time(record: Mapping[str, Any]) -> dt.datetime | None:
 
 @contextlib.contextmanager
 def _atomic_files(*targets: Path) -> Iterator[list[io.BytesIO]]:
-    """Yield a buffer per target; write them all (temporary file, rename) if the block succeeds."""
+    """Yield a buffer per target; write them all (:func:`~governance.files.write_atomic`)."""
     buffers = [io.BytesIO() for _ in targets]
     yield buffers
-    temporaries: list[Path] = []
+    files = [(target, buffer.getvalue()) for target, buffer in zip(targets, buffers, strict=True)]
     try:
-        for target, buffer in zip(targets, buffers, strict=True):
-            try:
-                handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed below
-                    mode="wb",
-                    dir=target.parent,
-                    prefix=f".{target.name}.",
-                    suffix=".tmp",
-                    delete=False,
-                )
-            except OSError as exc:
-                raise InputError(
-                    CANNOT_WRITE.format(error=exc.strerror), path=target.parent
-                ) from exc
-            temporaries.append(Path(handle.name))
-            with handle:
-                handle.write(buffer.getvalue())
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.chmod(handle.name, REPORT_FILE_MODE)
-        for target, temporary in zip(targets, temporaries, strict=True):
-            try:
-                os.replace(temporary, target)
-            except OSError as exc:
-                raise InputError(CANNOT_WRITE.format(error=exc.strerror), path=target) from exc
-    finally:
-        for temporary in temporaries:
-            with contextlib.suppress(FileNotFoundError):
-                temporary.unlink()
+        write_atomic(files, mode=REPORT_FILE_MODE)
+    except OSError as exc:
+        where = Path(exc.filename) if exc.filename else targets[0]
+        raise InputError(CANNOT_WRITE.format(error=exc.strerror), path=where) from exc
 
 
 def _check_size(pdf: bytes) -> None:

@@ -17,7 +17,7 @@ import io
 from typing import IO, TYPE_CHECKING, Any
 
 from governance.errors import SigningError
-from governance.reporting.keys import SigningConfig, SigningMaterial, load_signing_material
+from governance.keys import SigningConfig, SigningMaterial, load_signing_material
 
 if TYPE_CHECKING:
     from cryptography import x509

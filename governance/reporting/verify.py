@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from governance.errors import InputError, SigningError
+from governance.keys import certificate_is_dev, load_certificate, subject_of
 from governance.reporting.evidence import EvidenceCheck, StoreReader, check_evidence
-from governance.reporting.keys import certificate_is_dev, load_certificate, subject_of
 from governance.reporting.pdf_limits import (
     MAX_REPORT_BYTES,
     TOO_DEEP_FOR_PYTHON,

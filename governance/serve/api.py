@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi import Path as PathParameter
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from governance.errors import LineageError, StoreError, VerificationFailed
+from governance.errors import EvaluationNotFound, LineageError, VerificationFailed
 from governance.lineage.model import Node, node_name
 from governance.lineage.validate import EventRejected, parse_event_time
 from governance.serve import marquez, schemas
@@ -25,8 +25,6 @@ from governance.serve.downloads import MAX_SEQ, report_response
 from governance.serve.errors import ApiError
 from governance.serve.ingest_path import parse_posted, record_events, store_events
 from governance.serve.state import ServerState, require_read, server_state, state_of
-from governance.store.lineage_queries import NOT_FOUND_HINT
-from governance.store.log import NO_EVALUATION
 
 __all__ = ["router"]
 
@@ -188,9 +186,8 @@ def resolve_node(state: ServerState, node_id: str) -> Node:
     """The node named ``dataset:<namespace>:<name>`` or ``job:...``, or 404 / 400 (malformed)."""
     try:
         return state.store.lineage.resolve(node_id)
-    except LineageError as exc:
-        status = 404 if exc.hint == NOT_FOUND_HINT else 400
-        raise ApiError(status, exc.message) from None
+    except LineageError as exc:  # LineageNotFound is 404, a malformed name 400: its http_status
+        raise ApiError(exc.http_status, exc.message) from None
 
 
 @_read("/lineage", "Lineage", "The lineage graph around a node", schemas.LineageGraph, 404)
@@ -240,7 +237,7 @@ def get_events(
     """Events exactly as they were received, newest first unless ``sortDirection=asc``."""
     import json
 
-    payloads, total = state.catalog.events(
+    payloads, total = state.store.listings.events(
         after=_time_bound(after, "after", ""),
         before=_time_bound(before, "before", "9999"),
         descending=sort_direction == "desc",
@@ -264,7 +261,7 @@ def get_namespaces(state: State) -> JSONResponse:
                     "description": None,
                     "isHidden": False,
                 }
-                for name, created in state.catalog.namespaces()
+                for name, created in state.store.listings.namespaces()
             ]
         }
     )
@@ -273,7 +270,7 @@ def get_namespaces(state: State) -> JSONResponse:
 def _jobs_data(state: ServerState, nodes: list[Node], created: dict[int, str]) -> list[Any]:
     queries = state.store.lineage
     facets = queries.facets(nodes)
-    edges = state.catalog.job_edges(node.id for node in nodes)
+    edges = state.store.listings.job_edges(node.id for node in nodes)
     runs = queries.runs_of_jobs(node.id for node in nodes)
     found = []
     for node in nodes:
@@ -320,7 +317,7 @@ def get_job(state: State, namespace: str, job: str) -> JSONResponse:
 @_read("/namespaces/{namespace:path}/jobs", "Jobs", "The jobs of a namespace", schemas.JobList)
 def get_jobs(state: State, namespace: str, limit: Limit = 100, offset: Offset = 0) -> JSONResponse:
     """A page of the namespace's jobs, by name."""
-    rows, total = state.catalog.named("job", namespace, limit=limit, offset=offset)
+    rows, total = state.store.listings.named("job", namespace, limit=limit, offset=offset)
     nodes = [Node("job", row.id, row.namespace, row.name) for row in rows]
     created = {row.id: row.created_at for row in rows}
     return JSONResponse({"jobs": _jobs_data(state, nodes, created), "totalCount": total})
@@ -350,7 +347,7 @@ def get_datasets(
     state: State, namespace: str, limit: Limit = 100, offset: Offset = 0
 ) -> JSONResponse:
     """A page of the namespace's datasets, by name."""
-    rows, total = state.catalog.named("dataset", namespace, limit=limit, offset=offset)
+    rows, total = state.store.listings.named("dataset", namespace, limit=limit, offset=offset)
     nodes = [Node("dataset", row.id, row.namespace, row.name) for row in rows]
     facets = state.store.lineage.facets(nodes)
     datasets = [
@@ -438,9 +435,7 @@ def evaluation_record(state: ServerState, evaluation_id: str) -> dict[str, Any]:
         return state.store.get_evaluation(evaluation_id)
     except VerificationFailed:
         raise ApiError(409, TAMPERED_EVALUATION.format(ref=evaluation_id)) from None
-    except StoreError as exc:
-        if not exc.message.startswith(NO_EVALUATION.split("{", 1)[0]):
-            raise
+    except EvaluationNotFound:  # the store's message names the store: this one does not
         raise ApiError(404, NO_SUCH_EVALUATION.format(ref=ref)) from None
 
 
@@ -493,7 +488,7 @@ def get_reports(
 ) -> JSONResponse:
     """Every report written with ``governance report`` or ``check --report``."""
     return JSONResponse(
-        {"reports": [report_data(row) for row in state.catalog.reports(evaluation or None)]}
+        {"reports": [report_data(row) for row in state.store.reports(evaluation or None)]}
     )
 
 
@@ -582,5 +577,5 @@ def get_audit_log(
 @router.get("/health", tags=["Audit"], summary="Liveness", responses={200: {"model": dict}})
 def health(state: State) -> JSONResponse:
     """``{"status": "ok"}`` when the store answers (no key needed)."""
-    state.catalog.ping()
+    state.store.ping()
     return JSONResponse({"status": "ok"})

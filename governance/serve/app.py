@@ -22,16 +22,16 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Mount
 
 from governance._version import __version__
-from governance.errors import GovernanceError, StoreError, VerificationFailed
+from governance.errors import GovernanceError
 from governance.escapes import visible
 from governance.resources import resource_dir
-from governance.serve.catalog import Catalog
 from governance.serve.config import ServeConfig
 from governance.serve.errors import (
     INTERNAL_ERROR,
     ApiError,
     BodyTooLarge,
     error_body,
+    library_failure,
     log_rejection,
     server_failure,
 )
@@ -57,7 +57,6 @@ HOST_REFUSED = (
     "this server does not answer to the Host {host!r}: only to localhost, 127.0.0.1, [::1] "
     "and the names given with governance serve --allowed-host"
 )
-TAMPERED = "an audit entry does not match its hash (run governance audit verify)"
 HTML_POLICY = (
     "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
     "frame-ancestors 'none'; base-uri 'none'"
@@ -236,17 +235,10 @@ def _install_handlers(app: FastAPI) -> None:
         return _error_response(request, exc.status_code, message, headers or None)
 
     async def governance_error(request: Request, exc: Exception) -> Response:
-        """A store failure is 503 and a tampered entry 409, both without the store's name."""
+        """Every library error, answered with the status its class carries."""
         assert isinstance(exc, GovernanceError)
-        if isinstance(exc, StoreError):
-            failure = server_failure(request.scope, str(exc))
-            return _error_response(request, failure.status, failure.message)
-        if isinstance(exc, VerificationFailed):
-            server_failure(request.scope, str(exc), status=409)
-            return _error_response(request, 409, TAMPERED)
-        # Bad input named by the library: its message and field, without any file it names.
-        message = f"{exc.field}: {exc.message}" if exc.field else exc.message
-        return _error_response(request, 400, message)
+        failure = library_failure(request.scope, exc)
+        return _error_response(request, failure.status, failure.message)
 
     async def unexpected(request: Request, exc: Exception) -> Response:
         failure = server_failure(
@@ -333,24 +325,20 @@ def create_app(config: ServeConfig) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        from governance.store import AuditStore
+        from governance.audit import AuditStore
 
         store = AuditStore.open(config.store_url)
-        catalog = Catalog(config.store_url)
         # Everything loaded so far lives as long as the server: keep it out of the collector's
         # full passes, which otherwise stall large answers (tens of ms each).
         gc.collect()
         gc.freeze()
         committer = GroupCommitter(store)
         await committer.start()
-        app.state.governance = ServerState(
-            config=config, store=store, catalog=catalog, committer=committer
-        )
+        app.state.governance = ServerState(config=config, store=store, committer=committer)
         try:
             yield
         finally:
             await committer.stop()
-            catalog.close()
             store.close()
 
     app = FastAPI(

@@ -17,6 +17,7 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
+from governance.errors import GovernanceError, VerificationFailed
 from governance.escapes import visible
 
 __all__ = [
@@ -36,6 +37,7 @@ STORE_FAILED = (
     "the audit store could not answer (request {request}): the server log has the details"
 )
 INTERNAL_ERROR = "internal error (request {request}): the server log has the details"
+TAMPERED = "an audit entry does not match its hash (run governance audit verify)"
 
 
 class ApiError(Exception):
@@ -128,3 +130,33 @@ def server_failure(
         exc_info=exc_info,
     )
     return ApiError(status, template.format(request=request))
+
+
+def library_failure(scope: Mapping[str, Any] | None, exc: GovernanceError) -> ApiError:
+    """The answer to an error of the library: the status its class carries (``http_status``).
+
+    The one mapping of :class:`~governance.errors.GovernanceError` to HTTP: bad input 400 with
+    its message (and field, never a file it names), not found 404, a tampered entry 409 (logged,
+    answered without the store's name), an unreachable store 503 and a bug 500, both logged
+    under a request id and answered without details.
+
+    Parameters
+    ----------
+    scope
+        The request, for the log.
+    exc
+        The library's error.
+
+    Returns
+    -------
+    ApiError
+        What to answer.
+    """
+    status = exc.http_status
+    if status >= 500:
+        template = STORE_FAILED if status == 503 else INTERNAL_ERROR
+        return server_failure(scope, str(exc), status=status, template=template)
+    if isinstance(exc, VerificationFailed):
+        server_failure(scope, str(exc), status=status)
+        return ApiError(status, TAMPERED)
+    return ApiError(status, f"{exc.field}: {exc.message}" if exc.field else exc.message)

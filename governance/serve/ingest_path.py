@@ -17,13 +17,13 @@ from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 
 from governance._version import __version__
-from governance.errors import GovernanceError, StoreError
+from governance.canonical import Canonical
+from governance.errors import GovernanceError
 from governance.serve.auth import authorize
-from governance.serve.errors import ApiError, error_body, log_rejection, server_failure
+from governance.serve.errors import ApiError, error_body, library_failure, log_rejection
 from governance.serve.intake import decode_body, events_from_body
 from governance.serve.keys import ApiKey
 from governance.serve.state import ServerState
-from governance.store.canonical import Canonical
 
 __all__ = ["INGEST_PATH", "IngestFastPath", "parse_posted", "record_events", "store_events"]
 
@@ -70,10 +70,8 @@ async def store_events(
     """
     try:
         results = await state.committer.submit(events, receipt(key))
-    except StoreError as exc:
-        raise server_failure(scope, str(exc)) from None
     except GovernanceError as exc:
-        raise ApiError(400, exc.message) from None
+        raise library_failure(scope, exc) from None
     entries = [entry.seq for entry in results if entry is not None]
     return {
         "received": len(events),

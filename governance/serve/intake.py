@@ -25,14 +25,15 @@ from typing import TYPE_CHECKING, Any
 
 import anyio.to_thread
 
+from governance.canonical import Canonical, CanonicalJSONError
 from governance.errors import GovernanceError
 from governance.lineage.ingest import read_events, size_problem
 from governance.lineage.validate import EventRejected, ValidatedEvent, parse_event
 from governance.serve.errors import ApiError
-from governance.store.canonical import Canonical, CanonicalJSONError
 
 if TYPE_CHECKING:
-    from governance.store import AuditStore, Entry
+    from governance.audit import AuditStore
+    from governance.store import Entry
 
 __all__ = ["GroupCommitter", "decode_body", "events_from_body"]
 

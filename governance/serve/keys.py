@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from governance.errors import ConfigError
+from governance.files import write_atomic
 
 __all__ = [
     "SCOPES",
@@ -142,18 +142,8 @@ def load_keys(path: Path) -> KeyRing:
 def _write(path: Path, keys: Sequence[ApiKey]) -> None:
     """Write the file atomically, readable by its owner only."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
     text = json.dumps({"version": FILE_VERSION, "keys": [key.as_dict() for key in keys]}, indent=2)
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(partial, path)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
+    write_atomic([(path, (text + "\n").encode("utf-8"))], mode=0o600)
 
 
 def add_key(path: Path, scopes: Iterable[str], *, name: str = "") -> tuple[str, ApiKey]:

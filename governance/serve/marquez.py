@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from governance.lineage.model import Node, RunDetail, RunSummary
-from governance.store.lineage_queries import LineageQueries
+from governance.lineage.queries import LineageQueries
 
 __all__ = ["dataset_data", "graph", "job_data", "run_data", "run_state"]
 

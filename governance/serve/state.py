@@ -1,4 +1,4 @@
-"""What every request handler shares: the configuration, the open store and its listings."""
+"""What every request handler shares: the configuration and the open store."""
 
 from __future__ import annotations
 
@@ -8,12 +8,11 @@ from typing import TYPE_CHECKING
 from fastapi import Request
 
 from governance.serve.auth import authorize
-from governance.serve.catalog import Catalog
 from governance.serve.config import ServeConfig
 from governance.serve.intake import GroupCommitter
 
 if TYPE_CHECKING:
-    from governance.store import AuditStore
+    from governance.audit import AuditStore
 
 __all__ = [
     "ServerState",
@@ -31,7 +30,6 @@ class ServerState:
 
     config: ServeConfig
     store: AuditStore
-    catalog: Catalog
     committer: GroupCommitter
 
 

@@ -117,7 +117,7 @@ def _threshold(finding: dict[str, Any]) -> str:
 def evaluation_page(request: Request, state: State, evaluation_id: str) -> HTMLResponse:
     """One evaluation: verdict, policies, findings with their evidence and charts, reports."""
     record = evaluation_record(state, evaluation_id)
-    reports = state.catalog.reports(record["evaluation_id"])
+    reports = state.store.reports(record["evaluation_id"])
     job = f"job:{record.get('namespace', '')}:{(record.get('model') or {}).get('name', '')}"
     job += ".governance_check"
     try:
@@ -182,7 +182,7 @@ def lineage_page(
     depth: Annotated[int, Query(ge=1, le=20)] = 2,
 ) -> HTMLResponse:
     """The graph around a node (SVG and tables), or a form to choose one."""
-    namespaces = state.catalog.namespaces()
+    namespaces = state.store.listings.namespaces()
     if not node:
         return _render(
             request, "lineage.html", node="", depth=depth, namespaces=namespaces, graph=None
@@ -267,7 +267,7 @@ def audit_page(
     """
     if page is not None and after is not None:
         raise ApiError(400, "page and after cannot be used together")
-    total = state.catalog.entry_count()
+    total = state.store.entry_count()
     pages = max(1, -(-total // PAGE))
     number: int | None = None
     if after is None:

@@ -1,8 +1,10 @@
 """The audit store: an append-only, sha256 hash-chained log with rebuildable projections.
 
-Importing this package is cheap: SQLAlchemy is imported on first use of :class:`AuditStore`
-and the record types, and Alembic only when a store is opened. :mod:`governance.store.canonical`,
-:mod:`governance.store.chain` and :mod:`governance.store.url` use the standard library only.
+The store is a layer: it knows no projection of its own; the packages above pass theirs in
+(:func:`governance.audit.open_store` opens a store with the application's defaults).
+Importing this package is cheap: SQLAlchemy is imported on first use of :class:`AuditLog`
+and the record types, and Alembic only when a store is opened. :mod:`governance.store.chain`
+and :mod:`governance.store.url` use the standard library only.
 See ``docs/audit-store.md``.
 """
 
@@ -11,37 +13,31 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-from governance.store.canonical import CanonicalJSONError, canonical_json, sha256_hex
 from governance.store.url import mask_url, sqlite_url_for
 
 if TYPE_CHECKING:
-    from governance.store.log import AuditStore
-    from governance.store.projections import Projector, ProjectorRegistry, default_projectors
-    from governance.store.records import ChainReport, Entry, EvaluationSummary
+    from governance.store.log import AuditLog
+    from governance.store.projections import ProjectionError, Projector, ProjectorRegistry
+    from governance.store.records import ChainReport, Entry
 
 __all__ = [
-    "AuditStore",
-    "CanonicalJSONError",
+    "AuditLog",
     "ChainReport",
     "Entry",
-    "EvaluationSummary",
+    "ProjectionError",
     "Projector",
     "ProjectorRegistry",
-    "canonical_json",
-    "default_projectors",
     "mask_url",
-    "sha256_hex",
     "sqlite_url_for",
 ]
 
 _LAZY = {
-    "AuditStore": "governance.store.log",
+    "AuditLog": "governance.store.log",
     "ChainReport": "governance.store.records",
     "Entry": "governance.store.records",
-    "EvaluationSummary": "governance.store.records",
+    "ProjectionError": "governance.store.projections",
     "Projector": "governance.store.projections",
     "ProjectorRegistry": "governance.store.projections",
-    "default_projectors": "governance.store.projections",
 }
 
 

@@ -1,4 +1,4 @@
-"""Many rows per statement with little overhead, for the log and the lineage projection.
+"""Many rows per statement with little overhead, for the log and the projections.
 
 The statements are written here from the table definitions (names are ours, never the user's)
 and every value is a bound parameter. They go through ``exec_driver_sql``, so database errors are

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from governance.store.canonical import sha256_hex
+from governance.canonical import sha256_hex
 
 __all__ = [
     "ENCODING_TAG",

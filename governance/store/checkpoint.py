@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from governance.canonical import canonical_json
 from governance.errors import InputError, SigningError
-from governance.store.canonical import canonical_json
 from governance.store.chain import HASH_PATTERN, TIME_PATTERN
 from governance.store.records import CheckpointKey
 
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from cryptography import x509
     from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
-    from governance.reporting.keys import SigningConfig
+    from governance.keys import SigningConfig
 
 __all__ = [
     "CHECKPOINT_KIND",
@@ -139,7 +139,7 @@ def sign_checkpoint(
     """
     from cryptography.hazmat.primitives import serialization
 
-    from governance.reporting.keys import certificate_is_dev, load_signing_material, subject_of
+    from governance.keys import certificate_is_dev, load_signing_material, subject_of
 
     statement = {
         "type": CHECKPOINT_TYPE,
@@ -200,7 +200,7 @@ def signature_problem(
         return "the checkpoint's signature does not match its contents"
     except ValueError as exc:
         return f"the checkpoint's signature cannot be checked: {exc}"
-    from governance.reporting.keys import certificate_is_dev, subject_of
+    from governance.keys import certificate_is_dev, subject_of
 
     # signer and dev_key are not signed: they must say what the signing certificate says
     if checkpoint.get("signer") != subject_of(certificate):
@@ -235,7 +235,7 @@ def key_of(checkpoint: Mapping[str, Any], seq: int = 0) -> CheckpointKey | None:
     CheckpointKey or None
         ``None`` if the certificate cannot be read.
     """
-    from governance.reporting.keys import key_fingerprint, subject_of
+    from governance.keys import key_fingerprint, subject_of
 
     certificate = certificate_of(checkpoint)
     if certificate is None:

@@ -18,10 +18,18 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DisconnectionError,
+    InterfaceError,
+    NoSuchModuleError,
+    OperationalError,
+    SQLAlchemyError,
+)
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.pool import ConnectionPoolEntry
 
-from governance.errors import StoreError
+from governance.errors import StoreError, StoreUnavailable
 from governance.store.url import mask_url
 
 __all__ = ["POSTGRESQL_ALIASES", "StoreEngine", "check_store_url", "open_engine"]
@@ -80,11 +88,18 @@ class StoreEngine:
 
     @contextmanager
     def errors(self, action: str) -> Iterator[None]:
-        """Turn database failures into a one-line :class:`StoreError` naming the masked URL."""
+        """Turn database failures into a one-line :class:`StoreError` naming the masked URL.
+
+        A database that cannot be reached or read (connection refused or lost, file gone,
+        locked, tables missing) is :class:`StoreUnavailable`; any other failure StoreError.
+        """
         try:
             yield
         except SQLAlchemyError as exc:
-            raise StoreError(
+            unavailable = isinstance(
+                exc, OperationalError | InterfaceError | DisconnectionError | PoolTimeout
+            )
+            raise (StoreUnavailable if unavailable else StoreError)(
                 DB_FAILED.format(
                     url=self.masked_url, action=action, reason=db_reason(exc, self.secret)
                 )

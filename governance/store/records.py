@@ -1,4 +1,4 @@
-"""The values the store hands out: log entries, chain reports, evaluation summaries."""
+"""The values the store hands out: log entries and chain reports."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 from governance.store.chain import entry_hash, format_time
 
-__all__ = ["ChainReport", "CheckpointKey", "Entry", "EvaluationSummary"]
+__all__ = ["ChainReport", "CheckpointKey", "Entry"]
 
 
 @dataclass(frozen=True)
@@ -21,7 +21,7 @@ class Entry:
     seq
         Position in the log, from 1, without gaps.
     kind
-        What the entry records (``evaluation``, ``openlineage.event``, ...).
+        What the entry records (a kind of the package that appends it).
     created_at
         When it was appended (UTC).
     payload_json
@@ -118,33 +118,3 @@ class ChainReport:
     checkpoints: int = 0
     checkpoint_keys: tuple[CheckpointKey, ...] = ()
     triggers: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class EvaluationSummary:
-    """One row of the ``evaluations`` projection.
-
-    Attributes
-    ----------
-    evaluation_id
-        The evaluation's UUID.
-    model_name, model_version
-        The model under review.
-    verdict
-        ``passed`` or ``failed``.
-    exit_code
-        What ``governance check`` exited with.
-    started_at, finished_at
-        When the check ran (UTC).
-    entry_seq
-        The audit log entry holding the full evaluation record.
-    """
-
-    evaluation_id: str
-    model_name: str
-    model_version: str | None
-    verdict: str
-    exit_code: int
-    started_at: datetime
-    finished_at: datetime
-    entry_seq: int

@@ -20,6 +20,7 @@ __all__ = [
     "RESTORED_KIND",
     "TriggerProblem",
     "expected_triggers",
+    "repair_triggers",
     "restore_triggers",
     "trigger_problems",
 ]
@@ -27,6 +28,11 @@ __all__ = [
 APPEND_ONLY = "audit_log is append-only"
 RESTORED_KIND = "store.triggers_restored"
 """The kind of the entry that records triggers re-created when a store was opened."""
+NOT_RESTORED = (
+    "audit store {url}: the append-only triggers of audit_log are missing or altered ({names}) "
+    "and cannot be re-created: {reason}"
+)
+NOT_RESTORED_HINT = "re-create them as the owner of the audit_log table (docs/audit-store.md)"
 
 SQLITE_TRIGGERS = {
     "audit_log_no_update": f"""
@@ -189,3 +195,36 @@ def restore_triggers(conn: Connection, backend: str, names: list[str]) -> None:
 
 def _words(sql: str) -> str:
     return " ".join(sql.split())
+
+
+def repair_triggers(conn: Connection, backend: str, *, url: str, secret: str | None) -> str | None:
+    """Re-create missing or altered append-only triggers; the payload recording it, or None.
+
+    Returns the canonical JSON of the ``store.triggers_restored`` entry to append in the same
+    transaction (``triggers``: the names, ``problems``: what was wrong), or None if every
+    trigger was in place.
+
+    Raises
+    ------
+    StoreError
+        If they cannot be re-created (not the table's owner), naming ``url``.
+    """
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from governance.canonical import canonical_json
+    from governance.errors import StoreError
+    from governance.store.engine import db_reason
+
+    problems = trigger_problems(conn, backend)
+    if not problems:
+        return None
+    names = [found.name for found in problems]
+    try:
+        restore_triggers(conn, backend, names)
+    except SQLAlchemyError as exc:
+        reason = db_reason(exc, secret)
+        raise StoreError(
+            NOT_RESTORED.format(url=url, names=", ".join(names), reason=reason),
+            hint=NOT_RESTORED_HINT,
+        ) from None
+    return canonical_json({"triggers": names, "problems": [found.problem for found in problems]})

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from governance.store.canonical import is_canonical
+from governance.canonical import is_canonical
 from governance.store.chain import (
     GENESIS_HASH,
     HASH_PATTERN,

@@ -70,7 +70,7 @@ def test_audit_verify_on_a_missing_store_is_an_error_not_an_empty_success(
 
 
 def test_audit_verify_of_an_empty_store_says_so(run: Run, tmp_path: Path) -> None:
-    from governance.store import AuditStore
+    from governance.audit import AuditStore
 
     url = f"sqlite:///{tmp_path / 'empty.db'}"
     AuditStore.open(url).close()

@@ -41,7 +41,7 @@ def test_a_group_without_its_command_shows_its_help(run: Run) -> None:
 
 
 def test_an_error_naming_what_the_user_typed_stays_on_one_line(run: Run, tmp_path: Path) -> None:
-    from governance.store import AuditStore
+    from governance.audit import AuditStore
 
     url = f"sqlite:///{tmp_path / 'a.db'}"
     AuditStore.open(url).close()

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from governance.audit import AuditStore
 from governance.checks.lineage import (
     CodeVersionParams,
     FacetsParams,
@@ -16,7 +17,6 @@ from governance.checks.lineage import (
 )
 from governance.evaluators import lineage as checks
 from governance.lineage.snapshot import LineageSnapshot, load_snapshot
-from governance.store import AuditStore
 from tests.store.conftest import run_event
 
 PREP = "01937a2e-0000-7000-8000-000000000001"

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from governance.store import AuditStore, sqlite_url_for
+from governance.audit import AuditStore
+from governance.store import sqlite_url_for
 from tests.conftest import CliRun as Run
 
 REPO = Path(__file__).resolve().parents[2]

@@ -14,10 +14,11 @@ from typing import Any
 
 import pytest
 
+from governance.audit import AuditStore
+from governance.canonical import canonical_json
 from governance.errors import LineageError
 from governance.lineage.ingest import ingest
 from governance.lineage.validate import MAX_EVENT_BYTES, MAX_NESTING, EventRejected, parse_event
-from governance.store import AuditStore, canonical_json
 from tests.lineage.producers import DAG_RUN, SPARK_RUN, TASK_RUN, pipeline
 from tests.lineage.spec import spec_dir
 from tests.store.conftest import run_event
@@ -451,3 +452,24 @@ def test_ingested_projections_equal_a_rebuild_from_the_log(
     assert all(ingested.values())  # every lineage table has rows
     store.rebuild_projections()
     assert projections() == ingested
+
+
+def test_the_exit_rule_of_an_ingest_is_the_librarys(store: AuditStore, tmp_path: Path) -> None:
+    """IngestReport.failure: what `lineage ingest` exits with, for a notebook or a service too."""
+    good, bad = run_event(GOOD), run_event("1234")
+    mixed = _lines(tmp_path / "mixed.jsonl", [good, bad])
+    assert ingest(store, [_lines(tmp_path / "good.jsonl", [good])]).failure() is None
+
+    again = ingest(store, [mixed]).failure()  # the valid one is already recorded
+    assert isinstance(again, LineageError) and again.exit_code == 2
+    assert again.message == (
+        "1 of 2 events rejected: nothing new was stored (the valid ones were already recorded)"
+    )
+    other = run_event("01937a2e-0000-7000-8000-0000000000c1")
+    some = ingest(store, [_lines(tmp_path / "some.jsonl", [other, bad])]).failure()
+    assert (
+        some is not None and some.message == "1 of 2 events rejected (the valid ones were stored)"
+    )
+    assert some.hint == "--strict stores nothing unless every event is valid"
+    strict = ingest(store, [mixed], strict=True).failure()
+    assert strict is not None and strict.message == "1 of 2 events rejected: nothing was stored"

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
+from governance.audit import AuditStore
 from governance.errors import LineageError
 from governance.lineage.model import Edge, GraphNode, LineageGraph, Node
 from governance.lineage.render import render_graph, render_history
-from governance.store import AuditStore
 from tests.store.conftest import run_event
 
 WINDOWS = "C:\\new\\data\\"

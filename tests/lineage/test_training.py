@@ -11,8 +11,10 @@ from typing import Any
 
 import pytest
 
-from governance.lineage.training import TrainingRun, clean_remote, record_training_run
-from governance.store import AuditStore, sqlite_url_for
+from governance.audit import AuditStore
+from governance.lineage.training import TrainingRun, clean_remote
+from governance.store import sqlite_url_for
+from governance.training import record_training_run
 from tests.cli.test_init import applications, pipeline, save
 from tests.conftest import REPO
 from tests.conftest import CliRun as Run

@@ -32,9 +32,9 @@ ORDER = ["fairness-baseline", *PACKS]
 
 @pytest.fixture(scope="module")
 def records(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
+    from governance.audit import AuditStore
     from governance.gate import CheckOptions, GateRun, run_gate
     from governance.lineage.ingest import ingest
-    from governance.store import AuditStore
 
     url = f"sqlite:///{tmp_path_factory.mktemp('packs') / 'audit.db'}"
     with AuditStore.open(url) as store:

@@ -7,6 +7,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.hashes import SHA256
 
+from governance.keys import load_signing_material
 from governance.reporting.attest import (
     PAYLOAD_TYPE,
     PREDICATE_TYPE,
@@ -22,7 +23,6 @@ from governance.reporting.attest import (
     subject_digests,
 )
 from governance.reporting.issue import record_json
-from governance.reporting.keys import load_signing_material
 
 
 def test_pae_matches_the_dsse_specification_example():

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from governance.store import AuditStore
+from governance.audit import AuditStore
 
 from .test_keys import _pkcs12, make_cert
 

@@ -9,13 +9,13 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from governance.errors import SigningError
+from governance.keys import DEV_CERT_FILE, DEV_KEY_FILE
 from governance.reporting import (
     SigningConfig,
     init_dev_keys,
     is_dev_certificate,
     load_signing_config,
 )
-from governance.reporting.keys import DEV_CERT_FILE, DEV_KEY_FILE
 
 
 def make_cert(

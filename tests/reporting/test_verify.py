@@ -312,8 +312,8 @@ def test_tamper_swapped_attestation(tmp_path, full, dev_keys, evaluation):
 def test_tamper_attestation_edited_or_signed_by_someone_else(tmp_path, full, dev_keys):
     import base64
 
+    from governance.keys import load_signing_material
     from governance.reporting.attest import sign_statement
-    from governance.reporting.keys import load_signing_material
 
     pdf, attestation = full
     envelope = json.loads(attestation.read_text())

@@ -17,9 +17,10 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from governance.audit import AuditStore
+from governance.canonical import canonical_json
 from governance.reporting import SigningConfig
-from governance.store import AuditStore, sqlite_url_for
-from governance.store.canonical import canonical_json
+from governance.store import sqlite_url_for
 from governance.store.chain import entry_hash
 from governance.store.checkpoint import sign_checkpoint
 from tests.conftest import CliResult

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from governance.audit import AuditStore
 from governance.serve.app import create_app
-from governance.store import AuditStore
 from tests.conftest import REPO, CliRun
 from tests.serve.conftest import config_for, make_keys
 

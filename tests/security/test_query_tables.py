@@ -119,7 +119,7 @@ def test_an_edited_lineage_graph_is_refused_not_decided_on(
 def test_edited_evaluation_rows_change_no_listing_and_are_reported(
     run_cli: CliRun, tmp_path: Path
 ) -> None:
-    from governance.store import AuditStore
+    from governance.audit import AuditStore
 
     db = tmp_path / "audit.db"
     store = f"sqlite:///{db}"
@@ -142,7 +142,7 @@ def test_edited_evaluation_rows_change_no_listing_and_are_reported(
 def test_a_deleted_evaluation_row_does_not_make_an_older_one_latest(
     run_cli: CliRun, tmp_path: Path
 ) -> None:
-    from governance.store import AuditStore
+    from governance.audit import AuditStore
 
     db = tmp_path / "audit.db"
     store = f"sqlite:///{db}"

@@ -415,7 +415,7 @@ def _limit_memory() -> None:  # pragma: no cover - runs in the child
 
 @pytest.fixture
 def store_url(tmp_path: Path, record: dict[str, Any]) -> str:
-    from governance.store import AuditStore
+    from governance.audit import AuditStore
 
     url = f"sqlite:///{tmp_path / 'audit.db'}"
     with AuditStore.open(url) as store:
@@ -424,7 +424,7 @@ def store_url(tmp_path: Path, record: dict[str, Any]) -> str:
 
 
 def report_entries(url: str) -> list[Any]:
-    from governance.store import AuditStore
+    from governance.audit import AuditStore
 
     with AuditStore.open(url, create=False) as store:
         return list(store.entries(kind="report"))

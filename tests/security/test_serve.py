@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from governance.store import AuditStore
+from governance.audit import AuditStore
 from tests.serve.conftest import (  # noqa: F401 - fixtures used by name
     Keys,
     Seeded,
@@ -334,13 +334,13 @@ def test_an_unexpected_failure_is_a_json_500(
     """Any failure the server did not foresee still answers JSON, and says nothing inside."""
     from fastapi.testclient import TestClient
 
+    from governance.lineage.listings import LineageListings
     from governance.serve.app import create_app
-    from governance.serve.catalog import Catalog
 
     def broken(self: Any) -> Any:
         raise RuntimeError(f"boom in {store_url}")
 
-    monkeypatch.setattr(Catalog, "namespaces", broken)
+    monkeypatch.setattr(LineageListings, "namespaces", broken)
     with TestClient(
         create_app(config_for(store_url)),
         base_url="http://localhost",

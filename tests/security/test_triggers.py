@@ -16,7 +16,8 @@ import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.exc import DBAPIError
 
-from governance.store import AuditStore, sqlite_url_for
+from governance.audit import AuditStore
+from governance.store import sqlite_url_for
 from tests.conftest import CliResult
 from tests.pg import postgres_server, postgres_url  # noqa: F401 - fixtures
 

@@ -16,10 +16,11 @@ from typing import Any
 
 import pytest
 
+from governance.audit import AuditStore
 from governance.lineage import complete_event, start_event
 from governance.serve.config import ServeConfig
 from governance.serve.keys import add_key, load_keys
-from governance.store import AuditStore, sqlite_url_for
+from governance.store import sqlite_url_for
 from tests.cli.conftest import run  # noqa: F401 - the CLI fixture, for test_cli
 
 REPO = Path(__file__).resolve().parents[2]

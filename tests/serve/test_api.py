@@ -6,7 +6,7 @@ import gzip
 import json
 from typing import Any
 
-from governance.store import AuditStore
+from governance.audit import AuditStore
 from tests.serve.conftest import Seeded, config_for, event
 
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
+from governance.audit import AuditStore
 from governance.lineage.validate import EventRejected, parse_event_time
-from governance.store import AuditStore
 from tests.serve.conftest import Keys, config_for, event
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import requests
 
-from governance.store import AuditStore
+from governance.audit import AuditStore
 from tests.serve.conftest import Keys, config_for, event
 
 

@@ -13,10 +13,11 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 
+from governance.canonical import sha256_hex
 from governance.serve.app import create_app
 from governance.serve.config import ServeConfig
 from governance.serve.keys import ApiKey, KeyRing
-from governance.store import sha256_hex, sqlite_url_for
+from governance.store import sqlite_url_for
 from tests.serve.conftest import LiveServer, seed_store, start_server, stop_server
 
 DOCUMENT = create_app(ServeConfig(store_url="sqlite:///unused.db")).openapi()

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from governance.store import AuditStore, sqlite_url_for
+from governance.audit import AuditStore
+from governance.store import sqlite_url_for
 from tests.pg import postgres_server, postgres_url  # noqa: F401 - fixtures
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from governance.audit import AuditStore
 from governance.reporting import SigningConfig, init_dev_keys
-from governance.store import AuditStore
 from governance.store.chain import entry_hash
 from tests.conftest import CliResult as Result
 from tests.store.conftest import raw_execute
@@ -163,3 +163,32 @@ def test_log_of_an_unknown_kind_is_one_line_naming_the_known_ones(
         "openlineage.forward_failed, lineage.ingest, report, checkpoint, "
         "store.triggers_restored)\n"
     )
+
+
+@pytest.mark.parametrize(
+    "missing",
+    [("process_cpu_count",), ("process_cpu_count", "sched_getaffinity")],
+    ids=["linux-before-3.13", "macos-windows"],
+)
+def test_audit_verify_of_a_large_log_works_without_linux_only_cpu_calls(
+    store_url: str,
+    cli: Callable[..., Result],
+    monkeypatch: pytest.MonkeyPatch,
+    missing: tuple[str, ...],
+) -> None:
+    """``os.sched_getaffinity`` is Linux only: a large log must verify on macOS too."""
+    import os
+
+    from governance.store import verification
+
+    with AuditStore.open(store_url) as store:
+        store.append_many([("note", {"i": i}) for i in range(1, 41)])
+    for name in missing:
+        monkeypatch.delattr(os, name, raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(verification, "PARALLEL_MIN", 10)  # "large": verified in workers
+    monkeypatch.setattr(verification, "PARALLEL_BATCH", 8)
+    assert verification.usable_cpus() == 2
+    result = cli("audit", "verify", "--store", store_url)
+    assert result.exit_code == 0, result.stderr
+    assert "40 entries" in result.stdout + result.stderr

@@ -11,8 +11,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from governance.store import CanonicalJSONError, canonical, canonical_json, sha256_hex
-from governance.store.canonical import Canonical, is_canonical, sorted_json
+from governance import canonical
+from governance.canonical import (
+    Canonical,
+    CanonicalJSONError,
+    canonical_json,
+    is_canonical,
+    sha256_hex,
+    sorted_json,
+)
 from governance.store.chain import GENESIS_HASH, entry_hash, format_time, parse_time
 
 # Number serialisation examples from RFC 8785 appendix B (IEEE 754 bits -> text).

@@ -12,9 +12,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from cryptography.x509.oid import NameOID
 
+from governance.audit import AuditStore
 from governance.errors import StoreError, VerificationFailed
 from governance.reporting import SigningConfig, init_dev_keys
-from governance.store import AuditStore
 from governance.store.chain import entry_hash
 from governance.store.checkpoint import CheckpointError, load_checkpoint, signature_problem
 from tests.store.conftest import raw_execute
@@ -199,7 +199,7 @@ def test_an_edited_signer_or_dev_key_is_refused(filled: AuditStore, signing: Sig
 
 
 def test_trust_roots(filled: AuditStore, signing: SigningConfig, tmp_path: Path) -> None:
-    from governance.reporting.keys import load_certificate
+    from governance.keys import load_certificate
 
     checkpoint = filled.create_checkpoint(signing)
     other = init_dev_keys(tmp_path / "other")

@@ -6,7 +6,7 @@ import multiprocessing
 
 import pytest
 
-from governance.store import AuditStore
+from governance.audit import AuditStore
 
 WORKERS = 8
 APPENDS = 500

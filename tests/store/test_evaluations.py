@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, select
 
+from governance.audit import AuditStore
 from governance.errors import StoreError, VerificationFailed
-from governance.store import AuditStore
-from governance.store.tables import evaluations, findings
+from governance.evaluations.tables import evaluations, findings
 from tests.store.conftest import raw_execute, run_event
 
 

@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, select
 
+from governance.audit import AuditStore
 from governance.errors import StoreError
-from governance.store import AuditStore
-from governance.store.tables import (
+from governance.lineage.tables import (
     lineage_dataset_versions,
     lineage_datasets,
     lineage_events,

@@ -7,8 +7,8 @@ import time
 import pytest
 from sqlalchemy import event
 
+from governance.audit import AuditStore
 from governance.errors import LineageError
-from governance.store import AuditStore
 from governance.store.chain import format_time
 from tests.store.conftest import run_event
 

@@ -8,8 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from governance.audit import AuditStore
+from governance.canonical import canonical_json
 from governance.errors import StoreError
-from governance.store import AuditStore, Entry, canonical_json
+from governance.store import Entry
 from governance.store.chain import GENESIS_HASH, entry_hash
 
 

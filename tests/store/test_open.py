@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine
 
+from governance.audit import AuditStore
 from governance.errors import StoreError
-from governance.store import AuditStore, mask_url, sqlite_url_for
+from governance.store import mask_url, sqlite_url_for
 from governance.store.engine import BUSY_TIMEOUT_MS, UNSUPPORTED
 from governance.store.migrate import TOO_NEW, VERSION_TABLE, head_revision
 from tests.pg import PostgresServer
@@ -212,7 +213,7 @@ def _run(code: str) -> str:
 def test_importing_the_package_is_light() -> None:
     loaded = _run(
         "import sys; import governance.store; "
-        "from governance.store import canonical_json, sha256_hex, mask_url, sqlite_url_for; "
+        "from governance.store import mask_url, sqlite_url_for; import governance.canonical; "
         "print(sorted(m for m in ('sqlalchemy', 'alembic') if m in sys.modules))"
     )
     assert loaded == "[]"
@@ -221,7 +222,7 @@ def test_importing_the_package_is_light() -> None:
 def test_alembic_is_imported_only_when_a_store_is_opened(tmp_path: Path) -> None:
     url = sqlite_url_for(tmp_path / "a.db")
     loaded = _run(
-        "import sys; from governance.store import AuditStore, Entry; "
+        "import sys; from governance.audit import AuditStore; from governance.store import Entry; "
         "before = 'alembic' in sys.modules; "
         f"AuditStore.open({url!r}).close(); "
         "print(before, 'alembic' in sys.modules)"

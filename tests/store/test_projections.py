@@ -8,10 +8,12 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection, Table
 
+from governance.audit import AuditStore, default_projectors
 from governance.errors import StoreError
-from governance.store import AuditStore, Entry, ProjectorRegistry, default_projectors
-from governance.store.lineage_projection import LineageProjector
-from governance.store.projections import EvaluationProjector, ProjectionError, ReportProjector
+from governance.evaluations.projection import EvaluationProjector, ReportProjector
+from governance.lineage.projection import LineageProjector
+from governance.store import Entry, ProjectorRegistry
+from governance.store.projections import ProjectionError
 
 
 class RecordingProjector:

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.exc import DBAPIError
 
-from governance.store import AuditStore
+from governance.audit import AuditStore
 from governance.store.chain import entry_hash
 from tests.store.conftest import raw_execute
 
@@ -200,9 +200,23 @@ def test_truncated_tail_matches_no_earlier_checkpoint(filled: AuditStore, store_
 def test_verify_in_worker_processes_reports_the_same(
     filled: AuditStore, store_url: str, statements: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from governance.store import log
+    from governance.store import verification
 
     if statements:
         raw_execute(store_url, *statements, bypass_triggers=True)
-    monkeypatch.setattr(log, "PARALLEL_BATCH", 2)  # several batches, several in flight
+    monkeypatch.setattr(verification, "PARALLEL_BATCH", 2)  # several batches, several in flight
     assert filled.verify(workers=2) == filled.verify(workers=1)
+
+
+def test_rebuild_verified_replays_nothing_from_a_tampered_log(
+    filled: AuditStore, store_url: str
+) -> None:
+    """Verify-before-rebuild is the library's (`audit rebuild` only prints its answer)."""
+    report, replayed = filled.rebuild_verified(workers=1)
+    assert report.ok and replayed is not None
+    raw_execute(
+        store_url, "UPDATE audit_log SET payload = '{\"i\":30}' WHERE seq = 3", bypass_triggers=True
+    )
+    report, replayed = filled.rebuild_verified(workers=1)
+    assert not report.ok and report.first_bad_seq == 3
+    assert replayed is None

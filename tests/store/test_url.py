@@ -70,7 +70,7 @@ def test_postgresql_spellings_mean_psycopg(url: str) -> None:
 
 
 def test_an_unreachable_postgres_url_is_one_masked_line() -> None:
-    from governance.store import AuditStore
+    from governance.audit import AuditStore
 
     with pytest.raises(StoreError) as caught:
         AuditStore.open("postgres://auditor:hunter2@127.0.0.1:1/audit")

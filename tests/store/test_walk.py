@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from governance.store import canonical_json
+from governance.canonical import canonical_json
 from governance.store.walk import is_canonical
 
 JSON = st.recursive(
@@ -61,7 +61,7 @@ def test_utf16_key_order_is_accepted() -> None:
 
 @given(st.dictionaries(st.text(max_size=5), JSON, max_size=5))
 def test_canonical_from_text_equals_canonical_json(value: dict) -> None:
-    from governance.store.canonical import Canonical
+    from governance.canonical import Canonical
 
     for text in (json.dumps(value), json.dumps(value, indent=1, ensure_ascii=True)):
         made = Canonical.from_text(text)

@@ -9,7 +9,7 @@ Rules (checked before the gate runs, so a bad combination writes nothing):
   be a directory, and its folder must already exist and take new files (missing folders are
   never created: a typo in a path is an error, not a new folder).
 
-Files are written atomically (a ``.partial`` file renamed into place).
+Files are written atomically (a temporary file renamed into place).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from governance.errors import ConfigError
+from governance.files import write_atomic
 from governance.reporting.formats import FORMAT_NAMES, format_record, github
 from governance.reporting.formats.findings import Record
 
@@ -135,16 +136,14 @@ def use_color(is_tty: bool, environ: Mapping[str, str]) -> bool:
 
 
 def write_text_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a ``.partial`` file renamed into place.
+    """Write ``text`` to ``path`` atomically (:func:`~governance.files.write_atomic`).
 
     The folder must exist (ConfigError otherwise): it is never created.
     """
     if not path.parent.is_dir():
         check_writable(path)  # the reason, in the same words as the checks before a run
     try:
-        partial = path.with_name(path.name + ".partial")
-        partial.write_text(text, encoding="utf-8")
-        partial.replace(path)
+        write_atomic([(path, text.encode("utf-8"))])
     except OSError as exc:
         raise ConfigError(f"cannot write the output: {exc.strerror or exc}", path=path) from exc
 

@@ -1,40 +1,30 @@
-"""Listings the API pages through: namespaces, jobs, datasets, events, job edges and reports.
+"""Paged listings of the lineage projections: namespaces, jobs, datasets, events, job edges.
 
-Read-only SELECTs over the store's projection tables (``governance.store.tables``), through an
-engine of the store's own kind (:func:`governance.store.engine.open_engine`). Graph traversals,
-runs and facets are not here: they come from
-:class:`governance.store.lineage_queries.LineageQueries`.
+What the Marquez-compatible API pages through (``governance serve``). Graph traversals, runs and
+facets are :class:`~governance.lineage.queries.LineageQueries`.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
-from sqlalchemy import func, literal, select, union_all
+from sqlalchemy import func, select, union_all
 
-from governance.errors import VerificationFailed
-from governance.store.engine import StoreEngine, open_engine
-from governance.store.tables import (
-    audit_log,
+from governance.lineage.tables import (
     lineage_datasets,
     lineage_events,
     lineage_job_inputs,
     lineage_job_outputs,
     lineage_jobs,
-    reports,
 )
-from governance.store.walk import row_hash
+from governance.store.engine import StoreEngine
+from governance.store.tables import audit_log
 
-__all__ = ["Catalog", "NamedRow", "ReportRow"]
+__all__ = ["LineageListings", "NamedRow"]
 
 CHUNK = 400
-REPORT_OUT_OF_STEP = (
-    "audit entry {seq} is not the report the reports table says it is, or does not match its "
-    "hash: run `governance audit verify`"
-)
 
 
 @dataclass(frozen=True)
@@ -47,33 +37,17 @@ class NamedRow:
     created_at: str
 
 
-@dataclass(frozen=True)
-class ReportRow:
-    """A report recorded in the log."""
-
-    entry_seq: int
-    evaluation_id: str
-    path: str
-    digest: str | None
-    signed: bool
-    created_at: str
-
-
-class Catalog:
-    """Paged listings over one store's projections.
+class LineageListings:
+    """Paged listings over one store's lineage projections.
 
     Parameters
     ----------
-    url
-        The store URL (the store must exist).
+    engine
+        The store's engine (``AuditStore.listings`` builds this).
     """
 
-    def __init__(self, url: str) -> None:
-        self._engine: StoreEngine = open_engine(url, create=False)
-
-    def close(self) -> None:
-        """Close the catalog's connections."""
-        self._engine.dispose()
+    def __init__(self, engine: StoreEngine) -> None:
+        self._engine = engine
 
     def namespaces(self) -> list[tuple[str, str]]:
         """Every namespace of a job or dataset, with the time it first appeared, by name."""
@@ -166,57 +140,3 @@ class Catalog:
             payloads = [row[0] for row in conn.execute(query)]
             total = int(conn.execute(count).scalar_one())
         return payloads, total
-
-    def reports(self, evaluation_id: str | None = None) -> list[ReportRow]:
-        """Recorded reports, newest first (of one evaluation, if given).
-
-        The ``reports`` table finds the entries; what each row says comes from the ``report``
-        entry itself, whose hash is checked.
-
-        Raises
-        ------
-        VerificationFailed
-            If a report entry does not match its hash, or the table points at an entry that is
-            not that report.
-        """
-        query = (
-            select(reports.c.evaluation_id.label("indexed_as"), audit_log)
-            .join(audit_log, audit_log.c.seq == reports.c.entry_seq)
-            .order_by(reports.c.entry_seq.desc())
-        )
-        if evaluation_id is not None:
-            query = query.where(reports.c.evaluation_id == evaluation_id)
-        with self._engine.read("read") as conn:
-            rows = conn.execute(query).all()
-        found = []
-        for row in rows:
-            payload = json.loads(row.payload) if row_hash(row) == row.entry_hash else None
-            if (
-                row.kind != "report"
-                or not isinstance(payload, dict)
-                or payload.get("evaluation_id") != row.indexed_as
-                or not isinstance(payload.get("path"), str)
-            ):
-                raise VerificationFailed(REPORT_OUT_OF_STEP.format(seq=row.seq))
-            digest = payload.get("digest")
-            found.append(
-                ReportRow(
-                    row.seq,
-                    str(payload["evaluation_id"]),
-                    payload["path"],
-                    digest if isinstance(digest, str) else None,
-                    payload.get("signed") is True,
-                    row.created_at,
-                )
-            )
-        return found
-
-    def entry_count(self) -> int:
-        """How many entries the log holds."""
-        with self._engine.read("read") as conn:
-            return int(conn.execute(select(func.count()).select_from(audit_log)).scalar_one())
-
-    def ping(self) -> Any:
-        """Run a trivial query (readiness)."""
-        with self._engine.read("read") as conn:
-            return conn.execute(select(literal(1))).scalar_one()

@@ -1,14 +1,13 @@
-"""The query tables checked against the log, and decisions read from the log itself.
+"""Replaying the log into a scratch database, and the query tables checked against it.
 
-The projections (``evaluations``, ``findings``, ``reports``, the lineage tables) are derived
-data: anyone who can write the database can change them without touching the hash chain. So
-nothing decides on them as they are:
+The projections are derived data: anyone who can write the database can change them without
+touching the hash chain. So nothing decides on them as they are:
 
 - :func:`check_projections` replays the log, entry by entry with each entry's hash checked, into
   a scratch database and compares every projection table with the stored one, row by row
   (``governance audit verify``);
-- :func:`verified_lineage` gives lineage queries over tables rebuilt from the hash-checked
-  ``openlineage.event`` entries, which is what the gate's lineage checks read.
+- :func:`replay_into` and :func:`scratch_database` let a package above the store read tables
+  rebuilt from hash-checked entries (a package's verified reads).
 
 The scratch database is a SQLite file in a temporary folder, removed afterwards, whatever the
 store's backend.
@@ -20,9 +19,8 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Connection, Table, create_engine, event, select
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -33,26 +31,20 @@ from governance.store.bulk import insert_rows
 from governance.store.chain import parse_time
 from governance.store.engine import StoreEngine
 from governance.store.projections import ProjectionError, ProjectorRegistry
-from governance.store.provenance import Deliveries, load_deliveries
 from governance.store.records import Entry
-from governance.store.tables import audit_log, lineage_events, metadata
+from governance.store.tables import audit_log, metadata
 from governance.store.walk import row_hash
 
-if TYPE_CHECKING:
-    from governance.store.lineage_queries import LineageQueries
-
 __all__ = [
-    "EventOrigin",
     "ProjectionReport",
-    "RunOrigin",
+    "ReplayCounts",
     "TableDifference",
-    "VerifiedLineage",
     "check_projections",
-    "verified_lineage",
+    "replay_into",
+    "scratch_database",
 ]
 
 BATCH = 500
-CHUNK = 400
 EXAMPLES = 3
 LOG_COLUMNS = ("seq", "kind", "created_at", "payload", "prev_hash", "entry_hash")
 
@@ -144,75 +136,6 @@ class ProjectionReport:
         return "\n".join(item.describe() for item in self.differences)
 
 
-@dataclass(frozen=True)
-class EventOrigin:
-    """Where a recorded event came from, for a filter to accept or refuse it."""
-
-    seq: int
-    recorded_at: datetime
-    """When it was appended to the log (UTC)."""
-    source: str
-    """Who delivered it: ``cli``, ``api``, ``api-key:<id>`` or ``unrecorded``."""
-    payload: Mapping[str, Any]
-    """The event."""
-
-
-@dataclass(frozen=True)
-class RunOrigin:
-    """Who delivered a run's events, and the longest wait between an eventTime and its append."""
-
-    sources: tuple[str, ...]
-    delay_seconds: float
-
-
-@dataclass(frozen=True)
-class VerifiedLineage:
-    """Lineage queries over tables rebuilt from hash-checked log entries.
-
-    Has the two members :func:`governance.lineage.snapshot.load_snapshot` reads: ``lineage``
-    and ``head()``.
-    """
-
-    lineage: LineageQueries
-    head_entry: Entry | None
-    events: int
-    """How many ``openlineage.event`` entries were replayed (accepted by the filter)."""
-    refused: int
-    """How many the filter left out."""
-    deliveries: Deliveries
-    scratch: StoreEngine
-
-    def head(self) -> Entry | None:
-        """The last entry of the store's log when it was replayed."""
-        return self.head_entry
-
-    def origins(self, run_ids: Iterable[str]) -> dict[str, RunOrigin]:
-        """Who delivered each run's events, and how late the latest-recorded one was."""
-        wanted = list(dict.fromkeys(run_ids))
-        found: dict[str, tuple[set[str], float]] = {}
-        with self.scratch.read("read") as conn:
-            for start in range(0, len(wanted), CHUNK):
-                rows = conn.execute(
-                    select(
-                        lineage_events.c.run_id,
-                        lineage_events.c.entry_seq,
-                        lineage_events.c.event_time,
-                        audit_log.c.created_at,
-                    )
-                    .join(audit_log, audit_log.c.seq == lineage_events.c.entry_seq)
-                    .where(lineage_events.c.run_id.in_(wanted[start : start + CHUNK]))
-                )
-                for run_id, seq, event_time, created_at in rows:
-                    sources, delay = found.setdefault(run_id, (set(), 0.0))
-                    late = (parse_time(created_at) - parse_time(event_time)).total_seconds()
-                    sources.add(self.deliveries.source_of(seq))
-                    found[run_id] = (sources, max(delay, late))
-        return {
-            run_id: RunOrigin(tuple(sorted(sources)), delay)
-            for run_id, (sources, delay) in found.items()
-        }
-
-
 def check_projections(
     source: StoreEngine, registry: ProjectorRegistry, *, url: str
 ) -> ProjectionReport:
@@ -234,9 +157,9 @@ def check_projections(
     """
     tables = registry.tables
     names = tuple(table.name for table in tables)
-    with _scratch() as scratch, source.read("verify the projections of") as conn:
+    with scratch_database(tables) as scratch, source.read("verify the projections of") as conn:
         try:
-            counts, _ = _replay(conn, scratch, registry, url=url)
+            counts, _ = replay_into(conn, scratch, registry, url=url)
         except VerificationFailed as exc:
             return ProjectionReport(ok=False, entries=0, rows=0, tables=names, problem=str(exc))
         entries = counts.kept
@@ -258,83 +181,25 @@ def check_projections(
 
 
 @contextmanager
-def verified_lineage(
-    source: StoreEngine,
-    *,
-    url: str,
-    accept: Callable[[EventOrigin], bool] | None = None,
-) -> Iterator[VerifiedLineage]:
-    """Lineage queries over the lineage tables rebuilt from the log's events.
-
-    Every ``openlineage.event`` entry is read, its hash checked, and projected into a scratch
-    database, in one read transaction of the store; the queries read that database, never the
-    store's own lineage tables.
+def scratch_database(tables: Iterable[Table]) -> Iterator[StoreEngine]:
+    """A throwaway SQLite database with the log's table and ``tables`` (no triggers, no journal).
 
     Parameters
     ----------
-    source
-        The store's engine.
-    url
-        The store URL, masked, for messages.
-    accept
-        If given, only the events it accepts are projected (a policy that counts only events
-        from named deliverers or producers, or recorded soon enough after their eventTime).
+    tables
+        The projection tables to create (a registry's ``tables``).
 
     Yields
     ------
-    VerifiedLineage
-        The queries, valid until the block ends.
-
-    Raises
-    ------
-    VerificationFailed
-        If an event entry does not match its hash, or cannot be projected.
+    StoreEngine
+        The database, removed when the block ends.
     """
-    from governance.store.lineage_projection import LineageProjector
-    from governance.store.lineage_queries import LineageQueries
-
-    registry = ProjectorRegistry((LineageProjector(),))
-    with _scratch() as scratch:
-        with source.read("read the lineage of") as conn:
-            deliveries = load_deliveries(conn)
-            keep = None
-            if accept is not None:
-                keep = _origin_filter(accept, deliveries)
-            entries, head = _replay(conn, scratch, registry, url=url, keep=keep)
-        yield VerifiedLineage(
-            lineage=LineageQueries(scratch),
-            head_entry=head,
-            events=entries.kept,
-            refused=entries.refused,
-            deliveries=deliveries,
-            scratch=scratch,
-        )
-
-
-def _origin_filter(
-    accept: Callable[[EventOrigin], bool], deliveries: Deliveries
-) -> Callable[[Entry, Mapping[str, Any]], bool]:
-    def keep(entry: Entry, payload: Mapping[str, Any]) -> bool:
-        origin = EventOrigin(
-            seq=entry.seq,
-            recorded_at=entry.created_at,
-            source=deliveries.source_of(entry.seq),
-            payload=payload,
-        )
-        return accept(origin)
-
-    return keep
-
-
-@contextmanager
-def _scratch() -> Iterator[StoreEngine]:
-    """A throwaway SQLite database with the store's tables (no triggers, no journal)."""
     with tempfile.TemporaryDirectory(prefix="governance-replay-") as folder:
         path = Path(folder) / "replay.db"
         engine = create_engine(f"sqlite:///{path}")
         event.listen(engine, "connect", _scratch_pragmas)
         try:
-            metadata.create_all(engine)
+            metadata.create_all(engine, tables=[audit_log, *tables])
             yield StoreEngine(engine=engine, backend="sqlite", masked_url="(replayed log)")
         finally:
             engine.dispose()
@@ -350,19 +215,21 @@ def _scratch_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> Non
 
 
 @dataclass
-class _Counts:
+class ReplayCounts:
+    """How many entries a replay projected (``kept``) and left out (``refused``)."""
+
     kept: int = 0
     refused: int = 0
 
 
-def _replay(
+def replay_into(
     conn: Connection,
     scratch: StoreEngine,
     registry: ProjectorRegistry,
     *,
     url: str,
     keep: Callable[[Entry, Mapping[str, Any]], bool] | None = None,
-) -> tuple[_Counts, Entry | None]:
+) -> tuple[ReplayCounts, Entry | None]:
     """Project the log's entries of the registry's kinds into ``scratch``, checking each hash.
 
     ``keep`` leaves out the entries it refuses. Returns how many entries were replayed and
@@ -371,7 +238,7 @@ def _replay(
     head_row = conn.execute(select(audit_log).order_by(audit_log.c.seq.desc()).limit(1)).first()
     head = None if head_row is None else _entry(head_row)
     kinds = registry.kinds
-    counts = _Counts()
+    counts = ReplayCounts()
     if not kinds or head is None:
         return counts, head
     result = conn.execute(

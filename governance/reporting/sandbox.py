@@ -45,9 +45,9 @@ from jinja2.runtime import LoopContext, Macro
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.visitor import NodeTransformer
 
+from governance.config import DEFAULT_REPORT_MAX_SECONDS as DEFAULT_MAX_SECONDS
+
 MiB = 1024 * 1024
-DEFAULT_MAX_SECONDS = 120.0
-"""The default of ``report_max_seconds``: rendering and layout of one report."""
 
 GUARD_PREFIX = "__governance_"
 GUARD_ITER = GUARD_PREFIX + "iter"

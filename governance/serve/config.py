@@ -19,7 +19,6 @@ __all__ = [
     "host_name",
     "is_loopback",
     "is_wildcard",
-    "parse_size",
 ]
 
 DEFAULT_MAX_BODY = 8 * 1024 * 1024
@@ -30,7 +29,6 @@ PUBLIC_WITHOUT_KEYS = (
     "audit trail and write to it"
 )
 PUBLIC_HINT = "create a key with `governance serve keys add --scope ingest --scope read`"
-BAD_SIZE = "{value!r} is not a size in bytes (e.g. 8388608, 512k, 8M)"
 BAD_HOST = "{value!r} is not a host name or address (e.g. governance.internal, 10.0.0.5)"
 ANY_HOST_WITHOUT_KEYS = (
     "refusing to answer any Host without API keys: a web page whose name is rebound to this "
@@ -120,16 +118,6 @@ class ServeConfig:
         if is_loopback(name) or ANY_HOST in self.allowed_hosts:
             return True
         return name in self.allowed_hosts
-
-
-def parse_size(value: str) -> int:
-    """Read ``8388608``, ``512k`` or ``8M`` (binary multiples) as bytes."""
-    text = value.strip().lower().removesuffix("b").removesuffix("i")
-    factor = {"k": 1024, "m": 1024**2, "g": 1024**3}.get(text[-1:], 1)
-    number = text[:-1] if factor > 1 else text
-    if not number.isdigit():
-        raise ConfigError(BAD_SIZE.format(value=value))
-    return int(number) * factor
 
 
 def host_name(value: str) -> str | None:

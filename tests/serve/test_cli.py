@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from governance.serve.config import check_bind, is_loopback, parse_size
+from governance.config import parse_size
+from governance.serve.config import check_bind, is_loopback
 from governance.serve.keys import KeyRing, load_keys
 from tests.cli.conftest import Run
 from tests.serve.conftest import event, free_port

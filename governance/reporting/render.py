@@ -32,7 +32,6 @@ if TYPE_CHECKING:
 
     from governance.reporting.sandbox import RenderBudget
 REPORT_TEMPLATE = "report.html.j2"
-SUPPORTED_SCHEMA_VERSIONS = (1,)
 REPORT_FILE_MODE = 0o644
 PDF_VARIANT = "pdf/a-3b"
 """PDF/A-3, level B: archivable, and allowed to carry the evaluation as attached files."""
@@ -44,7 +43,6 @@ TEMPLATE_FAILED = "the report template failed: {error}"
 TEMPLATE_LIMIT = "the report template went past a limit: {error}"
 LAYOUT_LIMIT = "the report's layout went past a limit: {error}"
 LAYOUT_FAILED = "the report cannot be laid out: {error}"
-BAD_SCHEMA = "unsupported evaluation record schema_version {version!r} (supported: {supported})"
 OUTPUT_DIR_MISSING = "the output folder does not exist"
 OUTPUT_IS_DIR = "the report path is a directory"
 CANNOT_WRITE = "cannot write the report: {error}"
@@ -120,15 +118,6 @@ def _template_frame(tb: TracebackType | None, root: Path) -> tuple[str, int] | N
     return found
 
 
-def _check_schema(evaluation: Mapping[str, Any]) -> None:
-    version = evaluation.get("schema_version")
-    if version not in SUPPORTED_SCHEMA_VERSIONS:
-        supported = ", ".join(map(str, SUPPORTED_SCHEMA_VERSIONS))
-        raise InputError(
-            BAD_SCHEMA.format(version=version, supported=supported), field="schema_version"
-        )
-
-
 def render_html(
     evaluation: dict[str, Any],
     *,
@@ -144,7 +133,9 @@ def render_html(
     Parameters
     ----------
     evaluation
-        An evaluation record (``docs/evaluation-record.md``); not modified.
+        An evaluation record of version 1 or 2 (``docs/evaluation-record.md``), as stored;
+        not modified. Its charts are drawn now, from the findings' evidence
+        (:mod:`governance.reporting.charts`).
     templates
         A template folder holding ``report.html.j2``; default the shipped theme
         (:func:`governance.resources.default_templates`).
@@ -169,26 +160,31 @@ def render_html(
     Raises
     ------
     InputError
-        If the record's schema version is unsupported, the folder has no ``report.html.j2``,
-        a template does not parse or fails to render, or goes past a limit of the budget (time,
-        size of a value or of the HTML, macro depth), naming its file and line.
+        If the record's schema version is not one governance reads, the folder has no
+        ``report.html.j2``, a template does not parse or fails to render, or goes past a limit
+        of the budget (time, size of a value or of the HTML, macro depth), naming its file and
+        line.
+    VerificationFailed
+        If the record is not one governance wrote (a field missing, unknown or mistyped).
     """
     import jinja2
 
+    from governance.record import read_record
+    from governance.reporting.charts import with_charts
     from governance.reporting.sandbox import RenderBudget, RenderLimitError
 
-    _check_schema(evaluation)
+    shown = with_charts(read_record(evaluation))
     root = _templates_dir(templates)
     budget = budget or RenderBudget()
     env = _environment(root, budget)
     try:
         template = env.get_template(REPORT_TEMPLATE)
         chunks = template.generate(
-            evaluation=evaluation,
+            evaluation=shown,
             signer=signer,
             outcome_order=OUTCOME_ORDER,
             report=build_view(
-                evaluation,
+                shown,
                 checkpoint=checkpoint,
                 attachments=attachments,
                 recorded_lineage=recorded_lineage,

@@ -155,7 +155,9 @@ def test_plain_steps_example_installs_without_git_gates_and_keeps_the_store(
     run = run_steps(steps, docs_project, {}, {}, first_on_path=[shims.bin])
     assert not run.failed, run.stderr
     ((*_, requirement),) = shims.calls("pip")
-    assert requirement == "governance[full] @ https://github.com/OWNER/governance/archive/REF.tar.gz"
+    assert (
+        requirement == "governance[full] @ https://github.com/OWNER/governance/archive/REF.tar.gz"
+    )
     assert run.outputs["gate"] == {"code": "0"}
     assert "::notice title=governance check PASSED::" in run.stdout
     sarif = run.uses("github/codeql-action/upload-sarif")

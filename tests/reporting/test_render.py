@@ -69,9 +69,15 @@ def test_waivers_are_listed_or_their_absence_said(evaluation):
     assert "No waiver was considered" in render_html(evaluation)
     evaluation["findings"][1]["outcome"] = "waived"
     evaluation["findings"][1]["waiver"] = {
+        "rule_id": evaluation["findings"][1]["rule_id"],
+        "subject": {"model": "adult-income", "version": None},
         "justification": "accepted by the risk committee",
-        "approver": "cro@example.org",
+        "approved_by": "cro@example.org",
+        "ticket": "RISK-1",
         "expires": "2027-01-31",
+        "source": "waivers.yaml:3",
+        "status": "applied",
+        "waived_outcome": "fail",
     }
     html = render_html(evaluation)
     assert "Waivers" in html

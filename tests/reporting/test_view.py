@@ -2,8 +2,6 @@
 
 import xml.etree.ElementTree as ET
 
-import pytest
-
 from governance.reporting import render_html
 from governance.reporting.lineage_svg import lineage_svg
 from governance.reporting.view import coverage, intervals_of, outcome_by_severity
@@ -65,10 +63,9 @@ def test_intervals_in_either_shape():
     assert intervals_of({"metrics": {"tpr": 0.5}}) == {}
 
 
-def test_hostile_chart_svg_cannot_reach_files_or_network(tmp_path, evaluation, caplog):
-    import logging
-
-    from governance.reporting import render_pdf
+def test_a_version_1_records_stored_svg_is_never_rendered(tmp_path, evaluation):
+    """Charts are drawn from the evidence: SVG text a record holds cannot reach the report."""
+    from governance.reporting import render_html
 
     evaluation["findings"][0]["charts"] = [
         {
@@ -82,13 +79,6 @@ def test_hostile_chart_svg_cannot_reach_files_or_network(tmp_path, evaluation, c
             ),
         }
     ]
-    from governance.errors import InputError
-
-    with (
-        caplog.at_level(logging.WARNING, logger="weasyprint"),
-        pytest.raises(InputError, match="the report tried to load 'file:///etc/passwd' "),
-    ):
-        render_pdf(evaluation, tmp_path / "report.pdf")
-    refused = "\n".join(r.getMessage() for r in caplog.records)
-    assert "file:///etc/passwd" in refused and "127.0.0.1:9" in refused
-    assert not (tmp_path / "report.pdf").exists()
+    html = render_html(evaluation)
+    assert "hostile" not in html and "etc/passwd" not in html and "127.0.0.1" not in html
+    assert "Figure: four-fifths-sex: measured" in html  # drawn from the evidence instead

@@ -28,6 +28,8 @@ SeverityName = Literal["critical", "high", "medium", "low", "info"]
 OutcomeName = Literal["pass", "fail", "error", "insufficient", "waived", "skipped"]
 Digest = str
 UtcTime = str
+UTC_TIME = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$"
+"""A UTC time as the gate writes it: ISO 8601 with a ``Z`` suffix."""
 
 
 class RecordPart(BaseModel):
@@ -277,7 +279,9 @@ class RecordHeader(RecordPart):
         pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$",
         description="A UUID (version 7, time-ordered); also the OpenLineage runId of the check.",
     )
-    started_at: UtcTime = Field(description="When the check started (UTC, ISO 8601, Z).")
+    started_at: UtcTime = Field(
+        pattern=UTC_TIME, description="When the check started (UTC, ISO 8601, Z)."
+    )
     tool: Tool
     namespace: str = Field(min_length=1, description="The OpenLineage job namespace.")
     model: ModelInfo
@@ -313,7 +317,9 @@ class EvaluationRecord(RecordHeader):
         },
     )
 
-    finished_at: UtcTime = Field(description="When evaluation finished (UTC, ISO 8601, Z).")
+    finished_at: UtcTime = Field(
+        pattern=UTC_TIME, description="When evaluation finished (UTC, ISO 8601, Z)."
+    )
     verdict: Literal["passed", "failed"]
     exit_code: Literal[0, 1] = Field(description="0 passed, 1 gate failed.")
     fail_on: SeverityName = Field(description="The lowest severity whose failing findings block.")

@@ -11,6 +11,7 @@ from governance.errors import InputError, SetupError
 from governance.reporting import SignerInfo, render_html, render_pdf
 from governance.reporting import _weasy as weasy_module
 from governance.reporting import sign as sign_module
+from governance.reporting.view import svg_data_uri
 from governance.resources import default_templates
 
 REPO = Path(__file__).resolve().parents[2]
@@ -187,10 +188,18 @@ HOSTILE_HEAD = (
     '<link rel="stylesheet" href="http://127.0.0.1:9/remote.css">',
     '<link rel="attachment" href="file:///etc/passwd">',
 )
+# An SVG image whose own references reach out: what a stored version-1 chart could have held
+# (never rendered now) and what a theme can still embed; the fetcher refuses it all the same.
+HOSTILE_SVG = (
+    '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
+    'width="100" height="100"><image href="file:///etc/passwd" width="10" height="10"/>'
+    '<image xlink:href="http://127.0.0.1:9/x.png" width="10" height="10"/></svg>'
+)
 HOSTILE_BODY = (
     '<img src="file:///etc/passwd" alt="">',
     '<img src="http://127.0.0.1:9/pixel.png" alt="">',
     '<object data="file:///etc/passwd"></object>',
+    f'<img src="{svg_data_uri(HOSTILE_SVG)}" alt="">',
 )
 
 

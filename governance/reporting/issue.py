@@ -47,9 +47,10 @@ from governance.reporting.render import (
     CANNOT_WRITE,
     REPORT_FILE_MODE,
     SignerInfo,
+    charted,
     check_output,
     html_to_pdf,
-    render_html,
+    render_charted,
 )
 from governance.reporting.view import Attachment
 
@@ -246,9 +247,10 @@ def render_pdf(
                 relationship="Supplement",
             )
         )
+    shown = charted(evaluation)  # charts are drawn before the template's budget starts
     budget = RenderBudget(limits)
-    html = render_html(
-        evaluation,
+    html = render_charted(
+        shown,
         templates=templates,
         signer=signer,
         checkpoint=checkpoint,

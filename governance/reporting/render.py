@@ -167,13 +167,61 @@ def render_html(
     VerificationFailed
         If the record is not one governance wrote (a field missing, unknown or mistyped).
     """
-    import jinja2
+    return render_charted(
+        charted(evaluation),
+        templates=templates,
+        signer=signer,
+        checkpoint=checkpoint,
+        attachments=attachments,
+        recorded_lineage=recorded_lineage,
+        budget=budget,
+    )
 
+
+def charted(evaluation: Mapping[str, Any]) -> dict[str, Any]:
+    """The record as templates read it: parsed, with every finding's charts drawn now.
+
+    Drawing is governance's own bounded work, done before a template's budget starts.
+
+    Parameters
+    ----------
+    evaluation
+        An evaluation record of version 1 or 2, as stored; not modified.
+
+    Returns
+    -------
+    dict
+        The record's payload, each finding with ``charts``: ``[{"title", "svg"}]`` drawn from
+        its evidence (:mod:`governance.reporting.charts`; a version-1 record's SVG replaced).
+
+    Raises
+    ------
+    InputError
+        If the record's schema version is not one governance reads.
+    VerificationFailed
+        If the record is not one governance wrote (a field missing, unknown or mistyped).
+    """
     from governance.record import read_record
     from governance.reporting.charts import with_charts
+
+    return with_charts(read_record(evaluation))
+
+
+def render_charted(
+    shown: dict[str, Any],
+    *,
+    templates: Path | None = None,
+    signer: SignerInfo | None = None,
+    checkpoint: Mapping[str, Any] | None = None,
+    attachments: Sequence[Attachment] = (),
+    recorded_lineage: Mapping[str, Any] | None = None,
+    budget: RenderBudget | None = None,
+) -> str:
+    """Render a record :func:`charted` already to the report's HTML (as :func:`render_html`)."""
+    import jinja2
+
     from governance.reporting.sandbox import RenderBudget, RenderLimitError
 
-    shown = with_charts(read_record(evaluation))
     root = _templates_dir(templates)
     budget = budget or RenderBudget()
     env = _environment(root, budget)

@@ -299,3 +299,25 @@ def test_import_stays_light():
     )
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     subprocess.run([sys.executable, "-c", code], check=True, env=env, cwd=REPO)
+
+
+def test_drawing_the_charts_does_not_spend_the_templates_time_budget(
+    tmp_path, evaluation, monkeypatch
+):
+    """A theme's report_max_seconds bounds its templates and layout, as when charts were stored."""
+    import time
+
+    from governance.reporting import charts
+    from governance.reporting.sandbox import RenderLimits
+
+    drawn = charts.drawn_charts
+
+    def slow(record):
+        time.sleep(2.5)
+        return drawn(record)
+
+    monkeypatch.setattr(charts, "drawn_charts", slow)
+    templates = make_templates(tmp_path, body="<h1>{{ evaluation.model.name }}</h1>")
+    out = tmp_path / "report.pdf"
+    render_pdf(evaluation, out, templates=templates, limits=RenderLimits(max_seconds=2))
+    assert out.read_bytes().startswith(b"%PDF-")

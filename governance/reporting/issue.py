@@ -247,10 +247,10 @@ def render_pdf(
                 relationship="Supplement",
             )
         )
-    shown = charted(evaluation)  # charts are drawn before the template's budget starts
+    ready = charted(evaluation)  # charts are drawn before the template's budget starts
     budget = RenderBudget(limits)
     html = render_charted(
-        shown,
+        ready,
         templates=templates,
         signer=signer,
         checkpoint=checkpoint,

@@ -30,7 +30,9 @@ from governance.resources import default_templates
 if TYPE_CHECKING:
     import jinja2
 
+    from governance.record import EvaluationRecord
     from governance.reporting.sandbox import RenderBudget
+
 REPORT_TEMPLATE = "report.html.j2"
 REPORT_FILE_MODE = 0o644
 PDF_VARIANT = "pdf/a-3b"
@@ -178,8 +180,19 @@ def render_html(
     )
 
 
-def charted(evaluation: Mapping[str, Any]) -> dict[str, Any]:
-    """The record as templates read it: parsed, with every finding's charts drawn now.
+@dataclass(frozen=True)
+class Charted:
+    """A record ready to render: parsed, and as templates read it (its charts drawn)."""
+
+    record: EvaluationRecord
+    """The record, typed."""
+    shown: dict[str, Any]
+    """Its JSON form, each finding with ``charts``: ``[{"title", "svg"}]`` drawn from its
+    evidence (:mod:`governance.reporting.charts`; a version-1 record's SVG replaced)."""
+
+
+def charted(evaluation: Mapping[str, Any]) -> Charted:
+    """Parse a stored record and draw every finding's charts now.
 
     Drawing is governance's own bounded work, done before a template's budget starts.
 
@@ -190,9 +203,8 @@ def charted(evaluation: Mapping[str, Any]) -> dict[str, Any]:
 
     Returns
     -------
-    dict
-        The record's payload, each finding with ``charts``: ``[{"title", "svg"}]`` drawn from
-        its evidence (:mod:`governance.reporting.charts`; a version-1 record's SVG replaced).
+    Charted
+        The typed record and the form templates read.
 
     Raises
     ------
@@ -204,11 +216,12 @@ def charted(evaluation: Mapping[str, Any]) -> dict[str, Any]:
     from governance.record import read_record
     from governance.reporting.charts import with_charts
 
-    return with_charts(read_record(evaluation))
+    record = read_record(evaluation)
+    return Charted(record, with_charts(record))
 
 
 def render_charted(
-    shown: dict[str, Any],
+    ready: Charted,
     *,
     templates: Path | None = None,
     signer: SignerInfo | None = None,
@@ -228,11 +241,12 @@ def render_charted(
     try:
         template = env.get_template(REPORT_TEMPLATE)
         chunks = template.generate(
-            evaluation=shown,
+            evaluation=ready.shown,
             signer=signer,
             outcome_order=OUTCOME_ORDER,
             report=build_view(
-                shown,
+                ready.record,
+                ready.shown,
                 checkpoint=checkpoint,
                 attachments=attachments,
                 recorded_lineage=recorded_lineage,

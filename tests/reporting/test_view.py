@@ -2,6 +2,7 @@
 
 import xml.etree.ElementTree as ET
 
+from governance.record import read_record
 from governance.reporting import render_html
 from governance.reporting.lineage_svg import lineage_svg
 from governance.reporting.view import coverage, intervals_of, outcome_by_severity
@@ -36,7 +37,7 @@ def test_lineage_graph_without_lineage(evaluation):
 
 
 def test_coverage_separates_automatic_and_documentary_controls(full_record):
-    packs = {pack["policy"]: pack for pack in coverage(full_record)}
+    packs = {pack["policy"]: pack for pack in coverage(read_record(full_record))}
     docs = {row["control"]: row for row in packs["model-documentation"]["controls"]}
     assert docs["EU AI Act Art. 11"]["method"] == "documentary evidence"
     assert docs["EU AI Act Art. 14"]["status"] == "not assessed"  # only a skipped rule
@@ -47,7 +48,8 @@ def test_coverage_separates_automatic_and_documentary_controls(full_record):
 
 
 def test_counts_by_severity(full_record):
-    rows = {row["severity"]: row for row in outcome_by_severity(full_record["findings"])}
+    findings = read_record(full_record).findings
+    rows = {row["severity"]: row for row in outcome_by_severity(findings)}
     assert rows["high"]["counts"]["fail"] == 2
     assert rows["medium"]["counts"] == {**rows["medium"]["counts"], "waived": 1, "skipped": 1}
     assert sum(row["total"] for row in rows.values()) == len(full_record["findings"])
@@ -65,7 +67,6 @@ def test_intervals_in_either_shape():
 
 def test_a_version_1_records_stored_svg_is_never_rendered(tmp_path, evaluation):
     """Charts are drawn from the evidence: SVG text a record holds cannot reach the report."""
-    from governance.reporting import render_html
 
     evaluation["findings"][0]["charts"] = [
         {

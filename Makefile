@@ -8,6 +8,7 @@
 #   make lock-upgrade  re-resolve the locks with the newest versions
 #   make test-latest   the suite on the newest versions, in .venv-latest: drift seen on purpose
 #   make sync          reinstall .venv from the locks
+#   make schema        regenerate governance/record/evaluation-record.schema.json
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -36,7 +37,7 @@ EDITABLE_INSTALL := PYTHONWARNINGS='ignore:Editable installation:UserWarning' \
 	$(PIP) install --quiet --no-deps --no-build-isolation -e .
 CHECK_ENV := $(BIN)/python requirements/check.py --fix 'make sync'
 
-.PHONY: demo test test-latest lint typecheck bench clean-demo lock lock-upgrade sync
+.PHONY: demo test test-latest lint typecheck schema bench clean-demo lock lock-upgrade sync
 
 demo: $(RUNTIME_STAMP)
 	@$(CHECK_ENV) $(RUNTIME_LOCK)
@@ -121,6 +122,10 @@ lint: $(DEV_STAMP)
 
 typecheck: $(DEV_STAMP)
 	$(BIN)/mypy governance
+
+# the evaluation record's JSON Schema, regenerated from its models (governance/record)
+schema: $(RUNTIME_STAMP)
+	$(BIN)/python -m governance.record
 
 bench: $(DEV_STAMP)
 	@BENCH=$(BENCH) $(BIN)/python benchmarks/run.py

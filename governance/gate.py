@@ -32,13 +32,14 @@ from governance.policy.engine import evaluate_policies
 from governance.policy.loader import load_policies, waiver_files_in
 from governance.policy.model import Policy, Severity, Waiver
 from governance.policy.waivers import check_unique, load_waiver_files, unique_files
+from governance.record import RECORD_SCHEMA_VERSION, EvaluationRecord
+from governance.record.model import RecordHeader
 
 if TYPE_CHECKING:
     from governance.audit import AuditStore
     from governance.config import Settings
     from governance.reporting import ReportResult
 
-RECORD_SCHEMA_VERSION = 1
 EVALUATION_KIND = "evaluation"
 EVENT_KIND = "openlineage.event"
 DIGEST_CHUNK = 1 << 20
@@ -248,7 +249,7 @@ def utc_now() -> str:
     return datetime.now(UTC).isoformat().replace("+00:00", "Z")
 
 
-def record_header(prepared: PreparedCheck, evaluation_id: str, started_at: str) -> dict[str, Any]:
+def record_header(prepared: PreparedCheck, evaluation_id: str, started_at: str) -> RecordHeader:
     """The parts of the record known before evaluation (enough for the START event)."""
     manifest = prepared.manifest
     meta = manifest.spec.metadata
@@ -256,7 +257,7 @@ def record_header(prepared: PreparedCheck, evaluation_id: str, started_at: str) 
     model_path = manifest.model_path
     model_spec = manifest.spec.model
     lineage = manifest.spec.lineage.model_dump(mode="json", exclude_none=True)
-    return {
+    header = {
         "schema_version": RECORD_SCHEMA_VERSION,
         "evaluation_id": evaluation_id,
         "started_at": started_at,
@@ -296,15 +297,20 @@ def record_header(prepared: PreparedCheck, evaluation_id: str, started_at: str) 
             for path in prepared.waiver_files
         ],
     }
+    return RecordHeader.model_validate(header)
 
 
 def evaluate(
     prepared: PreparedCheck,
-    header: dict[str, Any],
+    header: RecordHeader,
     *,
     clock: Callable[[], str] = utc_now,
-) -> dict[str, Any]:
-    """Evaluate every rule; the header plus the verdict is the evaluation record."""
+) -> EvaluationRecord:
+    """Evaluate every rule; the header plus the verdict is the evaluation record.
+
+    The record holds the evidence charts are drawn from, not charts: they are drawn when a
+    report or web page is rendered (:mod:`governance.reporting.charts`).
+    """
     verdict = evaluate_policies(
         prepared.context,
         prepared.policies,
@@ -312,14 +318,11 @@ def evaluate(
         fail_on=prepared.options.fail_on,
         strict=prepared.options.strict,
         waivers=prepared.waivers,
-        now=datetime.fromisoformat(header["started_at"]),
+        now=datetime.fromisoformat(header.started_at),
         cel_seconds=prepared.cel_seconds,
     )
-    from governance.evaluators.charts import add_charts
-
-    verdict_fields = verdict.as_dict()
-    add_charts(verdict_fields["findings"], fail_on=verdict_fields["fail_on"], strict=verdict.strict)
-    return {**header, "finished_at": clock(), **verdict_fields}
+    record = {**header.payload(), "finished_at": clock(), **verdict.as_dict()}
+    return EvaluationRecord.model_validate(record)
 
 
 def load_lineage(prepared: PreparedCheck, store: AuditStore) -> None:
@@ -403,11 +406,13 @@ def _origins(verified: Any, snapshot: Any) -> dict[str, Any]:
     }
 
 
-def _header(prepared: PreparedCheck, clock: Callable[[], str]) -> dict[str, Any]:
+def _header(prepared: PreparedCheck, clock: Callable[[], str]) -> RecordHeader:
     from governance.lineage import new_run_id
 
     header = record_header(prepared, new_run_id(), clock())
-    return header if prepared.describe is None else prepared.describe(header)
+    if prepared.describe is None:
+        return header
+    return RecordHeader.model_validate(prepared.describe(header.payload()))
 
 
 def record_check(
@@ -426,13 +431,14 @@ def record_check(
 
     load_lineage(prepared, store)
     header = _header(prepared, clock)
-    started = start_event(header)
+    started = start_event(header.payload())
     try:
-        record = evaluate(prepared, header, clock=clock)
+        record = evaluate(prepared, header, clock=clock).payload()
     except GovernanceError:
         raise
     except Exception as exc:
-        failed = fail_event({**header, "finished_at": clock()}, f"{type(exc).__name__}: {exc}")
+        ended = {**header.payload(), "finished_at": clock()}
+        failed = fail_event(ended, f"{type(exc).__name__}: {exc}")
         store.append_many([(EVENT_KIND, started), (EVENT_KIND, failed)])
         if forward is not None:
             forward([started, failed])
@@ -461,7 +467,7 @@ def dry_check(
         raise
     except Exception as exc:
         raise InternalError(f"evaluation crashed: {type(exc).__name__}: {exc}") from exc
-    return {**record, "dry_run": True}
+    return {**record.payload(), "dry_run": True}
 
 
 DRY_RUN_REPORT = (

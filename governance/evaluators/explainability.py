@@ -50,12 +50,6 @@ NO_MODEL = (
     "there is no model to explain: the manifest evaluates a predictions column; give the model "
     "artifact (model.path) to explain it"
 )
-UNITS = {
-    "log_odds": "log-odds",
-    "probability": "probability",
-    "decision_function": "decision function",
-    "raw": "model output",
-}
 
 
 @dataclass(frozen=True)
@@ -200,15 +194,11 @@ def _nothing_explained(shared: Shared) -> str | None:
     """Why there is no value to measure when not one row was explained, else ``None``.
 
     An attribution share or a count of features over zero explained rows would read 0, which
-    looks like a pass; the checks report no value (and draw no chart) instead.
+    looks like a pass; the checks report no value (and reports draw no chart) instead.
     """
     if len(shared.explanation.rows):
         return None
     return _partial(shared) or "no rows were explained"
-
-
-def _unit(shared: Shared) -> str:
-    return UNITS.get(shared.explanation.meta["output"], "model output")
 
 
 def _sensitive(context: EvaluationContext, requested: Sequence[str] | None) -> list[str]:
@@ -237,15 +227,11 @@ def available(context: EvaluationContext, params: AvailableParams) -> Measuremen
     shared = shared_evidence(context, params)
     if isinstance(shared, Measurement):
         return shared
-    from governance.evaluators.explain_charts import importance_chart
-
     meta = shared.explanation.meta
     fraction = meta["rows_explained"] / meta["rows_requested"] if meta["rows_requested"] else 0.0
     rows = importance_rows(shared, _sensitive(context, None))
     evidence = {"explanation": explanation_summary(context, shared, params), "importance": rows}
-    charts = [] if _nothing_explained(shared) else [importance_chart(rows, _unit(shared))]
-    partial = _partial(shared)
-    return Measurement(value=fraction, evidence=evidence, insufficient=partial, charts=charts)
+    return Measurement(value=fraction, evidence=evidence, insufficient=_partial(shared))
 
 
 def group_importance(
@@ -326,8 +312,6 @@ def sensitive_attribution_share(
     shared = shared_evidence(context, params)
     if isinstance(shared, Measurement):
         return shared
-    from governance.evaluators.explain_charts import group_chart
-
     sensitive = _sensitive(context, params.sensitive_features)
     names = shared.explanation.features
     counts = shared.explanation.transformed_columns
@@ -388,18 +372,8 @@ def sensitive_attribution_share(
         "importance": importance_rows(shared, sensitive),
         "by_group": by_group,
     }
-    top = shared.top(10)
-    unit = _unit(shared)
-    charts = [
-        group_chart(table["sensitive_feature"], table["groups"], top, unit)
-        for table in by_group
-        if not unexplained
-    ]
     return Measurement(
-        value=measured,
-        evidence=evidence,
-        insufficient=unexplained or _partial(shared),
-        charts=charts,
+        value=measured, evidence=evidence, insufficient=unexplained or _partial(shared)
     )
 
 
@@ -450,8 +424,6 @@ def proxy_features(context: EvaluationContext, params: ProxyParams) -> Measureme
     shared = shared_evidence(context, params)
     if isinstance(shared, Measurement):
         return shared
-    from governance.evaluators.explain_charts import proxy_chart
-
     sensitive = _sensitive(context, params.sensitive_features)
     excluded = set(sensitive) | set(context.manifest.spec.data.sensitive_features)
     counts = shared.explanation.transformed_columns
@@ -502,10 +474,7 @@ def proxy_features(context: EvaluationContext, params: ProxyParams) -> Measureme
     unexplained = _nothing_explained(shared)
     if unexplained:
         return Measurement(evidence=evidence, insufficient=unexplained)
-    charts = [proxy_chart(rows, params.min_association, params.min_attribution_share)]
-    return Measurement(
-        value=float(len(proxies)), evidence=evidence, insufficient=_partial(shared), charts=charts
-    )
+    return Measurement(value=float(len(proxies)), evidence=evidence, insufficient=_partial(shared))
 
 
 def top_features(context: EvaluationContext, params: TopFeaturesParams) -> Measurement:
@@ -513,8 +482,6 @@ def top_features(context: EvaluationContext, params: TopFeaturesParams) -> Measu
     shared = shared_evidence(context, params)
     if isinstance(shared, Measurement):
         return shared
-    from governance.evaluators.explain_charts import importance_chart
-
     top = shared.top(params.top_k)
     violations: list[dict[str, Any]] = []
     for name in top:
@@ -539,13 +506,8 @@ def top_features(context: EvaluationContext, params: TopFeaturesParams) -> Measu
     unexplained = _nothing_explained(shared)
     if unexplained:
         return Measurement(evidence=evidence, insufficient=unexplained)
-    flagged = [str(violation["feature"]) for violation in violations]
-    charts = [importance_chart(rows, _unit(shared), highlight=flagged)]
     return Measurement(
-        value=float(len(violations)),
-        evidence=evidence,
-        insufficient=_partial(shared),
-        charts=charts,
+        value=float(len(violations)), evidence=evidence, insufficient=_partial(shared)
     )
 
 

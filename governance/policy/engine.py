@@ -199,7 +199,6 @@ def evaluate_rule(
         message=judgement.message,
         blocking=gate.blocks(rule, judgement.outcome),
         evidence=measurement.evidence,
-        charts=measurement.charts,
         skip_reason=judgement.skip_reason,
     )
 

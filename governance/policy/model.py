@@ -381,7 +381,6 @@ class Measurement:
     evidence: dict[str, Any] = field(default_factory=dict)
     insufficient: str | None = None
     error: str | None = None
-    charts: list[dict[str, str]] = field(default_factory=list)  # [{"title": ..., "svg": ...}]
     detail: str | None = None  # appended to the finding's message, e.g. which fields are missing
 
 
@@ -395,7 +394,6 @@ class Finding:
     message: str
     blocking: bool
     evidence: dict[str, Any] = field(default_factory=dict)
-    charts: list[dict[str, str]] = field(default_factory=list)
     waiver: dict[str, Any] | None = None
     skip_reason: str | None = None
 
@@ -427,5 +425,4 @@ class Finding:
                 "column": self.rule.column,
             },
             "evidence": self.evidence,
-            "charts": self.charts,
         }

@@ -46,9 +46,10 @@ from governance.reporting.render import (
     CANNOT_WRITE,
     REPORT_FILE_MODE,
     SignerInfo,
+    charted,
     check_output,
     html_to_pdf,
-    render_html,
+    render_charted,
 )
 from governance.reporting.view import Attachment
 
@@ -221,9 +222,10 @@ def render_pdf(
                 relationship="Supplement",
             )
         )
+    ready = charted(evaluation)  # charts are drawn before the template's budget starts
     budget = RenderBudget(limits)
-    html = render_html(
-        evaluation,
+    html = render_charted(
+        ready,
         templates=templates,
         signer=signer,
         checkpoint=checkpoint,

@@ -30,9 +30,10 @@ from governance.resources import default_templates
 if TYPE_CHECKING:
     import jinja2
 
+    from governance.record import EvaluationRecord
     from governance.reporting.sandbox import RenderBudget
+
 REPORT_TEMPLATE = "report.html.j2"
-SUPPORTED_SCHEMA_VERSIONS = (1,)
 REPORT_FILE_MODE = 0o644
 PDF_VARIANT = "pdf/a-3b"
 """PDF/A-3, level B: archivable, and allowed to carry the evaluation as attached files."""
@@ -45,7 +46,6 @@ TEMPLATE_LIMIT = "the report template went past a limit: {error}"
 LAYOUT_LIMIT = "the report's layout went past a limit: {error}"
 LAYOUT_FAILED = "the report cannot be laid out: {error}"
 NESTED_TOO_DEEPLY = "its elements are nested too deeply"
-BAD_SCHEMA = "unsupported evaluation record schema_version {version!r} (supported: {supported})"
 OUTPUT_DIR_MISSING = "the output folder does not exist"
 OUTPUT_IS_DIR = "the report path is a directory"
 CANNOT_WRITE = "cannot write the report: {error}"
@@ -121,15 +121,6 @@ def _template_frame(tb: TracebackType | None, root: Path) -> tuple[str, int] | N
     return found
 
 
-def _check_schema(evaluation: Mapping[str, Any]) -> None:
-    version = evaluation.get("schema_version")
-    if version not in SUPPORTED_SCHEMA_VERSIONS:
-        supported = ", ".join(map(str, SUPPORTED_SCHEMA_VERSIONS))
-        raise InputError(
-            BAD_SCHEMA.format(version=version, supported=supported), field="schema_version"
-        )
-
-
 def render_html(
     evaluation: dict[str, Any],
     *,
@@ -145,7 +136,9 @@ def render_html(
     Parameters
     ----------
     evaluation
-        An evaluation record (``docs/evaluation-record.md``); not modified.
+        An evaluation record of version 1 or 2 (``docs/evaluation-record.md``), as stored;
+        not modified. Its charts are drawn now, from the findings' evidence
+        (:mod:`governance.reporting.charts`).
     templates
         A template folder holding ``report.html.j2``; default the shipped theme
         (:func:`governance.resources.default_templates`).
@@ -170,26 +163,91 @@ def render_html(
     Raises
     ------
     InputError
-        If the record's schema version is unsupported, the folder has no ``report.html.j2``,
-        a template does not parse or fails to render, or goes past a limit of the budget (time,
-        size of a value or of the HTML, macro depth), naming its file and line.
+        If the record's schema version is not one governance reads, the folder has no
+        ``report.html.j2``, a template does not parse or fails to render, or goes past a limit
+        of the budget (time, size of a value or of the HTML, macro depth), naming its file and
+        line.
+    VerificationFailed
+        If the record is not one governance wrote (a field missing, unknown or mistyped).
     """
+    return render_charted(
+        charted(evaluation),
+        templates=templates,
+        signer=signer,
+        checkpoint=checkpoint,
+        attachments=attachments,
+        recorded_lineage=recorded_lineage,
+        budget=budget,
+    )
+
+
+@dataclass(frozen=True)
+class Charted:
+    """A record ready to render: parsed, and as templates read it (its charts drawn)."""
+
+    record: EvaluationRecord
+    """The record, typed."""
+    shown: dict[str, Any]
+    """Its JSON form, each finding with ``charts``: ``[{"title", "svg"}]`` drawn from its
+    evidence (:mod:`governance.reporting.charts`; a version-1 record's SVG replaced)."""
+
+
+def charted(evaluation: Mapping[str, Any]) -> Charted:
+    """Parse a stored record and draw every finding's charts now.
+
+    Drawing is governance's own bounded work, done before a template's budget starts.
+
+    Parameters
+    ----------
+    evaluation
+        An evaluation record of version 1 or 2, as stored; not modified.
+
+    Returns
+    -------
+    Charted
+        The typed record and the form templates read.
+
+    Raises
+    ------
+    InputError
+        If the record's schema version is not one governance reads.
+    VerificationFailed
+        If the record is not one governance wrote (a field missing, unknown or mistyped).
+    """
+    from governance.record import read_record
+    from governance.reporting.charts import with_charts
+
+    record = read_record(evaluation)
+    return Charted(record, with_charts(record))
+
+
+def render_charted(
+    ready: Charted,
+    *,
+    templates: Path | None = None,
+    signer: SignerInfo | None = None,
+    checkpoint: Mapping[str, Any] | None = None,
+    attachments: Sequence[Attachment] = (),
+    recorded_lineage: Mapping[str, Any] | None = None,
+    budget: RenderBudget | None = None,
+) -> str:
+    """Render a record :func:`charted` already to the report's HTML (as :func:`render_html`)."""
     import jinja2
 
     from governance.reporting.sandbox import RenderBudget, RenderLimitError
 
-    _check_schema(evaluation)
     root = _templates_dir(templates)
     budget = budget or RenderBudget()
     env = _environment(root, budget)
     try:
         template = env.get_template(REPORT_TEMPLATE)
         chunks = template.generate(
-            evaluation=evaluation,
+            evaluation=ready.shown,
             signer=signer,
             outcome_order=OUTCOME_ORDER,
             report=build_view(
-                evaluation,
+                ready.record,
+                ready.shown,
                 checkpoint=checkpoint,
                 attachments=attachments,
                 recorded_lineage=recorded_lineage,

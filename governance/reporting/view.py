@@ -1,8 +1,10 @@
 """What the report shows, derived from an evaluation record: counts, coverage, lineage, charts.
 
 Templates get these ready-made (as ``report``), so a custom theme does not have to recompute
-them in Jinja2. Everything here tolerates fields the record may lack (older records, fields
-still being added: waivers, explainability, intervals).
+them in Jinja2. The derivations read the typed record (:class:`~governance.record.EvaluationRecord`,
+version 1 or 2, where fields older records lack have their defaults); the findings handed to
+templates are the record's JSON form with their charts drawn
+(:func:`governance.reporting.render.charted`).
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from governance.policy.controls import framework_of
 from governance.reporting.filters import OUTCOME_ORDER
@@ -20,6 +22,9 @@ SEVERITY_ORDER = ("critical", "high", "medium", "low", "info")
 DOCUMENT_CHECK_DOMAINS = ("documentation",)
 """Check domains whose evidence is a document (a model card field), not a measurement."""
 UNMAPPED = "Not mapped to a control"
+
+if TYPE_CHECKING:
+    from governance.record import EvaluationRecord, FindingRecord
 
 
 @dataclass(frozen=True)
@@ -54,22 +59,20 @@ class Attachment:
         return "sha256:" + hashlib.sha256(self.data).hexdigest()
 
 
-def _check_domain(finding: Mapping[str, Any]) -> str:
-    return str(finding.get("check") or "").partition(".")[0]
+def _check_domain(finding: FindingRecord) -> str:
+    return finding.check.partition(".")[0]
 
 
-def outcome_by_severity(findings: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def outcome_by_severity(findings: Sequence[FindingRecord]) -> list[dict[str, Any]]:
     """Rows ``{"severity", "counts": {outcome: n}, "total"}`` for the severities present."""
-    seen = [str(f.get("severity")) for f in findings]
+    seen = {finding.severity for finding in findings}
     severities = [s for s in SEVERITY_ORDER if s in seen]
-    severities += sorted({s for s in seen if s not in SEVERITY_ORDER})
     rows = []
     for severity in severities:
         counts = {outcome: 0 for outcome in OUTCOME_ORDER}
         for finding in findings:
-            if str(finding.get("severity")) == severity:
-                outcome = str(finding.get("outcome"))
-                counts[outcome] = counts.get(outcome, 0) + 1
+            if finding.severity == severity:
+                counts[finding.outcome] = counts.get(finding.outcome, 0) + 1
         rows.append({"severity": severity, "counts": counts, "total": sum(counts.values())})
     return rows
 
@@ -84,7 +87,7 @@ def _control_status(outcomes: Sequence[str]) -> str:
     return "met"
 
 
-def coverage(record: Mapping[str, Any]) -> list[dict[str, Any]]:
+def coverage(record: EvaluationRecord) -> list[dict[str, Any]]:
     """Regulatory coverage per policy pack: each control, how it is checked, and its status.
 
     A control is checked *automatically* when a measurement rule maps to it, and needs
@@ -98,19 +101,18 @@ def coverage(record: Mapping[str, Any]) -> list[dict[str, Any]]:
         "status"}], "automatic", "documentary"}``, one per policy, in record order.
     """
     packs = []
-    findings = record.get("findings") or []
-    for policy in record.get("policies") or []:
-        name = policy.get("name")
+    for policy in record.policies:
+        name = policy.name
         controls: dict[str, dict[str, Any]] = {}
-        for finding in findings:
-            if finding.get("policy") != name:
+        for finding in record.findings:
+            if finding.policy != name:
                 continue
-            for control in finding.get("controls") or [UNMAPPED]:
+            for control in finding.controls or [UNMAPPED]:
                 entry = controls.setdefault(
-                    str(control), {"rules": [], "outcomes": [], "domains": set()}
+                    control, {"rules": [], "outcomes": [], "domains": set()}
                 )
-                entry["rules"].append(finding.get("rule_id"))
-                entry["outcomes"].append(str(finding.get("outcome")))
+                entry["rules"].append(finding.rule_id)
+                entry["outcomes"].append(finding.outcome)
                 entry["domains"].add(_check_domain(finding))
         rows = []
         for control, entry in controls.items():
@@ -128,7 +130,7 @@ def coverage(record: Mapping[str, Any]) -> list[dict[str, Any]]:
         packs.append(
             {
                 "policy": name,
-                "version": policy.get("version"),
+                "version": policy.version,
                 "controls": rows,
                 "automatic": sum(1 for r in rows if r["method"] == "automatic"),
                 "documentary": sum(1 for r in rows if r["method"] != "automatic"),
@@ -167,13 +169,9 @@ def intervals_of(group: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
     return found
 
 
-def explainability_findings(record: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    """Findings of ``explainability.*`` checks, in record order."""
-    return [f for f in record.get("findings") or [] if _check_domain(f) == "explainability"]
-
-
 def build_view(
-    record: Mapping[str, Any],
+    record: EvaluationRecord,
+    shown: Mapping[str, Any],
     *,
     checkpoint: Mapping[str, Any] | None = None,
     attachments: Sequence[Attachment] = (),
@@ -184,9 +182,12 @@ def build_view(
     Parameters
     ----------
     record
-        The evaluation record.
+        The evaluation record, parsed.
+    shown
+        The same record as templates read it (:func:`governance.reporting.render.charted`):
+        the findings listed here are its findings, with their drawn ``charts``.
     checkpoint
-        The audit checkpoint to show; the record's own ``checkpoint`` when omitted.
+        The audit checkpoint to show (the record holds none).
     attachments
         The files embedded in the PDF, listed with their digests on the signature page.
     recorded_lineage
@@ -196,17 +197,19 @@ def build_view(
     -------
     dict
         ``severity_order``, ``by_severity``, ``blocking``, ``coverage``, ``lineage_svg``,
-        ``checkpoint``, ``attachments``, ``explainability``, ``charts`` (findings with charts),
-        ``waivers``, ``skipped``, ``recorded`` (the store's lineage, with its ``svg``, or
-        ``None``) and ``created`` (the record's finish time to the second).
+        ``checkpoint``, ``attachments``, ``explainability``, ``explainer`` (always ``None``:
+        kept for themes written when the record was to hold it), ``charts`` (findings with
+        charts), ``waivers``, ``skipped``, ``recorded`` (the store's lineage, with its ``svg``,
+        or ``None``) and ``created`` (the record's finish time to the second).
     """
-    findings = record.get("findings") or []
-    waivers = list(record.get("waivers") or [])
+    findings: list[Mapping[str, Any]] = list(shown["findings"])
+    paired = list(zip(record.findings, findings, strict=True))
+    waivers = list(shown.get("waivers") or [])
     if not waivers:
         waivers = [
-            {**(f.get("waiver") or {}), "rule_id": f.get("rule_id"), "status": "applied"}
-            for f in findings
-            if f.get("outcome") == "waived"
+            {**(item.get("waiver") or {}), "rule_id": finding.rule_id, "status": "applied"}
+            for finding, item in paired
+            if finding.outcome == "waived"
         ]
     recorded = dict(recorded_lineage) if recorded_lineage else None
     if recorded and recorded.get("found") and recorded.get("nodes"):
@@ -215,24 +218,26 @@ def build_view(
             list(recorded.get("edges") or []),
             label="Upstream lineage recorded in the audit store",
         )
-    finished = str(record.get("finished_at") or "")
+    finished = record.finished_at
     created = finished.split(".")[0] + "Z" if "." in finished else finished
     return {
         "severity_order": SEVERITY_ORDER,
-        "by_severity": outcome_by_severity(findings),
-        "blocking": [f for f in findings if f.get("blocking")],
+        "by_severity": outcome_by_severity(record.findings),
+        "blocking": [item for finding, item in paired if finding.blocking],
         "coverage": coverage(record),
-        "lineage_svg": lineage_svg(record),
-        "checkpoint": checkpoint if checkpoint is not None else record.get("checkpoint"),
+        "lineage_svg": lineage_svg(shown),
+        "checkpoint": checkpoint,
         "attachments": [
             {"name": a.name, "description": a.description, "sha256": a.sha256, "size": len(a.data)}
             for a in attachments
         ],
-        "explainability": explainability_findings(record),
-        "explainer": record.get("explainability"),
-        "charts": [f for f in findings if f.get("charts")],
+        "explainability": [
+            item for finding, item in paired if _check_domain(finding) == "explainability"
+        ],
+        "explainer": None,
+        "charts": [item for item in findings if item.get("charts")],
         "waivers": waivers,
-        "skipped": [f for f in findings if f.get("outcome") == "skipped"],
+        "skipped": [item for finding, item in paired if finding.outcome == "skipped"],
         "recorded": recorded,
         "created": created,
     }

@@ -16,7 +16,8 @@ from fastapi import Path as PathParameter
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from governance.errors import LineageError, VerificationFailed
+from governance.errors import InputError, LineageError, VerificationFailed
+from governance.record import EvaluationRecord, read_record
 from governance.resources import resource_dir
 from governance.serve.api import Seq, evaluated_models, evaluation_record, resolve_node
 from governance.serve.downloads import report_response
@@ -113,10 +114,21 @@ def _threshold(finding: dict[str, Any]) -> str:
     return " and ".join(parts) or "—"
 
 
+def _typed(record: dict[str, Any]) -> EvaluationRecord:
+    """The stored record parsed (version 1 or 2); 409 when it is not one governance reads."""
+    try:
+        return read_record(record)
+    except (InputError, VerificationFailed) as exc:
+        raise ApiError(409, str(exc)) from None
+
+
 @router.get("/evaluations/{evaluation_id}", response_class=HTMLResponse)
 def evaluation_page(request: Request, state: State, evaluation_id: str) -> HTMLResponse:
     """One evaluation: verdict, policies, findings with their evidence and charts, reports."""
+    from governance.reporting.charts import record_charts
+
     record = evaluation_record(state, evaluation_id)
+    charts = record_charts(_typed(record))
     reports = state.store.reports(record["evaluation_id"])
     job = f"job:{record.get('namespace', '')}:{(record.get('model') or {}).get('name', '')}"
     job += ".governance_check"
@@ -137,7 +149,7 @@ def evaluation_page(request: Request, state: State, evaluation_id: str) -> HTMLR
                 "evidence_json": json.dumps(evidence, indent=2, ensure_ascii=False)
                 if evidence
                 else None,
-                "charts": finding.get("charts") or [],
+                "charts": [{"title": chart.title} for chart in charts[index]],
             }
         )
     return _render(
@@ -155,14 +167,16 @@ def evaluation_page(request: Request, state: State, evaluation_id: str) -> HTMLR
 def chart_image(
     request: Request, state: State, evaluation_id: str, finding: Index, chart: Index
 ) -> Response:
-    """One SVG chart of a finding, served as an image (sandboxed, never inline)."""
-    record = evaluation_record(state, evaluation_id)
+    """One SVG chart of a finding, drawn from its evidence, served as an image (sandboxed)."""
+    from governance.reporting.charts import finding_charts
+
+    record = _typed(evaluation_record(state, evaluation_id))
     try:
-        svg = record["findings"][finding]["charts"][chart]["svg"]
-    except (IndexError, KeyError, TypeError):
+        item = record.findings[finding]
+        drawing = finding_charts(item, fail_on=record.fail_on, strict=record.strict)[chart]
+    except IndexError:
         raise ApiError(404, "no such chart") from None
-    if finding < 0 or chart < 0 or not isinstance(svg, str):
-        raise ApiError(404, "no such chart")
+    svg = drawing.draw()
     return Response(
         svg, media_type="image/svg+xml", headers={"Content-Security-Policy": SVG_POLICY}
     )

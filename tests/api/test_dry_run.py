@@ -90,7 +90,7 @@ def test_a_dry_run_record_is_valid_against_the_record_schema(
 ) -> None:
     import jsonschema
 
-    from governance.reporting.formats.schemas import record_schema
+    from governance.record import record_schema
 
     record = governance.check(manifest_path, policy_path, dry_run=True).to_dict()
     jsonschema.validate(record, record_schema())

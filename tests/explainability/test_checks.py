@@ -26,7 +26,33 @@ from governance.checks.explainability import (
 from governance.config import load_settings
 from governance.evaluators.context import EvaluationContext
 from governance.evaluators.explain_budget import DEFAULT_ROWS
+from governance.policy.model import Measurement
+from governance.record import FindingRecord
+from governance.reporting.charts import finding_charts
 from tests.explainability.helpers import column_context, model_context, planted_proxy
+
+
+def charts_of(check: str, measurement: Measurement) -> list[dict[str, str]]:
+    """The charts a report draws for a finding with this measurement's evidence."""
+    finding = FindingRecord.model_validate(
+        {
+            "rule_id": "rule",
+            "policy": "p",
+            "title": "t",
+            "severity": "high",
+            "check": f"explainability.{check}",
+            "params": {},
+            "threshold": None,
+            "outcome": "pass",
+            "blocking": False,
+            "measured": measurement.value,
+            "message": "",
+            "evidence": measurement.evidence,
+        }
+    )
+    charts = finding_charts(finding, fail_on="high", strict=False)
+    return [{"title": chart.title, "svg": chart.draw()} for chart in charts]
+
 
 PROXY_INPUTS = ["zip", "skill", "noise"]
 
@@ -80,7 +106,7 @@ def test_a_planted_proxy_is_found_and_an_unrelated_feature_is_not() -> None:
     assert rows["skill"]["share"] > 0.3 and not rows["skill"]["potential_proxy"]
     assert rows["noise"]["association"]["sex"]["measure"] == "correlation_ratio"
     assert not rows["noise"]["potential_proxy"]
-    assert measurement.charts[0]["svg"].startswith("<?xml")
+    assert charts_of("proxy_features", measurement)[0]["svg"].startswith("<?xml")
 
 
 def test_proxy_thresholds_are_params() -> None:
@@ -116,7 +142,8 @@ def test_a_sensitive_feature_the_model_takes_has_its_share_and_rank() -> None:
     assert entry["status"] == "used" and entry["share"] == measurement.value
     shares = sum(row["share"] for row in measurement.evidence["importance"])
     assert shares == pytest.approx(1.0, abs=1e-4)
-    assert [chart["title"] for chart in measurement.charts] == ["Feature importance by sex"]
+    charts = charts_of("sensitive_attribution_share", measurement)
+    assert [chart["title"] for chart in charts] == ["Feature importance by sex"]
 
 
 def test_top_features_against_a_denylist_and_an_allowlist() -> None:
@@ -180,7 +207,8 @@ def test_available_is_one_with_importance_and_a_chart() -> None:
     assert summary["feature_space"] == "original"
     assert summary["additivity"]["passed"] is True
     assert measurement.evidence["importance"][0]["feature"] in {"zip", "skill"}
-    assert measurement.charts[0]["title"] == "Global feature importance (mean |SHAP|)"
+    title = charts_of("available", measurement)[0]["title"]
+    assert title == "Global feature importance (mean |SHAP|)"
 
 
 def test_every_check_needs_a_model() -> None:
@@ -253,7 +281,8 @@ def test_nothing_explained_measures_nothing_and_draws_no_chart() -> None:
         assert measurement.value is None
         assert measurement.insufficient is not None
         assert measurement.insufficient.startswith("the time budget of 1e-09 s ran out: 0 of 500")
-    assert all(measurement.charts == [] for measurement in measurements)
+    checks = [runner.__name__ for runner, _ in _all_checks(max_seconds=1e-9)]
+    assert all(charts_of(c, m) == [] for c, m in zip(checks, measurements, strict=True))
     share = measurements[1].evidence
     assert share["share"] is None
     assert share["sensitive"][0]["status"] == "not a model input"
@@ -266,12 +295,12 @@ def test_nothing_explained_measures_nothing_and_draws_no_chart() -> None:
 
 
 def test_a_group_chart_without_groups_has_no_legend_and_no_warning() -> None:
-    from governance.evaluators.explain_charts import group_chart
+    from governance.reporting.charts.explainability import group_chart
 
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        chart = group_chart("sex", [], ["zip"], "log-odds")
-    assert chart["svg"].startswith("<?xml") and 'id="legend' not in chart["svg"]
+        svg = group_chart([], ["zip"], "log-odds")
+    assert svg.startswith("<?xml") and 'id="legend' not in svg
 
 
 class _RuleBook:
@@ -296,7 +325,8 @@ def test_a_model_without_probabilities_or_decision_function_is_an_error_finding(
 def test_evidence_is_plain_json_and_charts_are_deterministic() -> None:
     first = [runner(proxy_context(), params) for runner, params in _all_checks()]
     again = [runner(proxy_context(), params) for runner, params in _all_checks()]
-    for one, other in zip(first, again, strict=True):
+    checks = [runner.__name__ for runner, _ in _all_checks()]
+    for check, one, other in zip(checks, first, again, strict=True):
         text = json.dumps(one.evidence, allow_nan=False, sort_keys=True)
         for measurement in (one, other):
             measurement.evidence["explanation"].pop("seconds")
@@ -304,8 +334,9 @@ def test_evidence_is_plain_json_and_charts_are_deterministic() -> None:
             other.evidence, sort_keys=True
         )
         assert text
-        assert [c["svg"] for c in one.charts] == [c["svg"] for c in other.charts]
-        for chart in one.charts:
+        drawn = charts_of(check, one)
+        assert [c["svg"] for c in drawn] == [c["svg"] for c in charts_of(check, other)]
+        for chart in drawn:
             assert "<dc:date>" not in chart["svg"]
 
 

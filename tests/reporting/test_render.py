@@ -11,6 +11,7 @@ from governance.errors import InputError, SetupError
 from governance.reporting import SignerInfo, render_html, render_pdf
 from governance.reporting import _weasy as weasy_module
 from governance.reporting import sign as sign_module
+from governance.reporting.view import svg_data_uri
 from governance.resources import default_templates
 
 REPO = Path(__file__).resolve().parents[2]
@@ -69,9 +70,15 @@ def test_waivers_are_listed_or_their_absence_said(evaluation):
     assert "No waiver was considered" in render_html(evaluation)
     evaluation["findings"][1]["outcome"] = "waived"
     evaluation["findings"][1]["waiver"] = {
+        "rule_id": evaluation["findings"][1]["rule_id"],
+        "subject": {"model": "adult-income", "version": None},
         "justification": "accepted by the risk committee",
-        "approver": "cro@example.org",
+        "approved_by": "cro@example.org",
+        "ticket": "RISK-1",
         "expires": "2027-01-31",
+        "source": "waivers.yaml:3",
+        "status": "applied",
+        "waived_outcome": "fail",
     }
     html = render_html(evaluation)
     assert "Waivers" in html
@@ -181,10 +188,18 @@ HOSTILE_HEAD = (
     '<link rel="stylesheet" href="http://127.0.0.1:9/remote.css">',
     '<link rel="attachment" href="file:///etc/passwd">',
 )
+# An SVG image whose own references reach out: what a stored version-1 chart could have held
+# (never rendered now) and what a theme can still embed; the fetcher refuses it all the same.
+HOSTILE_SVG = (
+    '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
+    'width="100" height="100"><image href="file:///etc/passwd" width="10" height="10"/>'
+    '<image xlink:href="http://127.0.0.1:9/x.png" width="10" height="10"/></svg>'
+)
 HOSTILE_BODY = (
     '<img src="file:///etc/passwd" alt="">',
     '<img src="http://127.0.0.1:9/pixel.png" alt="">',
     '<object data="file:///etc/passwd"></object>',
+    f'<img src="{svg_data_uri(HOSTILE_SVG)}" alt="">',
 )
 
 
@@ -284,3 +299,25 @@ def test_import_stays_light():
     )
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     subprocess.run([sys.executable, "-c", code], check=True, env=env, cwd=REPO)
+
+
+def test_drawing_the_charts_does_not_spend_the_templates_time_budget(
+    tmp_path, evaluation, monkeypatch
+):
+    """A theme's report_max_seconds bounds its templates and layout, as when charts were stored."""
+    import time
+
+    from governance.reporting import charts
+    from governance.reporting.sandbox import RenderLimits
+
+    drawn = charts.drawn_charts
+
+    def slow(record):
+        time.sleep(2.5)
+        return drawn(record)
+
+    monkeypatch.setattr(charts, "drawn_charts", slow)
+    templates = make_templates(tmp_path, body="<h1>{{ evaluation.model.name }}</h1>")
+    out = tmp_path / "report.pdf"
+    render_pdf(evaluation, out, templates=templates, limits=RenderLimits(max_seconds=2))
+    assert out.read_bytes().startswith(b"%PDF-")

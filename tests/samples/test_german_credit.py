@@ -190,7 +190,11 @@ def test_confidence_bound_and_reference_rules(record: dict, test_data, model) ->
     assert auc["outcome"] == "pass"
     assert auc["measured"] == auc["evidence"]["interval"][0] < auc["evidence"]["point"]
     assert np.isclose(auc["evidence"]["point"], DOCUMENTED["roc_auc"], atol=5e-5)
-    charted = [rule for rule, f in findings.items() if f["charts"]]
+    from governance.record import read_record
+    from governance.reporting.charts import record_charts
+
+    charts = record_charts(read_record(record))
+    charted = [rule for rule, drawn in zip(findings, charts, strict=True) if drawn]
     assert "intersectional-approval-ratio" in charted and "fair-lending.sample-size" in charted
 
 

@@ -11,8 +11,8 @@ from typing import Any
 import jsonschema
 import pytest
 
+from governance.record import record_schema
 from governance.reporting.formats import format_record
-from governance.reporting.formats.schemas import record_schema
 from tests.cli.conftest import Run
 from tests.conftest import REPO
 from tests.reporting.formats.build_record import POLICY
@@ -48,6 +48,13 @@ def test_schema_is_shipped_as_package_data() -> None:
     schema = record_schema()
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     assert schema["$id"].startswith("https://")
+
+
+def test_the_old_schema_location_still_works_for_one_release() -> None:
+    from governance.reporting.formats import schemas
+
+    with pytest.warns(DeprecationWarning, match=r"moved to governance\.record\.record_schema"):
+        assert schemas.record_schema() == record_schema()
 
 
 def test_fixture_record_validates(record: dict[str, Any]) -> None:
@@ -88,13 +95,13 @@ def test_older_records_without_optional_fields_validate(record: dict[str, Any]) 
 
 
 def _resolve(schema: dict[str, Any], node: dict[str, Any], parts: list[str]) -> bool:
-    """Whether the dotted field path exists in the schema (through $ref, allOf, oneOf)."""
+    """Whether the dotted field path exists in the schema (through $ref, allOf, oneOf, anyOf)."""
     if "$ref" in node:
         name = node["$ref"].removeprefix("#/$defs/")
         return _resolve(schema, schema["$defs"][name], parts)
     if not parts:
         return True
-    branches = node.get("allOf", []) + node.get("oneOf", [])
+    branches = node.get("allOf", []) + node.get("oneOf", []) + node.get("anyOf", [])
     if any(_resolve(schema, branch, parts) for branch in branches):
         return True
     head, rest = parts[0], parts[1:]

@@ -1,24 +1,29 @@
-"""The JSON Schema of ``--format json`` (the evaluation record), shipped as package data."""
+"""Where the record's JSON Schema used to live; it is now generated beside the models.
+
+Deprecated: use :func:`governance.record.record_schema` (docs/evaluation-record.md). This
+module is kept for one release so that code validating ``--format json`` keeps working.
+"""
 
 from __future__ import annotations
 
-import json
+import warnings
 from typing import Any
 
-RECORD_SCHEMA = "evaluation-record.schema.json"
+MOVED = (
+    "governance.reporting.formats.schemas.record_schema moved to "
+    "governance.record.record_schema; this alias goes in the next release"
+)
 
 
 def record_schema() -> dict[str, Any]:
-    """Return the evaluation record's JSON Schema (Draft 2020-12).
+    """Return the evaluation record's JSON Schema (deprecated alias).
 
     Returns
     -------
     dict
-        The parsed schema; its ``$id`` names the record's schema version.
+        :func:`governance.record.record_schema`.
     """
-    from importlib.resources import files
+    from governance.record import record_schema as generated
 
-    schema: dict[str, Any] = json.loads(
-        files(__name__).joinpath(RECORD_SCHEMA).read_text(encoding="utf-8")
-    )
-    return schema
+    warnings.warn(MOVED, DeprecationWarning, stacklevel=2)
+    return generated()

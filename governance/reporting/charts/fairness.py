@@ -1,4 +1,4 @@
-"""SVG charts of fairness evidence, one per gating finding, for the report.
+"""SVG charts of fairness and per-group performance evidence, drawn when a report is rendered.
 
 Each grouping of a finding is a panel: every group's metric value with its bootstrap interval
 (error bars), groups too small for the rule marked, the overall or reference value dotted, and the
@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from typing import Any
 
 from governance.policy.model import Severity
@@ -51,16 +52,6 @@ def gating(finding: Finding, fail_on: str, strict: bool) -> bool:
         return Severity.parse(str(finding.get("severity"))) >= Severity.parse(fail_on)
     except KeyError:
         return False
-
-
-def add_charts(findings: Sequence[dict[str, Any]], *, fail_on: str, strict: bool = False) -> None:
-    """Append a chart to every gating fairness (or per-group performance) finding, in place."""
-    for finding in findings:
-        if finding.get("outcome") == "skipped" or not gating(finding, fail_on, strict):
-            continue
-        chart = finding_chart(finding)
-        if chart is not None:
-            finding["charts"] = [*(finding.get("charts") or []), chart]
 
 
 def _how(check: str) -> str:
@@ -148,8 +139,11 @@ def _title(finding: Finding) -> str:
     return text
 
 
-def finding_chart(finding: Finding) -> dict[str, str] | None:
-    """``{"title", "svg"}`` for a finding with per-group evidence, else None."""
+def finding_chart(finding: Finding) -> tuple[str, Callable[[], str]] | None:
+    """The title and the drawing of a chart of a finding's per-group evidence, else None.
+
+    Nothing is drawn (nor matplotlib imported) until the returned function is called.
+    """
     check = str(finding.get("check", ""))
     evidence = finding.get("evidence") or {}
     tables = evidence.get("tables") or []
@@ -163,7 +157,7 @@ def finding_chart(finding: Finding) -> dict[str, str] | None:
     if not metrics:
         return None
     title = _title(finding)
-    return {"title": title, "svg": _draw(finding, check, evidence, tables, metrics, title)}
+    return title, partial(_draw, finding, check, evidence, tables, metrics, title)
 
 
 def _draw(

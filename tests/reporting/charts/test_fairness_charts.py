@@ -1,4 +1,4 @@
-"""SVG charts of gating fairness findings: threshold drawn, greyscale, reproducible bytes."""
+"""SVG charts of gating fairness findings, drawn at render time: threshold, greyscale, bytes."""
 
 from __future__ import annotations
 
@@ -17,7 +17,9 @@ import pytest
 from governance.checks.params import DisparityParams, EqualizedOddsParams
 from governance.cli import main
 from governance.evaluators import fairness
-from governance.evaluators.charts import finding_chart
+from governance.record import read_record
+from governance.reporting.charts import record_charts
+from governance.reporting.charts.fairness import finding_chart
 from tests.conftest import MANIFEST, synthetic_frame
 from tests.evaluators.helpers import make_context
 
@@ -45,9 +47,14 @@ def finding(params: DisparityParams, threshold: dict[str, Any], check: str) -> d
     }
 
 
+def drawn(item: dict[str, Any]) -> dict[str, str] | None:
+    chart = finding_chart(item)
+    return None if chart is None else {"title": chart[0], "svg": chart[1]()}
+
+
 def test_the_threshold_is_drawn_on_the_metric_scale() -> None:
     ratio = finding(DisparityParams(), {"min": 0.8, "max": None}, "demographic_parity_ratio")
-    chart = finding_chart(ratio)
+    chart = drawn(ratio)
     assert chart is not None
     assert chart["title"].startswith("rule: measured ")
     assert "95% interval" in chart["title"] and "threshold ≥ 0.8" in chart["title"]
@@ -60,12 +67,12 @@ def test_the_threshold_is_drawn_on_the_metric_scale() -> None:
         {"min": None, "max": 0.1},
         "demographic_parity_difference",
     )
-    reference = finding_chart(difference)
+    reference = drawn(difference)
     assert reference is not None and "reference ± 0.1" in reference["svg"]
 
 
 def test_charts_are_greyscale() -> None:
-    chart = finding_chart(
+    chart = drawn(
         finding(EqualizedOddsParams(), {"min": None, "max": 0.1}, "equalized_odds_difference")
     )
     assert chart is not None
@@ -78,11 +85,11 @@ def test_charts_are_greyscale() -> None:
 
 def test_the_same_evidence_gives_the_same_bytes_in_another_process() -> None:
     item = finding(DisparityParams(), {"min": 0.8, "max": None}, "demographic_parity_ratio")
-    chart = finding_chart(item)
+    chart = drawn(item)
     assert chart is not None
     script = (
-        "import json, sys; from governance.evaluators.charts import finding_chart; "
-        "sys.stdout.write(finding_chart(json.loads(sys.stdin.read()))['svg'])"
+        "import json, sys; from governance.reporting.charts.fairness import finding_chart; "
+        "sys.stdout.write(finding_chart(json.loads(sys.stdin.read()))[1]())"
     )
     other = subprocess.run(
         [sys.executable, "-c", script],
@@ -119,7 +126,7 @@ rules:
 """
 
 
-def test_the_gate_attaches_a_chart_to_each_gating_fairness_finding(
+def test_each_gating_fairness_finding_is_charted_from_the_record_alone(
     tmp_path: Path, write: Write, capsys: pytest.CaptureFixture[str]
 ) -> None:
     synthetic_frame().to_csv(tmp_path / "data.csv", index=False)
@@ -139,7 +146,15 @@ def test_the_gate_attaches_a_chart_to_each_gating_fairness_finding(
             ]
         )
     record = json.loads(capsys.readouterr().out)
-    charts = {f["rule_id"]: f["charts"] for f in record["findings"]}
-    assert len(charts["gating"]) == 1 and charts["gating"][0]["svg"].startswith("<?xml")
+    assert record["schema_version"] == 2
+    assert all("charts" not in f for f in record["findings"])  # data, not pictures
+    charts = dict(
+        zip(
+            [f["rule_id"] for f in record["findings"]],
+            record_charts(read_record(record)),
+            strict=True,
+        )
+    )
+    assert len(charts["gating"]) == 1 and charts["gating"][0].draw().startswith("<?xml")
     assert charts["advisory"] == []  # low severity does not gate at fail_on high
     assert charts["accuracy"] == []  # an overall metric has no groups to chart

@@ -1,4 +1,4 @@
-"""SVG charts of explainability evidence, deterministic and readable in greyscale.
+"""SVG charts of explainability evidence, drawn when a report is rendered; greyscale-readable.
 
 Drawn with matplotlib's object API (no pyplot, no global backend): the same evidence always gives
 the same bytes (fixed ``svg.hashsalt``, no date in the metadata, text kept as text).
@@ -36,9 +36,14 @@ def _figure(width: float, height: float) -> Any:
     return Figure(figsize=(width, height), dpi=100)
 
 
+IMPORTANCE_TITLE = "Global feature importance (mean |SHAP|)"
+GROUP_TITLE = "Feature importance by {feature}"
+PROXY_TITLE = "Potential proxies of sensitive attributes"
+
+
 def importance_chart(
     importance: Sequence[dict[str, Any]], unit: str, highlight: Sequence[str] = ()
-) -> dict[str, str]:
+) -> str:
     """Horizontal bars of mean |SHAP| per feature, largest first; ``highlight`` is hatched."""
     import matplotlib
 
@@ -58,15 +63,14 @@ def importance_chart(
         if highlight:
             axes.set_title("hatched: " + ", ".join(highlight), fontsize=7, loc="left")
         svg = _svg(figure)
-    return {"title": "Global feature importance (mean |SHAP|)", "svg": svg}
+    return svg
 
 
 def group_chart(
-    sensitive_feature: str,
     groups: Sequence[dict[str, Any]],
     features: Sequence[str],
     unit: str,
-) -> dict[str, str]:
+) -> str:
     """Grouped bars: mean |SHAP| of the top ``features`` within each group of the attribute."""
     import matplotlib
     import numpy as np
@@ -96,12 +100,10 @@ def group_chart(
             axes.legend(fontsize=7, frameon=False, loc="lower right")
         axes.spines[["top", "right"]].set_visible(False)
         svg = _svg(figure)
-    return {"title": f"Feature importance by {sensitive_feature}", "svg": svg}
+    return svg
 
 
-def proxy_chart(
-    rows: Sequence[dict[str, Any]], min_association: float, min_share: float
-) -> dict[str, str]:
+def proxy_chart(rows: Sequence[dict[str, Any]], min_association: float, min_share: float) -> str:
     """Association with a sensitive attribute against attribution share; proxies labelled."""
     import matplotlib
 
@@ -144,4 +146,4 @@ def proxy_chart(
         )
         axes.spines[["top", "right"]].set_visible(False)
         svg = _svg(figure)
-    return {"title": "Potential proxies of sensitive attributes", "svg": svg}
+    return svg

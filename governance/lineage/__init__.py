@@ -1,6 +1,6 @@
 """OpenLineage for governance checks: every check is a run with START and COMPLETE or FAIL events.
 
-Importing this package is cheap; openlineage-python is imported when the first event is built.
+Importing this package is cheap, and building events never imports openlineage-python.
 See ``docs/lineage.md``.
 """
 

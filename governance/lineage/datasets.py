@@ -3,6 +3,9 @@
 Inputs are the evaluation data and, unless the manifest evaluates a predictions column, the model
 artifact: both local files (namespace ``file``, name = the path as the record gives it). The output
 is the evaluation record itself, in the job's namespace, named ``evaluations/<evaluation_id>``.
+
+Each data set is a JSON object as openlineage-python writes its ``InputDataset`` and
+``OutputDataset``: ``namespace``, ``name``, ``facets``, then ``inputFacets`` or ``outputFacets``.
 """
 
 from __future__ import annotations
@@ -10,21 +13,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from openlineage.client.event_v2 import InputDataset, OutputDataset
-from openlineage.client.facet_v2 import (
-    dataset_type_dataset,
-    dataset_version_dataset,
-    input_statistics_input_dataset,
-    lifecycle_state_change_dataset,
-    schema_dataset,
-)
-
 from governance.errors import LineageError
 from governance.lineage import naming
 from governance.lineage._record import MISSING, require_item
+from governance.lineage.facets import facet
+
+Dataset = dict[str, Any]
+"""An input or output data set as JSON."""
 
 
-def inputs(artifacts: Mapping[str, Any], producer: str) -> list[InputDataset]:
+def inputs(artifacts: Mapping[str, Any], producer: str) -> list[Dataset]:
     """Return the input datasets: the evaluation data, then the model artifact if there is one.
 
     Parameters
@@ -36,7 +34,7 @@ def inputs(artifacts: Mapping[str, Any], producer: str) -> list[InputDataset]:
 
     Returns
     -------
-    list of InputDataset
+    list of dict
         One or two datasets.
 
     Raises
@@ -52,7 +50,7 @@ def inputs(artifacts: Mapping[str, Any], producer: str) -> list[InputDataset]:
     return found
 
 
-def evaluation_data(data: Mapping[str, Any], producer: str) -> InputDataset:
+def evaluation_data(data: Mapping[str, Any], producer: str) -> Dataset:
     """Return the evaluation data set, with its columns, digest and row count.
 
     Parameters
@@ -64,44 +62,42 @@ def evaluation_data(data: Mapping[str, Any], producer: str) -> InputDataset:
 
     Returns
     -------
-    InputDataset
+    dict
         Facets ``datasetType`` (FILE), ``schema`` (if columns are known), ``version`` (the
         digest, if known); input facet ``inputStatistics`` (if the row count is known).
     """
     facets: dict[str, Any] = {
-        "datasetType": dataset_type_dataset.DatasetTypeDatasetFacet(
-            datasetType="FILE", producer=producer
-        ),
+        "datasetType": facet(naming.DATASET_TYPE_SCHEMA_URL, producer, datasetType="FILE"),
     }
     columns = data.get("columns")
     if columns is not None:
-        facets["schema"] = schema_dataset.SchemaDatasetFacet(
+        facets["schema"] = facet(
+            naming.SCHEMA_SCHEMA_URL,
+            producer,
             fields=[
-                schema_dataset.SchemaDatasetFacetFields(
-                    name=str(require_item(column, "name", f"artifacts.data.columns[{index}]")),
-                    type=None if column.get("type") is None else str(column["type"]),
-                )
+                {
+                    "name": str(require_item(column, "name", f"artifacts.data.columns[{index}]")),
+                    "type": None if column.get("type") is None else str(column["type"]),
+                    "fields": [],
+                }
                 for index, column in enumerate(columns)
             ],
-            producer=producer,
         )
     _add_version(facets, data, producer)
     input_facets: dict[str, Any] = {}
     if data.get("rows") is not None:
-        input_facets["inputStatistics"] = (
-            input_statistics_input_dataset.InputStatisticsInputDatasetFacet(
-                rowCount=int(data["rows"]), producer=producer
-            )
+        input_facets["inputStatistics"] = facet(
+            naming.INPUT_STATISTICS_SCHEMA_URL, producer, rowCount=int(data["rows"])
         )
-    return InputDataset(
-        namespace=naming.FILE_NAMESPACE,
-        name=_path(data, "artifacts.data.path"),
-        facets=facets,
-        inputFacets=input_facets,
-    )
+    return {
+        "namespace": naming.FILE_NAMESPACE,
+        "name": _path(data, "artifacts.data.path"),
+        "facets": facets,
+        "inputFacets": input_facets,
+    }
 
 
-def model_artifact(model: Mapping[str, Any], producer: str) -> InputDataset:
+def model_artifact(model: Mapping[str, Any], producer: str) -> Dataset:
     """Return the model artifact as a data set.
 
     Parameters
@@ -113,23 +109,22 @@ def model_artifact(model: Mapping[str, Any], producer: str) -> InputDataset:
 
     Returns
     -------
-    InputDataset
+    dict
         Facets ``datasetType`` (MODEL) and ``version`` (the digest, if known).
     """
     facets: dict[str, Any] = {
-        "datasetType": dataset_type_dataset.DatasetTypeDatasetFacet(
-            datasetType="MODEL", producer=producer
-        ),
+        "datasetType": facet(naming.DATASET_TYPE_SCHEMA_URL, producer, datasetType="MODEL"),
     }
     _add_version(facets, model, producer)
-    return InputDataset(
-        namespace=naming.FILE_NAMESPACE,
-        name=_path(model, "artifacts.model.path"),
-        facets=facets,
-    )
+    return {
+        "namespace": naming.FILE_NAMESPACE,
+        "name": _path(model, "artifacts.model.path"),
+        "facets": facets,
+        "inputFacets": {},
+    }
 
 
-def evaluation_record(namespace: str, evaluation_id: str, producer: str) -> OutputDataset:
+def evaluation_record(namespace: str, evaluation_id: str, producer: str) -> Dataset:
     """Return the evaluation record as the output data set of the run.
 
     Parameters
@@ -143,25 +138,25 @@ def evaluation_record(namespace: str, evaluation_id: str, producer: str) -> Outp
 
     Returns
     -------
-    OutputDataset
+    dict
         ``<namespace>`` / ``evaluations/<evaluation_id>``, created by this run.
     """
-    return OutputDataset(
-        namespace=namespace,
-        name=naming.evaluation_dataset_name(evaluation_id),
-        facets={
-            "lifecycleStateChange": lifecycle_state_change_dataset.LifecycleStateChangeDatasetFacet(
-                lifecycleStateChange=lifecycle_state_change_dataset.LifecycleStateChange.CREATE,
-                producer=producer,
+    return {
+        "namespace": namespace,
+        "name": naming.evaluation_dataset_name(evaluation_id),
+        "facets": {
+            "lifecycleStateChange": facet(
+                naming.LIFECYCLE_STATE_CHANGE_SCHEMA_URL, producer, lifecycleStateChange="CREATE"
             ),
         },
-    )
+        "outputFacets": {},
+    }
 
 
 def _add_version(facets: dict[str, Any], artifact: Mapping[str, Any], producer: str) -> None:
     if artifact.get("digest") is not None:
-        facets["version"] = dataset_version_dataset.DatasetVersionDatasetFacet(
-            datasetVersion=str(artifact["digest"]), producer=producer
+        facets["version"] = facet(
+            naming.DATASET_VERSION_SCHEMA_URL, producer, datasetVersion=str(artifact["digest"])
         )
 
 

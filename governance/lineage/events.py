@@ -5,17 +5,18 @@ the ``runId`` is the ``evaluation_id``. The run starts (START, at ``started_at``
 before evaluation, and ends with COMPLETE (at ``finished_at``) whatever the verdict: the check
 itself completed, and the verdict is in its facets. FAIL is for internal errors during evaluation.
 
-The events are plain JSON objects as openlineage-python serialises them (``Serde.to_dict``): null
-fields are left out.
+The events are plain JSON objects, built without openlineage-python (whose import would cost
+every check 0.2 to 0.5 s), equal to what it writes (``Serde.to_dict`` of its ``RunEvent``): the
+same keys in the same order, null fields left out.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from governance.errors import LineageError
-from governance.lineage import naming
+from governance.lineage import datasets, facets, naming
 from governance.lineage._record import (
     event_time,
     optional,
@@ -23,10 +24,6 @@ from governance.lineage._record import (
     require_mapping,
     utc_now,
 )
-
-if TYPE_CHECKING:
-    from openlineage.client.event_v2 import InputDataset, OutputDataset, RunState
-    from openlineage.client.facet_v2 import RunFacet
 
 NOT_A_UUID = "must be a UUID in canonical form, got {value!r}"
 
@@ -50,12 +47,10 @@ def start_event(record: Mapping[str, Any]) -> dict[str, Any]:
     LineageError
         If the record lacks one of those fields or one is malformed.
     """
-    from openlineage.client.event_v2 import RunState
-
     run = _Run(record)
     require_mapping(record, "artifacts.data")
     return run.event(
-        RunState.START,
+        "START",
         event_time(record, "started_at"),
         inputs=run.inputs(require_mapping(record, "artifacts")),
     )
@@ -80,14 +75,10 @@ def complete_event(record: Mapping[str, Any]) -> dict[str, Any]:
     LineageError
         If the record lacks a field or one is malformed.
     """
-    from openlineage.client.event_v2 import RunState
-
-    from governance.lineage import datasets, facets
-
     run = _Run(record)
     require_mapping(record, "artifacts.data")
     return run.event(
-        RunState.COMPLETE,
+        "COMPLETE",
         event_time(record, "finished_at"),
         inputs=run.inputs(require_mapping(record, "artifacts")),
         outputs=[datasets.evaluation_record(run.namespace, run.run_id, run.producer)],
@@ -124,15 +115,11 @@ def fail_event(
     LineageError
         If one of the required fields is missing or malformed.
     """
-    from openlineage.client.event_v2 import RunState
-
-    from governance.lineage import facets
-
     run = _Run(record)
     artifacts = optional(record, "artifacts")
     finished = optional(record, "finished_at")
     return run.event(
-        RunState.FAIL,
+        "FAIL",
         utc_now() if finished is None else event_time(record, "finished_at"),
         inputs=[] if artifacts is None else run.inputs(require_mapping(record, "artifacts")),
         run_facets={"errorMessage": facets.error_message(error, stack_trace, run.producer)},
@@ -149,45 +136,40 @@ class _Run:
         self.tool_version = str(require(record, "tool.version"))
         self.producer = naming.producer(self.tool_version)
 
-    def inputs(self, artifacts: Mapping[str, Any]) -> list[InputDataset]:
-        from governance.lineage import datasets
-
+    def inputs(self, artifacts: Mapping[str, Any]) -> list[datasets.Dataset]:
         return datasets.inputs(artifacts, self.producer)
 
     def event(
         self,
-        state: RunState,
+        state: str,
         time: str,
         *,
-        inputs: list[InputDataset],
-        outputs: list[OutputDataset] | None = None,
-        run_facets: Mapping[str, RunFacet] | None = None,
+        inputs: list[datasets.Dataset],
+        outputs: list[datasets.Dataset] | None = None,
+        run_facets: Mapping[str, facets.Facet] | None = None,
     ) -> dict[str, Any]:
-        from openlineage.client.event_v2 import Job, Run, RunEvent
-        from openlineage.client.serde import Serde
-
-        from governance.lineage import facets
-
-        event = RunEvent(
-            eventType=state,
-            eventTime=time,
-            run=Run(
-                runId=self.run_id,
-                facets={
+        """The RunEvent; its keys in the order of openlineage-python's ``RunEvent``."""
+        event = {
+            "eventTime": time,
+            "producer": self.producer,
+            "schemaURL": naming.RUN_EVENT_SCHEMA_URL,
+            "run": {
+                "runId": self.run_id,
+                "facets": {
                     "processing_engine": facets.processing_engine(self.tool_version, self.producer),
                     **(run_facets or {}),
                 },
-            ),
-            job=Job(
-                namespace=self.namespace,
-                name=naming.job_name(self.model_name),
-                facets=facets.job_facets(self.model_name, self.producer),
-            ),
-            inputs=inputs,
-            outputs=outputs or [],
-            producer=self.producer,
-        )
-        return Serde.to_dict(event)
+            },
+            "job": {
+                "namespace": self.namespace,
+                "name": naming.job_name(self.model_name),
+                "facets": facets.job_facets(self.model_name, self.producer),
+            },
+            "eventType": state,
+            "inputs": inputs,
+            "outputs": outputs or [],
+        }
+        return dict(facets.without_nulls(event))
 
 
 def _run_id(record: Mapping[str, Any]) -> str:

@@ -345,8 +345,22 @@ def test_record_is_not_modified(record: dict[str, Any]) -> None:
 def test_new_run_id_is_a_uuid7() -> None:
     first, second = new_run_id(), new_run_id()
     assert uuid.UUID(first).version == 7
+    assert uuid.UUID(first).variant == uuid.RFC_4122
     assert first != second
     assert str(uuid.UUID(first)) == first
+
+
+def test_run_ids_carry_their_time_and_sort_by_it() -> None:
+    import time
+
+    before = time.time_ns() // 1_000_000
+    ids = [new_run_id() for _ in range(3)]
+    time.sleep(0.002)
+    later = new_run_id()
+    after = time.time_ns() // 1_000_000
+    for run_id in [*ids, later]:
+        assert before <= uuid.UUID(run_id).int >> 80 <= after  # RFC 9562: Unix milliseconds
+    assert max(ids) < later
 
 
 def test_import_does_not_load_openlineage() -> None:

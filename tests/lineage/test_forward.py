@@ -54,6 +54,18 @@ def test_openlineage_yml_in_the_working_directory(tmp_path: Path) -> None:
     assert sink.source == str(tmp_path / "openlineage.yml")
 
 
+def test_openlineage_yml_in_the_home_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "home" / ".openlineage"
+    folder.mkdir(parents=True)
+    (folder / "openlineage.yml").write_text("transport:\n  type: console\n")
+    sink = openlineage_sink()
+    assert sink is not None
+    assert (dict(sink.transport), sink.source) == (
+        {"type": "console"},
+        str(folder / "openlineage.yml"),
+    )
+
+
 def test_environment_variables_and_url(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPENLINEAGE__TRANSPORT__TYPE", "kafka")
     monkeypatch.setenv("OPENLINEAGE__TRANSPORT__TOPIC", "lineage")

@@ -4,7 +4,8 @@ under 1.5 s, where interpreter start and imports are a large part).
 A store already at the newest schema is opened without Alembic (an import of 0.15 s and a read
 of every migration script). Without a configured OpenLineage transport, openlineage-python (0.2 to
 0.5 s: its package loads the client and every transport) is not imported: the gate builds its
-events as plain JSON.
+events as plain JSON. Neither matplotlib nor WeasyPrint is imported: charts are drawn when a
+report is.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ try:
     main(sys.argv[1:])
 except SystemExit as exc:
     code = exc.code
-loaded = sorted({name.split(".")[0] for name in sys.modules} & {"alembic", "openlineage"})
+watched = {"alembic", "openlineage", "matplotlib", "weasyprint"}
+loaded = sorted({name.split(".")[0] for name in sys.modules} & watched)
 print("LOADED", ",".join(loaded), "CODE", code, file=sys.stderr)
 """
 

@@ -28,7 +28,6 @@ from governance.checks.params import (
     CalibrationParams,
     DisparityParams,
     EqualizedOddsParams,
-    GroupParams,
     GroupSizeParams,
     IntervalParams,
     MetricDisparityParams,
@@ -518,15 +517,6 @@ def min_group_size(context: EvaluationContext, params: GroupSizeParams) -> Measu
         table["measured"] = smallest
         tables.append(table)
     return Measurement(value=min(sizes), evidence={"metrics": [], "tables": tables})
-
-
-def groupings_of(
-    params: GroupParams | GroupSizeParams, manifest_features: Sequence[str]
-) -> list[tuple[str, ...]]:
-    """The groupings a rule examines (as :meth:`EvaluationContext.feature_sets`)."""
-    if params.sensitive_features:
-        return [tuple(params.sensitive_features)]
-    return [(name,) for name in manifest_features]
 
 
 def check_reference_groups(context: EvaluationContext, rules: Sequence[Any]) -> None:

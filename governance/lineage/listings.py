@@ -12,6 +12,7 @@ from typing import Literal
 
 from sqlalchemy import func, select, union_all
 
+from governance.lineage.catalog import LineageCatalog
 from governance.lineage.tables import (
     lineage_datasets,
     lineage_events,
@@ -48,6 +49,11 @@ class LineageListings:
 
     def __init__(self, engine: StoreEngine) -> None:
         self._engine = engine
+
+    @property
+    def catalog(self) -> LineageCatalog:
+        """Catalog reads: node times, dataset versions, search, run facets."""
+        return LineageCatalog(self._engine)
 
     def namespaces(self) -> list[tuple[str, str]]:
         """Every namespace of a job or dataset, with the time it first appeared, by name."""

@@ -1,8 +1,9 @@
 """The JSON API: Marquez-compatible lineage endpoints and governance's own.
 
 Lineage (as Marquez): ``POST /api/v1/lineage`` (one event, an array, or JSON lines; 201),
-``POST /api/v1/lineage/batch`` (an array; 204), ``GET /api/v1/lineage``, namespaces, jobs,
-datasets, runs and ``GET /api/v1/events/lineage``. Governance: models, evaluations, findings,
+``POST /api/v1/lineage/batch`` (an array; 204; governance's own), ``GET /api/v1/lineage`` and
+``GET /api/v1/events/lineage``; Marquez's catalog reads are in
+:mod:`governance.serve.api_marquez`. Governance: models, evaluations, findings,
 reports (PDF download), the audit log and its verification.
 """
 
@@ -17,7 +18,7 @@ from fastapi import Path as PathParameter
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from governance.errors import EvaluationNotFound, LineageError, VerificationFailed
-from governance.lineage.model import Node, node_name
+from governance.lineage.model import Node
 from governance.lineage.validate import EventRejected, parse_event_time
 from governance.serve import marquez, schemas
 from governance.serve.auth import authorize
@@ -26,7 +27,7 @@ from governance.serve.errors import ApiError
 from governance.serve.ingest_path import parse_posted, record_events, store_events
 from governance.serve.state import ServerState, require_read, server_state, state_of
 
-__all__ = ["router"]
+__all__ = ["read_route", "resolve_node", "router"]
 
 DATE_TIME: dict[str, Any] = {"format": "date-time"}
 MAX_DEPTH = 100
@@ -51,20 +52,27 @@ def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
 router = APIRouter(prefix="/api/v1")
 
 
-def _read(path: str, tag: str, summary: str, answer: Any, *errors: int) -> Callable[[F], F]:
-    """Declare a GET route that needs the read scope.
+def read_route(
+    target: APIRouter, path: str, tag: str, summary: str, answer: Any, *errors: int
+) -> Callable[[F], F]:
+    """Declare a GET route of ``target`` that needs the read scope.
 
     ``answer`` documents its 200 response (a response model, or the response object itself);
     ``errors`` are the error statuses it answers besides 400, 401 and 403.
     """
     ok = {"model": answer} if isinstance(answer, type) else answer
-    return router.get(
+    return target.get(
         path,
         tags=[tag],
         summary=summary,
         dependencies=[Depends(require_read)],
         responses={200: ok, **_errors(400, 401, 403, *errors)},
     )
+
+
+def _read(path: str, tag: str, summary: str, answer: Any, *errors: int) -> Callable[[F], F]:
+    """A GET route of this module's router that needs the read scope."""
+    return read_route(router, path, tag, summary, answer, *errors)
 
 
 FACETS: dict[str, Any] = {
@@ -207,7 +215,9 @@ def get_lineage(
 ) -> JSONResponse:
     """Every job and dataset within ``depth`` jobs of the node, upstream and downstream."""
     root = resolve_node(state, node_id)
-    return JSONResponse(marquez.graph(state.store.lineage, root, depth))
+    return JSONResponse(
+        marquez.graph(state.store.lineage, state.store.listings.catalog, root, depth)
+    )
 
 
 def _time_bound(value: str | None, name: str, default: str) -> str:
@@ -245,126 +255,6 @@ def get_events(
         offset=offset,
     )
     return JSONResponse({"events": [json.loads(p) for p in payloads], "totalCount": total})
-
-
-@_read("/namespaces", "Namespaces", "Every namespace of a job or dataset", schemas.NamespaceList)
-def get_namespaces(state: State) -> JSONResponse:
-    """Namespaces by name, with the time the log first mentioned them."""
-    return JSONResponse(
-        {
-            "namespaces": [
-                {
-                    "name": name,
-                    "createdAt": created,
-                    "updatedAt": created,
-                    "ownerName": None,
-                    "description": None,
-                    "isHidden": False,
-                }
-                for name, created in state.store.listings.namespaces()
-            ]
-        }
-    )
-
-
-def _jobs_data(state: ServerState, nodes: list[Node], created: dict[int, str]) -> list[Any]:
-    queries = state.store.lineage
-    facets = queries.facets(nodes)
-    edges = state.store.listings.job_edges(node.id for node in nodes)
-    runs = queries.runs_of_jobs(node.id for node in nodes)
-    found = []
-    for node in nodes:
-        inputs, outputs = edges.get(node.id, ([], []))
-        job_runs = runs.get(node.id) or []
-        found.append(
-            marquez.job_data(
-                node,
-                facets.get(node.key, {}),
-                inputs=[{"namespace": ns, "name": name} for ns, name in inputs],
-                outputs=[{"namespace": ns, "name": name} for ns, name in outputs],
-                latest_run=job_runs[-1] if job_runs else None,
-                created_at=created.get(node.id),
-            )
-        )
-    return found
-
-
-@_read(
-    "/namespaces/{namespace:path}/jobs/{job:path}/runs",
-    "Jobs",
-    "The runs of a job, newest first",
-    schemas.RunList,
-    404,
-)
-def get_job_runs(
-    state: State, namespace: str, job: str, limit: Limit = 100, offset: Offset = 0
-) -> JSONResponse:
-    """Runs of the job, newest first."""
-    node = resolve_node(state, node_name("job", namespace, job))
-    runs = state.store.lineage.runs_of_jobs([node.id]).get(node.id, [])
-    newest = list(reversed(runs))
-    page = newest[offset : offset + limit]
-    return JSONResponse({"runs": [marquez.run_data(run) for run in page], "totalCount": len(runs)})
-
-
-@_read("/namespaces/{namespace:path}/jobs/{job:path}", "Jobs", "One job", schemas.Job, 404)
-def get_job(state: State, namespace: str, job: str) -> JSONResponse:
-    """The job with its facets, inputs, outputs and latest run."""
-    node = resolve_node(state, node_name("job", namespace, job))
-    return JSONResponse(_jobs_data(state, [node], {})[0])
-
-
-@_read("/namespaces/{namespace:path}/jobs", "Jobs", "The jobs of a namespace", schemas.JobList)
-def get_jobs(state: State, namespace: str, limit: Limit = 100, offset: Offset = 0) -> JSONResponse:
-    """A page of the namespace's jobs, by name."""
-    rows, total = state.store.listings.named("job", namespace, limit=limit, offset=offset)
-    nodes = [Node("job", row.id, row.namespace, row.name) for row in rows]
-    created = {row.id: row.created_at for row in rows}
-    return JSONResponse({"jobs": _jobs_data(state, nodes, created), "totalCount": total})
-
-
-@_read(
-    "/namespaces/{namespace:path}/datasets/{dataset:path}",
-    "Datasets",
-    "One dataset",
-    schemas.Dataset,
-    404,
-)
-def get_dataset(state: State, namespace: str, dataset: str) -> JSONResponse:
-    """The dataset with its facets and schema fields."""
-    node = resolve_node(state, node_name("dataset", namespace, dataset))
-    facets = state.store.lineage.facets([node]).get(node.key, {})
-    return JSONResponse(marquez.dataset_data(node, facets))
-
-
-@_read(
-    "/namespaces/{namespace:path}/datasets",
-    "Datasets",
-    "The datasets of a namespace",
-    schemas.DatasetList,
-)
-def get_datasets(
-    state: State, namespace: str, limit: Limit = 100, offset: Offset = 0
-) -> JSONResponse:
-    """A page of the namespace's datasets, by name."""
-    rows, total = state.store.listings.named("dataset", namespace, limit=limit, offset=offset)
-    nodes = [Node("dataset", row.id, row.namespace, row.name) for row in rows]
-    facets = state.store.lineage.facets(nodes)
-    datasets = [
-        marquez.dataset_data(node, facets.get(node.key, {}), created_at=row.created_at)
-        for node, row in zip(nodes, rows, strict=True)
-    ]
-    return JSONResponse({"datasets": datasets, "totalCount": total})
-
-
-@_read("/jobs/runs/{run_id}", "Jobs", "One run", schemas.Run, 404)
-def get_run(state: State, run_id: str) -> JSONResponse:
-    """The run with its facets, inputs and outputs."""
-    try:
-        detail = state.store.lineage.run(run_id)
-    except LineageError as exc:
-        raise ApiError(404, exc.message) from None
-    return JSONResponse(marquez.run_detail_data(detail))
 
 
 # -- governance ----------------------------------------------------------------------------

@@ -12,10 +12,15 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from governance.lineage.model import Node, RunDetail, RunSummary
+from governance.lineage.catalog import LineageCatalog, NodeTimes
+from governance.lineage.model import Node, RunDetail, RunSummary, node_name
 from governance.lineage.queries import LineageQueries
+from governance.serve.marquez_ids import dataset_version_id, job_version_id
 
-__all__ = ["dataset_data", "graph", "job_data", "run_data", "run_state"]
+__all__ = ["compact", "dataset_data", "graph", "job_data", "run_data", "run_state", "split"]
+
+DEFAULT_OWNER = "anonymous"
+"""The owner of every namespace (the store records none; Marquez's own default)."""
 
 STATES = {
     "START": "RUNNING",
@@ -45,7 +50,7 @@ def _duration_ms(start: str | None, end: str | None) -> int | None:
 _PORT = re.compile(r":\d+(?=:)")
 
 
-def _split(node_key: str) -> dict[str, str]:
+def split(node_key: str) -> dict[str, str]:
     """``dataset:ns:name`` -> ``{"namespace": ns, "name": name}``.
 
     A namespace may hold colons (``postgres://host:5432``): after ``scheme://`` the authority
@@ -65,27 +70,36 @@ def _split(node_key: str) -> dict[str, str]:
     return {"namespace": rest[:cut], "name": rest[cut + 1 :]}
 
 
+def compact(data: Mapping[str, Any]) -> dict[str, Any]:
+    """``data`` without the keys whose value is None (Marquez's OpenAPI has no nullable field)."""
+    return {key: value for key, value in data.items() if value is not None}
+
+
 def run_data(run: RunSummary, facets: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """A run in Marquez's shape."""
-    job = _split(run.job)
-    return {
-        "id": run.run_id,
-        "createdAt": run.first_time,
-        "updatedAt": run.ended_at or run.started_at or run.first_time,
-        "nominalStartTime": _nominal(facets, "nominalStartTime"),
-        "nominalEndTime": _nominal(facets, "nominalEndTime"),
-        "state": run_state(run.state),
-        "startedAt": run.started_at,
-        "endedAt": run.ended_at,
-        "durationMs": _duration_ms(run.started_at, run.ended_at),
-        "args": {},
-        "jobName": job["name"],
-        "jobNamespace": job["namespace"],
-        "parentRunId": run.parent_run_id,
-        "inputVersions": [_split(name) for name in run.inputs],
-        "outputVersions": [_split(name) for name in run.outputs],
-        "facets": dict(facets or {}),
-    }
+    """A run in Marquez's shape; ``facets`` are the run's (its nominal times come from them)."""
+    job = split(run.job)
+    version = job_version_id(run.job, run.inputs, run.outputs)
+    return compact(
+        {
+            "id": run.run_id,
+            "createdAt": run.first_time,
+            "updatedAt": run.ended_at or run.started_at or run.first_time,
+            "nominalStartTime": _nominal(facets, "nominalStartTime"),
+            "nominalEndTime": _nominal(facets, "nominalEndTime"),
+            "state": run_state(run.state),
+            "startedAt": run.started_at,
+            "endedAt": run.ended_at,
+            "durationMs": _duration_ms(run.started_at, run.ended_at),
+            "args": {},
+            "jobName": job["name"],
+            "jobNamespace": job["namespace"],
+            "jobVersion": {**job, "version": version},
+            "parentRunId": run.parent_run_id,
+            "inputVersions": [split(name) for name in run.inputs],
+            "outputVersions": [split(name) for name in run.outputs],
+            "facets": dict(facets or {}),
+        }
+    )
 
 
 def run_detail_data(detail: RunDetail) -> dict[str, Any]:
@@ -105,10 +119,8 @@ def _text_facet(facets: Mapping[str, Any], facet: str, key: str) -> str | None:
     return found if isinstance(found, str) else None
 
 
-def dataset_data(
-    node: Node, facets: Mapping[str, Any], *, created_at: str | None = None
-) -> dict[str, Any]:
-    """A dataset in Marquez's shape, with the fields of its ``schema`` facet."""
+def dataset_fields(facets: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The fields of a ``schema`` facet; a field without a type has type ``""``."""
     schema = facets.get("schema")
     raw_fields = schema.get("fields") if isinstance(schema, Mapping) else None
     fields = []
@@ -116,32 +128,39 @@ def dataset_data(
         if isinstance(item, Mapping) and isinstance(item.get("name"), str):
             kind = item.get("type")
             text = item.get("description")
-            fields.append(
-                {
-                    "name": item["name"],
-                    "type": kind if isinstance(kind, str) else None,
-                    "tags": [],
-                    "description": text if isinstance(text, str) else None,
-                }
-            )
+            field = {
+                "name": item["name"],
+                "type": kind if isinstance(kind, str) else "",
+                "tags": [],
+                "description": text if isinstance(text, str) else None,
+            }
+            fields.append(compact(field))
+    return fields
+
+
+def dataset_data(node: Node, facets: Mapping[str, Any], times: NodeTimes | None) -> dict[str, Any]:
+    """A dataset in Marquez's shape, with the fields of its ``schema`` facet."""
+    version = dataset_version_id(node.key, times.version_seq if times else None)
     dataset_type = _text_facet(facets, "datasetType", "datasetType") or "DB_TABLE"
-    return {
-        "id": {"namespace": node.namespace, "name": node.name},
-        "type": dataset_type,
-        "name": node.name,
-        "physicalName": node.name,
-        "createdAt": created_at,
-        "updatedAt": created_at,
-        "namespace": node.namespace,
-        "sourceName": node.namespace,
-        "fields": fields,
-        "tags": [],
-        "lastModifiedAt": None,
-        "description": _text_facet(facets, "documentation", "description"),
-        "facets": dict(facets),
-        "currentVersion": _text_facet(facets, "version", "datasetVersion"),
-        "deleted": False,
-    }
+    return compact(
+        {
+            "id": {"namespace": node.namespace, "name": node.name},
+            "type": dataset_type,
+            "name": node.name,
+            "physicalName": node.name,
+            "createdAt": times.created_at if times else None,
+            "updatedAt": times.updated_at if times else None,
+            "namespace": node.namespace,
+            "sourceName": node.namespace,
+            "fields": dataset_fields(facets),
+            "tags": [],
+            "lastModifiedAt": times.version_at if times else None,
+            "description": _text_facet(facets, "documentation", "description"),
+            "facets": dict(facets),
+            "currentVersion": version,
+            "deleted": False,
+        }
+    )
 
 
 def job_data(
@@ -151,36 +170,56 @@ def job_data(
     inputs: Iterable[Mapping[str, str]],
     outputs: Iterable[Mapping[str, str]],
     latest_run: RunSummary | None,
-    created_at: str | None = None,
+    times: NodeTimes | None,
+    run_facets: Mapping[str, Mapping[str, Any]],
 ) -> dict[str, Any]:
-    """A job in Marquez's shape."""
+    """A job in Marquez's shape; ``run_facets`` holds the facets of its latest run."""
     processing = _text_facet(facets, "jobType", "processingType")
     parent_name, _, simple = node.name.rpartition(".")
-    return {
-        "id": {"namespace": node.namespace, "name": node.name},
-        "type": "STREAM" if processing == "STREAMING" else "BATCH",
-        "name": node.name,
-        "simpleName": simple or node.name,
-        "parentJobName": parent_name or None,
-        "createdAt": created_at,
-        "updatedAt": latest_run.first_time if latest_run else created_at,
-        "namespace": node.namespace,
-        "inputs": [dict(item) for item in inputs],
-        "outputs": [dict(item) for item in outputs],
-        "location": _text_facet(facets, "sourceCodeLocation", "url"),
-        "description": _text_facet(facets, "documentation", "description"),
-        "latestRun": run_data(latest_run) if latest_run else None,
-        "facets": dict(facets),
-        "currentVersion": None,
-    }
+    inputs, outputs = [dict(item) for item in inputs], [dict(item) for item in outputs]
+    if latest_run is not None:
+        version = job_version_id(node.key, latest_run.inputs, latest_run.outputs)
+    else:
+        version = job_version_id(node.key, _names(inputs), _names(outputs))
+    return compact(
+        {
+            "id": {"namespace": node.namespace, "name": node.name},
+            "type": "STREAM" if processing == "STREAMING" else "BATCH",
+            "name": node.name,
+            "simpleName": simple or node.name,
+            "parentJobName": parent_name or None,
+            "createdAt": times.created_at if times else None,
+            "updatedAt": times.updated_at if times else None,
+            "namespace": node.namespace,
+            "inputs": inputs,
+            "outputs": outputs,
+            "location": _text_facet(facets, "sourceCodeLocation", "url"),
+            "description": _text_facet(facets, "documentation", "description"),
+            "latestRun": run_data(latest_run, run_facets.get(latest_run.run_id))
+            if latest_run
+            else None,
+            "facets": dict(facets),
+            "currentVersion": version,
+        }
+    )
 
 
-def graph(queries: LineageQueries, root: Node, depth: int) -> dict[str, Any]:
+def _names(datasets: Iterable[Mapping[str, str]]) -> list[str]:
+    return [node_name("dataset", item["namespace"], item["name"]) for item in datasets]
+
+
+def graph(
+    queries: LineageQueries, catalog: LineageCatalog, root: Node, depth: int
+) -> dict[str, Any]:
     """``GET /api/v1/lineage``: the nodes within ``depth`` jobs of ``root``, both ways."""
     found = queries.traverse(root, "both", depth=depth)
     nodes = [item.node for item in found.nodes]
     facets = queries.facets(nodes)
     runs = queries.runs_of_jobs(node.id for node in nodes if node.kind == "job")
+    latest = {job_id: job_runs[-1] for job_id, job_runs in runs.items() if job_runs}
+    run_facets = catalog.run_facets([run.run_id for run in latest.values()])
+    job_times = catalog.times("job", (node.id for node in nodes if node.kind == "job"))
+    dataset_times = catalog.times("dataset", (node.id for node in nodes if node.kind == "dataset"))
     incoming: dict[str, list[dict[str, str]]] = {node.key: [] for node in nodes}
     outgoing: dict[str, list[dict[str, str]]] = {node.key: [] for node in nodes}
     for edge in found.edges:
@@ -192,16 +231,17 @@ def graph(queries: LineageQueries, root: Node, depth: int) -> dict[str, Any]:
     for node in nodes:
         node_facets = facets.get(node.key, {})
         if node.kind == "job":
-            job_runs = runs.get(node.id) or []
             data = job_data(
                 node,
                 node_facets,
                 inputs=[by_key[edge["origin"]] for edge in incoming[node.key]],
                 outputs=[by_key[edge["destination"]] for edge in outgoing[node.key]],
-                latest_run=job_runs[-1] if job_runs else None,
+                latest_run=latest.get(node.id),
+                times=job_times.get(node.id),
+                run_facets=run_facets,
             )
         else:
-            data = dataset_data(node, node_facets)
+            data = dataset_data(node, node_facets, dataset_times.get(node.id))
         result.append(
             {
                 "id": node.key,

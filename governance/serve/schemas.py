@@ -1,8 +1,9 @@
 """The shapes of the API's answers, for the OpenAPI document.
 
-Lineage answers follow Marquez's API (``/api/v1/lineage``, namespaces, jobs, datasets, runs,
-``/api/v1/events/lineage``) with camelCase fields; fields Marquez has and the store does not
-know are ``null``. The governance answers (models, evaluations, reports, audit) are our own.
+Lineage answers follow Marquez's OpenAPI (``/api/v1/lineage``, namespaces, jobs, datasets, their
+versions, runs, facets, column lineage, search, tags, sources, ``/api/v1/events/lineage``) with
+camelCase fields; a field the store has no value for is left out (Marquez declares none
+nullable). The governance answers (models, evaluations, reports, audit) are our own.
 Handlers build plain dicts and these models only document them; the tests check every answer
 against this document (schemathesis).
 """
@@ -17,22 +18,33 @@ __all__ = [
     "AuditEntry",
     "AuditLog",
     "AuditStatus",
+    "ColumnLineageGraph",
     "Dataset",
     "DatasetList",
+    "DatasetVersion",
+    "DatasetVersionList",
     "ErrorBody",
     "EvaluationList",
     "EvaluationSummary",
     "EventList",
+    "Facets",
     "FindingList",
     "IngestResult",
     "Job",
     "JobList",
+    "JobVersion",
+    "JobVersionList",
     "LineageGraph",
     "ModelList",
+    "Namespace",
     "NamespaceList",
     "ReportList",
     "Run",
     "RunList",
+    "SearchResultList",
+    "Source",
+    "SourceList",
+    "TagList",
 ]
 
 RunState = Literal["NEW", "RUNNING", "COMPLETED", "FAILED", "ABORTED"]
@@ -62,13 +74,13 @@ class DatasetId(BaseModel):
 
 
 class Namespace(BaseModel):
-    """A namespace that holds jobs or datasets."""
+    """A namespace that holds jobs or datasets (owner: ``anonymous``, Marquez's default)."""
 
     name: str
-    createdAt: str | None
-    updatedAt: str | None
-    ownerName: str | None
-    description: str | None
+    createdAt: str
+    updatedAt: str
+    ownerName: str
+    description: str | None = None
     isHidden: bool
 
 
@@ -78,22 +90,31 @@ class NamespaceList(BaseModel):
     namespaces: list[Namespace]
 
 
+class VersionId(BaseModel):
+    """A job's or dataset's namespace, name and version (a UUID)."""
+
+    namespace: str
+    name: str
+    version: str
+
+
 class Run(BaseModel):
-    """A run of a job (Marquez's Run)."""
+    """A run of a job (Marquez's Run); a time the store does not know is left out."""
 
     id: str
     createdAt: str
     updatedAt: str
-    nominalStartTime: str | None
-    nominalEndTime: str | None
+    nominalStartTime: str | None = None
+    nominalEndTime: str | None = None
     state: RunState
-    startedAt: str | None
-    endedAt: str | None
-    durationMs: int | None
+    startedAt: str | None = None
+    endedAt: str | None = None
+    durationMs: int | None = None
     args: dict[str, Any]
     jobName: str
     jobNamespace: str
-    parentRunId: str | None
+    jobVersion: VersionId
+    parentRunId: str | None = None
     inputVersions: list[DatasetId]
     outputVersions: list[DatasetId]
     facets: dict[str, Any]
@@ -110,9 +131,9 @@ class Field_(BaseModel):
     """A field of a dataset's schema facet."""
 
     name: str
-    type: str | None
+    type: str = Field(description='the type in the schema facet ("" if it has none)')
     tags: list[str]
-    description: str | None
+    description: str | None = None
 
 
 class Dataset(BaseModel):
@@ -122,16 +143,16 @@ class Dataset(BaseModel):
     type: str
     name: str
     physicalName: str
-    createdAt: str | None
-    updatedAt: str | None
+    createdAt: str
+    updatedAt: str
     namespace: str
     sourceName: str
     fields: list[Field_]
     tags: list[str]
-    lastModifiedAt: str | None
-    description: str | None
+    lastModifiedAt: str | None = None
+    description: str | None = None
     facets: dict[str, Any]
-    currentVersion: str | None
+    currentVersion: str
     deleted: bool
 
 
@@ -149,17 +170,17 @@ class Job(BaseModel):
     type: str
     name: str
     simpleName: str
-    parentJobName: str | None
-    createdAt: str | None
-    updatedAt: str | None
+    parentJobName: str | None = None
+    createdAt: str
+    updatedAt: str
     namespace: str
     inputs: list[DatasetId]
     outputs: list[DatasetId]
-    location: str | None
-    description: str | None
-    latestRun: Run | None
+    location: str | None = None
+    description: str | None = None
+    latestRun: Run | None = None
     facets: dict[str, Any]
-    currentVersion: str | None
+    currentVersion: str
 
 
 class JobList(BaseModel):
@@ -167,6 +188,135 @@ class JobList(BaseModel):
 
     jobs: list[Job]
     totalCount: int
+
+
+class DatasetVersion(BaseModel):
+    """One version of a dataset: a log entry that wrote or described it."""
+
+    id: VersionId
+    type: str
+    name: str
+    physicalName: str
+    createdAt: str
+    version: str
+    namespace: str
+    sourceName: str
+    fields: list[Field_]
+    description: str = Field(description='its documentation facet ("" if it has none)')
+    createdByRun: Run | None = None
+    facets: dict[str, Any]
+
+
+class DatasetVersionList(BaseModel):
+    """The versions of a dataset, newest first."""
+
+    versions: list[DatasetVersion]
+    totalCount: int
+
+
+class JobVersion(BaseModel):
+    """One version of a job: the datasets its runs read and wrote."""
+
+    id: VersionId
+    name: str
+    version: str
+    createdAt: str
+    updatedAt: str
+    namespace: str
+    inputs: list[DatasetId]
+    outputs: list[DatasetId]
+    location: str | None = None
+    latestRun: Run | None = None
+    facets: dict[str, Any]
+
+
+class JobVersionList(BaseModel):
+    """The versions of a job, newest first."""
+
+    versions: list[JobVersion]
+    totalCount: int
+
+
+class Facets(BaseModel):
+    """``GET /jobs/runs/{id}/facets``: the facets of a run or of its job."""
+
+    runId: str
+    facets: dict[str, Any]
+
+
+class InputField(BaseModel):
+    """A field another field derives from."""
+
+    namespace: str
+    dataset: str
+    field: str
+    transformationDescription: str | None = None
+    transformationType: str | None = None
+
+
+class FieldData(BaseModel):
+    """A dataset field of the column lineage graph."""
+
+    namespace: str
+    dataset: str
+    field: str
+    fieldType: str
+    inputFields: list[InputField]
+
+
+class ColumnNode(BaseModel):
+    """A node of the column lineage graph: ``datasetField:<ns>:<dataset>:<field>``."""
+
+    id: str
+    type: Literal["DATASET_FIELD"]
+    data: FieldData
+    inEdges: list[GraphEdge]
+    outEdges: list[GraphEdge]
+
+
+class ColumnLineageGraph(BaseModel):
+    """``GET /api/v1/column-lineage``."""
+
+    graph: list[ColumnNode]
+
+
+class SearchResult(BaseModel):
+    """A job or dataset whose name matched."""
+
+    type: Literal["DATASET", "JOB"]
+    name: str
+    updatedAt: str
+    namespace: str
+    nodeId: str
+
+
+class SearchResultList(BaseModel):
+    """``GET /api/v1/search``."""
+
+    totalCount: int
+    results: list[SearchResult]
+
+
+class TagList(BaseModel):
+    """``GET /api/v1/tags``: always empty (the store records no tags)."""
+
+    tags: list[dict[str, str]]
+
+
+class Source(BaseModel):
+    """A data source: a namespace that holds datasets."""
+
+    type: str
+    name: str
+    createdAt: str
+    updatedAt: str
+    connectionUrl: str
+
+
+class SourceList(BaseModel):
+    """``GET /api/v1/sources``."""
+
+    sources: list[Source]
 
 
 class GraphEdge(BaseModel):

@@ -84,7 +84,7 @@ def test_lineage_graph_has_marquez_shape(client_for: Any, seeded: Seeded) -> Non
     assert features["data"]["inputs"] == [{"namespace": "warehouse", "name": "clean.adult"}]
     assert features["data"]["latestRun"]["state"] == "COMPLETED"
     dataset = nodes["dataset:warehouse:features.adult"]["data"]
-    assert dataset["fields"] == [{"name": "age", "type": "int64", "tags": [], "description": None}]
+    assert dataset["fields"] == [{"name": "age", "type": "int64", "tags": []}]
 
 
 def test_lineage_depth_limits_the_graph(client_for: Any, seeded: Seeded) -> None:

@@ -176,7 +176,7 @@ async def post_lineage(request: Request) -> JSONResponse:
 @router.post(
     "/lineage/batch",
     tags=["Lineage"],
-    summary="Record a batch of OpenLineage events (as Marquez: 204)",
+    summary="Record a batch of OpenLineage events (204; governance's own, not Marquez's)",
     status_code=204,
     responses=INGEST_ERRORS,
     openapi_extra=BATCH_BODY,

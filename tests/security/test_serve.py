@@ -334,13 +334,13 @@ def test_an_unexpected_failure_is_a_json_500(
     """Any failure the server did not foresee still answers JSON, and says nothing inside."""
     from fastapi.testclient import TestClient
 
-    from governance.lineage.listings import LineageListings
+    from governance.lineage.catalog import LineageCatalog
     from governance.serve.app import create_app
 
     def broken(self: Any) -> Any:
         raise RuntimeError(f"boom in {store_url}")
 
-    monkeypatch.setattr(LineageListings, "namespaces", broken)
+    monkeypatch.setattr(LineageCatalog, "namespace_times", broken)
     with TestClient(
         create_app(config_for(store_url)),
         base_url="http://localhost",

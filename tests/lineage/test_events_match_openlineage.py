@@ -18,6 +18,7 @@ import pytest
 
 from governance.audit import AuditStore
 from governance.lineage import complete_event, fail_event, start_event
+from governance.record.model import RecordHeader
 from governance.store import sqlite_url_for
 from tests.conftest import CliRun
 from tests.lineage import reference_events as reference
@@ -207,8 +208,8 @@ def test_the_fail_event_of_a_crashed_check(
 
     headers: list[dict[str, Any]] = []
 
-    def crash(prepared: Any, header: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-        headers.append(header)
+    def crash(prepared: Any, header: RecordHeader, **kwargs: Any) -> dict[str, Any]:
+        headers.append(header.payload())
         raise ZeroDivisionError("division by zero")
 
     monkeypatch.setattr(governance.gate, "evaluate", crash)

@@ -43,8 +43,7 @@ def test_an_assertion_passes_or_fails_on_the_evidence(tmp_path: Path) -> None:
     failing = judge(rule, Measurement(value=0.8, evidence=low))
     assert failing.outcome == Outcome.FAIL
     assert failing.message.startswith(  # the assertion in words, not raw CEL
-        "assertion failed: every item of evidence.tables has (every item of groups has "
-        "count >= 30"
+        "assertion failed: every item of evidence.tables has (every item of groups has count >= 30"
     )
     assert failing.message.endswith("(measured 0.8)")
 

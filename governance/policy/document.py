@@ -15,6 +15,7 @@ from typing import Any
 from governance.canonical import CanonicalJSONError, canonical_json
 from governance.checks.registry import CheckRegistry
 from governance.errors import PolicyError
+from governance.policy.cel_words import template_problem
 from governance.policy.expr import ExpressionKind, Located, compile_expression
 from governance.policy.model import Policy, PolicySpec, Rule
 from governance.policy.waivers import located_waivers
@@ -108,6 +109,10 @@ def _load_rules(
                 column=column,
                 field=f"rules[{index}].threshold",
             )
+        if rule_spec.message is not None:
+            problem = template_problem(rule_spec.message)
+            if problem is not None:
+                raise error_at(problem, document, path, *where, "message")
         rules.append(
             Rule(
                 spec=rule_spec,

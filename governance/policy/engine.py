@@ -25,10 +25,13 @@ from governance.checks.registry import CheckRegistry
 from governance.errors import EXIT_GATE_FAILED, EXIT_OK, GovernanceError, InternalError
 from governance.extras import missing_extra
 from governance.policy.budget import DEFAULT_SECONDS
+from governance.policy.cel_words import fill_template, in_words
 from governance.policy.expr import ExpressionError
+from governance.policy.messages import gated_interval, number, subject
 from governance.policy.model import (
     FAILING_OUTCOMES,
     Finding,
+    GatedBound,
     Measurement,
     Outcome,
     Policy,
@@ -42,10 +45,6 @@ if TYPE_CHECKING:
 
 OUTCOME_ORDER = tuple(Outcome)
 MODEL_FIELDS = ("name", "version", "owner", "risk_tier", "intended_use", "description")
-
-
-def _number(value: float) -> str:
-    return f"{value:.4g}"
 
 
 @dataclass(frozen=True)
@@ -98,6 +97,7 @@ class Judgement:
     measured: float | None
     message: str
     skip_reason: str | None = None
+    bound: GatedBound | None = None
 
 
 def judge(
@@ -121,19 +121,42 @@ def judge(
             Outcome.INSUFFICIENT, value, f"insufficient evidence: {measurement.insufficient}"
         )
     if rule.assertion is not None:
-        return _judge_assertion(rule, value, measurement, facts or Facts(), cel_seconds)
+        judgement = _judge_assertion(rule, value, measurement, facts or Facts(), cel_seconds)
+        return _templated(rule, judgement, measurement, facts or Facts())
     threshold = rule.spec.threshold
     if value is None or threshold is None:
         return Judgement(Outcome.ERROR, None, "the check measured no value")
     detail = f" ({measurement.detail})" if measurement.detail else ""
+    bound = gated_interval(rule.params, measurement.evidence)
+    what = subject(rule.spec.check, rule.params, measurement.evidence, value)
     if threshold.admits(value):
-        message = f"{_number(value)} is {threshold.describe()}{detail}"
-        return Judgement(Outcome.PASS, value, message)
+        message = f"{what} is {threshold.describe()}{detail}"
+        return Judgement(Outcome.PASS, value, message, bound=bound)
     if threshold.min is not None and value < threshold.min:
-        message = f"{_number(value)} is below the minimum {threshold.min:g}{detail}"
+        message = f"{what} is below the minimum {threshold.min:g}{detail}"
     else:
-        message = f"{_number(value)} is above the maximum {threshold.max:g}{detail}"
-    return Judgement(Outcome.FAIL, value, message)
+        message = f"{what} is above the maximum {threshold.max:g}{detail}"
+    judgement = Judgement(Outcome.FAIL, value, message, bound=bound)
+    return _templated(rule, judgement, measurement, facts or Facts())
+
+
+def _templated(
+    rule: Rule, judgement: Judgement, measurement: Measurement, facts: Facts
+) -> Judgement:
+    """A failing judgement with the rule's own ``message:`` template filled in, if it has one."""
+    template = rule.spec.message
+    if template is None or judgement.outcome is not Outcome.FAIL:
+        return judgement
+    threshold = rule.spec.threshold
+    values = {
+        "measured": judgement.measured,
+        "threshold": threshold.as_dict() if threshold else {},
+        "evidence": measurement.evidence,
+        "model": dict(facts.model),
+        "data": dict(facts.data),
+    }
+    message = fill_template(template, values)
+    return Judgement(judgement.outcome, judgement.measured, message, bound=judgement.bound)
 
 
 def _judge_assertion(
@@ -152,11 +175,15 @@ def _judge_assertion(
         holds = assertion.evaluate(variables, seconds=seconds)
     except ExpressionError as exc:
         return Judgement(Outcome.ERROR, value, f"assert could not be evaluated: {exc}")
-    shown = f" (measured {_number(value)})" if value is not None else ""
+    shown = f" (measured {number(value)})" if value is not None else ""
     detail = f" ({measurement.detail})" if measurement.detail else ""
+    words = in_words(assertion.ast)
     if holds:
-        return Judgement(Outcome.PASS, value, f"assertion holds: {assertion.one_line()}")
-    message = f"assertion failed: {assertion.one_line()}{shown}{detail}"
+        return Judgement(Outcome.PASS, value, f"assertion holds: {words or assertion.one_line()}")
+    if words is None:
+        message = f"assertion failed: {assertion.one_line()}{shown}{detail}"
+    else:
+        message = f"assertion failed: {words}{shown}{detail}"
     return Judgement(Outcome.FAIL, value, message)
 
 
@@ -200,6 +227,7 @@ def evaluate_rule(
         blocking=gate.blocks(rule, judgement.outcome),
         evidence=measurement.evidence,
         skip_reason=judgement.skip_reason,
+        bound=judgement.bound,
     )
 
 

@@ -160,6 +160,7 @@ class RuleSpec(_Strict):
     threshold: Threshold | None = None
     assertion: NonEmpty | None = Field(default=None, alias="assert")
     when: NonEmpty | None = None
+    message: NonEmpty | None = None
     on_insufficient: Action = "block"
     on_error: Action = "block"
     controls: list[NonEmpty] = Field(default_factory=list)
@@ -385,6 +386,28 @@ class Measurement:
 
 
 @dataclass(frozen=True)
+class GatedBound:
+    """A rule gating on an interval bound: which bound, the point and the interval.
+
+    ``measured`` stays the gated bound; this says what it is a bound of.
+    """
+
+    bound: Literal["ci_lower", "ci_upper"]
+    confidence: float
+    point: float
+    interval: tuple[float, float]
+
+    def as_dict(self) -> dict[str, Any]:
+        """As in the evaluation record's ``gated``."""
+        return {
+            "bound": self.bound,
+            "confidence": self.confidence,
+            "point": self.point,
+            "interval": list(self.interval),
+        }
+
+
+@dataclass(frozen=True)
 class Finding:
     """The result of evaluating one rule."""
 
@@ -396,10 +419,12 @@ class Finding:
     evidence: dict[str, Any] = field(default_factory=dict)
     waiver: dict[str, Any] | None = None
     skip_reason: str | None = None
+    bound: GatedBound | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        """The finding as in the evaluation record."""
+        """The finding as in the evaluation record (``gated`` only for a rule on a bound)."""
         spec = self.rule.spec
+        gated = {} if self.bound is None else {"gated": self.bound.as_dict()}
         return {
             "rule_id": spec.id,
             "policy": self.rule.policy,
@@ -413,6 +438,7 @@ class Finding:
             "outcome": self.outcome.value,
             "blocking": self.blocking,
             "measured": self.measured,
+            **gated,
             "message": self.message,
             "waiver": self.waiver,
             "skip_reason": self.skip_reason,

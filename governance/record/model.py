@@ -228,6 +228,17 @@ class SvgChart(RecordPart):
     svg: str
 
 
+class GatedBound(RecordPart):
+    """What ``measured`` is a bound of, for a rule gating on an interval bound."""
+
+    bound: Literal["ci_lower", "ci_upper"] = Field(description="The bound the rule gates on.")
+    confidence: Number = Field(description="The interval's confidence level (0.95).")
+    point: Number = Field(description="The point estimate the interval is around.")
+    interval: list[Number] = Field(
+        min_length=2, max_length=2, description="The interval's lower and upper ends."
+    )
+
+
 class FindingRecord(RecordPart):
     """The result of evaluating one rule."""
 
@@ -248,6 +259,11 @@ class FindingRecord(RecordPart):
     )
     blocking: bool = Field(description="Whether this finding failed the gate.")
     measured: Number | None = Field(description="The number compared with the threshold.")
+    gated: GatedBound | None = Field(
+        default=None,
+        description="Only for a rule gating on an interval bound (`gate_on: ci_lower` or "
+        "`ci_upper`): `measured` is that bound; here are the point and the interval.",
+    )
     message: str
     waiver: WaiverRecord | None = Field(
         default=None, description="The waiver applied to (or expired on) this finding."

@@ -42,7 +42,9 @@ def test_an_assertion_passes_or_fails_on_the_evidence(tmp_path: Path) -> None:
     }
     failing = judge(rule, Measurement(value=0.8, evidence=low))
     assert failing.outcome == Outcome.FAIL
-    assert failing.message.startswith("assertion failed: evidence.tables.all(")
+    assert failing.message.startswith(  # the assertion in words, not raw CEL
+        "assertion failed: every item of evidence.tables has (every item of groups has count >= 30"
+    )
     assert failing.message.endswith("(measured 0.8)")
 
 

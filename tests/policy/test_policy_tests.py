@@ -59,9 +59,10 @@ def test_passing_and_failing_cases_are_reported_with_what_differed(write: Write)
     first, second = result.cases  # type: ignore[attr-defined]
     assert first.passed and not second.passed
     assert second.problems == (
-        "ratio: expected pass, got fail (0.7 is below the minimum 0.8)",
+        "ratio: expected pass, got fail (selection-rate ratio: 0.7 is below the minimum 0.8)",
         "ratio: expected blocking false, got blocking",
-        "ratio: message '0.7 is below the minimum 0.8' does not contain 'fine'",
+        "ratio: message 'selection-rate ratio: 0.7 is below the minimum 0.8' does not contain "
+        "'fine'",
         "verdict: expected passed, got failed",
     )
     assert result.untested == ("docs",)  # type: ignore[attr-defined]

@@ -56,8 +56,9 @@ def wilson(successes: Array, trials: Array, confidence: float) -> tuple[Array, A
         z2n = z * z / n
         centre = (p + z2n / 2.0) / (1.0 + z2n)
         half = z / (1.0 + z2n) * np.sqrt(p * (1.0 - p) / n + z2n / (4.0 * n))
-    low = np.where(n > 0, np.clip(centre - half, 0.0, 1.0), np.nan)
-    high = np.where(n > 0, np.clip(centre + half, 0.0, 1.0), np.nan)
+    # exactly 0 and 1 at the ends (rounding leaves 1 - 2e-16 where every row is a success)
+    low = np.where(n > 0, np.where(x == 0, 0.0, np.clip(centre - half, 0.0, 1.0)), np.nan)
+    high = np.where(n > 0, np.where(x == n, 1.0, np.clip(centre + half, 0.0, 1.0)), np.nan)
     return low, high
 
 

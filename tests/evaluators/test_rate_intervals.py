@@ -36,6 +36,7 @@ def test_wilson_equals_scipys_wilson_interval(confidence: float) -> None:
         theirs = binomtest(x, n).proportion_ci(confidence_level=confidence, method="wilson")
         assert low[index] == pytest.approx(theirs.low, abs=1e-12)
         assert high[index] == pytest.approx(theirs.high, abs=1e-12)
+    assert high[2] == 1.0 and low[0] == 0.0  # exactly, where all or none are successes
 
 
 def test_a_group_of_three_all_positive_is_far_from_certain() -> None:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from governance._version import __version__
 from governance.checks.builtin import default_registry
+from governance.checks.params import evaluation_intervals
 from governance.checks.registry import CheckRegistry
 from governance.config import SEVERITY_CHOICES
 from governance.data import open_table
@@ -296,6 +297,7 @@ def record_header(prepared: PreparedCheck, evaluation_id: str, started_at: str) 
             {"path": str(path), "digest": prepared.digests[f"waivers:{path}"]}
             for path in prepared.waiver_files
         ],
+        "intervals": evaluation_intervals(),
     }
     return RecordHeader.model_validate(header)
 

@@ -43,7 +43,28 @@ PerformanceMetric = GroupMetric
 DEFAULT_MIN_GROUP_SIZE = 30
 DEFAULT_N_BOOT = 1000
 DEFAULT_CONFIDENCE = 0.95
+DEFAULT_SEED = 0
+SmallGroups = Literal["insufficient", "leave_out"]
+
+INTERVALS_PER_EVALUATION = (
+    "{field} {value} differs from the evaluation's ({expected}): intervals are set once per "
+    "evaluation (seed {seed}, {n_boot} resamples, {confidence:.0%} confidence), so a quantity "
+    "has one interval in every rule; remove {field} from the rule's params "
+    "(n_boot: 0 turns the rule's intervals off)"
+)
 DEFAULT_N_BINS = 10
+
+INTERVALS_METHOD = "wilson score for per-group rates; bootstrap of the counts otherwise"
+
+
+def evaluation_intervals() -> dict[str, str | int | float]:
+    """How every rule's intervals are computed, as the evaluation record's ``intervals``."""
+    return {
+        "method": INTERVALS_METHOD,
+        "seed": DEFAULT_SEED,
+        "resamples": DEFAULT_N_BOOT,
+        "confidence": DEFAULT_CONFIDENCE,
+    }
 
 
 class CheckParams(DocumentModel):
@@ -62,22 +83,41 @@ class GroupParams(CheckParams):
 
 
 class IntervalParams(CheckParams):
-    """Bootstrap intervals and which value the threshold judges.
+    """Confidence intervals and which value the threshold judges.
 
     ``gate_on`` is ``point`` (the measured value), ``ci_lower`` or ``ci_upper`` (a bound of the
-    ``confidence`` interval from ``n_boot`` seeded resamples of the counts). ``n_boot: 0`` skips
-    the intervals.
+    interval). The intervals are the evaluation's: one seed, resample count and confidence for
+    every rule (:data:`DEFAULT_SEED`, :data:`DEFAULT_N_BOOT`, :data:`DEFAULT_CONFIDENCE`), so a
+    rule may repeat them but not change them; ``n_boot: 0`` skips the rule's intervals.
     """
 
     confidence: Annotated[float, Field(gt=0.5, lt=1.0)] = DEFAULT_CONFIDENCE
     n_boot: Annotated[int, Field(ge=0, le=100_000)] = DEFAULT_N_BOOT
-    seed: Annotated[int, Field(ge=0)] = 0
+    seed: Annotated[int, Field(ge=0)] = DEFAULT_SEED
     gate_on: GateOn = "point"
 
     @model_validator(mode="after")
     def _resamples_for_bounds(self) -> IntervalParams:
         if self.gate_on != "point" and self.n_boot == 0:
             raise ValueError(f"gate_on {self.gate_on} needs n_boot of at least 1")
+        expected = {
+            "confidence": DEFAULT_CONFIDENCE,
+            "n_boot": DEFAULT_N_BOOT,
+            "seed": DEFAULT_SEED,
+        }
+        for name, wanted in expected.items():
+            value = getattr(self, name)
+            if value != wanted and not (name == "n_boot" and value == 0):
+                raise ValueError(
+                    INTERVALS_PER_EVALUATION.format(
+                        field=name,
+                        value=value,
+                        expected=wanted,
+                        seed=DEFAULT_SEED,
+                        n_boot=DEFAULT_N_BOOT,
+                        confidence=DEFAULT_CONFIDENCE,
+                    )
+                )
         return self
 
 
@@ -86,11 +126,15 @@ class DisparityParams(GroupParams, IntervalParams):
 
     ``reference_group`` is a value of the single sensitive feature, an intersection's label
     (``"Female × 25-59"``), or a mapping ``{column: value}``; it goes with
-    ``method: to_reference``.
+    ``method: to_reference``. Groups below ``min_group_size`` are never compared;
+    ``small_groups`` says whether their presence makes the finding ``insufficient`` (the
+    default) or whether they are only left out (``leave_out``). Either way the finding is
+    ``insufficient`` when fewer than two groups qualify.
     """
 
     method: Method = "between_groups"
     reference_group: ReferenceGroup | None = None
+    small_groups: SmallGroups = "insufficient"
 
     @model_validator(mode="after")
     def _reference(self) -> DisparityParams:

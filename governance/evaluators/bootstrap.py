@@ -13,7 +13,10 @@ data; the interval is the percentile interval ``[q((1 - c) / 2), q((1 + c) / 2)]
 resampled values (NumPy's linear quantiles, as fairlearn's ``ci_quantiles``).
 
 Resamples are seeded from ``(seed, grouping)``: the same seed and data give the same interval,
-whatever other rules ran.
+whatever other rules ran. One seed, resample count and confidence hold for a whole evaluation
+(:data:`EVALUATION_SPEC`, recorded as the record's ``intervals``), so the same quantity has the
+same interval in every rule. Per-group rates get Wilson intervals instead
+(:mod:`governance.evaluators.rate_intervals`).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from governance.checks.params import DEFAULT_CONFIDENCE, DEFAULT_N_BOOT, DEFAULT_SEED
 from governance.evaluators.counts import (
     GroupCounts,
     ScoresUnavailable,
@@ -44,15 +48,25 @@ SCORE_STREAM = 1
 class BootstrapSpec:
     """How many resamples, the interval's confidence, and the seed."""
 
-    n_boot: int = 1000
-    confidence: float = 0.95
-    seed: int = 0
+    n_boot: int = DEFAULT_N_BOOT
+    confidence: float = DEFAULT_CONFIDENCE
+    seed: int = DEFAULT_SEED
 
     @property
     def quantiles(self) -> tuple[float, float]:
         """The lower and upper quantile of the interval."""
         tail = (1.0 - self.confidence) / 2.0
         return tail, 1.0 - tail
+
+
+EVALUATION_SPEC = BootstrapSpec()
+"""The resampling of every rule of an evaluation (rules may only turn it off, ``n_boot: 0``)."""
+
+
+def evaluation_spec(n_boot: int) -> BootstrapSpec:
+    """The evaluation's resampling, or none (``n_boot`` 0) for a rule that turned it off."""
+    spec = EVALUATION_SPEC
+    return spec if n_boot else BootstrapSpec(n_boot=0, confidence=spec.confidence, seed=spec.seed)
 
 
 def generator(spec: BootstrapSpec, counts: GroupCounts, stream: int) -> np.random.Generator:

@@ -420,8 +420,11 @@ class GroupCounts:
             return by_group, overall
         return score_metric(name, self, n_bins=n_bins)
 
-    def undefined(self, name: str) -> list[str]:
-        """``"<metric> is undefined for <group> (<reason>)"`` for each group where it is."""
+    def undefined(self, name: str, *, only: Sequence[int] | None = None) -> list[str]:
+        """``"<metric> is undefined for <group> (<reason>)"`` for each group where it is.
+
+        ``only`` restricts the answer to the groups of those indices (the groups compared).
+        """
         condition = METRICS[name].condition
         if condition is None:
             return []
@@ -429,8 +432,8 @@ class GroupCounts:
         reason = CONDITION_REASON[condition]
         return [
             f"{name} is undefined for {label} ({reason})"
-            for label, count in zip(self.labels, rows, strict=True)
-            if count == 0
+            for index, (label, count) in enumerate(zip(self.labels, rows, strict=True))
+            if count == 0 and (only is None or index in only)
         ]
 
 

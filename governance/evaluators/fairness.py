@@ -7,8 +7,14 @@ disparities), so they equal fairlearn's own functions. ``to_reference`` compares
 with a named reference group: the largest ``|v_g - v_ref|``, or the smallest ``v_g / v_ref``
 taken below 1 (as fairlearn's ``to_overall`` ratio).
 
-Intervals come from :mod:`governance.evaluators.bootstrap`; ``gate_on`` picks the point value or
-a bound of the interval for the threshold.
+Per-group rates get Wilson score intervals (:mod:`governance.evaluators.rate_intervals`); the
+disparities and the other metrics get intervals from :mod:`governance.evaluators.bootstrap`, with
+the evaluation's one seed and resample count. ``gate_on`` picks the point value or a bound of the
+interval for the threshold.
+
+Groups below ``min_group_size`` are never compared: the measured value uses only the groups that
+qualify, the evidence's ``left_out`` names the others, and a rule where fewer than two groups
+qualify compares nothing and is ``insufficient``.
 
 Where fairlearn silently returns a number for an undefined rate (a TPR in a group with no
 positive labels), the finding is ``insufficient`` with the reason.
@@ -29,11 +35,14 @@ from governance.checks.params import (
     DisparityParams,
     EqualizedOddsParams,
     GroupSizeParams,
-    IntervalParams,
     MetricDisparityParams,
 )
 from governance.errors import DataError
-from governance.evaluators.bootstrap import BootstrapSpec, interval, resample_confusion
+from governance.evaluators.bootstrap import (
+    BootstrapSpec,
+    interval,
+    resample_confusion,
+)
 from governance.evaluators.bootstrap import resampled_metric as _resampled_metric
 from governance.evaluators.context import EvaluationContext
 from governance.evaluators.counts import (
@@ -43,12 +52,26 @@ from governance.evaluators.counts import (
     auc_error_bound,
     label_of,
 )
+from governance.evaluators.group_evidence import (
+    bootstrap_evidence,
+    bootstrap_spec,
+    evidence_table,
+    finite,
+    metric_intervals,
+    pair,
+)
 from governance.evaluators.metrics import METRICS, Array
 from governance.policy.model import Measurement
 
 How = Literal["difference", "ratio"]
 EO_METRICS = ("true_positive_rate", "false_positive_rate")
-SCHEME = "multinomial resampling of each group's counts, group sizes fixed"
+NOTHING_COMPARED = (
+    "{grouping}: nothing compared, {qualifying} of {groups} groups reach min_group_size {minimum}"
+)
+NOTHING_COMPARED_REFERENCE = (
+    "{grouping}: nothing compared, the reference group {reference} is below "
+    "min_group_size {minimum}"
+)
 
 __all__ = [
     "INTERSECTION",
@@ -165,37 +188,6 @@ def group_counts(
     return context.group_counts(features, ece_bins=(n_bins,))
 
 
-def _finite(value: float | None) -> float | None:
-    if value is None:
-        return None
-    value = float(value)
-    return None if math.isnan(value) or math.isinf(value) else value
-
-
-def _pair(low: float, high: float) -> list[float | None] | None:
-    pair = [_finite(low), _finite(high)]
-    return None if pair[0] is None and pair[1] is None else pair
-
-
-def bootstrap_spec(params: IntervalParams) -> BootstrapSpec:
-    """The resampling a rule's interval parameters ask for."""
-    return BootstrapSpec(n_boot=params.n_boot, confidence=params.confidence, seed=params.seed)
-
-
-def bootstrap_evidence(params: IntervalParams) -> dict[str, Any]:
-    """``{"bootstrap": ...}``, how the intervals were computed, for evidence; ``{}`` without."""
-    if not params.n_boot:
-        return {}
-    return {
-        "bootstrap": {
-            "n_boot": params.n_boot,
-            "confidence": params.confidence,
-            "seed": params.seed,
-            "scheme": SCHEME,
-        }
-    }
-
-
 def resampled(
     context: EvaluationContext, counts: GroupCounts, metric: str, spec: BootstrapSpec, n_bins: int
 ) -> tuple[Array, Array]:
@@ -247,6 +239,8 @@ class _Grouping:
     low: float | None
     high: float | None
     table: dict[str, Any]
+    compared: list[int]
+    """The groups that qualified (at least ``min_group_size`` rows), by index."""
 
 
 def _measure_grouping(
@@ -258,15 +252,26 @@ def _measure_grouping(
     reference = None
     if params.method == "to_reference":
         reference = resolve_reference(counts, params.reference_group, context.data.path)
+    keep = [int(i) for i in np.flatnonzero(counts.sizes >= params.min_group_size)]
+    comparable = len(keep) >= 2 and (reference is None or reference in keep)
+    kept_reference = None if reference is None or not comparable else keep.index(reference)
+
+    def compare(values: dict[str, tuple[Array, Any]]) -> Array:
+        if not comparable:
+            return np.full(np.shape(next(iter(values.values()))[1]), np.nan)
+        return combine(
+            [
+                disparity_of(
+                    v[..., keep], np.asarray(o), disparity.how, disparity.method, kept_reference
+                )
+                for v, o in values.values()
+            ],
+            disparity.how,
+            disparity.agg,
+        )
+
     values = {m: counts.metric(m, n_bins=disparity.n_bins) for m in disparity.metrics}
-    point = combine(
-        [
-            disparity_of(v, np.asarray(o), disparity.how, disparity.method, reference)
-            for v, o in values.values()
-        ],
-        disparity.how,
-        disparity.agg,
-    )
+    point = compare(values)
     low = high = None
     group_intervals: dict[str, tuple[Array, Array]] = {}
     overall_intervals: dict[str, tuple[float, float]] = {}
@@ -275,20 +280,13 @@ def _measure_grouping(
         samples = {
             m: resampled(context, counts, m, spec, disparity.n_bins) for m in disparity.metrics
         }
-        per_resample = combine(
-            [
-                disparity_of(b, o, disparity.how, disparity.method, reference)
-                for b, o in samples.values()
-            ],
-            disparity.how,
-            disparity.agg,
-        )
-        lows, highs = interval(per_resample, spec)
-        low, high = float(lows), float(highs)
-        for metric, (by_group, overall) in samples.items():
-            group_intervals[metric] = interval(by_group, spec)
-            o_low, o_high = interval(overall, spec)
-            overall_intervals[metric] = (float(o_low), float(o_high))
+        if comparable:
+            lows, highs = interval(compare(samples), spec)
+            low, high = float(lows), float(highs)
+        for metric, both in samples.items():
+            group_intervals[metric], overall_intervals[metric] = metric_intervals(
+                counts, metric, spec, both
+            )
     table = evidence_table(
         counts,
         disparity.metrics,
@@ -297,70 +295,18 @@ def _measure_grouping(
         overall_intervals,
         min_size=params.min_group_size,
     )
-    table["point"] = _finite(float(point))
+    table["point"] = finite(float(point))
     if low is not None and high is not None:
-        table["interval"] = _pair(low, high)
+        table["interval"] = pair(low, high)
     if reference is not None:
         table["reference"] = counts.labels[reference]
     if "roc_auc" in disparity.metrics:
         bound = auc_error_bound(counts)
         if bound is not None:
             table["roc_auc_error_bound"] = bound
-    return _Grouping(counts=counts, point=float(point), low=low, high=high, table=table)
-
-
-def evidence_table(
-    counts: GroupCounts,
-    metrics: Sequence[str],
-    values: dict[str, tuple[Array, float]],
-    group_intervals: dict[str, tuple[Array, Array]],
-    overall_intervals: dict[str, tuple[float, float]],
-    *,
-    min_size: int | None,
-) -> dict[str, Any]:
-    """Per-group counts, metric values and intervals, as stored with the finding."""
-    overall: dict[str, Any] = {"count": counts.rows}
-    for metric in metrics:
-        overall[metric] = _finite(values[metric][1])
-    if overall_intervals:
-        overall["intervals"] = {m: _pair(*pair) for m, pair in overall_intervals.items()}
-    groups = []
-    sizes = counts.sizes
-    for index, (group, label) in enumerate(zip(counts.groups, counts.labels, strict=True)):
-        tn, fp, fn, tp = (int(c) for c in counts.confusion[index])
-        entry: dict[str, Any] = {
-            "group": {name: value for name, value in zip(counts.features, group, strict=True)},
-            "label": label,
-            "count": int(sizes[index]),
-            "counts": {"tn": tn, "fp": fp, "fn": fn, "tp": tp},
-            "metrics": {m: _finite(values[m][0][index]) for m in metrics},
-        }
-        if group_intervals:
-            entry["intervals"] = {
-                m: _pair(low[index], high[index]) for m, (low, high) in group_intervals.items()
-            }
-        if min_size is not None and sizes[index] < min_size:
-            entry["insufficient"] = f"{int(sizes[index])} rows, below min_group_size {min_size}"
-        groups.append(entry)
-    table: dict[str, Any] = {
-        "sensitive_features": list(counts.features),
-        "overall": overall,
-        "groups": groups,
-    }
-    if counts.empty_intersections:
-        table["empty_intersections"] = list(counts.empty_intersections)
-        if counts.more_empty_intersections:
-            table["more_empty_intersections"] = counts.more_empty_intersections
-    return table
-
-
-def small_groups(counts: GroupCounts, minimum: int) -> list[str]:
-    """Descriptions of groups with fewer than ``minimum`` rows."""
-    return [
-        f"group {label} has {int(size)} rows"
-        for label, size in zip(counts.labels, counts.sizes, strict=True)
-        if size < minimum
-    ]
+    return _Grouping(
+        counts=counts, point=float(point), low=low, high=high, table=table, compared=keep
+    )
 
 
 def _judged(grouping: _Grouping, gate_on: str) -> float:
@@ -371,15 +317,34 @@ def _judged(grouping: _Grouping, gate_on: str) -> float:
     return grouping.point
 
 
+def left_out(grouping: _Grouping, minimum: int) -> list[dict[str, Any]]:
+    """The groups of a grouping that were not compared, each with why."""
+    counts = grouping.counts
+    return [
+        {
+            "grouping": list(counts.features),
+            "group": label,
+            "count": int(size),
+            "reason": f"{int(size)} rows, below min_group_size {minimum}",
+        }
+        for index, (label, size) in enumerate(zip(counts.labels, counts.sizes, strict=True))
+        if index not in grouping.compared
+    ]
+
+
 def measure_disparity(
     context: EvaluationContext, params: DisparityParams, disparity: Disparity
 ) -> Measurement:
-    """Measure each grouping, keep the worst, and flag small groups or undefined rates."""
+    """Measure each grouping on its qualifying groups, keep the worst, and say what is missing.
+
+    Groups below ``min_group_size`` are left out of the value (and listed in ``left_out``); with
+    ``small_groups: insufficient`` their presence makes the finding insufficient. A grouping
+    where fewer than two groups qualify (or the reference group does not) compares nothing.
+    """
     missing_scores = scores_missing(context, disparity.metrics)
     if missing_scores:
         return Measurement(error=missing_scores)
     groupings: list[_Grouping] = []
-    small: list[str] = []
     undefined: list[str] = []
     try:
         for features in context.feature_sets(params.sensitive_features):
@@ -387,33 +352,43 @@ def measure_disparity(
             for metric in disparity.metrics:
                 _check_probabilities(context, counts, metric)
             grouping = _measure_grouping(context, counts, disparity, params)
-            grouping.table["measured"] = _finite(_judged(grouping, params.gate_on))
+            grouping.table["measured"] = finite(_judged(grouping, params.gate_on))
             groupings.append(grouping)
-            small.extend(small_groups(counts, params.min_group_size))
             for metric in disparity.metrics:
-                undefined.extend(counts.undefined(metric))
+                undefined.extend(counts.undefined(metric, only=grouping.compared))
     except ScoresUnavailable as exc:
         return Measurement(error=str(exc))
+    minimum = params.min_group_size
+    dropped = [entry for g in groupings for entry in left_out(g, minimum)]
     evidence: dict[str, Any] = {
         "metrics": list(disparity.metrics),
         "method": params.method,
-        "min_group_size": params.min_group_size,
+        "min_group_size": minimum,
+        "small_groups": params.small_groups,
         "gate_on": params.gate_on,
         **bootstrap_evidence(params),
     }
     evidence["tables"] = [g.table for g in groupings]
-    judged = [_judged(g, params.gate_on) for g in groupings]
+    if dropped:
+        evidence["left_out"] = dropped
+    compares = [_compares(g) for g in groupings]
+    comparing = [g for g, ok in zip(groupings, compares, strict=True) if ok]
+    judged = [_judged(g, params.gate_on) for g in comparing]
     defined = [v for v in judged if not math.isnan(v)]
-    measured = disparity.worst(defined) if len(defined) == len(judged) else None
+    measured = disparity.worst(defined) if defined and len(defined) == len(judged) else None
     if measured is not None:
-        worst = groupings[judged.index(measured)]
-        evidence["point"] = _finite(worst.point)
+        worst = comparing[judged.index(measured)]
+        evidence["point"] = finite(worst.point)
         if worst.low is not None and worst.high is not None:
-            evidence["interval"] = _pair(worst.low, worst.high)
-    if small:
-        small.append(f"below min_group_size {params.min_group_size}")
-    if small or undefined:
-        reason = "; ".join(small + undefined)
+            evidence["interval"] = pair(worst.low, worst.high)
+    problems = [
+        _nothing_compared(g, minimum) for g, ok in zip(groupings, compares, strict=True) if not ok
+    ]
+    if dropped and params.small_groups == "insufficient":
+        problems.extend(f"group {d['group']} has {d['count']} rows" for d in dropped)
+        problems.append(f"below min_group_size {minimum}")
+    if problems or undefined:
+        reason = "; ".join(problems + undefined)
         return Measurement(value=measured, evidence=evidence, insufficient=reason)
     if measured is None:
         what = "interval bound" if params.gate_on != "point" else "disparity"
@@ -421,6 +396,28 @@ def measure_disparity(
             evidence=evidence, insufficient=f"the {what} is undefined (a group rate is zero)"
         )
     return Measurement(value=measured, evidence=evidence)
+
+
+def _compares(grouping: _Grouping) -> bool:
+    """Whether the grouping had two qualifying groups (and its reference group qualified)."""
+    if len(grouping.compared) < 2:
+        return False
+    reference = grouping.table.get("reference")
+    labels = grouping.counts.labels
+    return reference is None or labels.index(reference) in grouping.compared
+
+
+def _nothing_compared(grouping: _Grouping, minimum: int) -> str:
+    counts = grouping.counts
+    name = INTERSECTION.join(counts.features)
+    qualifying = len(grouping.compared)
+    if qualifying >= 2:
+        return NOTHING_COMPARED_REFERENCE.format(
+            grouping=name, reference=grouping.table["reference"], minimum=minimum
+        )
+    return NOTHING_COMPARED.format(
+        grouping=name, qualifying=qualifying, groups=len(counts.groups), minimum=minimum
+    )
 
 
 def demographic_parity_difference(

@@ -88,20 +88,34 @@ def _rate(
     return metric
 
 
+Cells = Callable[[Array, Array, Array, Array], Array]
+
+# The metrics that are proportions: successes / trials of ``(tn, fp, fn, tp)``. Their per-group
+# intervals are Wilson score intervals (governance.evaluators.rate_intervals).
+RATES: dict[str, tuple[Cells, Cells]] = {
+    "selection_rate": (lambda tn, fp, fn, tp: fp + tp, lambda tn, fp, fn, tp: tn + fp + fn + tp),
+    "true_positive_rate": (lambda tn, fp, fn, tp: tp, lambda tn, fp, fn, tp: tp + fn),
+    "recall": (lambda tn, fp, fn, tp: tp, lambda tn, fp, fn, tp: tp + fn),
+    "false_negative_rate": (lambda tn, fp, fn, tp: fn, lambda tn, fp, fn, tp: tp + fn),
+    "false_positive_rate": (lambda tn, fp, fn, tp: fp, lambda tn, fp, fn, tp: fp + tn),
+    "true_negative_rate": (lambda tn, fp, fn, tp: tn, lambda tn, fp, fn, tp: fp + tn),
+    "precision": (lambda tn, fp, fn, tp: tp, lambda tn, fp, fn, tp: tp + fp),
+    "negative_predictive_value": (lambda tn, fp, fn, tp: tn, lambda tn, fp, fn, tp: tn + fn),
+    "accuracy": (lambda tn, fp, fn, tp: tn + tp, lambda tn, fp, fn, tp: tn + fp + fn + tp),
+    "error_rate": (lambda tn, fp, fn, tp: fp + fn, lambda tn, fp, fn, tp: tn + fp + fn + tp),
+}
+
+
+def rate_cells(name: str, counts: NDArray[Any]) -> tuple[Array, Array]:
+    """Successes and trials of the proportion ``name`` from confusion counts."""
+    numerator, denominator = RATES[name]
+    cells = _cells(counts)
+    return numerator(*cells), denominator(*cells)
+
+
 CONFUSION: dict[str, Callable[[NDArray[Any]], Array]] = {
     "count": lambda c: _cells(c)[0] + _cells(c)[1] + _cells(c)[2] + _cells(c)[3],
-    "selection_rate": _rate(
-        lambda tn, fp, fn, tp: fp + tp, lambda tn, fp, fn, tp: tn + fp + fn + tp
-    ),
-    "true_positive_rate": _rate(lambda tn, fp, fn, tp: tp, lambda tn, fp, fn, tp: tp + fn),
-    "recall": _rate(lambda tn, fp, fn, tp: tp, lambda tn, fp, fn, tp: tp + fn),
-    "false_negative_rate": _rate(lambda tn, fp, fn, tp: fn, lambda tn, fp, fn, tp: tp + fn),
-    "false_positive_rate": _rate(lambda tn, fp, fn, tp: fp, lambda tn, fp, fn, tp: fp + tn),
-    "true_negative_rate": _rate(lambda tn, fp, fn, tp: tn, lambda tn, fp, fn, tp: fp + tn),
-    "precision": _rate(lambda tn, fp, fn, tp: tp, lambda tn, fp, fn, tp: tp + fp),
-    "negative_predictive_value": _rate(lambda tn, fp, fn, tp: tn, lambda tn, fp, fn, tp: tn + fn),
-    "accuracy": _rate(lambda tn, fp, fn, tp: tn + tp, lambda tn, fp, fn, tp: tn + fp + fn + tp),
-    "error_rate": _rate(lambda tn, fp, fn, tp: fp + fn, lambda tn, fp, fn, tp: tn + fp + fn + tp),
+    **{name: _rate(*cells) for name, cells in RATES.items()},
     "balanced_accuracy": _balanced_accuracy,
     "f1": _rate(lambda tn, fp, fn, tp: 2 * tp, lambda tn, fp, fn, tp: 2 * tp + fp + fn),
 }

@@ -18,15 +18,18 @@ from governance.evaluators.context import EvaluationContext
 from governance.evaluators.counts import GroupCounts, ScoresUnavailable
 from governance.evaluators.fairness import (
     _check_probabilities,
-    _finite,
-    bootstrap_evidence,
-    bootstrap_spec,
-    evidence_table,
     group_counts,
     resampled,
     scores_missing,
+)
+from governance.evaluators.group_evidence import (
+    bootstrap_evidence,
+    bootstrap_spec,
+    evidence_table,
+    metric_intervals,
     small_groups,
 )
+from governance.evaluators.group_evidence import finite as _finite
 from governance.evaluators.metrics import CONDITION_REASON, METRICS, Array, condition_rows
 from governance.policy.model import Measurement
 
@@ -93,9 +96,9 @@ def performance_metric(context: EvaluationContext, params: PerformanceParams) ->
         if params.aggregate == "overall":
             low = high = None
             if params.n_boot:
-                _, samples = resampled(context, first, metric, spec, params.n_bins)
-                lows, highs = interval(samples, spec)
-                low, high = _finite(float(lows)), _finite(float(highs))
+                both = resampled(context, first, metric, spec, params.n_bins)
+                _, (lows, highs) = metric_intervals(first, metric, spec, both)
+                low, high = _finite(lows), _finite(highs)
                 evidence["interval"] = [low, high]
             evidence["point"] = overall
             value = _judge(overall, low, high, params.gate_on)
@@ -129,9 +132,9 @@ def _over_group_measurement(
         low = high = None
         if params.n_boot:
             samples, overall_samples = resampled(context, counts, metric, spec, params.n_bins)
-            group_intervals[metric] = interval(samples, spec)
-            o_low, o_high = interval(overall_samples, spec)
-            overall_intervals[metric] = (float(o_low), float(o_high))
+            group_intervals[metric], overall_intervals[metric] = metric_intervals(
+                counts, metric, spec, (samples, overall_samples)
+            )
             lows, highs = interval(_over_groups(samples, pick), spec)
             low, high = _finite(float(lows)), _finite(float(highs))
         table = evidence_table(

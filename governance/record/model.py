@@ -112,6 +112,18 @@ class Predictions(RecordPart):
     )
 
 
+class Intervals(RecordPart):
+    """How the evaluation's confidence intervals were computed (one setting for every rule)."""
+
+    method: str = Field(
+        description="Wilson score intervals for per-group rates; the bootstrap of the counts "
+        "for differences, ratios and other metrics."
+    )
+    seed: int = Field(ge=0, description="The bootstrap's seed.")
+    resamples: int = Field(ge=0, description="Bootstrap resamples.")
+    confidence: float = Field(gt=0, lt=1, description="The intervals' confidence.")
+
+
 class DatasetId(RecordPart):
     """An OpenLineage dataset identifier."""
 
@@ -309,6 +321,10 @@ class RecordHeader(RecordPart):
     waiver_files: list[FileReference] = Field(
         default_factory=list,
         description="The waiver files applied, with digests; absent in older records.",
+    )
+    intervals: Intervals | None = Field(
+        default=None,
+        description="How confidence intervals were computed; absent in older records.",
     )
 
     def payload(self) -> dict[str, Any]:

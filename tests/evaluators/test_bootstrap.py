@@ -11,9 +11,10 @@ import pandas as pd
 import pytest
 
 from governance.checks.params import DisparityParams, MetricDisparityParams, PerformanceParams
-from governance.evaluators import fairness
+from governance.evaluators import bootstrap, fairness
 from governance.evaluators.bootstrap import BootstrapSpec, multinomial, resample_confusion
 from governance.evaluators.counts import count_groups
+from governance.evaluators.group_evidence import SCHEME
 from governance.evaluators.performance import performance_metric
 from tests.evaluators.helpers import make_context
 
@@ -27,14 +28,17 @@ def biased(rows: int = 4000, seed: int = 11) -> tuple[pd.DataFrame, np.ndarray, 
     return frame, y_true, y_pred
 
 
-def test_same_seed_same_interval_other_seed_other_interval() -> None:
+def test_same_seed_same_interval_other_seed_other_interval(monkeypatch: pytest.MonkeyPatch) -> None:
     frame, y_true, y_pred = biased()
     context = make_context(frame, y_true, y_pred, ["s"])
-    first = fairness.demographic_parity_difference(context, DisparityParams(seed=3))
+    first = fairness.demographic_parity_difference(context, DisparityParams())
     again = fairness.demographic_parity_difference(
-        make_context(frame, y_true, y_pred, ["s"]), DisparityParams(seed=3)
+        make_context(frame, y_true, y_pred, ["s"]), DisparityParams()
     )
-    other = fairness.demographic_parity_difference(context, DisparityParams(seed=4))
+    monkeypatch.setattr(bootstrap, "EVALUATION_SPEC", BootstrapSpec(seed=4))
+    other = fairness.demographic_parity_difference(
+        make_context(frame, y_true, y_pred, ["s"]), DisparityParams()
+    )
     assert first.evidence["interval"] == again.evidence["interval"]
     assert first.evidence["tables"] == again.evidence["tables"]
     assert first.evidence["interval"] != other.evidence["interval"]
@@ -43,9 +47,11 @@ def test_same_seed_same_interval_other_seed_other_interval() -> None:
     assert first.evidence["bootstrap"] == {
         "n_boot": 1000,
         "confidence": 0.95,
-        "seed": 3,
-        "scheme": fairness.SCHEME,
+        "seed": 0,
+        "scheme": SCHEME,
+        "rates": "wilson",
     }
+    assert other.evidence["bootstrap"]["seed"] == 4
 
 
 def test_resamples_keep_group_sizes_and_centre_on_the_counts() -> None:
@@ -60,12 +66,12 @@ def test_resamples_keep_group_sizes_and_centre_on_the_counts() -> None:
 def test_a_rate_interval_has_the_binomial_width() -> None:
     frame, y_true, y_pred = biased(rows=20000)
     context = make_context(frame, y_true, y_pred, ["s"])
-    result = fairness.demographic_parity_ratio(context, DisparityParams(n_boot=4000))
+    result = fairness.demographic_parity_ratio(context, DisparityParams())
     for group in result.evidence["tables"][0]["groups"]:
         rate, n = group["metrics"]["selection_rate"], group["count"]
         low, high = group["intervals"]["selection_rate"]
         expected = 2 * 1.959964 * math.sqrt(rate * (1 - rate) / n)
-        assert high - low == pytest.approx(expected, rel=0.1)
+        assert high - low == pytest.approx(expected, rel=0.01)
 
 
 def test_row_by_row_draws_are_multinomial() -> None:

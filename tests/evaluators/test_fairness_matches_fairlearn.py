@@ -112,8 +112,11 @@ def test_small_group_makes_the_finding_insufficient_with_its_size() -> None:
     y = np.array([1, 0] * 52 + [1], dtype=np.int8)
     context = make_context(frame, y, y, ["s"])
     result = fairness.demographic_parity_ratio(context, DisparityParams(min_group_size=30))
-    assert result.insufficient == "group b has 5 rows; below min_group_size 30"
-    assert result.value is not None  # still measured, shown with the finding
+    assert result.insufficient == (
+        "s: nothing compared, 1 of 2 groups reach min_group_size 30; "
+        "group b has 5 rows; below min_group_size 30"
+    )
+    assert result.value is None  # a's rate compared with nothing measures nothing
 
 
 def test_tpr_in_a_group_without_positives_is_insufficient_not_zero() -> None:

@@ -177,12 +177,12 @@ def test_wrongly_typed_values_are_refused_not_coerced(
 
 def test_an_integer_is_a_fine_threshold_and_float_param(write: Write) -> None:
     changed = POLICY.replace("min: 0.8", "min: 1").replace(
-        "sensitive_features: [sex]", "sensitive_features: [sex]\n      confidence: 0.9"
+        "sensitive_features: [sex]", "sensitive_features: [sex]\n      confidence: 0.95"
     )
     policy = load_policy(write("policy.yaml", changed), default_registry())
     assert policy.rules[0].spec.threshold is not None
     assert policy.rules[0].spec.threshold.min == 1.0
-    assert policy.rules[0].params.model_dump()["confidence"] == 0.9
+    assert policy.rules[0].params.model_dump()["confidence"] == 0.95
 
 
 def test_a_directory_sets_waivers_files_and_tests_apart(write: Write, tmp_path: Path) -> None:

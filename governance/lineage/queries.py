@@ -28,6 +28,7 @@ from governance.lineage.model import (
     RunSummary,
     split_node_name,
 )
+from governance.lineage.naming import JOB_SUFFIX
 from governance.lineage.query_rows import (
     build_graph,
     chunks,
@@ -61,6 +62,11 @@ NO_RUN = "no run {run_id} in the audit store"
 NOT_A_RUN_ID = "{run_id!r} is not a run id: run ids are UUIDs such as {example}"
 RUN_ID_EXAMPLE = "01936f6a-0000-7000-8000-00000000a002"
 NOT_YET_RECORDED = "{node} was not yet recorded at {as_of} (first recorded at {first})"
+DIGEST_PREFIX = "sha256:"
+NOT_A_FILE_TARGET = (
+    "{target!r} is not a file: name a dataset (dataset:<namespace>:<name>) or a digest "
+    "(sha256:<hex>)"
+)
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
@@ -325,6 +331,71 @@ class LineageQueries:
                 (Node("dataset", row.dataset_id, row.namespace, row.name), row.run_id)
                 for row in conn.execute(query)
             ]
+
+    def evaluations(self, target: str) -> list[RunSummary]:
+        """Return the governance checks that read one file: by its node, or by its digest.
+
+        The lineage graph is job-level: downstream of a model file are all the runs of the
+        checks' job, whichever model each read. This is run-level: only the checks whose own
+        inputs are the file.
+
+        Parameters
+        ----------
+        target
+            ``dataset:<namespace>:<name>`` (the file by that name, or by any digest its
+            ``version`` facet ever had, so checks that named the same bytes otherwise count),
+            or ``sha256:<hex>`` (any file with those bytes).
+
+        Returns
+        -------
+        list of RunSummary
+            The checks (runs of ``<model>.governance_check`` jobs), oldest first.
+
+        Raises
+        ------
+        LineageError
+            If ``target`` is neither, or names a job; LineageNotFound if no such dataset.
+        """
+        if target.startswith(DIGEST_PREFIX):
+            digests = [target]
+            named: list[int] = []
+        else:
+            node = self.resolve(target)
+            if node.kind != "dataset":
+                raise LineageError(NOT_A_FILE_TARGET.format(target=target))
+            named = [node.id]
+            with self._engine.read("read") as conn:
+                digests = [
+                    row[0]
+                    for row in conn.execute(
+                        select(lineage_dataset_versions.c.version)
+                        .where(lineage_dataset_versions.c.dataset_id == node.id)
+                        .where(lineage_dataset_versions.c.version.is_not(None))
+                        .distinct()
+                    )
+                ]
+        versions = {v for d in digests for v in (d, d.removeprefix(DIGEST_PREFIX))}
+        read = select(lineage_run_io.c.run_id).where(lineage_run_io.c.direction == "input")
+        with self._engine.read("read") as conn:
+            run_ids = [
+                row[0] for row in conn.execute(read.where(lineage_run_io.c.dataset_id.in_(named)))
+            ]
+            for chunk in chunks(sorted(versions)):
+                run_ids += [
+                    row[0]
+                    for row in conn.execute(
+                        read.join(
+                            lineage_dataset_versions,
+                            (lineage_dataset_versions.c.run_id == lineage_run_io.c.run_id)
+                            & (
+                                lineage_dataset_versions.c.dataset_id == lineage_run_io.c.dataset_id
+                            ),
+                        ).where(lineage_dataset_versions.c.version.in_(chunk))
+                    )
+                ]
+            found: list[RunSummary] = run_summaries(conn, run_ids)
+        checks = [run for run in found if run.job.endswith(JOB_SUFFIX)]
+        return sorted(checks, key=lambda run: (run.first_time, run.run_id))
 
     def facets(self, nodes: Iterable[Node]) -> dict[str, dict[str, Any]]:
         """Return the latest facets of each node, by node name (deleted facets left out)."""

@@ -251,8 +251,12 @@ def utc_now() -> str:
 
 
 def record_header(prepared: PreparedCheck, evaluation_id: str, started_at: str) -> RecordHeader:
-    """The parts of the record known before evaluation (enough for the START event)."""
+    """The parts of the record known before evaluation (enough for the START event).
+
+    Files are named by :meth:`Manifest.name_of`, shipped packs ``pack:NAME``: never absolute.
+    """
     manifest = prepared.manifest
+    name = manifest.name_of
     meta = manifest.spec.metadata
     context = prepared.context
     model_path = manifest.model_path
@@ -271,11 +275,11 @@ def record_header(prepared: PreparedCheck, evaluation_id: str, started_at: str) 
             "risk_tier": meta.risk_tier,
             "intended_use": meta.intended_use,
         },
-        "manifest": {"path": str(manifest.path), "digest": manifest.digest},
+        "manifest": {"path": name(manifest.path, manifest.digest), "digest": manifest.digest},
         "artifacts": {
             "model": (
                 {
-                    "path": str(manifest.resolve(model_spec.path)),
+                    "path": name(manifest.resolve(model_spec.path), prepared.digests["model"]),
                     "format": model_spec.format,
                     "digest": prepared.digests["model"],
                 }
@@ -283,7 +287,7 @@ def record_header(prepared: PreparedCheck, evaluation_id: str, started_at: str) 
                 else None
             ),
             "data": {
-                "path": str(context.data.path),
+                "path": name(context.data.path, prepared.digests["data"]),
                 "format": context.data.format,
                 "digest": prepared.digests["data"],
                 "rows": context.data.rows,
@@ -294,7 +298,7 @@ def record_header(prepared: PreparedCheck, evaluation_id: str, started_at: str) 
         "lineage": lineage,
         "policies": [policy.summary() for policy in prepared.policies],
         "waiver_files": [
-            {"path": str(path), "digest": prepared.digests[f"waivers:{path}"]}
+            {"path": name(path), "digest": prepared.digests[f"waivers:{path}"]}
             for path in prepared.waiver_files
         ],
         "intervals": evaluation_intervals(),

@@ -1,7 +1,8 @@
 """The model under review: a ``kind: Model`` manifest.
 
 Paths in a manifest are relative to the manifest file and must stay inside the folders it may
-name (:mod:`governance.paths`). See ``docs/manifest.md``.
+name (:mod:`governance.paths`). Evidence names those files relative to the project root
+(:meth:`Manifest.name_of`). See ``docs/manifest.md``.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pydantic import (
 )
 
 from governance.errors import ManifestError
-from governance.paths import OUTSIDE, confined
+from governance.paths import OUTSIDE, confined, portable_name, project_root
 from governance.validation import DocumentModel, SemVer, dotted, validate_document
 from governance.yaml_source import LocatedDict, load_yaml_text, position_of, read_text
 
@@ -163,6 +164,21 @@ class Manifest:
     def resolve(self, relative: str) -> Path:
         """A path from the manifest, relative to the manifest's folder."""
         return (self.path.parent / relative).resolve()
+
+    @property
+    def root(self) -> Path:
+        """The project root the evidence names files from (:func:`governance.paths.project_root`).
+
+        The top of the git checkout holding the manifest, else the manifest's folder.
+        """
+        return project_root(self.path.parent)
+
+    def name_of(self, path: Path | str, digest: str | None = None) -> str:
+        """What the record, events, report and attestation call ``path``: relative to :attr:`root`.
+
+        Never the checking machine's absolute path (:func:`governance.paths.portable_name`).
+        """
+        return portable_name(path, self.root, digest)
 
     def error(self, message: str, *location: str | int) -> ManifestError:
         """A ManifestError pointing at the value at ``location`` in this manifest."""

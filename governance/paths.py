@@ -76,3 +76,79 @@ def confined(named: str, base: Path, env: Mapping[str, str] | None = None) -> Pa
     if any(resolved.is_relative_to(root) for root in allowed_roots(base, env)):
         return resolved
     return None
+
+
+# -- portable names ------------------------------------------------------------------------------
+#
+# What the record, the OpenLineage events, the report and the attestation call a file: never the
+# checking machine's absolute path (it leaks user and workspace names, and makes the same
+# evaluation differ between a laptop and a CI runner), but its path relative to the project root,
+# the name a training pipeline gives the same file (docs/lineage.md, "Names of files").
+
+CHECKOUT_MARKER = ".git"
+"""What marks the top of a project: a git checkout's ``.git`` (a folder; a file in a worktree)."""
+
+
+def project_root(start: Path) -> Path:
+    """The folder names are relative to: the top of the git checkout holding ``start``.
+
+    Parameters
+    ----------
+    start
+        A folder (a manifest's, a training script's); it need not exist yet.
+
+    Returns
+    -------
+    Path
+        The nearest folder at or above ``start`` (symbolic links resolved) that holds a
+        ``.git``; ``start`` itself, resolved, when none does.
+    """
+    folder = start.resolve()
+    for candidate in (folder, *folder.parents):
+        if (candidate / CHECKOUT_MARKER).exists():
+            return candidate
+    return folder
+
+
+def portable_name(path: Path | str, root: Path, digest: str | None = None) -> str:
+    """What to call ``path`` in evidence: relative to ``root``, never absolute.
+
+    Parameters
+    ----------
+    path
+        A file (relative paths are taken from the working directory).
+    root
+        The project root (:func:`project_root`).
+    digest
+        The file's ``sha256:<hex>``, for a file that shares no folder with ``root``.
+
+    Returns
+    -------
+    str
+        ``root``-relative with ``/`` (``samples/adult-income/models/mitigated.skops``); with
+        ``..`` for a file beside the project (``../shared/data.csv``); the file name, then
+        ``@`` and its digest when given, for a file whose only common folder with ``root`` is
+        the file system's root (another drive, ``/mnt/data``).
+    """
+    resolved = Path(path).resolve()
+    root = root.resolve()
+    if resolved.is_relative_to(root):
+        return resolved.relative_to(root).as_posix() or "."
+    try:
+        common = Path(os.path.commonpath([resolved, root]))
+    except ValueError:  # another drive
+        common = Path(resolved.anchor)
+    if common == Path(common.anchor):
+        return resolved.name if digest is None else f"{resolved.name}@{digest}"
+    return Path(os.path.relpath(resolved, root)).as_posix()
+
+
+def shown_name(name: str) -> str:
+    """A recorded file name as evidence shows it: an absolute path becomes its file name.
+
+    Records written before names were portable hold absolute paths; a report or attestation
+    rendered from one now names the file only (its digest is beside it).
+    """
+    if name.startswith(("/", "\\")) or (len(name) > 2 and name[1] == ":" and name[2] in "/\\"):
+        return Path(name.replace("\\", "/")).name or name
+    return name

@@ -221,6 +221,24 @@ def history(
     return EXIT_OK
 
 
+@lineage.command("evaluations")
+@click.argument("target", metavar="NODE|DIGEST")
+@_format_option(("text", "json"))
+@_query
+def evaluations(target: str, fmt: str, store_url: str | None, config_file: Path | None) -> int:
+    """The governance checks that read one file (a model, evaluation data), and no others.
+
+    NODE is dataset:<namespace>:<name> (the file by that name, or by any digest it had);
+    DIGEST is sha256:<hex> (any file with those bytes).
+    """
+    from governance.lineage.render import render_evaluations
+
+    with _open(store_url, config_file) as store:
+        found = store.lineage.evaluations(target)
+    click.echo(render_evaluations(target, found, fmt), nl=False)
+    return EXIT_OK
+
+
 @lineage.command("run")
 @click.argument("run_id")
 @_format_option(("text", "json"))

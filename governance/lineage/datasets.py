@@ -1,7 +1,8 @@
 """Input and output datasets of a governance check.
 
 Inputs are the evaluation data and, unless the manifest evaluates a predictions column, the model
-artifact: both local files (namespace ``file``, name = the path as the record gives it). The output
+artifact: both local files (namespace ``file``, name = the path as the record gives it: from the
+project root, as training producers name the same files, so the model is one node). The output
 is the evaluation record itself, in the job's namespace, named ``evaluations/<evaluation_id>``.
 
 Each data set is a JSON object as openlineage-python writes its ``InputDataset`` and

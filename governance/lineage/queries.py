@@ -28,6 +28,7 @@ from governance.lineage.model import (
     RunSummary,
     split_node_name,
 )
+from governance.lineage.naming import JOB_SUFFIX
 from governance.lineage.query_rows import (
     build_graph,
     chunks,
@@ -42,6 +43,7 @@ from governance.lineage.tables import (
     lineage_dataset_versions,
     lineage_datasets,
     lineage_events,
+    lineage_facets,
     lineage_jobs,
     lineage_run_io,
     lineage_runs,
@@ -61,6 +63,11 @@ NO_RUN = "no run {run_id} in the audit store"
 NOT_A_RUN_ID = "{run_id!r} is not a run id: run ids are UUIDs such as {example}"
 RUN_ID_EXAMPLE = "01936f6a-0000-7000-8000-00000000a002"
 NOT_YET_RECORDED = "{node} was not yet recorded at {as_of} (first recorded at {first})"
+DIGEST_PREFIX = "sha256:"
+NOT_A_FILE_TARGET = (
+    "{target!r} is not a file: name a dataset (dataset:<namespace>:<name>) or a digest "
+    "(sha256:<hex>)"
+)
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
@@ -326,6 +333,53 @@ class LineageQueries:
                 for row in conn.execute(query)
             ]
 
+    def evaluations(self, target: str) -> list[RunSummary]:
+        """Return the governance checks that read one file: by its node, or by its digest.
+
+        The lineage graph is job-level: downstream of a model file are all the runs of the
+        checks' job, whichever model each read. This is run-level: only the checks whose own
+        inputs are the file, under its name or under another name with the same bytes (a
+        check that named it by an absolute path, before names were portable).
+
+        Parameters
+        ----------
+        target
+            ``dataset:<namespace>:<name>`` (that file, and any file with a digest it had), or
+            ``sha256:<hex>`` (any file with those bytes: its ``version`` facet, as written by
+            its producer or read by a check).
+
+        Returns
+        -------
+        list of RunSummary
+            The checks (runs of ``<model>.governance_check`` jobs), oldest first.
+
+        Raises
+        ------
+        LineageError
+            If ``target`` is neither, or names a job; LineageNotFound if no such dataset.
+        """
+        named: set[int] = set()
+        digests = {target} if target.startswith(DIGEST_PREFIX) else set()
+        if not digests:
+            node = self.resolve(target)
+            if node.kind != "dataset":
+                raise LineageError(NOT_A_FILE_TARGET.format(target=target))
+            named.add(node.id)
+        with self._engine.read("read") as conn:
+            if named:
+                digests |= _digests_of(conn, named)
+            datasets = named | _datasets_with(conn, digests)
+            read = select(lineage_run_io.c.run_id).where(lineage_run_io.c.direction == "input")
+            run_ids: list[str] = []
+            for chunk in chunks(sorted(datasets)):
+                run_ids += [
+                    row[0]
+                    for row in conn.execute(read.where(lineage_run_io.c.dataset_id.in_(chunk)))
+                ]
+            found: list[RunSummary] = run_summaries(conn, run_ids)
+        checks = [run for run in found if run.job.endswith(JOB_SUFFIX)]
+        return sorted(checks, key=lambda run: (run.first_time, run.run_id))
+
     def facets(self, nodes: Iterable[Node]) -> dict[str, dict[str, Any]]:
         """Return the latest facets of each node, by node name (deleted facets left out)."""
         wanted: dict[tuple[str, str], str] = {(node.kind, str(node.id)): node.key for node in nodes}
@@ -383,3 +437,51 @@ class LineageQueries:
                 versions = dataset_versions(conn, node.id, low, high)
             runs = sorted(run_summaries(conn, run_ids), key=lambda r: (r.first_time, r.run_id))
         return History(node=node, since=since, until=until, runs=tuple(runs), versions=versions)
+
+
+def _digests_of(conn: Any, dataset_ids: set[int]) -> set[str]:
+    """Every digest these datasets had: written by a run, or in their latest ``version`` facet."""
+    written = select(lineage_dataset_versions.c.version).where(
+        lineage_dataset_versions.c.dataset_id.in_(dataset_ids),
+        lineage_dataset_versions.c.version.is_not(None),
+    )
+    found = {str(row[0]) for row in conn.execute(written)}
+    facets = select(lineage_facets.c.value).where(
+        lineage_facets.c.subject_kind == "dataset",
+        lineage_facets.c.subject_key.in_([str(i) for i in dataset_ids]),
+        lineage_facets.c.name == "version",
+    )
+    for (value,) in conn.execute(facets):
+        version = _facet_version(value)
+        if version is not None:
+            found.add(version)
+    return found
+
+
+def _datasets_with(conn: Any, digests: set[str]) -> set[int]:
+    """The datasets that had one of these digests (with or without ``sha256:``)."""
+    versions = {v for d in digests for v in (d, d.removeprefix(DIGEST_PREFIX))}
+    found: set[int] = set()
+    for chunk in chunks(sorted(versions)):
+        written = select(lineage_dataset_versions.c.dataset_id).where(
+            lineage_dataset_versions.c.version.in_(chunk)
+        )
+        found |= {int(row[0]) for row in conn.execute(written)}
+    for version in versions:
+        facets = select(lineage_facets.c.subject_key, lineage_facets.c.value).where(
+            lineage_facets.c.subject_kind == "dataset",
+            lineage_facets.c.name == "version",
+            lineage_facets.c.value.contains(version, autoescape=True),
+        )
+        found |= {
+            int(key) for key, value in conn.execute(facets) if _facet_version(value) in versions
+        }
+    return found
+
+
+def _facet_version(value: str) -> str | None:
+    import json
+
+    facet = json.loads(value)
+    version = facet.get("datasetVersion") if isinstance(facet, dict) else None
+    return None if version is None else str(version)

@@ -104,6 +104,15 @@ def render_history(history: History, fmt: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def render_evaluations(target: str, runs: list[RunSummary], fmt: str) -> str:
+    """Render the checks that read one file (``lineage evaluations``) as ``text`` or ``json``."""
+    if fmt == "json":
+        return _json({"target": target, "evaluations": [run.as_dict() for run in runs]})
+    lines = [f"Evaluations of {_visible(target)} ({len(runs)})"]
+    lines += [_run_line(run) for run in runs]
+    return "\n".join(lines) + "\n"
+
+
 def _change(change: SchemaChange | None) -> str:
     """``first`` (no schema before it), ``same``, or what changed."""
     if change is None:

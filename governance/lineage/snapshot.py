@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from governance.lineage.model import LineageGraph, Node, RunDetail, RunSummary, node_name
+from governance.paths import portable_name, project_root
 
 if TYPE_CHECKING:
     from governance.lineage.queries import LineageQueries
@@ -265,7 +266,8 @@ def _find_by_artifact(
 ) -> tuple[str, RunDetail | None, str | None, str | None]:
     if model_path is None:
         return "a model artifact (the manifest evaluates a predictions column)", None, None, None
-    names = [str(model_path), str(model_path.absolute())]
+    portable = portable_name(model_path, project_root(model_path.absolute().parent))
+    names = [str(model_path), portable, str(model_path.absolute())]
     with contextlib.suppress(ValueError):
         names.append(str(model_path.absolute().relative_to(Path.cwd())))
     names = list(dict.fromkeys(names))

@@ -4,7 +4,9 @@ What the lineage-completeness pack (``policies/lineage-completeness.yaml``) look
 hand-written events: a START event when training begins and a COMPLETE event (or FAIL, with the
 error) when it ends, of the job ``<namespace>/<job>``, with
 
-- inputs: the training data files (namespace ``file``, name the absolute path), each with a
+- inputs: the training data files (namespace ``file``, name the path from the top of the git
+  checkout holding the training code, as ``governance check`` names the files it reads:
+  :func:`governance.paths.portable_name`, never the absolute path), each with a
   ``schema`` facet (its columns and types, read from the header as ``governance check`` reads
   data; CSV and Parquet only), a ``version`` facet (its sha256), a ``datasetType`` of ``FILE``
   and, given an owner, an ``ownership`` facet;
@@ -35,6 +37,7 @@ from governance._version import __version__
 from governance.errors import LineageError
 from governance.lineage import naming
 from governance.lineage._record import utc_now
+from governance.paths import portable_name, project_root
 
 __all__ = ["CodeLocation", "TrainingRun", "git_location"]
 
@@ -169,6 +172,8 @@ class TrainingRun:
     description: str | None = None
     code: CodeLocation | None = None
     input_facets: list[dict[str, Any]] = field(default_factory=list)
+    root: Path | None = None
+    """What file names are relative to: the top of the checkout of the code (None: the cwd's)."""
 
     @classmethod
     def begin(
@@ -233,9 +238,14 @@ class TrainingRun:
             owner=owner,
             description=description,
             code=git_location(_code_path(code)),
+            root=project_root(_folder(_code_path(code))),
         )
         run.input_facets = [run._input(path) for path in sources]
         return run
+
+    def name(self, path: Path) -> str:
+        """The dataset name of a file: relative to :attr:`root` (``governance check``'s names)."""
+        return portable_name(path, self.root or project_root(Path.cwd()))
 
     @property
     def producer(self) -> str:
@@ -246,7 +256,8 @@ class TrainingRun:
         """The START event: the inputs with their facets, the outputs by name."""
         from openlineage.client.event_v2 import OutputDataset, RunState
 
-        bare = [OutputDataset(namespace=naming.FILE_NAMESPACE, name=_name(p)) for p in self.outputs]
+        file = naming.FILE_NAMESPACE
+        bare = [OutputDataset(namespace=file, name=self.name(p)) for p in self.outputs]
         return self._event(RunState.START, self.started_at, bare)
 
     def complete_event(self, time: str | None = None) -> dict[str, Any]:
@@ -274,7 +285,8 @@ class TrainingRun:
 
         from governance.lineage.facets import error_message
 
-        bare = [OutputDataset(namespace=naming.FILE_NAMESPACE, name=_name(p)) for p in self.outputs]
+        file = naming.FILE_NAMESPACE
+        bare = [OutputDataset(namespace=file, name=self.name(p)) for p in self.outputs]
         return self._event(
             RunState.FAIL,
             time or utc_now(),
@@ -302,7 +314,7 @@ class TrainingRun:
             run=Run(runId=self.run_id, facets={"processing_engine": engine, **(run_facets or {})}),
             job=Job(namespace=self.namespace, name=self.job, facets=self._job_facets()),
             inputs=[
-                InputDataset(namespace=naming.FILE_NAMESPACE, name=_name(path), facets=facets)
+                InputDataset(namespace=naming.FILE_NAMESPACE, name=self.name(path), facets=facets)
                 for path, facets in zip(self.inputs, self.input_facets, strict=True)
             ],
             outputs=outputs,
@@ -391,7 +403,7 @@ class TrainingRun:
 
         return OutputDataset(
             namespace=naming.FILE_NAMESPACE,
-            name=_name(path),
+            name=self.name(path),
             facets={
                 "datasetType": dataset_type_dataset.DatasetTypeDatasetFacet(
                     datasetType="MODEL", producer=self.producer
@@ -427,8 +439,8 @@ def table_columns(path: Path) -> list[tuple[str, str]] | None:
     return [(str(item.name), str(item.type)) for item in schema]
 
 
-def _name(path: Path) -> str:
-    return str(path.resolve())
+def _folder(path: Path) -> Path:
+    return path if path.is_dir() else path.parent
 
 
 def _code_path(code: str | Path | None) -> Path:

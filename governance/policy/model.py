@@ -288,8 +288,11 @@ class Waiver:
 
     @property
     def source(self) -> str:
-        """``path:line`` of the waiver."""
-        return f"{self.path}:{self.line}" if self.line else str(self.path)
+        """``path:line`` of the waiver, its path as evidence names it (never absolute)."""
+        from governance.policy.packs import evidence_name
+
+        path = evidence_name(self.path)
+        return f"{path}:{self.line}" if self.line else path
 
     def matches(self, model: str, version: str) -> bool:
         """Whether the waiver's subject is this model (and version, if it names one)."""
@@ -364,11 +367,16 @@ class Policy:
         return self.spec.metadata.version
 
     def summary(self) -> dict[str, Any]:
-        """Name, version, path, digest and extended policies, as recorded with every verdict."""
+        """Name, version, path, digest and extended policies, as recorded with every verdict.
+
+        The path is :func:`~governance.policy.packs.evidence_name`'s: never absolute.
+        """
+        from governance.policy.packs import evidence_name
+
         return {
             "name": self.name,
             "version": self.version,
-            "path": str(self.path),
+            "path": evidence_name(self.path),
             "digest": self.digest,
             "extends": list(self.bases),
         }
@@ -446,9 +454,15 @@ class Finding:
             "controls": list(spec.controls),
             "remediation": spec.remediation,
             "location": {
-                "path": str(self.rule.path),
+                "path": _evidence_name(self.rule.path),
                 "line": self.rule.line,
                 "column": self.rule.column,
             },
             "evidence": self.evidence,
         }
+
+
+def _evidence_name(path: Path) -> str:
+    from governance.policy.packs import evidence_name
+
+    return evidence_name(path)

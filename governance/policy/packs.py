@@ -13,14 +13,17 @@ from __future__ import annotations
 from pathlib import Path
 
 from governance.errors import PolicyError
+from governance.paths import portable_name, project_root
 from governance.resources import packs_dir
 
 __all__ = [
     "PACK_PREFIX",
+    "evidence_name",
     "find_pack",
     "is_pack_ref",
     "pack_files",
     "pack_names",
+    "pack_ref_of",
     "resolve_pack_ref",
     "unknown_pack",
 ]
@@ -54,6 +57,27 @@ def pack_names() -> list[str]:
 def find_pack(name: str) -> Path | None:
     """The file of the shipped pack ``name`` (without ``pack:``), or None if there is none."""
     return pack_files().get(name)
+
+
+def pack_ref_of(path: str | Path) -> str | None:
+    """``pack:NAME`` for the installed file of a shipped pack, else None.
+
+    Evidence names a pack so, never by its installed path (which names the machine).
+    """
+    resolved = Path(path).resolve()
+    for name, file in pack_files().items():
+        if file.resolve() == resolved:
+            return f"{PACK_PREFIX}{name}"
+    return None
+
+
+def evidence_name(path: str | Path) -> str:
+    """What evidence calls a policy or waiver file: ``pack:NAME``, or its project-relative path.
+
+    A file of a shipped pack is ``pack:NAME``; any other is named relative to the top of the git
+    checkout holding it (:func:`governance.paths.portable_name`), never by its absolute path.
+    """
+    return pack_ref_of(path) or portable_name(path, project_root(Path(path).resolve().parent))
 
 
 def unknown_pack(name: str) -> str:

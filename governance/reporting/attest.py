@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from governance.keys import SigningMaterial
+from governance.paths import shown_name
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -112,7 +113,7 @@ def record_subjects(record: Mapping[str, Any], record_json: bytes) -> list[dict[
         if digest is not None:
             subjects.append(
                 {
-                    "name": str(artifact.get("path") or role),
+                    "name": shown_name(str(artifact.get("path") or role)),
                     "digest": {"sha256": digest},
                     "annotations": {"role": role},
                 }
@@ -161,14 +162,14 @@ def build_predicate(
         },
         "model": {"name": model.get("name"), "version": model.get("version")},
         "manifest": {
-            "path": manifest.get("path"),
+            "path": _shown(manifest.get("path")),
             "digest": {"sha256": hex_digest(manifest.get("digest"))},
         },
         "policies": [
             {
                 "name": policy.get("name"),
                 "version": policy.get("version"),
-                "path": policy.get("path"),
+                "path": _shown(policy.get("path")),
                 "digest": {"sha256": hex_digest(policy.get("digest"))},
             }
             for policy in record.get("policies") or []
@@ -349,3 +350,8 @@ def subject_digests(statement: Mapping[str, Any]) -> dict[str, str]:
         if isinstance(digest, str):
             found[str(role or subject.get("name"))] = digest
     return found
+
+
+def _shown(path: Any) -> str | None:
+    """A recorded path as the attestation names it: never absolute (older records hold some)."""
+    return None if path is None else shown_name(str(path))

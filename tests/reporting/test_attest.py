@@ -60,6 +60,17 @@ def test_without_a_model_artifact_the_model_subject_is_left_out(evaluation):
     assert [s["annotations"]["role"] for s in subjects] == ["data", "evaluation"]
 
 
+def test_a_record_with_absolute_paths_is_attested_by_file_names(evaluation):
+    old = json.loads(json.dumps(evaluation))  # as records of earlier releases hold them
+    old["artifacts"]["model"]["path"] = "/home/alice/work/models/baseline.skops"
+    old["manifest"]["path"] = "/home/alice/work/baseline.yaml"
+    old["policies"][0]["path"] = "/opt/venv/lib/governance/_packs/fairness-baseline.yaml"
+    statement = json.dumps([record_subjects(old, b"{}"), build_predicate(old, None)])
+    assert "/home/alice" not in statement
+    assert "/opt/venv" not in statement
+    assert '"name": "baseline.skops"' in statement
+
+
 def test_envelope_signature_covers_the_pae(evaluation, dev_keys):
     material = load_signing_material(dev_keys)
     statement = build_statement(

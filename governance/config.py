@@ -10,9 +10,10 @@ came from, before any command does anything. Consumers read typed attributes of
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,51 @@ SECONDS = "a positive number of seconds"
 POSITIVE_INTEGER = "a positive integer"
 PORT = "a port number (0 to 65535)"
 SIZE = "a size in bytes (e.g. 8388608, 512k, 8M)"
+
+RISK_TIERS = ("minimal", "limited", "high", "unacceptable")
+"""The manifest's ``metadata.risk_tier`` values (``governance.manifest.RiskTier``)."""
+EVERY_TIER = "all"
+PACK_PREFIX = "pack:"
+REQUIRED_SHAPE = (
+    "a list of policy names (pack:NAME for a shipped pack), or a mapping of "
+    f"{EVERY_TIER} or a risk tier ({', '.join(RISK_TIERS)}) to such lists"
+)
+UNKNOWN_REQUIRED_PACK = "names {ref}, which is not a shipped pack (shipped: {packs})"
+"""A ``pack:NAME`` in ``required_policies`` that no shipped pack has."""
+STRUCTURED_IN_FILE = {"required_policies"}
+"""Settings whose value in governance.yml may be a list or mapping (read as JSON text)."""
+
+
+def policy_name(ref: str) -> str:
+    """The policy name a requirement matches: ``pack:NAME`` -> ``NAME`` (a pack's name)."""
+    return ref.removeprefix(PACK_PREFIX)
+
+
+@dataclass(frozen=True)
+class RequiredPolicies:
+    """The policies a check must apply: for every model, and per manifest risk tier.
+
+    Matched by policy name (``metadata.name``); ``pack:NAME`` is the shipped pack ``NAME``.
+    Empty (the default): nothing is required.
+    """
+
+    by_tier: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """``(tier, names)`` pairs; the tier ``all`` applies to every model."""
+
+    def __bool__(self) -> bool:
+        return any(names for _, names in self.by_tier)
+
+    def for_tier(self, risk_tier: str | None) -> tuple[str, ...]:
+        """The requirements of a model of ``risk_tier``: those of ``all``, then the tier's."""
+        found = [
+            ref for tier, names in self.by_tier if tier in (EVERY_TIER, risk_tier) for ref in names
+        ]
+        return tuple(dict.fromkeys(found))
+
+    def missing(self, risk_tier: str | None, applied: Iterable[str]) -> tuple[str, ...]:
+        """The requirements of ``risk_tier`` that no name in ``applied`` matches."""
+        names = set(applied)
+        return tuple(ref for ref in self.for_tier(risk_tier) if policy_name(ref) not in names)
 
 
 @dataclass(frozen=True)
@@ -70,6 +116,8 @@ class Settings:
     serve_max_body: int = 8 * 1024 * 1024
     serve_allowed_hosts: tuple[str, ...] = ()
     serve_reports_dirs: tuple[Path, ...] = ()
+    required_policies: RequiredPolicies = RequiredPolicies()
+    """Policies every check must apply (docs/configuration.md#required-policies)."""
     sources: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
     """Where each value came from: ``flag``, an environment variable, ``file:line``, ``default``."""
 
@@ -80,6 +128,10 @@ class Settings:
 
 class _Refused(ValueError):
     """A text a setting cannot take; the argument says what it must be."""
+
+
+class _Invalid(ValueError):
+    """A value of the right shape that names something wrong; the argument says what."""
 
 
 def _text(wanted: str) -> Callable[[str], str]:
@@ -140,6 +192,43 @@ def parse_size(text: str) -> int:
     if not number.isdigit():
         raise _Refused(SIZE)
     return int(number) * factor
+
+
+def _required_policies(text: str) -> RequiredPolicies:
+    """``pack:a,b`` (every model), or JSON: a list, or a mapping of tier to list."""
+    stripped = text.strip()
+    try:
+        value = json.loads(stripped) if stripped[:1] in ("[", "{") else stripped.split(",")
+    except ValueError:
+        raise _Refused(REQUIRED_SHAPE) from None
+    if isinstance(value, list):
+        value = {EVERY_TIER: value}
+    if not isinstance(value, dict):
+        raise _Refused(REQUIRED_SHAPE)
+    pairs = []
+    for tier, names in value.items():
+        names = [names] if isinstance(names, str) else names
+        if tier not in (EVERY_TIER, *RISK_TIERS) or not isinstance(names, list):
+            raise _Refused(REQUIRED_SHAPE)
+        if not all(isinstance(name, str) for name in names):
+            raise _Refused(REQUIRED_SHAPE)
+        refs = tuple(dict.fromkeys(name.strip() for name in names if name.strip()))
+        for ref in refs:
+            if ref.startswith(PACK_PREFIX) and policy_name(ref) not in _pack_names():
+                packs = ", ".join(sorted(_pack_names()))
+                raise _Invalid(UNKNOWN_REQUIRED_PACK.format(ref=ref, packs=packs))
+        pairs.append((tier, refs))
+    return RequiredPolicies(tuple(pairs))
+
+
+def _pack_names() -> set[str]:
+    from governance.resources import packs_dir
+
+    return {
+        path.name.removesuffix(path.suffix)
+        for path in packs_dir().iterdir()
+        if path.suffix in (".yaml", ".yml") and ".test." not in path.name
+    }
 
 
 def _path(text: str) -> Path:
@@ -254,6 +343,13 @@ SETTINGS: tuple[Setting, ...] = (
         "path separator); none: downloads are off",
         _split(os.pathsep, Path),
     ),
+    Setting(
+        "required_policies",
+        "GOVERNANCE_REQUIRED_POLICIES",
+        "policies every check must apply: names (pack:NAME for a shipped pack) for every model, "
+        "or by the manifest's risk tier",
+        _required_policies,
+    ),
 )
 SETTINGS_BY_NAME = {setting.name: setting for setting in SETTINGS}
 _DEFAULTS: dict[str, Any] = {
@@ -290,6 +386,9 @@ def _read_file(path: Path) -> dict[str, tuple[str | None, int | None]]:
                 column=column,
                 field=key,
             )
+        if key in STRUCTURED_IN_FILE and isinstance(value, list | dict):
+            found[key] = (json.dumps(value), line)
+            continue
         if value is not None and not isinstance(value, str | int | float):
             raise ConfigError(NOT_ONE_VALUE.format(key=key), path=path, line=line, field=key)
         found[key] = (None if value is None else str(value), line)
@@ -352,6 +451,8 @@ def load_settings(
             continue  # an empty optional setting is not set
         try:
             values[setting.name] = setting.parse(text)
+        except _Invalid as exc:
+            raise ConfigError(f"{setting.name} {exc} (from {source})") from None
         except ValueError as exc:
             wanted = str(exc) if isinstance(exc, _Refused) else setting.help
             raise ConfigError(

@@ -29,9 +29,9 @@ from governance.errors import (
 from governance.evaluators.context import EvaluationContext
 from governance.manifest import Manifest, load_manifest
 from governance.policy.budget import DEFAULT_SECONDS
-from governance.policy.engine import evaluate_policies
 from governance.policy.loader import load_policies, waiver_files_in
 from governance.policy.model import Policy, Severity, Waiver
+from governance.policy.required import evaluate_required
 from governance.policy.waivers import check_unique, load_waiver_files, unique_files
 from governance.record import RECORD_SCHEMA_VERSION, EvaluationRecord
 from governance.record.model import RecordHeader
@@ -317,7 +317,7 @@ def evaluate(
     The record holds the evidence charts are drawn from, not charts: they are drawn when a
     report or web page is rendered (:mod:`governance.reporting.charts`).
     """
-    verdict = evaluate_policies(
+    verdict = evaluate_required(
         prepared.context,
         prepared.policies,
         prepared.registry,

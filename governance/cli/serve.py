@@ -110,6 +110,7 @@ def serve(
         assume_utc=assume_utc,
         allowed_hosts=resolved.serve_allowed_hosts,
         reports_dirs=resolved.serve_reports_dirs,
+        required_policies=resolved.required_policies,
     )
     check_bind(bind, keys)
     if keys:

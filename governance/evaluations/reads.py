@@ -7,21 +7,30 @@ points at, so an edited row cannot change a verdict, and ``latest`` is found in 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 
+from governance.config import RequiredPolicies
 from governance.errors import EvaluationNotFound, StoreError, VerificationFailed
 from governance.evaluations.tables import evaluations, reports
+from governance.policy.required import applied_names
 from governance.store.chain import parse_time
 from governance.store.log import AuditLog
 from governance.store.tables import audit_log
 from governance.store.walk import row_hash
 
-__all__ = ["EvaluationSummary", "ReportRow", "get_evaluation", "list_evaluations", "list_reports"]
+__all__ = [
+    "EvaluationSummary",
+    "ReportRow",
+    "get_evaluation",
+    "latest_under",
+    "list_evaluations",
+    "list_reports",
+]
 
 BATCH = 500
 EVALUATION_KIND = "evaluation"
@@ -52,6 +61,10 @@ class EvaluationSummary:
         When the check ran (UTC).
     entry_seq
         The audit log entry holding the full evaluation record.
+    risk_tier
+        The manifest's risk tier (None in a record without one).
+    policies
+        Names of the policies the check applied: those given and those they extend.
     """
 
     evaluation_id: str
@@ -62,6 +75,12 @@ class EvaluationSummary:
     started_at: datetime
     finished_at: datetime
     entry_seq: int
+    risk_tier: str | None = None
+    policies: tuple[str, ...] = ()
+
+    def missing(self, required: RequiredPolicies) -> tuple[str, ...]:
+        """The policies ``required`` names for this model's risk tier that it did not apply."""
+        return required.missing(self.risk_tier, self.policies)
 
 
 @dataclass(frozen=True)
@@ -213,6 +232,7 @@ def _summary(record: Mapping[str, Any], seq: int) -> EvaluationSummary | None:
     """An evaluation's summary from its record, or None if the record lacks a field."""
     try:
         model = record["model"]
+        tier = model.get("risk_tier")
         return EvaluationSummary(
             evaluation_id=str(record["evaluation_id"]),
             model_name=str(model["name"]),
@@ -222,9 +242,26 @@ def _summary(record: Mapping[str, Any], seq: int) -> EvaluationSummary | None:
             started_at=parse_time(record["started_at"]),
             finished_at=parse_time(record["finished_at"]),
             entry_seq=seq,
+            risk_tier=tier if isinstance(tier, str) else None,
+            policies=tuple(sorted(applied_names(record.get("policies") or ()))),
         )
     except (KeyError, TypeError, ValueError, AttributeError):
         return None
+
+
+def latest_under(
+    summaries: Iterable[EvaluationSummary], required: RequiredPolicies
+) -> EvaluationSummary | None:
+    """The first of ``summaries`` (newest first) that applied every policy ``required`` names.
+
+    With nothing required, the first one: the latest verdict is the latest evaluation's.
+
+    Returns
+    -------
+    EvaluationSummary or None
+        None when no evaluation applied the required set.
+    """
+    return next((item for item in summaries if not item.missing(required)), None)
 
 
 def list_reports(store: AuditLog, evaluation_id: str | None = None) -> list[ReportRow]:

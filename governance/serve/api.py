@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi import Path as PathParameter
 from fastapi.responses import JSONResponse, StreamingResponse
 
+from governance.config import RequiredPolicies
 from governance.errors import EvaluationNotFound, LineageError, VerificationFailed
 from governance.lineage.model import Node
 from governance.lineage.validate import EventRejected, parse_event_time
@@ -260,7 +261,7 @@ def get_events(
 # -- governance ----------------------------------------------------------------------------
 
 
-def _summary(item: Any) -> dict[str, Any]:
+def _summary(item: Any, required: RequiredPolicies) -> dict[str, Any]:
     from governance.store.chain import format_time
 
     return {
@@ -272,26 +273,41 @@ def _summary(item: Any) -> dict[str, Any]:
         "startedAt": format_time(item.started_at),
         "finishedAt": format_time(item.finished_at),
         "entrySeq": item.entry_seq,
+        "policies": list(item.policies),
+        "missingRequired": list(item.missing(required)),
     }
 
 
 def evaluated_models(state: ServerState) -> list[tuple[str, int, Any]]:
-    """Every evaluated model by name: its number of evaluations and its latest evaluation."""
-    latest: dict[str, Any] = {}
-    counts: dict[str, int] = {}
+    """Every evaluated model by name: its number of evaluations and its latest verdict.
+
+    The latest verdict is that of the newest evaluation that applied the required policies
+    (setting ``required_policies``), None when none did; with none required, the newest's.
+    """
+    from governance.evaluations.reads import latest_under
+
+    by_model: dict[str, list[Any]] = {}
     for item in state.store.evaluations():
-        counts[item.model_name] = counts.get(item.model_name, 0) + 1
-        latest.setdefault(item.model_name, item)
-    return [(name, counts[name], latest[name]) for name in sorted(latest)]
+        by_model.setdefault(item.model_name, []).append(item)
+    required = state.config.required_policies
+    return [
+        (name, len(items), latest_under(items, required))
+        for name, items in sorted(by_model.items())
+    ]
 
 
 @_read(
     "/models", "Governance", "Every evaluated model with its latest evaluation", schemas.ModelList
 )
 def get_models(state: State) -> JSONResponse:
-    """Models by name."""
+    """Models by name; ``latest`` applied the required policies (null: no evaluation did)."""
+    required = state.config.required_policies
     models = [
-        {"name": name, "evaluations": count, "latest": _summary(latest)}
+        {
+            "name": name,
+            "evaluations": count,
+            "latest": None if latest is None else _summary(latest, required),
+        }
         for name, count, latest in evaluated_models(state)
     ]
     return JSONResponse({"models": models})
@@ -308,7 +324,10 @@ def get_evaluations(
     items = state.store.evaluations(model=model or None)
     return JSONResponse(
         {
-            "evaluations": [_summary(item) for item in items[offset : offset + limit]],
+            "evaluations": [
+                _summary(item, state.config.required_policies)
+                for item in items[offset : offset + limit]
+            ],
             "totalCount": len(items),
         }
     )

@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from governance.config import RequiredPolicies
 from governance.errors import ConfigError
 from governance.serve.keys import KeyRing
 
@@ -62,6 +63,9 @@ class ServeConfig:
     reports_dirs
         Folders whose PDF reports may be downloaded (made absolute; a link in a folder's own
         path is followed, none below it); none: downloads are off.
+    required_policies
+        The policies an evaluation must have applied for its verdict to be a model's latest
+        (setting ``required_policies``); empty: the latest evaluation's verdict.
     """
 
     store_url: str
@@ -71,6 +75,7 @@ class ServeConfig:
     assume_utc: bool = False
     allowed_hosts: tuple[str, ...] = ()
     reports_dirs: tuple[Path, ...] = ()
+    required_policies: RequiredPolicies = field(default_factory=RequiredPolicies)
 
     def __post_init__(self) -> None:
         from governance.store.engine import check_store_url

@@ -360,6 +360,15 @@ class EvaluationSummary(BaseModel):
     startedAt: str
     finishedAt: str
     entrySeq: int
+    policies: list[str] = Field(
+        default_factory=list,
+        description="The policies the check applied: those given and those they extend.",
+    )
+    missingRequired: list[str] = Field(
+        default_factory=list,
+        description="Policies the server's required_policies names for this model's risk tier "
+        "that the check did not apply; empty when it applied them all or none are required.",
+    )
 
 
 class EvaluationList(BaseModel):
@@ -374,7 +383,10 @@ class ModelSummary(BaseModel):
 
     name: str
     evaluations: int
-    latest: EvaluationSummary
+    latest: EvaluationSummary | None = Field(
+        description="The newest evaluation that applied the server's required_policies (the "
+        "newest evaluation when none are required); null when no evaluation applied them."
+    )
 
 
 class ModelList(BaseModel):

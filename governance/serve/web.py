@@ -86,12 +86,13 @@ def _time(value: Any) -> str:
 
 @router.get("/", response_class=HTMLResponse)
 def models_page(request: Request, state: State) -> HTMLResponse:
-    """Every evaluated model with its latest verdict."""
+    """Every evaluated model with its latest verdict (of an evaluation under the required set)."""
     models = [
         {"name": name, "count": count, "latest": latest}
         for name, count, latest in evaluated_models(state)
     ]
-    return _render(request, "models.html", models=models, time=_time)
+    required = state.config.required_policies
+    return _render(request, "models.html", models=models, time=_time, required=bool(required))
 
 
 @router.get("/models/{name}", response_class=HTMLResponse)
@@ -100,7 +101,9 @@ def model_page(request: Request, state: State, name: str) -> HTMLResponse:
     evaluations = state.store.evaluations(model=name)
     if not evaluations:
         raise ApiError(404, f"no evaluation of model {name} in the audit store")
-    return _render(request, "model.html", name=name, evaluations=evaluations, time=_time)
+    required = state.config.required_policies
+    rows = [{"item": item, "missing": item.missing(required)} for item in evaluations]
+    return _render(request, "model.html", name=name, rows=rows, required=bool(required), time=_time)
 
 
 def _threshold(finding: dict[str, Any]) -> str:

@@ -101,13 +101,15 @@ def project_root(start: Path) -> Path:
     -------
     Path
         The nearest folder at or above ``start`` (symbolic links resolved) that holds a
-        ``.git``; ``start`` itself, resolved, when none does.
+        ``.git``; when none does, the working directory if ``start`` is inside it (where the
+        command's relative paths, and a CI job's workspace, begin), else ``start`` itself.
     """
     folder = start.resolve()
     for candidate in (folder, *folder.parents):
         if (candidate / CHECKOUT_MARKER).exists():
             return candidate
-    return folder
+    here = Path.cwd().resolve()
+    return here if folder.is_relative_to(here) else folder
 
 
 def portable_name(path: Path | str, root: Path, digest: str | None = None) -> str:

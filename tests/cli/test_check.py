@@ -143,7 +143,8 @@ def test_a_small_group_is_insufficient_and_blocks(run: Run, tmp_path: Path, writ
     result = run("check", manifest, "-p", policy, "--store", f"sqlite:///{tmp_path / 'a.db'}")
     assert result.exit_code == 1
     assert (
-        "dp: insufficient evidence: group f has 10 rows; below min_group_size 30" in result.stdout
+        "dp: insufficient evidence: sex: nothing compared, 1 of 2 groups reach min_group_size 30;"
+        " group f has 10 rows; below min_group_size 30" in result.stdout
     )
     assert "1 rule: 0 passed, 0 failed, 1 insufficient, 0 errors" in result.stdout
 

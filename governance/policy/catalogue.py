@@ -37,12 +37,23 @@ def _passes_when(rule: Rule) -> str:
     spec = rule.spec
     parts = []
     if spec.threshold is not None:
-        parts.append(f"measured {spec.threshold.describe()}")
+        parts.append(f"{_gated_value(rule)} {spec.threshold.describe()}")
     if spec.assertion is not None:
         parts.append(_code(spec.assertion))
     if spec.when is not None:
         parts.append(f"only when {_code(spec.when)}")
     return "; ".join(parts)
+
+
+def _gated_value(rule: Rule) -> str:
+    """``measured``, or which bound of the measured value's interval the threshold applies to."""
+    bound = getattr(rule.params, "gate_on", "point")
+    if bound == "point":
+        return "measured"
+    confidence = getattr(rule.params, "confidence", None)
+    level = f"{confidence:.0%} " if isinstance(confidence, float) else ""
+    side = "lower" if bound == "ci_lower" else "upper"
+    return f"the {side} {level}bound of the measured value's interval"
 
 
 def _check(rule: Rule) -> str:

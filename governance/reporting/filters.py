@@ -171,6 +171,17 @@ def text(value: Any) -> str:
     return MISSING if value is None or value == "" else str(value)
 
 
+def file_name(value: Any) -> str:
+    """A recorded file name as the report shows it: never a machine's absolute path.
+
+    Records written before names were portable hold absolute paths; those show as the file's
+    name (its digest is beside it in the record).
+    """
+    from governance.paths import shown_name
+
+    return text(value) if value is None or value == "" else shown_name(str(value))
+
+
 FILTERS: Mapping[str, Callable[[Any], str]] = {
     "number": number,
     "threshold": threshold,
@@ -179,4 +190,5 @@ FILTERS: Mapping[str, Callable[[Any], str]] = {
     "outcome_label": outcome_label,
     "verdict_label": verdict_label,
     "text": text,
+    "file_name": file_name,
 }

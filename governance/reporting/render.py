@@ -370,7 +370,7 @@ def html_to_pdf(
         with layout_watched(budget):
             laid_out = document.render(**options)
             budget.check_pages(len(laid_out.pages))
-            pdf: bytes = laid_out.write_pdf(**options)
+            pdf: bytes = laid_out.write_pdf(**options, finisher=_one_af_entry_per_file)
     except RenderLimitError as exc:
         raise InputError(
             LAYOUT_LIMIT.format(error=exc.message), path=root / REPORT_TEMPLATE
@@ -389,6 +389,17 @@ def html_to_pdf(
             path=root / REPORT_TEMPLATE,
         )
     return pdf
+
+
+def _one_af_entry_per_file(document: Any, pdf: Any) -> None:
+    """List each attached file once in the catalog's ``/AF``.
+
+    WeasyPrint's PDF/A-3 step adds every file twice: once from the embedded-files name tree,
+    once as a file specification.
+    """
+    entries = pdf.catalog.get("AF")
+    if entries:
+        entries[:] = list(dict.fromkeys(entries))
 
 
 def _named_bytes(data: bytes) -> IO[bytes]:

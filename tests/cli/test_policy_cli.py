@@ -156,6 +156,16 @@ def test_docs_shows_list_params_as_the_policy_writes_them(run: Run, tmp_path: Pa
     assert "['" not in text  # no Python reprs
 
 
+def test_docs_say_which_bound_a_rule_on_an_interval_gates_on(run: Run, tmp_path: Path) -> None:
+    out = tmp_path / "catalogue.md"
+    assert (
+        run("policy", "docs", REPO / "samples/german-credit/policy.yaml", "-o", out).exit_code == 0
+    )
+    text = out.read_text(encoding="utf-8")
+    assert "| the lower 95% bound of the measured value's interval >= 0.8 |" in text
+    assert "| measured >= 0.8 |" not in text.split("approval-ratio-by-sex-95")[1].split("\n")[0]
+
+
 def test_docs_to_a_missing_folder_is_refused_not_created(run: Run, tmp_path: Path) -> None:
     missing = tmp_path / "missing"
     pack = REPO / "policies" / "us-four-fifths.yaml"

@@ -39,6 +39,8 @@ def test_attachments_are_associated_files_with_relationships(full_report):
             stream["/Subtype"] == "/application#2Fjson" or stream["/Subtype"] == "/application/json"
         )
     assert relationships == {EVALUATION_SUBJECT: "/Source", ATTESTATION_ATTACHMENT: "/Supplement"}
+    listed = [ref.get_object()["/UF"] for ref in root["/AF"]]
+    assert sorted(listed) == sorted([EVALUATION_SUBJECT, ATTESTATION_ATTACHMENT])  # each once
     assert b"pdfaid:part" in root["/Metadata"].get_object().get_data()
 
 

@@ -54,3 +54,30 @@ def test_labels():
     assert filters.outcome_label("novel") == "NOVEL"
     assert filters.text(None) == "—"
     assert filters.text("") == "—"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (
+            "samples/adult-income/models/baseline.skops",
+            "samples/adult-income/models/baseline.skops",
+        ),
+        ("/home/alice/work/models/baseline.skops", "baseline.skops"),
+        ("C:\\Users\\alice\\data.csv", "data.csv"),
+        ("pack:fairness-baseline", "pack:fairness-baseline"),
+        (None, "—"),
+    ],
+)
+def test_file_name_never_shows_a_machine_path(value, expected):
+    assert filters.file_name(value) == expected
+
+
+def test_a_report_of_an_older_record_names_files_not_machine_paths(evaluation):
+    from governance.reporting.render import render_html
+
+    evaluation["artifacts"]["model"]["path"] = "/home/alice/work/models/baseline.skops"
+    evaluation["artifacts"]["data"]["path"] = "/home/alice/work/data/adult-test.csv.gz"
+    html = render_html(evaluation)
+    assert "/home/alice" not in html
+    assert "baseline.skops" in html and "adult-test.csv.gz" in html

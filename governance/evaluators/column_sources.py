@@ -122,8 +122,13 @@ def _column_transformer(transformer: Any, width: int) -> list[int] | None:
 
 
 def _pipeline(pipeline: Any, width: int) -> list[int] | None:
+    return steps_sources([step for _, step in pipeline.steps], width)
+
+
+def steps_sources(steps: list[Any], width: int) -> list[int] | None:
+    """The input column behind each output column of ``steps`` applied in turn (None: unknown)."""
     sources = _identity(width)
-    for _, step in pipeline.steps:
+    for step in steps:
         if step is None or step == "passthrough":
             continue
         inner = column_sources(step, len(sources))

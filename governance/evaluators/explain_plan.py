@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from governance.evaluators.column_sources import column_sources
+from governance.evaluators.column_sources import steps_sources
 from governance.model_artifact import positive_index
 
 TREE_MODELS = {
@@ -287,7 +287,7 @@ def plan_for(model: Any, features: Any, positive_label: Any) -> Plan:
             reason = "the model's input has non-numeric columns"
     elif family is not None and steps:
         preprocessing = [step for _, step in steps[:-1]]
-        sources = _pipeline_sources(preprocessing, features.shape[1])
+        sources = steps_sources(preprocessing, features.shape[1])
         if sources is None:
             kinds = ", ".join(type(step).__name__ for step in preprocessing)
             reason = (
@@ -303,18 +303,6 @@ def plan_for(model: Any, features: Any, positive_label: Any) -> Plan:
             except ExplanationError as exc:
                 reason = str(exc)
     return permutation_plan(model, features, positive, reason)
-
-
-def _pipeline_sources(steps: list[Any], width: int) -> list[int] | None:
-    sources = list(range(width))
-    for step in steps:
-        if step is None or step == "passthrough":
-            continue
-        inner = column_sources(step, len(sources))
-        if inner is None:
-            return None
-        sources = [sources[index] for index in inner]
-    return sources
 
 
 def _numeric_encoder(frame: Any) -> Any:

@@ -28,8 +28,8 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from governance.errors import VerificationFailed
 from governance.escapes import visible
 from governance.store.bulk import insert_rows
-from governance.store.chain import parse_time
 from governance.store.engine import StoreEngine
+from governance.store.entries import row_entry
 from governance.store.projections import ProjectionError, ProjectorRegistry
 from governance.store.records import Entry
 from governance.store.tables import audit_log, metadata
@@ -236,7 +236,7 @@ def replay_into(
     left out, and the log's last entry.
     """
     head_row = conn.execute(select(audit_log).order_by(audit_log.c.seq.desc()).limit(1)).first()
-    head = None if head_row is None else _entry(head_row)
+    head = None if head_row is None else row_entry(head_row)
     kinds = registry.kinds
     counts = ReplayCounts()
     if not kinds or head is None:
@@ -258,7 +258,7 @@ def replay_into(
                         raise VerificationFailed(
                             TAMPERED_ENTRY.format(seq=row.seq, url=url), hint=TAMPERED_HINT
                         )
-                    entry = _entry(row)
+                    entry = row_entry(row)
                     payload = _payload(entry, url)
                     if keep is not None and not keep(entry, payload):
                         counts.refused += 1
@@ -298,17 +298,6 @@ def _payload(entry: Entry, url: str) -> Mapping[str, Any]:
             hint=TAMPERED_HINT,
         )
     return payload
-
-
-def _entry(row: Any) -> Entry:
-    return Entry(
-        seq=row.seq,
-        kind=row.kind,
-        created_at=parse_time(row.created_at),
-        payload_json=row.payload,
-        prev_hash=row.prev_hash,
-        entry_hash=row.entry_hash,
-    )
 
 
 def _is_pg(engine: StoreEngine) -> bool:

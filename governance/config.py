@@ -84,7 +84,11 @@ class RequiredPolicies:
     def missing(self, risk_tier: str | None, applied: Iterable[str]) -> tuple[str, ...]:
         """The requirements of ``risk_tier`` that no name in ``applied`` matches."""
         names = set(applied)
-        return tuple(ref for ref in self.for_tier(risk_tier) if policy_name(ref) not in names)
+        return tuple(
+            ref
+            for ref in self.for_tier(risk_tier)
+            if (ref if ref.startswith(PACK_PREFIX) else policy_name(ref)) not in names
+        )
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from governance.config import RequiredPolicies
 from governance.errors import EvaluationNotFound, StoreError, VerificationFailed
 from governance.evaluations.tables import evaluations, reports
-from governance.policy.required import applied_names
+from governance.policy.required import applied_names, applied_packs
 from governance.store.chain import parse_time
 from governance.store.log import AuditLog
 from governance.store.tables import audit_log
@@ -65,6 +65,8 @@ class EvaluationSummary:
         The manifest's risk tier (None in a record without one).
     policies
         Names of the policies the check applied: those given and those they extend.
+    packs
+        ``pack:NAME`` of the shipped packs among them, read from the package's own files.
     """
 
     evaluation_id: str
@@ -77,10 +79,11 @@ class EvaluationSummary:
     entry_seq: int
     risk_tier: str | None = None
     policies: tuple[str, ...] = ()
+    packs: tuple[str, ...] = ()
 
     def missing(self, required: RequiredPolicies) -> tuple[str, ...]:
         """The policies ``required`` names for this model's risk tier that it did not apply."""
-        return required.missing(self.risk_tier, self.policies)
+        return required.missing(self.risk_tier, (*self.policies, *self.packs))
 
 
 @dataclass(frozen=True)
@@ -244,6 +247,7 @@ def _summary(record: Mapping[str, Any], seq: int) -> EvaluationSummary | None:
             entry_seq=seq,
             risk_tier=tier if isinstance(tier, str) else None,
             policies=tuple(sorted(applied_names(record.get("policies") or ()))),
+            packs=tuple(sorted(applied_packs(record.get("policies") or ()))),
         )
     except (KeyError, TypeError, ValueError, AttributeError):
         return None

@@ -8,7 +8,8 @@ naming those applied. It is added after waivers are applied, so no waiver can ac
 blocks whatever ``fail_on`` says. With nothing configured the verdict is unchanged.
 
 A policy counts as applied when it was given (``-p``) or is extended by one given: its name
-(``metadata.name``) is the requirement's name, ``pack:NAME`` the shipped pack ``NAME``.
+(``metadata.name``) is the requirement's name; ``pack:NAME`` is met only by the shipped pack's
+own file (read from the installed package), never by another policy that takes its name.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from governance.policy.model import Finding, Outcome, Policy, Rule, RuleSpec
+from governance.policy.packs import PACK_PREFIX, pack_ref_of
 
 if TYPE_CHECKING:
     from governance.checks.registry import CheckRegistry
@@ -32,6 +34,7 @@ __all__ = [
     "REQUIRED_CHECK",
     "REQUIRED_RULE_ID",
     "applied_names",
+    "applied_packs",
     "evaluate_required",
     "require_policies",
 ]
@@ -74,6 +77,24 @@ def applied_names(policies: Iterable[Any]) -> set[str]:
     return names
 
 
+def applied_packs(policies: Iterable[Any]) -> set[str]:
+    """``pack:NAME`` of each applied policy read from a shipped pack's own file.
+
+    A requirement ``pack:NAME`` is met by these only: a policy of the user's that takes a
+    pack's name does not stand in for the pack. ``policies`` as :func:`applied_names`; a
+    record's summary names a shipped pack by its path, ``pack:NAME``.
+    """
+    packs: set[str] = set()
+    for policy in policies:
+        if isinstance(policy, Policy):
+            path: Any = pack_ref_of(policy.path)
+        else:
+            path = (policy if isinstance(policy, dict) else vars(policy)).get("path")
+        if isinstance(path, str) and path.startswith(PACK_PREFIX):
+            packs.add(path)
+    return packs
+
+
 def _source_location(source: str) -> tuple[Path, int | None]:
     """``/x/governance.yml:3`` -> (path, 3); an environment variable or flag -> (name, None)."""
     path, _, line = source.rpartition(":")
@@ -109,7 +130,7 @@ def require_policies(
     if not wanted:
         return verdict
     applied = applied_names(policies)
-    missing = required.missing(risk_tier, applied)
+    missing = required.missing(risk_tier, applied | applied_packs(policies))
     source = settings.source(SETTING)
     path, line = _source_location(source)
     spec = RuleSpec.model_validate(

@@ -28,7 +28,9 @@ def test_required_policies_read_as_a_list_or_by_risk_tier(tmp_path: Path) -> Non
     assert required.for_tier("high") == ("test-policy", "pack:fair-lending")
     assert required.for_tier("minimal") == ("test-policy",)
     assert required.missing("high", ["test-policy"]) == ("pack:fair-lending",)
-    assert required.missing("high", ["test-policy", "fair-lending"]) == ()
+    assert required.missing("high", ["test-policy", "pack:fair-lending"]) == ()
+    # a policy merely named like the pack does not stand in for it
+    assert required.missing("high", ["test-policy", "fair-lending"]) == ("pack:fair-lending",)
     listed = _settings_file(tmp_path, "required_policies: [pack:fairness-baseline]\n")
     from_list = load_settings(env={}, config_file=listed).required_policies
     assert from_list.for_tier("limited") == ("pack:fairness-baseline",)

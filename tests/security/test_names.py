@@ -207,3 +207,35 @@ def test_a_lineage_node_id_with_a_trailing_newline_is_a_bad_request(
         response = client.get("/api/v1/lineage", params={"nodeId": node})
     assert response.status_code == 400
     assert response.json()["code"] == 400
+
+
+def test_a_policy_named_like_a_required_pack_does_not_stand_in_for_it(
+    manifest_path: Path, policy_path: Path, tmp_path: Path
+) -> None:
+    """``required_policies: [pack:fair-lending]`` is met by the shipped pack itself only.
+
+    A policy author who names an empty policy ``fair-lending`` must not pass the requirement.
+    """
+    import governance
+    from governance.config import load_settings
+
+    impostor = tmp_path / "impostor.yaml"
+    impostor.write_text(POLICY.format(**{**GOOD, "name": "fair-lending"}), encoding="utf-8")
+    settings = load_settings(env={"GOVERNANCE_REQUIRED_POLICIES": "pack:fair-lending"})
+    store = f"sqlite:///{tmp_path / 'a.db'}"
+    faked = governance.check(
+        manifest_path, [impostor], fail_on="critical", store=store, settings=settings
+    )
+    (finding,) = [f for f in faked.findings if f.rule_id == "required-policies"]
+    assert (faked.exit_code, finding.outcome) == (1, "fail")
+    assert finding.message.startswith("required policies not applied: pack:fair-lending ")
+    real = governance.check(
+        manifest_path,
+        ["pack:fair-lending"],
+        fail_on="critical",
+        store=store,
+        settings=settings,
+        dry_run=True,
+    )
+    (finding,) = [f for f in real.findings if f.rule_id == "required-policies"]
+    assert finding.outcome == "pass"

@@ -271,7 +271,9 @@ def _find_by_artifact(
     with contextlib.suppress(ValueError):
         names.append(str(model_path.absolute().relative_to(Path.cwd())))
     names = list(dict.fromkeys(names))
-    lookup = f"a run that wrote {' or '.join(f'file:{name}' for name in names)}"
+    # the report says what was looked for by the portable name only: the others (how older
+    # stores named the file) hold the checking machine's paths
+    lookup = f"a run that wrote file:{portable}"
     if model_digest:
         lookup = f"{lookup}, or a dataset with version {model_digest}"
         bare = model_digest.removeprefix("sha256:")

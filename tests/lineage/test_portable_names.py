@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -135,3 +136,25 @@ def test_names_outside_the_project(tmp_path: Path) -> None:
     assert shown_name("/home/alice/work/m.skops") == "m.skops"
     assert shown_name("C:\\Users\\alice\\m.skops") == "m.skops"
     assert shown_name("samples/m.skops") == "samples/m.skops"
+
+
+def test_a_model_without_recorded_training_is_looked_up_by_its_portable_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from governance.lineage.snapshot import _find_by_artifact
+
+    class NothingRecorded:
+        def datasets_with_version(self, version: str) -> list[Any]:
+            return []
+
+        def find_datasets(self, keys: Any) -> list[Any]:
+            return []
+
+    project = tmp_path / "project"
+    (project / ".git").mkdir(parents=True)
+    model = project / "models" / "m.skops"
+    monkeypatch.chdir(tmp_path)
+    lookup, run, _, _ = _find_by_artifact(NothingRecorded(), model, "sha256:" + "0" * 64)
+    assert run is None
+    assert "file:models/m.skops" in lookup
+    assert str(tmp_path) not in lookup

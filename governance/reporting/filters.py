@@ -182,8 +182,21 @@ def file_name(value: Any) -> str:
     return text(value) if value is None or value == "" else shown_name(str(value))
 
 
+def percent(value: Any) -> str:
+    """A share (0 to 1) as a percentage: ``0.1894`` -> ``18.9%``; null as "—"."""
+    if value is None or isinstance(value, bool) or not isinstance(value, int | float):
+        return MISSING if value is None else str(value)
+    if math.isnan(value):
+        return "NaN"
+    shown = f"{value * 100:.1f}"
+    if shown == "0.0" and value > 0:
+        return "<0.1%"
+    return f"{shown.removesuffix('.0')}%"
+
+
 FILTERS: Mapping[str, Callable[[Any], str]] = {
     "number": number,
+    "percent": percent,
     "threshold": threshold,
     "timestamp": timestamp,
     "date": date,

@@ -19,6 +19,8 @@ BOX_HEIGHT = 46
 ROW_GAP = 14
 MARGIN = 6
 MAX_CHARS = 22
+DETAIL_CHARS = 38
+"""Characters of a box's detail line (mono); past 30 the line is set smaller to fit."""
 FONT = "DejaVu Sans, sans-serif"
 MONO = "DejaVu Sans Mono, monospace"
 
@@ -46,6 +48,12 @@ def _shorten(text: str, limit: int = MAX_CHARS, *, keep_start: bool = False) -> 
     return "…" + text[-(limit - 1) :]
 
 
+def _split(name: str) -> tuple[str, str]:
+    """A path's file name (the box's title, shortened only past the box) and its folder."""
+    folder, _, base = name.rstrip("/").rpartition("/")
+    return _shorten(base or name), folder
+
+
 def _nodes(record: Mapping[str, Any]) -> tuple[list[_Node], list[tuple[str, str]]]:
     lineage = record.get("lineage") or {}
     artifacts = record.get("artifacts") or {}
@@ -55,15 +63,9 @@ def _nodes(record: Mapping[str, Any]) -> tuple[list[_Node], list[tuple[str, str]
     upstream: list[str] = []
     for index, dataset in enumerate(lineage.get("training_datasets") or []):
         key = f"dataset{index}"
-        nodes.append(
-            _Node(
-                key,
-                "TRAINING DATA",
-                _shorten(dataset.get("name", "?")),
-                _shorten(dataset.get("namespace", "")),
-                0,
-            )
-        )
+        title, folder = _split(str(dataset.get("name", "?")))
+        where = ": ".join(part for part in (dataset.get("namespace", ""), folder) if part)
+        nodes.append(_Node(key, "TRAINING DATA", title, _shorten(where, DETAIL_CHARS), 0))
         upstream.append(key)
     code = lineage.get("code") or {}
     if code:
@@ -71,7 +73,7 @@ def _nodes(record: Mapping[str, Any]) -> tuple[list[_Node], list[tuple[str, str]
             _Node(
                 "code",
                 "CODE",
-                _shorten(code.get("repository") or code.get("path") or "?"),
+                _split(str(code.get("path") or code.get("repository") or "?"))[0],
                 (
                     "commit " + _shorten(str(code["commit"]), 16, keep_start=True)
                     if code.get("commit")
@@ -104,7 +106,7 @@ def _nodes(record: Mapping[str, Any]) -> tuple[list[_Node], list[tuple[str, str]
             _Node(
                 "data",
                 "EVALUATION DATA",
-                _shorten(data.get("path", "?")),
+                _split(str(data.get("path", "?")))[0],
                 _shorten(str(data.get("digest") or ""), 30, keep_start=True),
                 2,
             )
@@ -125,8 +127,8 @@ def _nodes(record: Mapping[str, Any]) -> tuple[list[_Node], list[tuple[str, str]
         _Node(
             "evaluation",
             "EVALUATION",
-            _shorten(str(record.get("evaluation_id") or "?"), 20, keep_start=True),
             f"verdict {verdict}",
+            _shorten(str(record.get("evaluation_id") or "?"), DETAIL_CHARS, keep_start=True),
             3,
             double=True,
         )
@@ -183,9 +185,16 @@ def _box(node: _Node, width: float) -> str:
     if node.detail:
         parts.append(
             f'<text x="{left:.1f}" y="{node.y + 38:.1f}" font-family={quoteattr(MONO)} '
-            f'font-size="7" fill="#333333">{escape(node.detail)}</text>'
+            f'font-size="{_detail_size(node.detail, width)}" fill="#333333">'
+            f"{escape(node.detail)}</text>"
         )
     return "".join(parts)
+
+
+def _detail_size(detail: str, width: float) -> str:
+    """Font size of a detail line: 7, or smaller (not below 5) so the line fits the box."""
+    fits = (width - 12) / (0.6 * max(len(detail), 1))
+    return f"{max(5.0, min(7.0, fits)):.1f}"
 
 
 def _arrow(source: _Node, target: _Node, width: float) -> str:

@@ -366,6 +366,7 @@ def html_to_pdf(
     options: dict[str, Any] = {"attachments": files}
     if archival:
         options["pdf_variant"] = PDF_VARIANT
+        options["pdf_tags"] = True  # a tagged PDF: reading order and structure for assistive tools
     try:
         with layout_watched(budget):
             laid_out = document.render(**options)

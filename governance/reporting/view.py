@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from governance.policy.controls import framework_of
+from governance.reporting.check_views import documentation_view, drawn_in, lineage_view
+from governance.reporting.explain_view import explain_view
 from governance.reporting.filters import OUTCOME_ORDER
 from governance.reporting.lineage_svg import graph_svg, lineage_svg
 
@@ -83,7 +85,7 @@ def _control_status(outcomes: Sequence[str]) -> str:
     if outcomes and all(outcome == "skipped" for outcome in outcomes):
         return "not assessed"
     if any(outcome == "waived" for outcome in outcomes):
-        return "met with waiver"
+        return "not met, waived"
     return "met"
 
 
@@ -197,7 +199,11 @@ def build_view(
     -------
     dict
         ``severity_order``, ``by_severity``, ``blocking``, ``coverage``, ``lineage_svg``,
-        ``checkpoint``, ``attachments``, ``explainability``, ``explainer`` (always ``None``:
+        ``checkpoint``, ``attachments``, ``sections`` (``(id, title)`` of the sections shown:
+        empty ones are left out), ``grouped`` (findings with group tables), ``explain``
+        (:func:`~governance.reporting.explain_view.explain_view`), ``lineage_checks``,
+        ``documentation`` (:mod:`governance.reporting.check_views`), ``undrawn`` (findings of
+        plugin check types: message only), ``explainability``, ``explainer`` (always ``None``:
         kept for themes written when the record was to hold it), ``charts`` (findings with
         charts), ``waivers``, ``skipped``, ``recorded`` (the store's lineage, with its ``svg``,
         or ``None``) and ``created`` (the record's finish time to the second).
@@ -220,7 +226,42 @@ def build_view(
         )
     finished = record.finished_at
     created = finished.split(".")[0] + "Z" if "." in finished else finished
+    explain = explain_view(findings)
+    lineage_checks = lineage_view(findings)
+    documentation = documentation_view(findings)
+    grouped = [item for item in findings if (item.get("evidence") or {}).get("tables")]
+    sections = [
+        ("summary", "Executive summary"),
+        ("model", "Model facts"),
+        ("rules", "Rule by rule"),
+        *([("fairness", "Fairness and groups")] if grouped else []),
+        *([("explainability", "Explainability")] if explain else []),
+        *([("documentation", "Documentation")] if documentation else []),
+        ("lineage", "Lineage"),
+        *(
+            [("waivers", "Waivers and skipped rules")]
+            if waivers or any(finding.outcome == "skipped" for finding in record.findings)
+            else []
+        ),
+        ("coverage", "Regulatory coverage"),
+        ("evidence", "Evidence"),
+        ("signature", "Signature"),
+    ]
+    intervals = record.intervals
+    confidence = f"{intervals.confidence:.0%}" if intervals else "95%"
     return {
+        "rate_intervals": f"{confidence} Wilson score intervals"
+        if intervals
+        else "95% bootstrap intervals",
+        "bootstrap": f"{intervals.resamples:,} resamples, seed {intervals.seed}"
+        if intervals
+        else "resamples and seed as each rule's evidence states",
+        "sections": sections,
+        "grouped": grouped,
+        "explain": explain,
+        "lineage_checks": lineage_checks,
+        "documentation": documentation,
+        "undrawn": [item for item in findings if drawn_in(str(item.get("check") or "")) is None],
         "severity_order": SEVERITY_ORDER,
         "by_severity": outcome_by_severity(record.findings),
         "blocking": [item for finding, item in paired if finding.blocking],

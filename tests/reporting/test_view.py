@@ -22,11 +22,22 @@ def test_lineage_graph_is_valid_svg_with_escaped_text(evaluation):
 def test_lineage_code_path_without_commit(evaluation):
     evaluation["lineage"]["code"] = {"path": "samples/adult-income/train.py"}
     texts = [t.text or "" for t in ET.fromstring(lineage_svg(evaluation)).iter()]
-    assert "…adult-income/train.py" in texts  # long paths keep their end
+    assert "train.py" in texts  # the file's name, whole; never a cut-off path
     assert "commit not recorded" in texts
     html = render_html(evaluation)
     assert "samples/adult-income/train.py" in html
     assert "(no repository or commit recorded)" in html
+
+
+def test_lineage_boxes_name_files_whole_and_the_evaluation_by_its_full_id(evaluation):
+    evaluation["lineage"]["training_datasets"] = [
+        {"namespace": "file", "name": "samples/german-credit/data/german-train.csv.gz"}
+    ]
+    texts = [t.text or "" for t in ET.fromstring(lineage_svg(evaluation)).iter()]
+    assert "german-train.csv.gz" in texts
+    assert "file: samples/german-credit/data" in texts
+    assert evaluation["evaluation_id"] in texts
+    assert not any("…" in text for text in texts if "german" in text)
 
 
 def test_lineage_graph_without_lineage(evaluation):

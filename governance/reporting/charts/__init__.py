@@ -47,7 +47,8 @@ def finding_charts(finding: FindingRecord, *, fail_on: str, strict: bool) -> lis
         A finding of a stored record.
     fail_on, strict
         The record's gate settings: fairness and per-group performance findings are charted
-        when their rule can block the gate (and they were not skipped).
+        when their rule can block the gate, when they did not pass, or when their severity is
+        medium or above (never when skipped).
 
     Returns
     -------
@@ -98,10 +99,19 @@ def _group_metrics(finding: FindingRecord, *, fail_on: str, strict: bool) -> lis
     from governance.reporting.charts.fairness import finding_chart, gating
 
     shown = finding.model_dump(mode="json", by_alias=True)
-    if finding.outcome == "skipped" or not gating(shown, fail_on, strict):
+    if finding.outcome == "skipped":
+        return []
+    if not (gating(shown, fail_on, strict) or finding.outcome != "pass" or _notable(finding)):
         return []
     chart = finding_chart(shown)
     return [] if chart is None else [Chart(*chart)]
+
+
+def _notable(finding: FindingRecord) -> bool:
+    """Severity medium or above: worth a chart even when it passed and does not gate."""
+    from governance.policy.model import Severity
+
+    return Severity.parse(finding.severity) >= Severity.parse("medium")
 
 
 def _explained(evidence: Mapping[str, Any]) -> bool:

@@ -116,7 +116,12 @@ rules:
     title: Gap
     severity: low
     check: fairness.demographic_parity_difference
-    threshold: {max: 0.1}
+    threshold: {max: 1.0}
+  - id: medium
+    title: Gap, medium
+    severity: medium
+    check: fairness.demographic_parity_difference
+    threshold: {max: 1.0}
   - id: accuracy
     title: Accuracy
     severity: high
@@ -156,5 +161,6 @@ def test_each_gating_fairness_finding_is_charted_from_the_record_alone(
         )
     )
     assert len(charts["gating"]) == 1 and charts["gating"][0].draw().startswith("<?xml")
-    assert charts["advisory"] == []  # low severity does not gate at fail_on high
+    assert charts["advisory"] == []  # a passing low-severity rule: no chart
+    assert len(charts["medium"]) == 1  # medium severity is charted though it does not gate
     assert charts["accuracy"] == []  # an overall metric has no groups to chart

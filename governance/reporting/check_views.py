@@ -1,0 +1,115 @@
+"""Where the report draws each check type's evidence, and the lineage and documentation views.
+
+Every built-in check type has a designed place in the report (:data:`SECTION_OF_DOMAIN`):
+fairness and per-group performance as group tables, overall performance in the model facts,
+explainability on its own pages (:mod:`governance.reporting.explain_view`), lineage checks as
+what each found, documentation checks as the fields present and missing. A check type from a
+plugin is listed rule by rule with its message; its evidence stays in the attached record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+SECTION_OF_DOMAIN = {
+    "fairness": "fairness",
+    "performance": "performance",
+    "explainability": "explainability",
+    "lineage": "lineage",
+    "documentation": "documentation",
+}
+"""The report section that draws the evidence of each check domain (``domain.name``)."""
+
+
+def drawn_in(check: str) -> str | None:
+    """The section drawing a check type's evidence, or ``None`` (a plugin's: message only)."""
+    return SECTION_OF_DOMAIN.get(check.partition(".")[0])
+
+
+def _rows(value: Any) -> list[dict[str, Any]]:
+    if not isinstance(value, Sequence) or isinstance(value, str):
+        return []
+    return [row for row in value if isinstance(row, dict)]
+
+
+def _run(run: Mapping[str, Any]) -> str:
+    return f"run {run.get('run_id')} of job {run.get('job')}"
+
+
+def lineage_lines(evidence: Mapping[str, Any], check: str) -> list[str]:
+    """What a lineage check found, one sentence per fact."""
+    lines: list[str] = []
+    run = evidence.get("training_run")
+    if isinstance(run, Mapping):
+        how = f", found by {evidence['found_by']}" if evidence.get("found_by") else ""
+        lines.append(f"Training {_run(run)} ({run.get('state') or 'state unknown'}){how}.")
+    datasets = _rows(evidence.get("datasets"))
+    if check == "lineage.training_data_traced" and datasets:
+        deepest = max(int(row.get("hop") or 0) for row in datasets)
+        lines.append(f"{len(datasets)} upstream datasets traced, up to {deepest} hops back.")
+    for gap in evidence.get("gaps") or []:
+        lines.append(f"Gap: {gap}.")
+    if check == "lineage.facets_present" and "required" in evidence:
+        required = ", ".join(evidence.get("required") or []) or "none"
+        missing = _rows(evidence.get("missing"))
+        lines.append(f"Required facets: {required}.")
+        lines += [
+            f"{row.get('dataset')} lacks {', '.join(row.get('facets') or [])}." for row in missing
+        ]
+        if datasets and not missing:
+            lines.append(f"All {len(datasets)} datasets of the chain carry them.")
+    if check == "lineage.code_version_recorded":
+        for job, location in (evidence.get("recorded") or {}).items():
+            if isinstance(location, Mapping):
+                where = location.get("url") or location.get("path") or "a location"
+                lines.append(f"{job}: code at {where}, version {location.get('version')}.")
+        lines += [
+            f"{job}: no source code location with a commit."
+            for job in evidence.get("missing") or []
+        ]
+    if check == "lineage.no_failed_runs":
+        lines += [f"Failed: {_run(run)}." for run in _rows(evidence.get("failed"))]
+        lines += [f"Not finished: {_run(run)}." for run in _rows(evidence.get("unfinished"))]
+        if (
+            isinstance(run, Mapping)
+            and not evidence.get("failed")
+            and not evidence.get("unfinished")
+        ):
+            lines.append("Every run behind the model completed.")
+    late = _rows(evidence.get("recorded_late"))
+    if late:
+        lines.append(
+            f"{len(late)} run(s) recorded more than a day after their time: "
+            + ", ".join(str(row.get("run_id")) for row in late)
+            + "."
+        )
+    if evidence.get("events_left_out"):
+        lines.append(f"{evidence['events_left_out']} events left out (not from an allowed source).")
+    return lines
+
+
+def lineage_view(findings: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The lineage findings with what each found (``lines``)."""
+    return [
+        {"finding": item, "lines": lineage_lines(item.get("evidence") or {}, str(item["check"]))}
+        for item in findings
+        if drawn_in(str(item.get("check") or "")) == "lineage"
+    ]
+
+
+def documentation_view(findings: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The documentation findings with the fields they found present and missing."""
+    shown = []
+    for item in findings:
+        if drawn_in(str(item.get("check") or "")) != "documentation":
+            continue
+        evidence = item.get("evidence") or {}
+        shown.append(
+            {
+                "finding": item,
+                "present": [str(f) for f in evidence.get("present") or []],
+                "missing": [str(f) for f in evidence.get("missing") or []],
+            }
+        )
+    return shown

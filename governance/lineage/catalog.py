@@ -259,6 +259,27 @@ class LineageCatalog:
             found = load_facets(conn, [("run", run_id) for run_id in dict.fromkeys(run_ids)])
         return {key: facets for (_, key), facets in found.items()}
 
+    def facet_everywhere(self, name: str) -> list[tuple[str, str, Any]]:
+        """The latest facet ``name`` of every job, dataset and run that has one.
+
+        ``(subject kind, subject key, value)`` by kind and key; deleted facets left out. One
+        query on the facet name (``GET /api/v1/tags`` reads every ``tags`` facet so).
+        """
+        query = (
+            select(
+                lineage_facets.c.subject_kind, lineage_facets.c.subject_key, lineage_facets.c.value
+            )
+            .where(lineage_facets.c.name == name)
+            .order_by(lineage_facets.c.subject_kind, lineage_facets.c.subject_key)
+        )
+        found = []
+        with self._engine.read("read") as conn:
+            for kind, key, text in conn.execute(query):
+                value = json.loads(text)
+                if not (isinstance(value, dict) and value.get("_deleted") is True):
+                    found.append((str(kind), str(key), value))
+        return found
+
 
 def _fields(text_value: str | None) -> tuple[tuple[str, str | None], ...] | None:
     if text_value is None:

@@ -33,6 +33,7 @@ from governance.lineage.validate import (
     ValidatedEvent,
     parse_event,
 )
+from governance.paths import portable_name, project_root
 
 if TYPE_CHECKING:
     from governance.store.log import AuditLog
@@ -53,6 +54,7 @@ __all__ = [
     "SourceEvent",
     "ingest",
     "read_events",
+    "receipt_name",
 ]
 
 BATCH_SIZE = 10_000
@@ -310,7 +312,8 @@ def read_events(
     stdin
         The binary stream for ``-``.
     digests
-        If given, ``{"path": ..., "sha256": ...}`` of the bytes read is appended to it.
+        If given, ``{"path": ..., "sha256": ...}`` of the bytes read is appended to it: the
+        file's portable name (:func:`receipt_name`), never the machine's absolute path.
 
     Yields
     ------
@@ -329,7 +332,9 @@ def read_events(
         yield SourceEvent(name, 1, None, error=f"cannot read: {exc.strerror or exc}")
         return
     if digests is not None:
-        digests.append({"path": name, "sha256": hashlib.sha256(data).hexdigest()})
+        digest = hashlib.sha256(data).hexdigest()
+        shown = name if str(source) == STDIN else receipt_name(source, f"sha256:{digest}")
+        digests.append({"path": shown, "sha256": digest})
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -363,6 +368,18 @@ def read_events(
             yield SourceEvent(name, line, column, value=value)
             return
     yield from _lines(name, text)
+
+
+def receipt_name(source: str | Path, digest: str) -> str:
+    """What a ``lineage.ingest`` receipt calls a file it read: its portable name.
+
+    Relative to the top of the git checkout holding it (else the working directory, when the
+    file is inside it; :func:`governance.paths.portable_name`), so the receipt names no user or
+    workspace folder and is the same on every machine. Receipts written before keep the path as
+    given: the log is never rewritten, and they verify as they were written.
+    """
+    path = Path(source).resolve()
+    return portable_name(path, project_root(path.parent), digest)
 
 
 def _expand(path: Path) -> list[str]:

@@ -281,10 +281,10 @@ def get_search(
     return JSONResponse({"totalCount": len(results), "results": results[:limit]})
 
 
-@_read("/tags", "Tags", "Tags (the store records none)", schemas.TagList)
+@_read("/tags", "Tags", "Tags of datasets, fields, jobs and runs, and Marquez's", schemas.TagList)
 def get_tags(state: State, limit: Limit = 100, offset: Offset = 0) -> JSONResponse:
-    """Always empty: tags are Marquez's own annotations, which no OpenLineage event carries."""
-    return JSONResponse({"tags": []})
+    """Every key of a ``tags`` facet, and Marquez's stock tags (PII, SENSITIVE), by name."""
+    return JSONResponse({"tags": marquez_catalog.tags(state)[offset : offset + limit]})
 
 
 @_read("/sources", "Sources", "Every data source (a namespace of datasets)", schemas.SourceList)

@@ -16,6 +16,7 @@ from governance.lineage.catalog import LineageCatalog, NodeTimes
 from governance.lineage.model import Node, RunDetail, RunSummary, node_name
 from governance.lineage.queries import LineageQueries
 from governance.serve.marquez_ids import dataset_version_id, job_version_id
+from governance.serve.marquez_tags import dataset_tags, field_tags
 
 __all__ = ["compact", "dataset_data", "graph", "job_data", "run_data", "run_state", "split"]
 
@@ -120,7 +121,8 @@ def _text_facet(facets: Mapping[str, Any], facet: str, key: str) -> str | None:
 
 
 def dataset_fields(facets: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The fields of a ``schema`` facet; a field without a type has type ``""``."""
+    """The fields of a ``schema`` facet, with their tags; a field without a type has type ``""``."""
+    tagged = field_tags(facets)
     schema = facets.get("schema")
     raw_fields = schema.get("fields") if isinstance(schema, Mapping) else None
     fields = []
@@ -131,7 +133,7 @@ def dataset_fields(facets: Mapping[str, Any]) -> list[dict[str, Any]]:
             field = {
                 "name": item["name"],
                 "type": kind if isinstance(kind, str) else "",
-                "tags": [],
+                "tags": tagged.get(item["name"], []),
                 "description": text if isinstance(text, str) else None,
             }
             fields.append(compact(field))
@@ -153,7 +155,7 @@ def dataset_data(node: Node, facets: Mapping[str, Any], times: NodeTimes | None)
             "namespace": node.namespace,
             "sourceName": node.namespace,
             "fields": dataset_fields(facets),
-            "tags": [],
+            "tags": dataset_tags(facets),
             "lastModifiedAt": times.version_at if times else None,
             "description": _text_facet(facets, "documentation", "description"),
             "facets": dict(facets),

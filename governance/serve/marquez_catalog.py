@@ -1,6 +1,6 @@
 """Marquez's catalog answers from the store (what :mod:`~governance.serve.api_marquez` serves).
 
-Namespaces, jobs, datasets, their versions, column lineage, search and sources.
+Namespaces, jobs, datasets, their versions, column lineage, search, tags and sources.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Any
 
 from governance.errors import LineageError
 from governance.lineage.model import Node, RunSummary, node_name
-from governance.serve import marquez
+from governance.serve import marquez, marquez_tags
 from governance.serve.errors import ApiError
 from governance.serve.marquez_ids import dataset_version_id, job_version_id
 from governance.serve.state import ServerState
@@ -24,6 +24,7 @@ __all__ = [
     "namespaces",
     "search",
     "sources",
+    "tags",
 ]
 
 
@@ -367,3 +368,9 @@ def sources(state: ServerState) -> list[dict[str, Any]]:
                 }
             )
     return found
+
+
+def tags(state: ServerState) -> list[dict[str, str]]:
+    """Marquez's stock tags and every tag a ``tags`` facet of the store carries, by name."""
+    facets = state.store.listings.catalog.facet_everywhere("tags")
+    return marquez_tags.tag_list((kind, value) for kind, _, value in facets)

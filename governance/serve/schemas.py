@@ -44,6 +44,7 @@ __all__ = [
     "SearchResultList",
     "Source",
     "SourceList",
+    "Tag",
     "TagList",
 ]
 
@@ -297,10 +298,17 @@ class SearchResultList(BaseModel):
     results: list[SearchResult]
 
 
-class TagList(BaseModel):
-    """``GET /api/v1/tags``: always empty (the store records no tags)."""
+class Tag(BaseModel):
+    """A tag: a key of an OpenLineage ``tags`` facet, or one of Marquez's stock tags."""
 
-    tags: list[dict[str, str]]
+    name: str
+    description: str
+
+
+class TagList(BaseModel):
+    """``GET /api/v1/tags``: the tags in the store's ``tags`` facets and Marquez's, by name."""
+
+    tags: list[Tag]
 
 
 class Source(BaseModel):

@@ -12,6 +12,7 @@ import jsonschema
 import pytest
 import yaml
 
+from governance.serve import marquez_tags
 from tests.serve.conftest import PRODUCER, Seeded, config_for, event
 
 SPEC_FILE = Path("/work/shared/schemas/marquez-openapi.yml")
@@ -172,3 +173,77 @@ def test_versions_and_times_are_real_and_stable(
     )
     assert client.get(unknown).status_code == 404
     assert client.get("/api/v1/namespaces/nowhere").status_code == 404
+
+
+TAGS_URL = "https://openlineage.io/spec/facets/1-0-0/TagsDatasetFacet.json#/$defs/TagsDatasetFacet"
+JOB_TAGS_URL = "https://openlineage.io/spec/facets/1-0-0/TagsJobFacet.json#/$defs/TagsJobFacet"
+
+
+def _tagged_event() -> dict[str, Any]:
+    """A run writing a dataset tagged `gold`, its field `age` tagged `pii`, by a job tagged."""
+    posted = event(
+        "etl.tagged",
+        inputs=["clean.adult"],
+        outputs=["gold.adult"],
+        run_id="01937a2e-0000-7000-8000-00000000d001",
+        time_text="2026-11-27T14:10:00.000Z",
+    )
+    posted["outputs"][0]["facets"]["tags"] = {
+        "_producer": PRODUCER,
+        "_schemaURL": TAGS_URL,
+        "tags": [
+            {"key": "gold", "value": "true", "source": "USER"},
+            {"key": "pii", "value": "true", "source": "DBT CORE", "field": "age"},
+        ],
+    }
+    posted["job"]["facets"] = {
+        "tags": {
+            "_producer": PRODUCER,
+            "_schemaURL": JOB_TAGS_URL,
+            "tags": [{"key": "team", "value": "risk", "source": "USER"}],
+        }
+    }
+    return posted
+
+
+def test_tags_are_the_ones_events_carry_and_marquezs_own(client: Any) -> None:
+    spec = _spec()
+    empty = client.get("/api/v1/tags").json()
+    _check(spec, "/tags", empty)
+    assert [tag["name"] for tag in empty["tags"]] == ["PII", "SENSITIVE"]
+    assert client.post("/api/v1/lineage", json=_tagged_event()).status_code == 201
+    answer = client.get(_url("/tags") + "?limit=100&offset=0").json()
+    _check(spec, "/tags", answer)
+    tags = {tag["name"]: tag["description"] for tag in answer["tags"]}
+    assert list(tags) == ["PII", "SENSITIVE", "gold", "pii", "team"]
+    assert tags["PII"] == "Personally identifiable information"
+    assert tags["gold"] == "OpenLineage tag on datasets (values: true)"
+    assert tags["pii"] == "OpenLineage tag on fields (values: true)"
+    assert tags["team"] == "OpenLineage tag on jobs (values: risk)"
+    page = client.get("/api/v1/tags?limit=2&offset=2").json()
+    assert [tag["name"] for tag in page["tags"]] == ["gold", "pii"]
+
+
+def test_a_dataset_and_its_fields_show_their_tags(client: Any) -> None:
+    spec = _spec()
+    assert client.post("/api/v1/lineage", json=_tagged_event()).status_code == 201
+    template = "/namespaces/{namespace}/datasets/{dataset}"
+    dataset = client.get(
+        _url(
+            template.replace("{namespace}", "{0}").replace("{dataset}", "{1}"),
+            "warehouse",
+            "gold.adult",
+        )
+    ).json()
+    _check(spec, template, dataset)
+    assert dataset["tags"] == ["gold"]
+    assert dataset["fields"] == [{"name": "age", "type": "int64", "tags": ["pii"]}]
+    untagged = client.get("/api/v1/namespaces/warehouse/datasets/wide.adult").json()
+    assert untagged["tags"] == [] and untagged["fields"][0]["tags"] == []
+
+
+def test_a_tag_without_a_key_is_no_tag() -> None:
+    facet = {"tags": [{"value": "true"}, "pii", {"key": "", "value": "x"}, {"key": "ok"}]}
+    names = [tag["name"] for tag in marquez_tags.tag_list([("dataset", facet)])]
+    assert names == ["PII", "SENSITIVE", "ok"]
+    assert marquez_tags.dataset_tags({"tags": facet}) == ["ok"]

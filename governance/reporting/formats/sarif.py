@@ -12,6 +12,10 @@
 - The location is the rule in its policy file (line and column); the manifest is a related
   location. Relative paths stay relative (to ``%SRCROOT%``), absolute paths become ``file://``
   URIs.
+- A rule of a shipped pack (``pack:NAME``) is in no file of the repository: its result is
+  located at the model manifest, with the pack's rule as a logical location, and the rule in the
+  pack's file (relative to ``GOVERNANCE_PACKS``, the installed package's ``policies/``, declared
+  in ``originalUriBaseIds`` without the machine's path) as the related location.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 from urllib.parse import quote
 
+from governance.policy.packs import PACK_PREFIX, find_pack
 from governance.reporting.formats.findings import (
     DRY_RUN_NOTE,
     Finding,
@@ -40,6 +45,11 @@ SARIF_SCHEMA = (
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 )
 SRCROOT = "%SRCROOT%"
+PACKS_BASE = "GOVERNANCE_PACKS"
+PACKS_BASE_DESCRIPTION = (
+    "the policies/ folder of the installed governance package, where the shipped policy packs "
+    "(pack:NAME) are"
+)
 LEVELS = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "info": "note"}
 REPORTED = ("fail", "error", "insufficient", "waived")
 WINDOWS_ABSOLUTE = re.compile(r"^[A-Za-z]:[\\/]")
@@ -59,6 +69,18 @@ def artifact_location(path: str) -> dict[str, str]:
     if posix.is_absolute():
         return {"uri": "file://" + quote(posix.as_posix(), safe="/")}
     return {"uri": quote(posix.as_posix(), safe="/"), "uriBaseId": SRCROOT}
+
+
+def pack_artifact_location(ref: str) -> dict[str, str]:
+    """The file of the shipped pack ``ref`` (``pack:NAME``), relative to ``GOVERNANCE_PACKS``."""
+    name = ref.removeprefix(PACK_PREFIX)
+    installed = find_pack(name)
+    file_name = installed.name if installed is not None else f"{name}.yaml"
+    return {"uri": quote(file_name, safe=""), "uriBaseId": PACKS_BASE}
+
+
+def _is_pack(path: str | None) -> bool:
+    return path is not None and path.startswith(PACK_PREFIX)
 
 
 def _rule_descriptor(finding: Finding) -> dict[str, Any]:
@@ -88,11 +110,12 @@ def _source_location(source: object) -> dict[str, Any] | None:
     if not isinstance(source, str) or not source:
         return None
     path, _, line = source.rpartition(":")
-    physical: dict[str, Any] = {"artifactLocation": artifact_location(path or source)}
-    if path and line.isdigit() and int(line) > 0:
+    if not (path and line.isdigit() and int(line) > 0):
+        path, line = source, ""
+    where = pack_artifact_location(path) if _is_pack(path) else artifact_location(path)
+    physical: dict[str, Any] = {"artifactLocation": where}
+    if line:
         physical["region"] = {"startLine": int(line)}
-    else:
-        physical = {"artifactLocation": artifact_location(source)}
     return {"physicalLocation": physical}
 
 
@@ -129,27 +152,48 @@ def _fingerprint(finding: Finding, record: Record) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
-def _result(finding: Finding, index: int, record: Record) -> dict[str, Any]:
+def _locations(finding: Finding, record: Record) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The result's location and its related location.
+
+    The rule in its policy file, and the manifest; for a rule of a shipped pack, which is in no
+    file of the repository, the manifest (with the pack's rule as a logical location), and the
+    rule in the pack's file.
+    """
     path, line, column = location_of(finding, record)
-    physical: dict[str, Any] = {"artifactLocation": artifact_location(path or "policy")}
+    manifest = {
+        "physicalLocation": {"artifactLocation": artifact_location(record["manifest"]["path"])}
+    }
+    about_manifest = {"text": f"model manifest of {record['model']['name']}"}
+    pack = path if path is not None and _is_pack(path) else None
+    where = pack_artifact_location(pack) if pack else artifact_location(path or "policy")
+    rule: dict[str, Any] = {"artifactLocation": where}
     if line is not None:
-        physical["region"] = {"startLine": line, **({"startColumn": column} if column else {})}
+        rule["region"] = {"startLine": line, **({"startColumn": column} if column else {})}
+    if pack is None:
+        return {"physicalLocation": rule}, {"id": 1, **manifest, "message": about_manifest}
+    logical = {
+        "name": finding["rule_id"],
+        "fullyQualifiedName": f"{pack}/{finding['rule_id']}",
+        "kind": "member",
+    }
+    related = {
+        "id": 1,
+        "physicalLocation": rule,
+        "message": {"text": f"rule {finding['rule_id']} of the shipped policy pack {pack}"},
+    }
+    return {**manifest, "logicalLocations": [logical]}, related
+
+
+def _result(finding: Finding, index: int, record: Record) -> dict[str, Any]:
+    location, related = _locations(finding, record)
     result: dict[str, Any] = {
         "ruleId": finding["rule_id"],
         "ruleIndex": index,
         "kind": "fail",
         "level": level(finding["severity"]),
         "message": {"text": _message(finding, record)},
-        "locations": [{"physicalLocation": physical}],
-        "relatedLocations": [
-            {
-                "id": 1,
-                "physicalLocation": {
-                    "artifactLocation": artifact_location(record["manifest"]["path"])
-                },
-                "message": {"text": f"model manifest of {record['model']['name']}"},
-            }
-        ],
+        "locations": [location],
+        "relatedLocations": [related],
         "partialFingerprints": {FINGERPRINT: _fingerprint(finding, record)},
         "properties": {
             "outcome": finding["outcome"],
@@ -182,6 +226,12 @@ def sarif_log(record: Record) -> dict[str, Any]:
     ]
     tool = record["tool"]
     model = record["model"]
+    uses_packs = any(
+        _is_pack(location_of(finding, record)[0])
+        or _is_pack(str((finding.get("waiver") or {}).get("source") or ""))
+        for finding in record["findings"]
+        if finding["outcome"] in REPORTED
+    )
     return {
         "$schema": SARIF_SCHEMA,
         "version": SARIF_VERSION,
@@ -194,6 +244,15 @@ def sarif_log(record: Record) -> dict[str, Any]:
                         "rules": rules,
                     }
                 },
+                **(
+                    {
+                        "originalUriBaseIds": {
+                            PACKS_BASE: {"description": {"text": PACKS_BASE_DESCRIPTION}}
+                        }
+                    }
+                    if uses_packs
+                    else {}
+                ),
                 "automationDetails": {"id": f"governance/{model['name']}/"},
                 "invocations": [
                     {

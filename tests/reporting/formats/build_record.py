@@ -1,7 +1,9 @@
 """Build ``record.json``, the realistic record the format tests render, from a real check.
 
 Run ``.venv/bin/python -m tests.reporting.formats.build_record`` to rebuild it (then review the
-diff and regenerate the golden files: ``UPDATE_GOLDEN=1 .venv/bin/pytest tests/reporting/formats``).
+diff and regenerate the golden files and the examples in docs/outputs.md:
+``UPDATE_GOLDEN=1 .venv/bin/pytest tests/reporting/formats``). test_fixture_record.py fails when
+the record a check writes today differs from this file.
 
 The check runs ``governance check --format json`` on the synthetic data of tests/conftest.py with
 POLICY below: one rule per kind of finding (blocking fail, warning, waived, expired waiver,

@@ -16,7 +16,7 @@ from governance.reporting.formats.github import (
     escape_property,
 )
 from governance.reporting.formats.output import OutputTarget, write_outputs
-from tests.reporting.formats.conftest import Golden
+from tests.reporting.formats.conftest import Golden, findings_by_outcome
 
 COMMAND = re.compile(r"^::(error|warning|notice)( [^:]*)?::(.*)$")
 
@@ -78,7 +78,8 @@ def test_annotations_point_at_the_rule(record: dict[str, Any]) -> None:
     assert (props["line"], props["col"]) == ("7", "5")
     assert props["title"].startswith("four-fifths-sex%3A Selection rate ratio | sex")
     assert "%2C see" in props["title"]  # a comma in a property would end it
-    assert message.startswith("synthetic 0.1.0: 0.8634 is below the minimum 0.9%0AFAIL")
+    expected = findings_by_outcome(record)["blocking_fail"]["message"].replace("%", "%25")
+    assert message.startswith(f"synthetic 0.1.0: {expected}%0AFAIL, severity high, blocks the gate")
     assert "100%25 of reviews" in message
 
 

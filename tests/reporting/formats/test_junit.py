@@ -10,7 +10,7 @@ import pytest
 from governance.reporting.formats import format_record
 from governance.reporting.formats.findings import FAILING
 from tests.conftest import SHARED
-from tests.reporting.formats.conftest import Golden
+from tests.reporting.formats.conftest import Golden, findings_by_outcome
 
 JENKINS_SCHEMA = SHARED / "schemas" / "jenkins-xunit-junit-10.xsd"
 
@@ -82,10 +82,11 @@ def test_structure_and_counts_match_the_summary(record: dict[str, Any]) -> None:
 
 def test_each_finding_becomes_what_ci_servers_show(record: dict[str, Any]) -> None:
     by_name = cases(parse(record))
+    findings = findings_by_outcome(record)
     assert [c.get("classname") for c in by_name.values()] == ["lending-fairness"] * 8
     failure = by_name["four-fifths-sex"].find("failure")
     assert failure is not None
-    assert failure.get("message") == "0.8634 is below the minimum 0.9"
+    assert failure.get("message") == findings["blocking_fail"]["message"]
     assert failure.get("type") == "fail"
     assert "Remediation: Mitigate the disparity" in (failure.text or "")
     error = by_name["recall-by-group"].find("error")
@@ -108,18 +109,19 @@ def test_warnings_are_listed_as_skipped_with_what_failed_not_as_passes(
 ) -> None:
     """A failing finding below fail-on shows in every test report, and fails none of them."""
     by_name = cases(parse(record))
+    findings = findings_by_outcome(record)
     warning = by_name["accuracy-floor"]
     assert warning.find("failure") is None and warning.find("error") is None
     skipped = warning.find("skipped")
     assert skipped is not None and skipped.get("type") == "warning"
     assert skipped.get("message") == (
-        "WARNING (fail, does not block): 0.7395 is below the minimum 0.8"
+        f"WARNING (fail, does not block): {findings['warning_fail']['message']}"
     )
     assert "Remediation: Retrain with more data." in (skipped.text or "")  # GitLab shows the text
     insufficient = by_name["intersectional-groups"].find("skipped")
     assert insufficient is not None and insufficient.get("type") == "warning"
-    assert (insufficient.get("message") or "").startswith(
-        "WARNING (insufficient, does not block): insufficient evidence: group female × a has"
+    assert insufficient.get("message") == (
+        f"WARNING (insufficient, does not block): {findings['warning_insufficient']['message']}"
     )
 
 

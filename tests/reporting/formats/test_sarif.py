@@ -143,3 +143,72 @@ def test_every_result_has_a_location_even_in_an_older_record(record: dict[str, A
     for result in sarif_log(record)["runs"][0]["results"]:
         uri = result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
         assert uri == "policies/lending-fairness.yaml"
+
+
+def _from_pack(record: dict[str, Any]) -> dict[str, Any]:
+    """The fixture's rules as a check with ``-p pack:fair-lending`` records them."""
+    record["policies"][0]["path"] = "pack:fair-lending"
+    for finding in record["findings"]:
+        finding["location"]["path"] = "pack:fair-lending"
+    return record
+
+
+def test_a_shipped_pack_rule_is_located_at_the_manifest_with_the_pack_rule_beside(
+    record: dict[str, Any],
+) -> None:
+    """A pack is in no file of the repository: no `pack%3A...` path GitHub cannot find."""
+    log = sarif_log(_from_pack(record))
+    assert "pack%3A" not in json.dumps(log)
+    result = results_by_rule(log)["four-fifths-sex"]
+    (location,) = result["locations"]
+    assert location["physicalLocation"] == {
+        "artifactLocation": {"uri": "manifest.yaml", "uriBaseId": "%SRCROOT%"}
+    }
+    assert location["logicalLocations"] == [
+        {
+            "name": "four-fifths-sex",
+            "fullyQualifiedName": "pack:fair-lending/four-fifths-sex",
+            "kind": "member",
+        }
+    ]
+    (related,) = result["relatedLocations"]
+    assert related["physicalLocation"] == {
+        "artifactLocation": {"uri": "fair-lending.yaml", "uriBaseId": "GOVERNANCE_PACKS"},
+        "region": {"startLine": 7, "startColumn": 5},
+    }
+    assert "pack:fair-lending" in related["message"]["text"]
+    base = log["runs"][0]["originalUriBaseIds"]["GOVERNANCE_PACKS"]
+    assert "uri" not in base  # the installed package's folder names the machine
+    assert "policies/" in base["description"]["text"]
+
+
+def test_a_record_without_packs_declares_no_base(record: dict[str, Any]) -> None:
+    assert "originalUriBaseIds" not in sarif_log(record)["runs"][0]
+
+
+def test_every_pack_result_has_what_github_code_scanning_requires(record: dict[str, Any]) -> None:
+    """GitHub rejects a log if one result lacks physicalLocation.artifactLocation.uri."""
+    for result in sarif_log(_from_pack(record))["runs"][0]["results"]:
+        for location in result["locations"]:
+            uri = location["physicalLocation"]["artifactLocation"]["uri"]
+            assert uri and ":" not in uri
+
+
+def test_a_pack_waiver_source_is_in_the_pack_file(record: dict[str, Any]) -> None:
+    waived = findings_by_outcome(record)["waived"]
+    waived["waiver"]["source"] = "pack:fair-lending:12"
+    results = results_by_rule(sarif_log(record))
+    (suppression,) = results[waived["rule_id"]]["suppressions"]
+    assert suppression["location"]["physicalLocation"] == {
+        "artifactLocation": {"uri": "fair-lending.yaml", "uriBaseId": "GOVERNANCE_PACKS"},
+        "region": {"startLine": 12},
+    }
+
+
+@pytest.mark.skipif(
+    not SARIF_SCHEMA.exists(), reason=f"the official SARIF schema is not at {SARIF_SCHEMA}"
+)
+def test_a_pack_record_validates_against_the_official_schema(record: dict[str, Any]) -> None:
+    schema = json.loads(SARIF_SCHEMA.read_text(encoding="utf-8"))
+    log = json.loads(format_record(_from_pack(record), "sarif"))
+    assert [e.message for e in jsonschema.Draft4Validator(schema).iter_errors(log)] == []

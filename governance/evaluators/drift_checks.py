@@ -50,12 +50,12 @@ def _reference_path(context: EvaluationContext, named: str) -> Path:
     return path
 
 
-def _read(path: Path, columns: list[str], text: list[str]) -> Any:
+def _read(path: Path, columns: list[str], text: list[str], fmt: str | None = None) -> Any:
     import pyarrow as pa
 
     from governance.data import open_data_file, to_pandas
 
-    source = open_data_file(path)
+    source = open_data_file(path, fmt)
     for column in columns:
         if column not in source.columns:
             raise DataError(
@@ -148,15 +148,29 @@ def _frames(
     groups = sorted({name for grouping in _groupings(context, params) for name in grouping})
     wanted = list(dict.fromkeys([*features, *groups]))
     full, name = _load_reference(context, params, wanted)
-    current = context.data.frame
-    for column in wanted:
-        if column not in current.columns:
-            raise DataError(NOT_IN_DATA.format(column=column), path=context.data.path, field=column)
+    current = _current(context, wanted, groups)
     reference, current = full[wanted].copy(), current[wanted].copy()
     skipped = None
     if params.scores:
         skipped = _add_scores(context, full, reference, current)
     return reference, current, name, skipped
+
+
+def _current(context: EvaluationContext, wanted: list[str], groups: list[str]) -> Any:
+    """The evaluation rows' ``wanted`` columns: from memory, else read again from the file.
+
+    The gate reads only the columns its checks name (the manifest's, the groups', the model's
+    inputs); a feature only a drift rule names is read here, every row, in the file's order.
+    """
+    frame = context.data.frame
+    if all(column in frame.columns for column in wanted):
+        return frame
+    data = context.data
+    header = data.header or tuple(frame.columns)
+    for column in wanted:
+        if column not in header:
+            raise DataError(NOT_IN_DATA.format(column=column), path=data.path, field=column)
+    return _read(data.path, wanted, groups, data.format)
 
 
 def _add_scores(context: EvaluationContext, full: Any, reference: Any, current: Any) -> str | None:

@@ -54,16 +54,14 @@ def bin_counts(values: Array, edges: Array) -> Array:
 
 def category_counts(reference: Sequence[Any], current: Sequence[Any]) -> tuple[Array, Array]:
     """Counts of each category (as text) seen in either sample, in the same order for both."""
-    ref = np.asarray([str(value) for value in reference], dtype=object)
-    cur = np.asarray([str(value) for value in current], dtype=object)
-    categories = sorted(set(ref.tolist()) | set(cur.tolist()))
-    position = {category: index for index, category in enumerate(categories)}
-    size = len(categories)
-    ref_index = np.fromiter((position[v] for v in ref), dtype=np.intp, count=len(ref))
-    cur_index = np.fromiter((position[v] for v in cur), dtype=np.intp, count=len(cur))
+    import pandas as pd
+
+    ref = pd.Series(reference, dtype=object).astype(str).value_counts()
+    cur = pd.Series(current, dtype=object).astype(str).value_counts()
+    categories = sorted(set(ref.index) | set(cur.index))
     return (
-        np.bincount(ref_index, minlength=size).astype(np.float64),
-        np.bincount(cur_index, minlength=size).astype(np.float64),
+        ref.reindex(categories, fill_value=0).to_numpy(dtype=np.float64),
+        cur.reindex(categories, fill_value=0).to_numpy(dtype=np.float64),
     )
 
 
@@ -183,7 +181,10 @@ def out_of_range_share(reference: Array, current: Array) -> float:
 
 def unseen_share(reference: Sequence[Any], current: Sequence[Any]) -> float:
     """Share of current values whose category (as text) the reference never shows."""
+    import pandas as pd
+
     if len(current) == 0:
         return 0.0
-    seen = {str(value) for value in reference}
-    return float(np.mean([str(value) not in seen for value in current]))
+    seen = pd.Series(reference, dtype=object).astype(str).unique()
+    unseen = ~pd.Series(current, dtype=object).astype(str).isin(seen)
+    return float(unseen.mean())

@@ -169,3 +169,18 @@ def test_compare_frames_is_callable_without_a_policy() -> None:
     assert b.values["ks_p_value"] < 1e-6 and b.values["psi"] > 0.25
     assert job.overall.values["chi_square_p_value"] is not None
     assert "ks_statistic" not in job.overall.values
+
+
+def test_an_assert_reads_the_per_group_evidence(tmp_path: Path) -> None:
+    rule = """
+- id: psi-women
+  title: t
+  severity: high
+  check: drift.psi
+  params: {features: [age]}
+  assert: >-
+    evidence.features.all(f, f.cells.all(c, c.group == "A" || c.value < 0.25))
+"""
+    assert judge(tmp_path, context_for(*frames()), rule).outcome is Outcome.FAIL
+    only_a = rule.replace('c.group == "A"', 'c.group == "B"')
+    assert judge(tmp_path, context_for(*frames()), only_a).outcome is Outcome.PASS

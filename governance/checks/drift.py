@@ -28,8 +28,8 @@ class DriftParams(CheckParams):
     """What is compared, against which reference, and per which groups.
 
     ``features``: the columns compared; left out, the manifest's ``data.features``, else the
-    model's input columns. ``scores``: also compare the model's scores (as the feature
-    ``score``, or the manifest's score column). ``categorical``: columns compared as categories
+    model's input columns. ``scores``: also compare the model's scores (as a feature named like
+    the manifest's score column, else ``score``). ``categorical``: columns compared as categories
     although their values are numbers. ``sensitive_features``: as for fairness checks (several
     columns: intersectional groups; left out, each of the manifest's sensitive features
     separately); ``per_group: false`` compares all rows only. A group with fewer than

@@ -86,8 +86,8 @@ def _groupings(context: EvaluationContext, params: DriftParams) -> list[tuple[st
     return context.feature_sets(params.sensitive_features)
 
 
-def _reference_scores(context: EvaluationContext, reference: Any) -> Any:
-    """The model's scores of the reference rows: its score column, or the model's output."""
+def _reference_scores(context: EvaluationContext, reference: Any) -> tuple[Any, str | None]:
+    """The reference rows' scores: its score column, or the model's; else None and why."""
     import numpy as np
     import pandas as pd
 
@@ -95,21 +95,19 @@ def _reference_scores(context: EvaluationContext, reference: Any) -> Any:
 
     column = context.manifest.spec.data.score
     if column is not None and column in reference.columns:
-        return pd.to_numeric(reference[column], errors="coerce").to_numpy(dtype=np.float64)
+        values = pd.to_numeric(reference[column], errors="coerce").to_numpy(dtype=np.float64)
+        return values, None
     model, features = context.model, context.features
-    if model is None or features is None or not hasattr(model, "predict_proba"):
-        return None
-    positive = positive_index(model, context.manifest.spec.data.positive_label)
-    if positive is None:
-        return None
-    missing = [name for name in features.columns if name not in reference.columns]
+    positive = None
+    if model is not None and hasattr(model, "predict_proba"):
+        positive = positive_index(model, context.manifest.spec.data.positive_label)
+    if features is None or positive is None:
+        return None, "the reference data has no scores and the model cannot score it"
+    missing = [str(name) for name in features.columns if name not in reference.columns]
     if missing:
-        raise DataError(
-            NOT_IN_REFERENCE.format(column=str(missing[0]), file="(the model needs it)"),
-            field=str(missing[0]),
-        )
+        return None, f"the reference data lacks the model's input column {missing[0]!r}"
     proba = model.predict_proba(reference[list(features.columns)])
-    return np.asarray(proba, dtype=np.float64)[:, positive]
+    return np.asarray(proba, dtype=np.float64)[:, positive], None
 
 
 def _load_reference(
@@ -173,17 +171,25 @@ def _current(context: EvaluationContext, wanted: list[str], groups: list[str]) -
     return _read(data.path, wanted, groups, data.format)
 
 
+def _score_name(context: EvaluationContext) -> str:
+    return context.manifest.spec.data.score or SCORE_FEATURE
+
+
 def _add_scores(context: EvaluationContext, full: Any, reference: Any, current: Any) -> str | None:
+    """Add the scores to both frames as one more feature; else say why not."""
+    name = _score_name(context)
+    if name in reference.columns:
+        return f"{name} is compared as a feature"
     scores = context.predictions.scores
     if scores is None:
         return "the model gives no scores"
     if context.data.sampled or len(scores) != len(current):
         return "the scores do not cover the evaluation rows"
-    ref_scores = _reference_scores(context, full)
+    ref_scores, why = _reference_scores(context, full)
     if ref_scores is None:
-        return "the reference data has no scores and the model cannot score it"
-    reference[SCORE_FEATURE] = ref_scores
-    current[SCORE_FEATURE] = scores
+        return why
+    reference[name] = ref_scores
+    current[name] = scores
     return None
 
 
@@ -210,7 +216,9 @@ def drift_table(
 
     def compute() -> tuple[list[FeatureDrift], dict[str, Any]]:
         reference, current, name, skipped = _frames(context, params, features)
-        compared = [*features, SCORE_FEATURE] if SCORE_FEATURE in reference.columns else features
+        score = _score_name(context)
+        added = score in reference.columns and score not in features
+        compared = [*features, score] if added else features
         table = compare_frames(
             reference, current, features=compared, groupings=groupings, options=options
         )

@@ -1,7 +1,7 @@
 """Two-sample drift statistics: a reference sample against a current sample of one feature.
 
-Plain numpy (scipy only for the p-values' distributions), on arrays of values with missing
-values already removed, except :func:`missing_share` which counts them.
+numpy (pandas to count categories and missing values, scipy for the p-values), on arrays of
+values with missing values already removed, except :func:`missing_share` which counts them.
 
 Binning (PSI and Jensen-Shannon of a numeric feature)
     The edges are the reference's quantiles at ``i / bins`` for ``i = 1 .. bins - 1`` (numpy's

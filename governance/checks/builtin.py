@@ -13,6 +13,7 @@ BUILTIN_MODULES = (
     "governance.checks.documentation",
     "governance.checks.explainability",
     "governance.checks.lineage",
+    "governance.checks.drift",
 )
 
 

@@ -43,6 +43,9 @@ class EvaluationContext:
     """The lineage as rules with ``sources`` see it, by ``EventSources.key``."""
     settings: Settings = field(default_factory=Settings, repr=False)
     """The command's resolved settings (flags, environment, file); the defaults if none given."""
+    reference: Any = field(default=None, repr=False)
+    """Reference data (a pandas DataFrame) for the drift checks whose rule names no file, e.g.
+    the baseline's data handed over by a monitor; None when there is none."""
     _cache: dict[tuple[Any, ...], Any] = field(default_factory=dict, repr=False)
 
     @property

@@ -334,6 +334,35 @@ def _documentation(check: str, params: BaseModel, evidence: Evidence, value: flo
     return "documentation fields missing"
 
 
+# drift ---------------------------------------------------------------------------------
+
+DRIFT_NAMES = {
+    "psi": "PSI",
+    "js_distance": "Jensen-Shannon distance",
+    "ks_statistic": "KS statistic",
+    "ks_p_value": "KS p-value",
+    "wasserstein": "Wasserstein distance",
+    "chi_square_p_value": "chi-square p-value",
+    "missing_share": "missing-value share",
+    "out_of_range_share": "out-of-range share",
+}
+
+
+def _drift(check: str, params: BaseModel, evidence: Evidence, value: float) -> str | None:
+    """``PSI of age in Female by sex (812 reference vs 640 current rows)``."""
+    statistic = str(evidence.get("statistic") or check.rpartition(".")[2])
+    name = DRIFT_NAMES.get(statistic, statistic.replace("_", " "))
+    if evidence.get("scale") == "reference_std":
+        name += " in reference standard deviations"
+    worst = evidence.get("worst")
+    if not isinstance(worst, Mapping):
+        return name
+    grouping = [str(column) for column in worst.get("sensitive_features") or []]
+    where = f" in {worst.get('group')} by {' × '.join(grouping)}" if grouping else " overall"
+    rows = f" ({worst.get('n_reference')} reference vs {worst.get('n_current')} current rows)"
+    return f"{name} of {worst.get('feature')}{where}{rows}"
+
+
 Describer = Callable[[str, BaseModel, Evidence, float], "str | None"]
 DESCRIBERS: dict[str, Describer] = {
     "fairness": _fairness,
@@ -341,5 +370,6 @@ DESCRIBERS: dict[str, Describer] = {
     "explainability": _explainability,
     "lineage": _lineage,
     "documentation": _documentation,
+    "drift": _drift,
 }
 """Describers by check name or by domain (the part before the first dot)."""

@@ -3,7 +3,8 @@
 Every built-in check type has a designed place in the report (:data:`SECTION_OF_DOMAIN`):
 fairness and per-group performance as group tables, overall performance in the model facts,
 explainability on its own pages (:mod:`governance.reporting.explain_view`), lineage checks as
-what each found, documentation checks as the fields present and missing. A check type from a
+what each found, documentation checks as the fields present and missing, drift checks as each
+feature's value over all rows and in its most shifted group. A check type from a
 plugin is listed rule by rule with its message; its evidence stays in the attached record.
 """
 
@@ -18,6 +19,7 @@ SECTION_OF_DOMAIN = {
     "explainability": "explainability",
     "lineage": "lineage",
     "documentation": "documentation",
+    "drift": "drift",
 }
 """The report section that draws the evidence of each check domain (``domain.name``)."""
 
@@ -112,4 +114,40 @@ def documentation_view(findings: Sequence[Mapping[str, Any]]) -> list[dict[str, 
                 "missing": [str(f) for f in evidence.get("missing") or []],
             }
         )
+    return shown
+
+
+def _worst(cells: list[dict[str, Any]], smaller_worse: bool) -> dict[str, Any] | None:
+    scored = [c for c in cells if c.get("sufficient") and isinstance(c.get("value"), int | float)]
+    if not scored:
+        return None
+    pick = min if smaller_worse else max
+    return pick(scored, key=lambda cell: float(cell["value"]))
+
+
+def drift_view(findings: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The drift findings: per feature, the value over all rows and in its most shifted group."""
+    from governance.evaluators.drift import SMALLER_IS_WORSE
+
+    shown = []
+    for item in findings:
+        if drawn_in(str(item.get("check") or "")) != "drift":
+            continue
+        evidence = item.get("evidence") or {}
+        smaller_worse = evidence.get("statistic") in SMALLER_IS_WORSE
+        rows = []
+        for feature in _rows(evidence.get("features")):
+            cells = _rows(feature.get("cells"))
+            overall = next((c for c in cells if not c.get("sensitive_features")), None)
+            grouped = [c for c in cells if c.get("sensitive_features")]
+            rows.append(
+                {
+                    "feature": feature.get("feature"),
+                    "kind": feature.get("kind"),
+                    "overall": overall,
+                    "worst": _worst(grouped, smaller_worse),
+                    "small": sum(1 for c in grouped if not c.get("sufficient")),
+                }
+            )
+        shown.append({"finding": item, "rows": rows, "smaller_worse": smaller_worse})
     return shown

@@ -15,7 +15,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from governance.policy.controls import framework_of
-from governance.reporting.check_views import documentation_view, drawn_in, lineage_view
+from governance.reporting.check_views import (
+    documentation_view,
+    drawn_in,
+    drift_view,
+    lineage_view,
+)
 from governance.reporting.explain_view import explain_view
 from governance.reporting.filters import OUTCOME_ORDER
 from governance.reporting.lineage_svg import graph_svg, lineage_svg
@@ -202,11 +207,11 @@ def build_view(
         ``checkpoint``, ``attachments``, ``sections`` (``(id, title)`` of the sections shown:
         empty ones are left out), ``grouped`` (findings with group tables), ``explain``
         (:func:`~governance.reporting.explain_view.explain_view`), ``lineage_checks``,
-        ``documentation`` (:mod:`governance.reporting.check_views`), ``undrawn`` (findings of
-        plugin check types: message only), ``explainability``, ``explainer`` (always ``None``:
-        kept for themes written when the record was to hold it), ``charts`` (findings with
-        charts), ``waivers``, ``skipped``, ``recorded`` (the store's lineage, with its ``svg``,
-        or ``None``) and ``created`` (the record's finish time to the second).
+        ``documentation``, ``drift`` (:mod:`governance.reporting.check_views`), ``undrawn``
+        (findings of plugin check types: message only), ``explainability``, ``explainer``
+        (always ``None``: kept for themes written when the record was to hold it), ``charts``
+        (findings with charts), ``waivers``, ``skipped``, ``recorded`` (the store's lineage,
+        with its ``svg``, or ``None``) and ``created`` (the record's finish time to the second).
     """
     findings: list[Mapping[str, Any]] = list(shown["findings"])
     paired = list(zip(record.findings, findings, strict=True))
@@ -229,6 +234,7 @@ def build_view(
     explain = explain_view(findings)
     lineage_checks = lineage_view(findings)
     documentation = documentation_view(findings)
+    drift = drift_view(findings)
     grouped = [item for item in findings if (item.get("evidence") or {}).get("tables")]
     sections = [
         ("summary", "Executive summary"),
@@ -236,6 +242,7 @@ def build_view(
         ("rules", "Rule by rule"),
         *([("fairness", "Fairness and groups")] if grouped else []),
         *([("explainability", "Explainability")] if explain else []),
+        *([("drift", "Drift")] if drift else []),
         *([("documentation", "Documentation")] if documentation else []),
         ("lineage", "Lineage"),
         *(
@@ -261,6 +268,7 @@ def build_view(
         "explain": explain,
         "lineage_checks": lineage_checks,
         "documentation": documentation,
+        "drift": drift,
         "undrawn": [item for item in findings if drawn_in(str(item.get("check") or "")) is None],
         "severity_order": SEVERITY_ORDER,
         "by_severity": outcome_by_severity(record.findings),

@@ -103,6 +103,34 @@ def group_chart(
     return svg
 
 
+LABEL_OFFSETS = tuple((dx, dy) for dy in (2, -9, 11, -18, 20, -27, 29, -36) for dx in (4, -4))
+"""Label positions tried, in points from the marker: right first, then left, then further."""
+
+
+def _free_offset(
+    point: Sequence[float], chars: int, placed: list[tuple[float, float, float, float]]
+) -> tuple[int, int]:
+    """The first offset whose label box overlaps no label placed so far (then it is placed).
+
+    Boxes are in display pixels (the figure's 100 dpi: 7-point text is about 10 pixels high
+    and 5.5 pixels a character wide); a left offset puts the label's end at the marker.
+    """
+    scale = 100 / 72
+    width, height = 5.5 * chars, 10.0
+    for dx, dy in LABEL_OFFSETS:
+        left = point[0] + dx * scale - (width if dx < 0 else 0)
+        bottom = point[1] + dy * scale
+        box = (left, bottom, left + width, bottom + height)
+        if all(
+            box[2] <= other[0] or box[0] >= other[2] or box[3] <= other[1] or box[1] >= other[3]
+            for other in placed
+        ):
+            placed.append(box)
+            return (dx - (round(width / scale) if dx < 0 else 0), dy)
+    placed.append((point[0], point[1], point[0] + width, point[1] + height))
+    return LABEL_OFFSETS[0]
+
+
 def proxy_chart(rows: Sequence[dict[str, Any]], min_association: float, min_share: float) -> str:
     """Association with a sensitive attribute against attribution share; proxies labelled."""
     import matplotlib
@@ -110,6 +138,9 @@ def proxy_chart(rows: Sequence[dict[str, Any]], min_association: float, min_shar
     with matplotlib.rc_context(RC):
         figure = _figure(6.0, 3.6)
         axes = figure.add_subplot()
+        axes.set_xlim(0, 1)
+        axes.set_ylim(0, max([min_share * 2] + [row["share"] * 1.15 for row in rows]))
+        labelled = []
         for row in rows:
             proxy = row["potential_proxy"]
             axes.scatter(
@@ -126,17 +157,25 @@ def proxy_chart(rows: Sequence[dict[str, Any]], min_association: float, min_shar
                 label = row["feature"]
                 if proxy:
                     label += f" ({', '.join(row['proxy_of'])})"
-                axes.annotate(
-                    label,
-                    (row["max_association"], row["share"]),
-                    xytext=(4, 2),
-                    textcoords="offset points",
-                    fontsize=7,
-                )
+                labelled.append((row["max_association"], row["share"], label, proxy))
+        points = [axes.transData.transform((x, y)) for x, y, _, _ in labelled]
+        placed: list[tuple[float, float, float, float]] = []
+        order = sorted(range(len(labelled)), key=lambda i: (not labelled[i][3], -points[i][1]))
+        for index in order:
+            x, y, label, _ = labelled[index]
+            dx, dy = _free_offset(points[index], len(label), placed)
+            axes.annotate(
+                label,
+                (x, y),
+                xytext=(dx, dy),
+                textcoords="offset points",
+                fontsize=7,
+                arrowprops=None
+                if (dx, dy) == LABEL_OFFSETS[0]
+                else {"arrowstyle": "-", "linewidth": 0.4, "color": "#555555"},
+            )
         axes.axvline(min_association, color="#000000", linestyle="--", linewidth=0.7)
         axes.axhline(min_share, color="#000000", linestyle=":", linewidth=0.7)
-        axes.set_xlim(0, 1)
-        axes.set_ylim(0, max([min_share * 2] + [row["share"] * 1.15 for row in rows]))
         axes.set_xlabel("strongest association with a sensitive attribute (0-1)")
         axes.set_ylabel("share of attribution")
         axes.set_title(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from governance.data import (
@@ -21,6 +22,7 @@ from governance.data import (
     missing_group_values,
     numeric_values,
     single_group,
+    suffix_format,
     to_pandas,
 )
 from governance.data.engines import EngineInfo, is_numeric, open_engine
@@ -34,8 +36,6 @@ from governance.manifest import Manifest
 from governance.model_artifact import Predictions
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from governance.config import Settings
 
 NEEDS_PREDICTIONS = (
@@ -99,7 +99,8 @@ def load_engine_inputs(
         engine.close()
     path = manifest.data_path
     _check_labels(manifest, result, path)
-    context = _context(manifest, result, sample, list(columns), path, spec.format or "table")
+    fmt = spec.format or (suffix_format(Path(spec.path)) if spec.path else None) or "table"
+    context = _context(manifest, result, sample, list(columns), path, fmt)
     _check_groups(context, result, needs, path)
     context.engine = {"source": _source_name(manifest), **info.as_dict()}
     return context, info

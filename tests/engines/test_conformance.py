@@ -92,9 +92,7 @@ def generated(seed: int, rows: int, integer_race: bool) -> pd.DataFrame:
     race = rng.integers(0, 5, size=rows) if integer_race else rng.choice(list("abcde"), rows)
     label = rng.random(rows) < 0.3
     # scores on edges of the calibration and fine bins included
-    score = np.where(
-        rng.random(rows) < 0.2, rng.integers(0, 21, size=rows) / 20, rng.random(rows)
-    )
+    score = np.where(rng.random(rows) < 0.2, rng.integers(0, 21, size=rows) / 20, rng.random(rows))
     score = np.clip(score + label * 0.1, 0, 1)
     return pd.DataFrame(
         {

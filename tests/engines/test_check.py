@@ -96,6 +96,22 @@ def test_duckdb_gives_the_arrow_findings_and_records_the_query(
     assert "engine" not in arrow["artifacts"]["data"]
 
 
+def test_the_lineage_input_carries_the_engine_facet(
+    run_cli: CliRun, tmp_path: Path, parquet: Path
+) -> None:
+    from governance.lineage import complete_event
+    from tests.lineage.spec import validate_event
+
+    _, record, _ = check(run_cli, tmp_path, manifest("duckdb", "data.parquet"))
+    event = complete_event(record)
+    validate_event(event)  # the spec's schemas and ours, facet by facet
+    [data] = [d for d in event["inputs"] if d["name"].endswith("data.parquet")]
+    facet = data["inputFacets"]["governance_engine"]
+    assert facet["name"] == "duckdb" and "GROUPING SETS" in facet["query"]
+    assert facet["snapshot"] == record["artifacts"]["data"]["engine"]["snapshot"]
+    assert data["facets"]["version"]["datasetVersion"] == facet["snapshot"]["digest"]
+
+
 def test_a_glob_and_a_filter_count_the_rows_they_select(run_cli: CliRun, tmp_path: Path) -> None:
     frame = synthetic_frame(4000, seed=5)
     (tmp_path / "logs").mkdir()

@@ -36,6 +36,9 @@ LOCAL_CONF = {
 def failure(source: Source, exc: BaseException) -> EngineError:
     """One line naming the engine, the data and what Spark says (quoted values left out)."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    # Spark suggests the data's other column names ("Did you mean ..."): a column is named
+    # only when the manifest or a rule names it (docs/security.md)
+    text = text.split(" Did you mean")[0].split(" SQLSTATE")[0]
     return EngineError(f"spark: {source.shown}: {without_quoted(text)[:300]}")
 
 

@@ -26,7 +26,7 @@ from governance.data import (
     to_pandas,
 )
 from governance.data.engines import EngineInfo, is_numeric, open_engine
-from governance.data.engines.query import counts_query, sample_query
+from governance.data.engines.query import counts_query, empty_query, sample_query
 from governance.data.engines.result import QueryResult, read_result
 from governance.errors import EngineError
 from governance.evaluators.context import EvaluationContext
@@ -36,6 +36,8 @@ from governance.manifest import Manifest
 from governance.model_artifact import Predictions
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from governance.config import Settings
 
 NEEDS_PREDICTIONS = (
@@ -53,8 +55,25 @@ def load_engine_inputs(
     *,
     settings: Settings | None = None,
     limits: StreamLimits | None = None,
+    needs_rows: bool = False,
+    check_columns: Callable[[set[str]], None] | None = None,
 ) -> tuple[EvaluationContext, EngineInfo]:
-    """Count with the manifest's engine; the evaluation context and what the record says of it."""
+    """Count with the manifest's engine; the evaluation context and what the record says of it.
+
+    Parameters
+    ----------
+    manifest, needs
+        The model under review and the groupings its rules count.
+    settings
+        The spark engine's session settings.
+    limits
+        The sample's size and seed (``sample_rows``, ``seed``).
+    needs_rows
+        Whether a rule reads rows (explainability): a seeded sample is drawn. Data of at most
+        ``sample_rows`` rows is always read whole.
+    check_columns
+        Called with the data's column names before anything is counted (the rules' columns).
+    """
     limits = limits or StreamLimits()
     spec = manifest.spec.data
     name = spec.engine or "duckdb"
@@ -64,6 +83,8 @@ def load_engine_inputs(
     try:
         shown = engine_source_name(manifest)
         columns = engine.columns()
+        if check_columns is not None:
+            check_columns(set(columns))
         _check_columns(manifest, columns, needs, name, shown)
         query = counts_query(
             needs.groupings,
@@ -81,10 +102,12 @@ def load_engine_inputs(
             filtered = " (data.where selects none)" if spec.where else ""
             raise EngineError(NO_ROWS.format(engine=name, data=shown, filtered=filtered))
         read = _read_columns(manifest, needs, columns)
-        sampled = sample_query(
+        sampled: str | None = sample_query(
             read, rows=limits.sample_rows, seed=limits.seed, dialect=engine.dialect
         )
-        sample = engine.run(sampled)
+        if result.rows > limits.sample_rows and not needs_rows:
+            sampled = None  # no rule reads rows: no second scan
+        sample = engine.run(sampled or empty_query(read, dialect=engine.dialect))
         info = EngineInfo(
             name=name,
             version=engine.version,

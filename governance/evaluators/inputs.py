@@ -18,6 +18,9 @@ from governance.policy.model import Policy
 if TYPE_CHECKING:
     from governance.config import Settings
 
+ROW_CHECKS = ("explainability.",)
+"""Check types that read rows, not counts: a SQL engine draws a sample for them."""
+
 
 def check_rule_columns(policies: Sequence[Policy], columns: set[str]) -> set[str]:
     """Columns the rules name; a missing one is a PolicyError at the rule."""
@@ -55,8 +58,13 @@ def load_context(
     if manifest.spec.data.engine in ("duckdb", "spark"):  # counted by a SQL engine
         from governance.evaluators.engine_inputs import load_engine_inputs
 
-        context = load_engine_inputs(manifest, needs, settings=settings)[0]
-        check_rule_columns(policies, set(context.data.header))
+        context = load_engine_inputs(
+            manifest,
+            needs,
+            settings=settings,
+            needs_rows=any(rule.spec.check.startswith(ROW_CHECKS) for rule in rules),
+            check_columns=lambda columns: check_rule_columns(policies, columns),
+        )[0]
     else:
         source = open_table(manifest)
         check_rule_columns(policies, set(source.columns))

@@ -98,7 +98,10 @@ class EngineRun(RecordPart):
     name: Literal["duckdb", "spark"] = Field(description="The engine (data.engine).")
     version: str = Field(description="The engine's version.")
     query: str = Field(description="The counting query, over the view governance_data.")
-    sample_query: str = Field(description="The query that drew the row sample.")
+    sample_query: str | None = Field(
+        description="The query that drew the row sample; null when no rule reads rows and the "
+        "data is larger than a sample (no sample is drawn)."
+    )
     where: str | None = Field(description="The manifest's data.where filter, if any.")
     sample: EngineSample
     snapshot: dict[str, Any] = Field(

@@ -191,3 +191,29 @@ def test_a_spark_table_gives_the_arrow_findings_and_a_missing_one_is_exit_2(
     assert code == 2 and record is None
     assert "spark: table no_such_table: [TABLE_OR_VIEW_NOT_FOUND]" in err, err
     assert entries(tmp_path / "missing") == 0
+
+
+def test_the_sample_is_drawn_only_for_rules_that_read_rows_and_is_seeded(tmp_path: Path) -> None:
+    from governance.evaluators.engine_inputs import load_engine_inputs
+    from governance.evaluators.stream import StreamLimits, requirements
+    from governance.manifest import load_manifest
+
+    synthetic_frame(3000, seed=2).to_parquet(tmp_path / "data.parquet")
+    (tmp_path / "manifest.yaml").write_text(manifest("duckdb", "data.parquet"), encoding="utf-8")
+    loaded = load_manifest(tmp_path / "manifest.yaml")
+    needs = requirements(loaded, [])
+    small = StreamLimits(sample_rows=500, seed=3)
+    counts_only, info = load_engine_inputs(loaded, needs, limits=small)
+    assert counts_only.data.sampled and len(counts_only.data.frame) == 0
+    assert counts_only.data.rows == 3000 and info.sample_query is None
+    assert list(counts_only.data.frame.columns) == ["sex", "group", "label", "prediction", "score"]
+    rows, info = load_engine_inputs(loaded, needs, limits=small, needs_rows=True)
+    again, _ = load_engine_inputs(loaded, needs, limits=small, needs_rows=True)
+    other, _ = load_engine_inputs(loaded, needs, limits=StreamLimits(500, seed=4), needs_rows=True)
+    assert info.sample_rows == 500 and info.seed == 3 and len(rows.data.frame) == 500
+    assert rows.data.frame.equals(again.data.frame)  # the seed decides
+    assert not rows.data.frame.equals(other.data.frame)
+    assert (rows.y_pred == (rows.data.frame["prediction"] == "yes")).all()
+    for grouping, counts in rows.counts.items():  # counts cover every row, not the sample
+        assert counts.rows == 3000
+        assert counts.groups == counts_only.counts[grouping].groups

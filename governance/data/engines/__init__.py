@@ -61,7 +61,7 @@ class EngineInfo:
     name: str
     version: str
     query: str
-    sample_query: str
+    sample_query: str | None
     where: str | None
     sample_rows: int
     seed: int

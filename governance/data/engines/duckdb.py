@@ -41,6 +41,7 @@ class DuckDBEngine:
         self.source = source
         self.module = duckdb
         self.connection = duckdb.connect(":memory:")
+        self.connection.execute("SET enable_progress_bar = false")
         files = [str(path) for path in source.files]
         try:
             if source.format == "parquet":

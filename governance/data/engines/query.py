@@ -1,4 +1,4 @@
-"""The counting query both SQL engines run, and its result turned into per-group counts.
+"""The counting query both SQL engines run.
 
 One ``GROUP BY GROUPING SETS`` query over the evaluation data computes, for every grouping the
 rules use (intersections included), what :class:`~governance.evaluators.counts.CountsAccumulator`
@@ -7,7 +7,9 @@ computes chunk by chunk: confusion cells, score sums, the fine score histogram b
 prediction are grouped by their own values; they are compared with the positive label in Python,
 with the rules of :func:`governance.data.value_matches`, so every engine binarises as the arrow
 path does. Each set is told apart by per-column ``grouping(col)`` flags, which DuckDB and Spark
-SQL both accept (``grouping_id`` over a subset of columns differs between them).
+SQL both accept (``grouping_id`` over a subset of columns differs between them). Rows are first
+added up into their finest cells (every key, the labels and the bins) in a subquery, and the
+grouping sets add up those cells: each row is aggregated once, whatever the number of sets.
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ DIALECTS = {
     "duckdb": {"isinf": "isinf({s})", "quote": '"'},
     "spark": {"isinf": "(abs({s}) = double('Infinity'))", "quote": "`"},
 }
+# Each row is counted once into its finest cell (every key, target, prediction and bin); the
+# grouping sets then add up those cells, so the per-row work is one aggregation, not one per set.
+ROLLUP = {"lo": "min", "hi": "max"}
 AGGREGATES = (
     ("n", "count(*)"),
     ("ns", "count({s})"),
@@ -118,17 +123,28 @@ def counts_query(
     dims = [f"k{i}" for i in range(len(keys))] + ["t", "p"]
     if score is not None:
         dims += ["f"] + [f"e{i}" for i in range(len(bins))]
-    select = dims + [f"grouping({dim}) AS g_{dim}" for dim in dims if dim != "t"]
+    cells = [*dims]
     if score is not None:
         isinf = DIALECTS[dialect]["isinf"].format(s="s")
-        select += [f"{sql.format(s='s', isinf=isinf)} AS {name}" for name, sql in AGGREGATES]
+        cells += [f"{sql.format(s='s', isinf=isinf)} AS {name}" for name, sql in AGGREGATES]
     else:
-        select.append("count(*) AS n")
+        cells.append("count(*) AS n")
+    names = [name for name, _ in AGGREGATES] if score is not None else ["n"]
+    select = dims + [f"grouping({dim}) AS g_{dim}" for dim in dims if dim != "t"]
+    select += [
+        f"{ROLLUP[name]}({name}) AS {name}"
+        if name in ROLLUP
+        else f"CAST(sum({name}) AS {'DOUBLE' if name.startswith(('s', 'a', 'q')) else 'BIGINT'})"
+        f" AS {name}"
+        for name in names
+    ]
     # identifiers are quoted (quote), numbers formatted from ints and floats: no manifest text
     text = (
         f"SELECT {', '.join(select)}\n"  # noqa: S608
-        f"FROM (SELECT {', '.join(derived)}\n"
-        f"      FROM (SELECT {', '.join(inner)} FROM {VIEW}) AS columns_read) AS rows_binned\n"
+        f"FROM (SELECT {', '.join(cells)}\n"
+        f"      FROM (SELECT {', '.join(derived)}\n"
+        f"            FROM (SELECT {', '.join(inner)} FROM {VIEW}) AS read) AS binned\n"
+        f"      GROUP BY {', '.join(dims)}) AS cells\n"
         f"GROUP BY GROUPING SETS ({', '.join(sets)})"
     )
     return CountsQuery(tuple(groupings), keys, bins, score is not None, text)
@@ -145,3 +161,9 @@ def sample_query(columns: Sequence[str], *, rows: int, seed: int, dialect: str) 
         f"hash({int(seed)}, {names})" if dialect == "duckdb" else f"xxhash64({int(seed)}, {names})"
     )
     return f"SELECT {names} FROM {VIEW} ORDER BY {hashed} LIMIT {int(rows)}"  # noqa: S608
+
+
+def empty_query(columns: Sequence[str], *, dialect: str) -> str:
+    """No rows, the columns' types only (when no rule reads rows)."""
+    names = ", ".join(quote(name, dialect) for name in columns)
+    return f"SELECT {names} FROM {VIEW} LIMIT 0"  # noqa: S608

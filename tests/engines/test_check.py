@@ -7,6 +7,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -217,3 +218,17 @@ def test_the_sample_is_drawn_only_for_rules_that_read_rows_and_is_seeded(tmp_pat
     for grouping, counts in rows.counts.items():  # counts cover every row, not the sample
         assert counts.rows == 3000
         assert counts.groups == counts_only.counts[grouping].groups
+
+
+@pytest.mark.parametrize("engine", ["arrow", "duckdb"])
+def test_missing_scores_are_refused_with_their_count_by_every_engine(
+    run_cli: CliRun, tmp_path: Path, engine: str
+) -> None:
+    frame = synthetic_frame(1000, seed=8)
+    frame.loc[[3, 50, 700], "score"] = np.nan
+    frame.loc[[9], "score"] = None
+    frame.to_parquet(tmp_path / "data.parquet")
+    code, record, err = check(run_cli, tmp_path, manifest(engine, "data.parquet"))
+    assert code == 2 and record is None
+    assert "score has 4 missing (NaN) values" in err, err
+    assert entries(tmp_path) == 0

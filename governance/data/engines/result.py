@@ -63,13 +63,8 @@ def read_result(
     fine_bins
         The fine histogram's bin count.
     """
-    values = {name: table.column(name).to_pylist() for name in table.column_names}
-    numbers = {
-        name: np.asarray(table.column(name).to_numpy(zero_copy_only=False), dtype=np.float64)
-        for name in table.column_names
-        if name.startswith("g_") or name in _NUMBERS
-    }
-    numbers = {name: np.nan_to_num(array, nan=0.0) for name, array in numbers.items()}
+    import pyarrow as pa
+
     numeric = {dim: _is_numeric_type(table.schema.field(dim).type) for dim in ("t", "p")}
     cache: dict[Any, int] = {}
 
@@ -79,130 +74,165 @@ def read_result(
             cache[key] = int(value_matches(value, positive_label, numeric[dim]))
         return cache[key]
 
-    kinds = _kinds(numbers, query, len(values["t"]))
+    flags = {
+        name: np.asarray(table.column(name).to_numpy(zero_copy_only=False), dtype=np.int64)
+        for name in table.column_names
+        if name.startswith("g_")
+    }
+    kinds = _kinds(flags, query, table.num_rows)
     target, prediction = Labels(numeric=numeric["t"]), Labels(numeric=numeric["p"])
     scores = Scores()
     group_missing = dict.fromkeys(query.keys, 0)
-    counted_missing: set[str] = set()
     counts: dict[tuple[str, ...], Any] = {}
     total = 0
     for number, grouping in enumerate(query.groupings):
         keys = [f"k{query.keys.index(name)}" for name in grouping]
-        mine = np.ones(len(kinds), dtype=bool)
+        mine = np.ones(table.num_rows, dtype=bool)
         for index in range(len(query.keys)):
-            flags = numbers[f"g_k{index}"]
-            mine &= flags == (0 if f"k{index}" in keys else 1)
-        rows_p = np.flatnonzero(mine & (kinds == "p"))
-        for row in rows_p:
-            n = int(values["n"][row])
-            if number == 0:
-                total += n
-                _label(target, values["t"][row], n)
-                _label(prediction, values["p"][row], n)
-                if query.scored:
-                    scores.missing += n - int(values["ns"][row]) + int(values["nan"][row] or 0)
-                    scores.infinite += int(values["inf"][row] or 0)
-            for name, key in zip(grouping, keys, strict=True):
-                if name not in counted_missing and _is_missing(values[key][row]):
-                    group_missing[name] += n
-        counted_missing.update(grouping)
-        counts[tuple(grouping)] = _grouping_counts(
-            grouping, keys, values, numbers, kinds, mine, query, positive, fine_bins
-        )
+            mine &= flags[f"g_k{index}"] == (0 if f"k{index}" in keys else 1)
+        part = _Part(table.filter(pa.array(mine)), kinds[mine], keys)
+        missing = part.missing_keys()
+        for name, found in zip(grouping, missing, strict=True):
+            group_missing[name] = group_missing[name] or found
+        if number == 0:
+            total = part.totals(target, prediction, scores if query.scored else None)
+        counts[tuple(grouping)] = part.counts(grouping, query, positive, fine_bins, missing)
     return QueryResult(counts, target, prediction, scores, total, group_missing)
 
 
-_NUMBERS = ("n", "s1", "s2", "a0", "a1", "q1", "f")
+P_SET, F_SET, NO_SET = 0, 1, -1  # a result row's set: confusion, fine bins; 2 + i: ece bins i
 
 
-def _kinds(numbers: dict[str, Any], query: CountsQuery, rows: int) -> Any:
-    """Which set each result row belongs to: ``p`` (confusion), ``f`` (fine bins), ``e<i>``."""
-    kinds = np.full(rows, "", dtype=object)
+def _kinds(flags: dict[str, Any], query: CountsQuery, rows: int) -> Any:
+    """Which set each result row belongs to (:data:`P_SET`, :data:`F_SET`, ``2 + i``)."""
+    kinds = np.full(rows, NO_SET, dtype=np.int64)
     if query.scored:
         for index in reversed(range(len(query.ece_bins))):
-            kinds[numbers[f"g_e{index}"] == 0] = f"e{index}"
-        kinds[numbers["g_f"] == 0] = "f"
-    kinds[numbers["g_p"] == 0] = "p"
+            kinds[flags[f"g_e{index}"] == 0] = 2 + index
+        kinds[flags["g_f"] == 0] = F_SET
+    kinds[flags["g_p"] == 0] = P_SET
     return kinds
 
 
-def _grouping_counts(
-    grouping: Sequence[str],
-    keys: list[str],
-    values: dict[str, list[Any]],
-    numbers: dict[str, Any],
-    kinds: Any,
-    mine: Any,
-    query: CountsQuery,
-    positive: Any,
-    fine_bins: int,
-) -> Any:
-    from governance.evaluators.counts import GroupCounts, ScoreStats
+def _floats(table: Any, name: str) -> Any:
+    values = np.asarray(table.column(name).to_numpy(zero_copy_only=False), dtype=np.float64)
+    return np.nan_to_num(values, nan=0.0)
 
-    usable = mine.copy()
-    for row in np.flatnonzero(mine):
-        if _is_missing(values["t"][row]) or any(_is_missing(values[k][row]) for k in keys):
-            usable[row] = False
-    ids: dict[tuple[Any, ...], int] = {}
-    rows = np.flatnonzero(usable)
-    group = np.asarray(
-        [ids.setdefault(tuple(values[k][row] for k in keys), len(ids)) for row in rows],
-        dtype=np.int64,
-    )
-    size = len(ids)
-    y = np.asarray([positive("t", values["t"][row]) for row in rows], dtype=np.int64)
-    kind = kinds[rows]
-    n = numbers["n"][rows]
-    is_p = kind == "p"
-    has_p = np.asarray([not _is_missing(values["p"][row]) for row in rows], dtype=bool)
-    confusion = np.zeros((size, 4), dtype=np.int64)
-    at = is_p & has_p
-    yp = np.asarray(
-        [positive("p", values["p"][row]) if ok else 0 for row, ok in zip(rows, at, strict=True)],
-        dtype=np.int64,
-    )
-    np.add.at(confusion, (group[at], 2 * y[at] + yp[at]), n[at].astype(np.int64))
-    stats = None
-    if query.scored:
-        lo = [values["lo"][row] for row in rows[is_p] if values["lo"][row] is not None]
-        hi = [values["hi"][row] for row in rows[is_p] if values["hi"][row] is not None]
-        lowest = float(min(lo)) if lo else math.inf
-        highest = float(max(hi)) if hi else -math.inf
+
+class _Part:
+    """The result rows of one grouping."""
+
+    def __init__(self, table: Any, kinds: Any, keys: list[str]) -> None:
+        self.table = table
+        self.kinds = kinds
+        self.keys = [table.column(key).to_pylist() for key in keys]
+        self.t = table.column("t").to_pylist()
+        self.p = table.column("p").to_pylist()
+        self.n = np.asarray(table.column("n").to_numpy(zero_copy_only=False), dtype=np.int64)
+        self.p_rows = np.flatnonzero(kinds == P_SET)
+
+    def missing_keys(self) -> list[int]:
+        """Rows with each key missing (over the confusion rows: every row once)."""
+        return [
+            int(sum(self.n[row] for row in self.p_rows if _is_missing(column[row])))
+            for column in self.keys
+        ]
+
+    def totals(self, target: Labels, prediction: Labels, scores: Scores | None) -> int:
+        """Add every row's labels (and score problems) to the totals; the number of rows."""
+        named = ("ns", "nan", "inf") if scores is not None else ()
+        column = {name: self.table.column(name).to_pylist() for name in named}
+        for row in self.p_rows:
+            n = int(self.n[row])
+            _label(target, self.t[row], n)
+            _label(prediction, self.p[row], n)
+            if scores is not None:
+                scores.missing += n - int(column["ns"][row]) + int(column["nan"][row] or 0)
+                scores.infinite += int(column["inf"][row] or 0)
+        return int(self.n[self.p_rows].sum())
+
+    def counts(
+        self,
+        grouping: Sequence[str],
+        query: CountsQuery,
+        positive: Any,
+        fine_bins: int,
+        missing: list[int],
+    ) -> Any:
+        """The grouping's :class:`~governance.evaluators.counts.GroupCounts`."""
+        from governance.evaluators.counts import GroupCounts, ScoreStats
+
+        usable = [
+            not _is_missing(t) and not any(_is_missing(v) for v in key)
+            for t, *key in zip(self.t, *self.keys, strict=True)
+        ]
+        rows = np.flatnonzero(np.asarray(usable, dtype=bool))
+        ids: dict[tuple[Any, ...], int] = {}
+        group = np.asarray(
+            [ids.setdefault(tuple(c[row] for c in self.keys), len(ids)) for row in rows],
+            dtype=np.int64,
+        )
+        size = len(ids)
+        y = np.asarray([positive("t", self.t[row]) for row in rows], dtype=np.int64)
+        kind = self.kinds[rows]
+        n = self.n[rows]
+        is_p = kind == P_SET
+        at = is_p & np.asarray([not _is_missing(self.p[row]) for row in rows], dtype=bool)
+        yp = np.asarray([positive("p", self.p[row]) for row in rows[at]], dtype=np.int64)
+        confusion = np.zeros((size, 4), dtype=np.int64)
+        np.add.at(confusion, (group[at], 2 * y[at] + yp), n[at])
+        stats = None
+        if query.scored:
+            stats = self._scores(rows, group, y, kind, n, size, query, fine_bins, ScoreStats)
+        return GroupCounts.build(
+            tuple(grouping), list(ids), confusion, stats, missing=tuple(missing)
+        )
+
+    def _scores(
+        self,
+        rows: Any,
+        group: Any,
+        y: Any,
+        kind: Any,
+        n: Any,
+        size: int,
+        query: CountsQuery,
+        fine_bins: int,
+        stats_type: Any,
+    ) -> Any:
+        is_p = kind == P_SET
+        low = [v for v in self.table.column("lo").to_pylist() if v is not None]
+        high = [v for v in self.table.column("hi").to_pylist() if v is not None]
+        lowest = float(min(low)) if low else math.inf
+        highest = float(max(high)) if high else -math.inf
+        pick = {name: _floats(self.table, name)[rows] for name in ("s1", "s2", "a0", "a1", "q1")}
         sums = np.zeros((size, 3))
-        pick = {name: numbers[name][rows] for name in ("s1", "s2", "a0", "a1", "q1")}
         np.add.at(sums[:, 0], group[is_p], pick["s1"][is_p])
         np.add.at(sums[:, 1], group[is_p], np.where(y == 1, pick["q1"], pick["s2"])[is_p])
         np.add.at(sums[:, 2], group[is_p], np.where(y == 1, pick["a1"], pick["a0"])[is_p])
-        fine = numbers["f"][rows].astype(np.int64)
-        is_f = kind == "f"
+        column_f = self.table.column("f").fill_null(-1)
+        fine = np.asarray(column_f.to_numpy(zero_copy_only=False), dtype=np.int64)[rows]
+        is_f = kind == F_SET
         in_unit = lowest >= 0.0 and highest <= 1.0 and not np.any(fine[is_f] < 0)
-        cells = ece = None
+        cells = None
+        ece: dict[int, Any] = {}
         if in_unit:
             cells = np.zeros((size, 2, fine_bins, 3))
             where = (group[is_f], y[is_f], fine[is_f])
             np.add.at(cells[..., 0], where, n[is_f])
             np.add.at(cells[..., 1], where, pick["s1"][is_f])
             np.add.at(cells[..., 2], where, pick["s2"][is_f])
-            ece = {}
             for index, bins in enumerate(query.ece_bins):
-                is_e = kind == f"e{index}"
-                slot = np.asarray([values[f"e{index}"][row] for row in rows[is_e]], dtype=np.int64)
+                is_e = kind == 2 + index
+                column_e = self.table.column(f"e{index}").fill_null(0)
+                slot = np.asarray(column_e.to_numpy(zero_copy_only=False), dtype=np.int64)[rows]
                 table = np.zeros((size, bins, 3))
-                where_e = (group[is_e], slot)
+                where_e = (group[is_e], slot[is_e])
                 np.add.at(table[..., 0], where_e, n[is_e])
                 np.add.at(table[..., 1], where_e, pick["s1"][is_e])
                 np.add.at(table[..., 2], where_e, (n * y)[is_e])
                 ece[bins] = table
-        stats = ScoreStats(sums=sums, lowest=lowest, highest=highest, cells=cells, ece=ece or {})
-    missing = tuple(
-        sum(
-            int(values["n"][row])
-            for row in np.flatnonzero(mine & (kinds == "p"))
-            if _is_missing(values[k][row])
-        )
-        for k in keys
-    )
-    return GroupCounts.build(tuple(grouping), list(ids), confusion, stats, missing=missing)
+        return stats_type(sums=sums, lowest=lowest, highest=highest, cells=cells, ece=ece)
 
 
 def _label(labels: Labels, value: Any, rows: int) -> None:

@@ -56,7 +56,7 @@ def load_engine_inputs(
     settings: Settings | None = None,
     limits: StreamLimits | None = None,
     needs_rows: bool = False,
-    check_columns: Callable[[set[str]], None] | None = None,
+    check_columns: Callable[[set[str]], object] | None = None,
 ) -> tuple[EvaluationContext, EngineInfo]:
     """Count with the manifest's engine; the evaluation context and what the record says of it.
 

@@ -115,6 +115,8 @@ def source_of(manifest: Manifest) -> Source:
     pattern = manifest.resolve(spec.path)
     if glob.has_magic(spec.path):
         files = tuple(sorted(Path(p) for p in glob.glob(str(pattern)) if Path(p).is_file()))
+    elif name == "spark" and pattern.is_dir():  # a table folder: Parquet, Delta, Iceberg
+        files = (pattern,)
     else:
         files = (pattern,) if pattern.is_file() else ()
     if not files:
@@ -129,8 +131,44 @@ def source_of(manifest: Manifest) -> Source:
     return Source(name, files=files, format=fmt, where=spec.where, shown=spec.path)
 
 
+def folder_snapshot(manifest: Manifest, folder: Path) -> dict[str, Any]:
+    """A table folder: its files' names and sizes, one digest over them, Delta/Iceberg versions.
+
+    The files are listed, not read (a table folder may hold terabytes); a Delta table's version
+    is its newest ``_delta_log`` commit, an Iceberg table's the current snapshot id of its
+    newest metadata file.
+    """
+    import json
+
+    listed = sorted(
+        (str(path.relative_to(folder)), path.stat().st_size)
+        for path in folder.rglob("*")
+        if path.is_file()
+    )
+    overall = hashlib.sha256("".join(f"{n}\0{size}\n" for n, size in listed).encode())
+    found: dict[str, Any] = {
+        "path": manifest.name_of(folder),
+        "files": len(listed),
+        "bytes": sum(size for _, size in listed),
+        "digest": "sha256:" + overall.hexdigest(),
+    }
+    commits = sorted((folder / "_delta_log").glob("*.json"))
+    if commits and commits[-1].stem.isdigit():
+        found["delta_version"] = int(commits[-1].stem)
+    metadata = sorted((folder / "metadata").glob("*.metadata.json"))
+    if metadata:
+        try:
+            current = json.loads(metadata[-1].read_text(encoding="utf-8"))
+            found["iceberg_snapshot_id"] = current.get("current-snapshot-id")
+        except (OSError, ValueError):
+            pass
+    return found
+
+
 def file_snapshot(manifest: Manifest, files: tuple[Path, ...]) -> dict[str, Any]:
     """Each file's portable name, size and sha256, and one digest over them all."""
+    if len(files) == 1 and files[0].is_dir():
+        return folder_snapshot(manifest, files[0])
     listed = []
     overall = hashlib.sha256()
     for path in files:

@@ -89,11 +89,11 @@ class DataSpec(_Strict):
         special = [c for c in (self.prediction, self.score) if c is not None]
         if self.target in special:
             raise ValueError(f"target {self.target!r} is also the prediction or score column")
-        if (self.path is None) == (self.table is None):
-            raise ValueError("give either path (data files) or table (a spark table)")
         engine = self.engine or "arrow"
         if self.table is not None and engine != "spark":
             raise ValueError("table is read by the spark engine: set engine: spark")
+        if (self.path is None) == (self.table is None):
+            raise ValueError("give either path (data files) or table (a spark table)")
         if self.where is not None and engine == "arrow":
             raise ValueError("where is applied by the duckdb and spark engines, not arrow")
         if engine != "spark" and self.format not in (None, *FILE_FORMATS):

@@ -122,6 +122,9 @@ class Settings:
     serve_reports_dirs: tuple[Path, ...] = ()
     required_policies: RequiredPolicies = RequiredPolicies()
     """Policies every check must apply (docs/configuration.md#required-policies)."""
+    spark_master: str | None = None
+    """The spark engine's master URL, or ``sc://host:port`` for Spark Connect; None: local[2]."""
+    spark_conf: tuple[tuple[str, str], ...] = ()
     sources: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
     """Where each value came from: ``flag``, an environment variable, ``file:line``, ``default``."""
 
@@ -267,6 +270,13 @@ class Setting:
         return _DEFAULTS[self.name]
 
 
+def _pairs(text: str) -> tuple[tuple[str, str], ...]:
+    pairs = [part.strip().partition("=") for part in text.split(",") if part.strip()]
+    if any(not key.strip() or not sep for key, sep, _ in pairs):
+        raise _Refused("key=value pairs separated by commas")
+    return tuple((key.strip(), value.strip()) for key, _, value in pairs)
+
+
 SETTINGS: tuple[Setting, ...] = (
     Setting("store_url", "GOVERNANCE_STORE_URL", "audit store URL", _text("an audit store URL")),
     Setting("namespace", "GOVERNANCE_NAMESPACE", "OpenLineage job namespace", _text("a name")),
@@ -354,6 +364,8 @@ SETTINGS: tuple[Setting, ...] = (
         "or by the manifest's risk tier",
         _required_policies,
     ),
+    Setting("spark_master", "GOVERNANCE_SPARK_MASTER", "spark engine: master URL or sc://", str),
+    Setting("spark_conf", "GOVERNANCE_SPARK_CONF", "spark engine: key=value,... conf", _pairs),
 )
 SETTINGS_BY_NAME = {setting.name: setting for setting in SETTINGS}
 _DEFAULTS: dict[str, Any] = {

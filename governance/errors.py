@@ -110,6 +110,10 @@ class DataError(InputError):
     """The evaluation data cannot be used as the manifest describes it."""
 
 
+class EngineError(DataError):
+    """A data engine (DuckDB, Spark) cannot read or count the data: the message names both."""
+
+
 class ModelError(InputError):
     """The model artifact cannot be loaded, is not trusted, or fails to predict."""
 

@@ -18,15 +18,14 @@ from governance.checks.builtin import default_registry
 from governance.checks.params import evaluation_intervals
 from governance.checks.registry import CheckRegistry
 from governance.config import SEVERITY_CHOICES
-from governance.data import open_table
 from governance.errors import (
     GovernanceError,
     InputError,
     InternalError,
-    PolicyError,
     VerificationFailed,
 )
 from governance.evaluators.context import EvaluationContext
+from governance.evaluators.inputs import load_context
 from governance.manifest import Manifest, load_manifest
 from governance.policy.budget import DEFAULT_SECONDS
 from governance.policy.loader import load_policies, waiver_files_in
@@ -159,41 +158,6 @@ def file_digest(path: Path) -> str:
     return "sha256:" + digest.hexdigest()
 
 
-def _check_rule_columns(policies: Sequence[Policy], columns: set[str]) -> set[str]:
-    """Columns the rules name; a missing one is a PolicyError at the rule."""
-    needed: set[str] = set()
-    for policy in policies:
-        for rule in policy.rules:
-            for column in getattr(rule.params, "sensitive_features", None) or []:
-                if column not in columns:
-                    raise PolicyError(
-                        f"rule {rule.id}: sensitive feature {column!r} is not a column of the "
-                        "evaluation data",
-                        path=rule.path,
-                        line=rule.line,
-                        column=rule.column,
-                        field="params.sensitive_features",
-                    )
-                needed.add(column)
-    return needed
-
-
-def _load_context(
-    manifest: Manifest, policies: Sequence[Policy], *, trust_model: bool, model: Any = None
-) -> EvaluationContext:
-    """Read the data once (in chunks), predict, and count every grouping the rules use."""
-    from governance.evaluators.fairness import check_reference_groups
-    from governance.evaluators.stream import load_inputs, requirements
-
-    source = open_table(manifest)
-    _check_rule_columns(policies, set(source.columns))
-    rules = [rule for policy in policies for rule in policy.rules]
-    needs = requirements(manifest, [rule.params for rule in rules])
-    context = load_inputs(manifest, source, needs, trust_model=trust_model, model=model)
-    check_reference_groups(context, rules)
-    return context
-
-
 def prepare_check(options: CheckOptions, registry: CheckRegistry | None = None) -> PreparedCheck:
     """Load and validate manifest, policies, data and model; compute predictions."""
     return prepare_inputs(options, load_manifest(options.manifest), registry)
@@ -223,9 +187,15 @@ def prepare_inputs(
     waiver_files = unique_files([*waiver_files_in(options.policies), *options.waivers])
     waivers = load_waiver_files(waiver_files)
     check_unique([w for policy in policies for w in policy.waivers] + list(waivers))
-    context = _load_context(manifest, policies, trust_model=options.trust_model, model=model)
+    context = load_context(
+        manifest, policies, trust_model=options.trust_model, model=model, settings=settings
+    )
     context.settings = settings
-    if digests is None:
+    if digests is None and context.engine is not None:
+        from governance.evaluators.engine_inputs import data_digest
+
+        digests = {"data": data_digest(context.engine["snapshot"])}
+    elif digests is None:
         digests = {"data": file_digest(context.data.path)}
         if manifest.model_path is not None:
             digests["model"] = file_digest(manifest.model_path)
@@ -245,6 +215,11 @@ def prepare_inputs(
     )
 
 
+def _engine_part(engine: dict[str, Any] | None) -> dict[str, Any]:
+    """The record's ``artifacts.data.engine`` when a SQL engine counted the data."""
+    return {} if engine is None else {"engine": {k: v for k, v in engine.items() if k != "source"}}
+
+
 def utc_now() -> str:
     """The current UTC time as ISO 8601 with a Z."""
     return datetime.now(UTC).isoformat().replace("+00:00", "Z")
@@ -262,6 +237,7 @@ def record_header(prepared: PreparedCheck, evaluation_id: str, started_at: str) 
     model_path = manifest.model_path
     model_spec = manifest.spec.model
     lineage = manifest.spec.lineage.model_dump(mode="json", exclude_none=True)
+    engine, digests = context.engine, prepared.digests
     header = {
         "schema_version": RECORD_SCHEMA_VERSION,
         "evaluation_id": evaluation_id,
@@ -287,11 +263,12 @@ def record_header(prepared: PreparedCheck, evaluation_id: str, started_at: str) 
                 else None
             ),
             "data": {
-                "path": name(context.data.path, prepared.digests["data"]),
+                "path": engine["source"] if engine else name(context.data.path, digests["data"]),
                 "format": context.data.format,
-                "digest": prepared.digests["data"],
+                "digest": digests["data"],
                 "rows": context.data.rows,
                 "columns": context.data.columns(),
+                **_engine_part(engine),
             },
         },
         "predictions": {"source": context.predictions.source},

@@ -29,7 +29,12 @@ Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
 NonEmpty = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
 RiskTier = Literal["minimal", "limited", "high", "unacceptable"]
 ModelFormat = Literal["skops", "joblib", "pickle"]
-DataFormat = Literal["csv", "parquet"]
+DataFormat = Literal["csv", "parquet", "delta", "iceberg", "orc", "json"]
+EngineName = Literal["arrow", "duckdb", "spark"]
+TableName = Annotated[
+    str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*){0,2}$")
+]
+FILE_FORMATS = ("csv", "parquet")
 Label = str | int | float | bool
 
 
@@ -57,9 +62,12 @@ class ModelSpec(_Strict):
 
 
 class DataSpec(_Strict):
-    """The evaluation data and how to read it."""
+    """The evaluation data and how to read it (docs/manifest.md, docs/engines.md)."""
 
-    path: NonEmpty
+    path: NonEmpty | None = None
+    table: TableName | None = None
+    engine: EngineName | None = None
+    where: NonEmpty | None = None
     format: DataFormat | None = None
     target: NonEmpty
     positive_label: Label
@@ -81,6 +89,15 @@ class DataSpec(_Strict):
         special = [c for c in (self.prediction, self.score) if c is not None]
         if self.target in special:
             raise ValueError(f"target {self.target!r} is also the prediction or score column")
+        engine = self.engine or "arrow"
+        if self.table is not None and engine != "spark":
+            raise ValueError("table is read by the spark engine: set engine: spark")
+        if (self.path is None) == (self.table is None):
+            raise ValueError("give either path (data files) or table (a spark table)")
+        if self.where is not None and engine == "arrow":
+            raise ValueError("where is applied by the duckdb and spark engines, not arrow")
+        if engine != "spark" and self.format not in (None, *FILE_FORMATS):
+            raise ValueError(f"format {self.format} is read by the spark engine only")
         return self
 
 
@@ -153,8 +170,9 @@ class Manifest:
 
     @property
     def data_path(self) -> Path:
-        """The evaluation data file."""
-        return self.resolve(self.spec.data.path)
+        """The evaluation data file (or glob); the manifest itself when the data is a table."""
+        path = self.spec.data.path
+        return self.path.resolve() if path is None else self.resolve(path)
 
     @property
     def model_path(self) -> Path | None:
@@ -228,7 +246,9 @@ def load_manifest(path: str | Path) -> Manifest:
 
 def _check_confined(manifest: Manifest) -> None:
     """The data and model paths must stay inside the folders a manifest may name."""
-    named = {"data": manifest.spec.data.path}
+    named: dict[str, str] = {}
+    if manifest.spec.data.path is not None:
+        named["data"] = manifest.spec.data.path
     if manifest.spec.model is not None:
         named["model"] = manifest.spec.model.path
     for section, value in named.items():

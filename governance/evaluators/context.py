@@ -41,6 +41,8 @@ class EvaluationContext:
     """The model's recorded lineage, loaded by the gate when a policy has lineage checks."""
     lineage_by_sources: dict[str, LineageSnapshot] = field(default_factory=dict, repr=False)
     """The lineage as rules with ``sources`` see it, by ``EventSources.key``."""
+    engine: dict[str, Any] | None = field(default=None, repr=False)
+    """The SQL engine that counted the data (the record's ``artifacts.data.engine``), if any."""
     settings: Settings = field(default_factory=Settings, repr=False)
     """The command's resolved settings (flags, environment, file); the defaults if none given."""
     reference: Any = field(default=None, repr=False)

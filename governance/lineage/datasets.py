@@ -90,12 +90,38 @@ def evaluation_data(data: Mapping[str, Any], producer: str) -> Dataset:
         input_facets["inputStatistics"] = facet(
             naming.INPUT_STATISTICS_SCHEMA_URL, producer, rowCount=int(data["rows"])
         )
+    engine = data.get("engine")
+    if engine is not None:
+        input_facets[naming.ENGINE_FACET] = engine_facet(engine, producer)
+    path = _path(data, "artifacts.data.path")
     return {
-        "namespace": naming.FILE_NAMESPACE,
-        "name": _path(data, "artifacts.data.path"),
+        "namespace": naming.FILE_NAMESPACE if engine is None else _engine_namespace(engine, path),
+        "name": path.removeprefix("table:"),
         "facets": facets,
         "inputFacets": input_facets,
     }
+
+
+def engine_facet(engine: Mapping[str, Any], producer: str) -> dict[str, Any]:
+    """Return the ``governance_engine`` input facet of the record's ``artifacts.data.engine``."""
+    sample = engine.get("sample") or {}
+    return facet(
+        naming.ENGINE_SCHEMA_URL,
+        producer,
+        name=engine["name"],
+        version=engine["version"],
+        query=engine["query"],
+        sampleQuery=engine.get("sample_query"),
+        where=engine.get("where"),
+        sampleRows=sample.get("rows"),
+        sampleSeed=sample.get("seed"),
+        snapshot=engine.get("snapshot") or {},
+    )
+
+
+def _engine_namespace(engine: Mapping[str, Any], path: str) -> str:
+    """Files stay in ``file``; a table is named in the engine's namespace (``spark``)."""
+    return str(engine["name"]) if path.startswith("table:") else naming.FILE_NAMESPACE
 
 
 def model_artifact(model: Mapping[str, Any], producer: str) -> Dataset:

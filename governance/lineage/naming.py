@@ -34,6 +34,15 @@ VERDICT_SCHEMA_ID = f"{SCHEMA_BASE}/1-0-0/GovernanceVerdictRunFacet.json"
 VERDICT_SCHEMA_URL = f"{VERDICT_SCHEMA_ID}#/$defs/GovernanceVerdictRunFacet"
 """``_schemaURL`` of the ``governance_verdict`` run facet."""
 
+ENGINE_FACET = "governance_engine"
+"""Input facet key of the SQL engine that counted the evaluation data."""
+
+ENGINE_SCHEMA_ID = f"{SCHEMA_BASE}/1-0-0/GovernanceEngineInputDatasetFacet.json"
+"""``$id`` of the shipped schema ``schemas/GovernanceEngineInputDatasetFacet.json``."""
+
+ENGINE_SCHEMA_URL = f"{ENGINE_SCHEMA_ID}#/$defs/GovernanceEngineInputDatasetFacet"
+"""``_schemaURL`` of the ``governance_engine`` input facet."""
+
 INTEGRATION = "GOVERNANCE"
 """``integration`` of the ``jobType`` job facet."""
 

@@ -85,14 +85,44 @@ class Column(RecordPart):
     type: str
 
 
+class EngineSample(RecordPart):
+    """The seeded row sample the engine drew for the checks that need rows."""
+
+    rows: int = Field(ge=0, description="Rows in the sample (every row when the data is small).")
+    seed: int = Field(description="The sample's seed.")
+
+
+class EngineRun(RecordPart):
+    """The SQL engine that counted the data: enough to run the same counts again."""
+
+    name: Literal["duckdb", "spark"] = Field(description="The engine (data.engine).")
+    version: str = Field(description="The engine's version.")
+    query: str = Field(description="The counting query, over the view governance_data.")
+    sample_query: str | None = Field(
+        description="The query that drew the row sample; null when no rule reads rows and the "
+        "data is larger than a sample (no sample is drawn)."
+    )
+    where: str | None = Field(description="The manifest's data.where filter, if any.")
+    sample: EngineSample
+    snapshot: dict[str, Any] = Field(
+        description="The data's identity: files (path, size, sha256) and their digest, or "
+        "the table's name (and Delta version when the table has one)."
+    )
+
+
 class DataArtifact(RecordPart):
     """The evaluation data."""
 
-    path: str = Field(description="Where the data was read.")
-    format: Literal["csv", "parquet"] = Field(description="File format.")
+    path: str = Field(description="Where the data was read (a file, a glob, or table:NAME).")
+    format: Literal["csv", "parquet", "delta", "iceberg", "orc", "json", "table"] = Field(
+        description="File format (table: a table read by name)."
+    )
     digest: Digest = Field(pattern=r"^sha256:[0-9a-f]{64}$")
     rows: int = Field(ge=0, description="Number of rows evaluated.")
     columns: list[Column] = Field(description="The data's columns and their types as read.")
+    engine: EngineRun | None = Field(
+        default=None, description="The SQL engine that counted the data; absent for arrow."
+    )
 
 
 class Artifacts(RecordPart):

@@ -7,6 +7,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from governance.lineage import VERDICT_FACET, VERDICT_SCHEMA_ID, VERDICT_SCHEMA_URL, facet_schemas
+from governance.lineage.naming import ENGINE_SCHEMA_ID
 from tests.lineage.spec import validate_facet, validator
 
 
@@ -16,7 +17,8 @@ def test_verdict_schema_is_package_data() -> None:
     assert schema["$id"] == VERDICT_SCHEMA_ID
     assert VERDICT_SCHEMA_URL.startswith(f"{VERDICT_SCHEMA_ID}#")
     assert VERDICT_SCHEMA_URL.endswith("#/$defs/GovernanceVerdictRunFacet")
-    assert facet_schemas() == {VERDICT_SCHEMA_ID: schema}
+    assert facet_schemas()[VERDICT_SCHEMA_ID] == schema
+    assert set(facet_schemas()) == {VERDICT_SCHEMA_ID, ENGINE_SCHEMA_ID}
 
 
 def test_verdict_schema_is_a_valid_2020_12_schema() -> None:

@@ -1,0 +1,84 @@
+"""The ``duckdb`` engine: CSV or Parquet files (a path or a glob) counted by embedded DuckDB.
+
+The files are read with ``read_parquet`` / ``read_csv`` through DuckDB's relation API (the
+paths are never part of a query text), ``data.where`` is applied with the relation's ``filter``,
+which parses it as one expression, and the result is registered as the view
+:data:`~governance.data.engines.query.VIEW` that the counting and sample queries read.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from governance.data.engines import Source, file_snapshot
+from governance.data.engines.query import VIEW
+from governance.data.engines.where import check_where
+from governance.errors import EngineError
+from governance.manifest import Manifest
+from governance.redact import without_quoted
+
+
+def failure(source: Source, exc: BaseException) -> EngineError:
+    """One line naming the engine, the data and what DuckDB says (quoted values left out)."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return EngineError(f"duckdb: {source.shown}: {without_quoted(text)}")
+
+
+class DuckDBEngine:
+    """An in-process DuckDB connection with the data as a view."""
+
+    name = "duckdb"
+    dialect = "duckdb"
+
+    def __init__(self, manifest: Manifest, source: Source) -> None:
+        try:
+            import duckdb
+        except ImportError:
+            raise EngineError(
+                "duckdb: the duckdb package is not installed (pip install 'governance[gate]')"
+            ) from None
+        self.manifest = manifest
+        self.source = source
+        self.module = duckdb
+        self.connection = duckdb.connect(":memory:")
+        self.connection.execute("SET enable_progress_bar = false")
+        files = [str(path) for path in source.files]
+        try:
+            if source.format == "parquet":
+                relation = self.connection.read_parquet(files)
+            else:
+                relation = self.connection.read_csv(files)
+            if source.where is not None:
+                check_where(source.where, source)
+                relation = relation.filter(source.where)
+            self.connection.register(VIEW, relation)
+            self._columns = {
+                name: str(kind) for name, kind in zip(relation.columns, relation.types, strict=True)
+            }
+        except duckdb.Error as exc:
+            self.close()
+            raise failure(source, exc) from None
+
+    @property
+    def version(self) -> str:
+        """DuckDB's version."""
+        return str(self.module.__version__)
+
+    def columns(self) -> dict[str, str]:
+        """Each column and its DuckDB type."""
+        return dict(self._columns)
+
+    def run(self, query: str) -> Any:
+        """The query's result as a pyarrow table."""
+        try:
+            return self.connection.sql(query).to_arrow_table()
+        except self.module.Error as exc:
+            raise failure(self.source, exc) from None
+
+    def snapshot(self) -> dict[str, Any]:
+        """The files read: portable names, sizes, sha256 digests."""
+        return file_snapshot(self.manifest, self.source.files)
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.connection.close()

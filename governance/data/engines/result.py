@@ -1,0 +1,247 @@
+"""The counting query's result (a pyarrow table) as per-group counts, as the arrow path has them."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from governance.data.engines.query import CountsQuery
+from governance.data.labels import _is_numeric_type, value_matches
+
+
+@dataclass
+class Labels:
+    """Distinct values of the target or the prediction, and rows missing one."""
+
+    values: dict[Any, int] = field(default_factory=dict)
+    """Each value and its rows (over one grouping's confusion rows)."""
+    missing: int = 0
+    numeric: bool = False
+
+
+@dataclass
+class Scores:
+    """Problems of the score column over all rows."""
+
+    missing: int = 0
+    infinite: int = 0
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    """Per-group counts of every grouping, with what the label and score checks need."""
+
+    counts: dict[tuple[str, ...], Any]
+    target: Labels
+    prediction: Labels
+    scores: Scores
+    rows: int
+    group_missing: dict[str, int]
+
+
+def _is_missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def read_result(
+    table: Any, query: CountsQuery, positive_label: Any, *, fine_bins: int
+) -> QueryResult:
+    """Per-group counts (:class:`~governance.evaluators.counts.GroupCounts`) of every grouping.
+
+    Parameters
+    ----------
+    table
+        The query's result as a pyarrow table.
+    query
+        The query that gave it.
+    positive_label
+        The manifest's positive label.
+    fine_bins
+        The fine histogram's bin count.
+    """
+    import pyarrow as pa
+
+    numeric = {dim: _is_numeric_type(table.schema.field(dim).type) for dim in ("t", "p")}
+    cache: dict[Any, int] = {}
+
+    def positive(dim: str, value: Any) -> int:
+        key = (dim, type(value), value)
+        if key not in cache:
+            cache[key] = int(value_matches(value, positive_label, numeric[dim]))
+        return cache[key]
+
+    flags = {
+        name: np.asarray(table.column(name).to_numpy(zero_copy_only=False), dtype=np.int64)
+        for name in table.column_names
+        if name.startswith("g_")
+    }
+    kinds = _kinds(flags, query, table.num_rows)
+    target, prediction = Labels(numeric=numeric["t"]), Labels(numeric=numeric["p"])
+    scores = Scores()
+    group_missing = dict.fromkeys(query.keys, 0)
+    counts: dict[tuple[str, ...], Any] = {}
+    total = 0
+    for number, grouping in enumerate(query.groupings):
+        keys = [f"k{query.keys.index(name)}" for name in grouping]
+        mine = np.ones(table.num_rows, dtype=bool)
+        for index in range(len(query.keys)):
+            mine &= flags[f"g_k{index}"] == (0 if f"k{index}" in keys else 1)
+        part = _Part(table.filter(pa.array(mine)), kinds[mine], keys)
+        missing = part.missing_keys()
+        for name, found in zip(grouping, missing, strict=True):
+            group_missing[name] = group_missing[name] or found
+        if number == 0:
+            total = part.totals(target, prediction, scores if query.scored else None)
+        counts[tuple(grouping)] = part.counts(grouping, query, positive, fine_bins, missing)
+    return QueryResult(counts, target, prediction, scores, total, group_missing)
+
+
+P_SET, F_SET, NO_SET = 0, 1, -1  # a result row's set: confusion, fine bins; 2 + i: ece bins i
+
+
+def _kinds(flags: dict[str, Any], query: CountsQuery, rows: int) -> Any:
+    """Which set each result row belongs to (:data:`P_SET`, :data:`F_SET`, ``2 + i``)."""
+    kinds = np.full(rows, NO_SET, dtype=np.int64)
+    if query.scored:
+        for index in reversed(range(len(query.ece_bins))):
+            kinds[flags[f"g_e{index}"] == 0] = 2 + index
+        kinds[flags["g_f"] == 0] = F_SET
+    kinds[flags["g_p"] == 0] = P_SET
+    return kinds
+
+
+def _floats(table: Any, name: str) -> Any:
+    values = np.asarray(table.column(name).to_numpy(zero_copy_only=False), dtype=np.float64)
+    return np.nan_to_num(values, nan=0.0)
+
+
+class _Part:
+    """The result rows of one grouping."""
+
+    def __init__(self, table: Any, kinds: Any, keys: list[str]) -> None:
+        self.table = table
+        self.kinds = kinds
+        self.keys = [table.column(key).to_pylist() for key in keys]
+        self.t = table.column("t").to_pylist()
+        self.p = table.column("p").to_pylist()
+        self.n = np.asarray(table.column("n").to_numpy(zero_copy_only=False), dtype=np.int64)
+        self.p_rows = np.flatnonzero(kinds == P_SET)
+
+    def missing_keys(self) -> list[int]:
+        """Rows with each key missing (over the confusion rows: every row once)."""
+        return [
+            int(sum(self.n[row] for row in self.p_rows if _is_missing(column[row])))
+            for column in self.keys
+        ]
+
+    def totals(self, target: Labels, prediction: Labels, scores: Scores | None) -> int:
+        """Add every row's labels (and score problems) to the totals; the number of rows."""
+        named = ("ns", "nan", "inf") if scores is not None else ()
+        column = {name: self.table.column(name).to_pylist() for name in named}
+        for row in self.p_rows:
+            n = int(self.n[row])
+            _label(target, self.t[row], n)
+            _label(prediction, self.p[row], n)
+            if scores is not None:
+                scores.missing += n - int(column["ns"][row]) + int(column["nan"][row] or 0)
+                scores.infinite += int(column["inf"][row] or 0)
+        return int(self.n[self.p_rows].sum())
+
+    def counts(
+        self,
+        grouping: Sequence[str],
+        query: CountsQuery,
+        positive: Any,
+        fine_bins: int,
+        missing: list[int],
+    ) -> Any:
+        """The grouping's :class:`~governance.evaluators.counts.GroupCounts`."""
+        from governance.evaluators.counts import GroupCounts, ScoreStats
+
+        usable = [
+            not _is_missing(t) and not any(_is_missing(v) for v in key)
+            for t, *key in zip(self.t, *self.keys, strict=True)
+        ]
+        rows = np.flatnonzero(np.asarray(usable, dtype=bool))
+        ids: dict[tuple[Any, ...], int] = {}
+        group = np.asarray(
+            [ids.setdefault(tuple(c[row] for c in self.keys), len(ids)) for row in rows],
+            dtype=np.int64,
+        )
+        size = len(ids)
+        y = np.asarray([positive("t", self.t[row]) for row in rows], dtype=np.int64)
+        kind = self.kinds[rows]
+        n = self.n[rows]
+        is_p = kind == P_SET
+        at = is_p & np.asarray([not _is_missing(self.p[row]) for row in rows], dtype=bool)
+        yp = np.asarray([positive("p", self.p[row]) for row in rows[at]], dtype=np.int64)
+        confusion = np.zeros((size, 4), dtype=np.int64)
+        np.add.at(confusion, (group[at], 2 * y[at] + yp), n[at])
+        stats = None
+        if query.scored:
+            stats = self._scores(rows, group, y, kind, n, size, query, fine_bins, ScoreStats)
+        return GroupCounts.build(
+            tuple(grouping), list(ids), confusion, stats, missing=tuple(missing)
+        )
+
+    def _scores(
+        self,
+        rows: Any,
+        group: Any,
+        y: Any,
+        kind: Any,
+        n: Any,
+        size: int,
+        query: CountsQuery,
+        fine_bins: int,
+        stats_type: Any,
+    ) -> Any:
+        is_p = kind == P_SET
+        low = [v for v in self.table.column("lo").to_pylist() if v is not None]
+        high = [v for v in self.table.column("hi").to_pylist() if v is not None]
+        lowest = float(min(low)) if low else math.inf
+        highest = float(max(high)) if high else -math.inf
+        pick = {name: _floats(self.table, name)[rows] for name in ("s1", "s2", "a0", "a1", "q1")}
+        sums = np.zeros((size, 3))
+        np.add.at(sums[:, 0], group[is_p], pick["s1"][is_p])
+        np.add.at(sums[:, 1], group[is_p], np.where(y == 1, pick["q1"], pick["s2"])[is_p])
+        np.add.at(sums[:, 2], group[is_p], np.where(y == 1, pick["a1"], pick["a0"])[is_p])
+        column_f = self.table.column("f").fill_null(-1)
+        fine = np.asarray(column_f.to_numpy(zero_copy_only=False), dtype=np.int64)[rows]
+        is_f = kind == F_SET
+        in_unit = lowest >= 0.0 and highest <= 1.0 and not np.any(fine[is_f] < 0)
+        cells = None
+        ece: dict[int, Any] = {}
+        if in_unit:
+            cells = np.zeros((size, 2, fine_bins, 3))
+            where = (group[is_f], y[is_f], fine[is_f])
+            np.add.at(cells[..., 0], where, n[is_f])
+            np.add.at(cells[..., 1], where, pick["s1"][is_f])
+            np.add.at(cells[..., 2], where, pick["s2"][is_f])
+            for index, bins in enumerate(query.ece_bins):
+                is_e = kind == 2 + index
+                column_e = self.table.column(f"e{index}").fill_null(0)
+                slot = np.asarray(column_e.to_numpy(zero_copy_only=False), dtype=np.int64)[rows]
+                table = np.zeros((size, bins, 3))
+                where_e = (group[is_e], slot[is_e])
+                np.add.at(table[..., 0], where_e, n[is_e])
+                np.add.at(table[..., 1], where_e, pick["s1"][is_e])
+                np.add.at(table[..., 2], where_e, (n * y)[is_e])
+                ece[bins] = table
+        return stats_type(sums=sums, lowest=lowest, highest=highest, cells=cells, ece=ece)
+
+
+def _label(labels: Labels, value: Any, rows: int) -> None:
+    if _is_missing(value):
+        labels.missing += rows
+    else:
+        labels.values[value] = labels.values.get(value, 0) + rows
+
+
+def labels_in(labels: Labels) -> Sequence[Any]:
+    """The distinct values seen."""
+    return list(labels.values)

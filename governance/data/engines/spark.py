@@ -1,0 +1,135 @@
+"""The ``spark`` engine: a Spark table or a lakehouse path counted by a SparkSession.
+
+The session comes from the settings (``spark_master``: a master URL, or ``sc://host`` for Spark
+Connect; ``spark_conf``: ``key=value`` pairs), never from the manifest, so credentials stay in
+the environment or Spark's own configuration. A table is read by name (``data.table``), a path
+with ``spark.read`` in its format (``data.format``: parquet, csv, delta, ...); ``data.where`` is
+applied with ``DataFrame.filter(expr(...))``, which parses one expression. The data is then the
+temporary view :data:`~governance.data.engines.query.VIEW` that the queries read.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from typing import TYPE_CHECKING, Any
+
+from governance.data.engines import Source, file_snapshot
+from governance.data.engines.query import VIEW
+from governance.data.engines.where import check_where
+from governance.errors import EngineError
+from governance.manifest import Manifest
+from governance.redact import without_quoted
+
+if TYPE_CHECKING:
+    from governance.config import Settings
+
+DEFAULT_MASTER = "local[2]"
+LOCAL_CONF = {
+    "spark.ui.enabled": "false",
+    "spark.driver.host": "127.0.0.1",
+    "spark.driver.bindAddress": "127.0.0.1",
+    "spark.sql.session.timeZone": "UTC",
+    "spark.ui.showConsoleProgress": "false",
+}
+
+
+def failure(source: Source, exc: BaseException) -> EngineError:
+    """One line naming the engine, the data and what Spark says (quoted values left out)."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    # Spark suggests the data's other column names ("Did you mean ..."): a column is named
+    # only when the manifest or a rule names it (docs/security.md)
+    text = text.split(" Did you mean")[0].split(" SQLSTATE")[0]
+    return EngineError(f"spark: {source.shown}: {without_quoted(text)[:300]}")
+
+
+def session(settings: Settings | None) -> Any:
+    """The SparkSession of the settings (started, or the active one with the same master)."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise EngineError(
+            "spark: the pyspark package is not installed (pip install 'governance[spark]')"
+        ) from None
+    master = (settings.spark_master if settings else None) or DEFAULT_MASTER
+    conf = dict(LOCAL_CONF) if master.startswith("local") else {}
+    conf.update(dict(settings.spark_conf) if settings else {})
+    logging.getLogger("py4j").setLevel(logging.ERROR)
+    logging.getLogger("SQLQueryContextLogger").setLevel(logging.CRITICAL)
+    try:
+        builder = SparkSession.builder.appName("governance")
+        builder = builder.remote(master) if master.startswith("sc://") else builder.master(master)
+        for key, value in conf.items():
+            builder = builder.config(key, value)
+        spark = builder.getOrCreate()
+    except Exception as exc:  # py4j, Java missing, connection refused: all one error here
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise EngineError(f"spark: cannot start a session at {master}: {text[:300]}") from None
+    if hasattr(spark, "sparkContext") and master.startswith("local"):
+        spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
+class SparkEngine:
+    """A SparkSession with the data as a temporary view."""
+
+    name = "spark"
+    dialect = "spark"
+
+    def __init__(self, manifest: Manifest, source: Source, settings: Settings | None) -> None:
+        self.manifest = manifest
+        self.source = source
+        self.spark = session(settings)
+        from pyspark.sql import functions
+
+        try:
+            if source.table is not None:
+                frame = self.spark.table(source.table)
+            else:
+                reader = self.spark.read.format(source.format or "parquet")
+                if source.format == "csv":
+                    reader = reader.option("header", "true").option("inferSchema", "true")
+                frame = reader.load([str(path) for path in source.files])
+            if source.where is not None:
+                check_where(source.where, source)
+                frame = frame.filter(functions.expr(source.where))
+            frame.createOrReplaceTempView(VIEW)
+            self._columns = {name: kind for name, kind in frame.dtypes}
+        except EngineError:
+            raise
+        except Exception as exc:
+            raise failure(source, exc) from None
+
+    @property
+    def version(self) -> str:
+        """Spark's version."""
+        return str(self.spark.version)
+
+    def columns(self) -> dict[str, str]:
+        """Each column and its Spark type."""
+        return dict(self._columns)
+
+    def run(self, query: str) -> Any:
+        """The query's result as a pyarrow table."""
+        try:
+            return self.spark.sql(query).toArrow()
+        except Exception as exc:
+            raise failure(self.source, exc) from None
+
+    def snapshot(self) -> dict[str, Any]:
+        """Files with digests for a path; for a table its name and, for Delta, its version."""
+        if self.source.table is None:
+            return file_snapshot(self.manifest, self.source.files)
+        found: dict[str, Any] = {"table": self.source.table}
+        try:
+            history = self.spark.sql(f"DESCRIBE HISTORY {self.source.table} LIMIT 1").collect()
+            if history:
+                found["delta_version"] = int(history[0]["version"])
+        except Exception:  # noqa: S110 - not a Delta table: the name and Spark's version only
+            pass
+        return found
+
+    def close(self) -> None:
+        """Drop the view (the session stays for the process: starting one takes seconds)."""
+        with contextlib.suppress(Exception):  # a stopped session has no view to drop
+            self.spark.catalog.dropTempView(VIEW)

@@ -1,0 +1,73 @@
+"""The evaluation context of one check: the data read (arrow) or counted (SQL engine) once.
+
+Every grouping the rules use is counted; a rule naming a column the data lacks is a PolicyError
+at the rule, before anything is counted further.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from governance.data import open_table
+from governance.errors import PolicyError
+from governance.evaluators.context import EvaluationContext
+from governance.manifest import Manifest
+from governance.policy.model import Policy
+
+if TYPE_CHECKING:
+    from governance.config import Settings
+
+ROW_CHECKS = ("explainability.",)
+"""Check types that read rows, not counts: a SQL engine draws a sample for them."""
+
+
+def check_rule_columns(policies: Sequence[Policy], columns: set[str]) -> set[str]:
+    """Columns the rules name; a missing one is a PolicyError at the rule."""
+    needed: set[str] = set()
+    for policy in policies:
+        for rule in policy.rules:
+            for column in getattr(rule.params, "sensitive_features", None) or []:
+                if column not in columns:
+                    raise PolicyError(
+                        f"rule {rule.id}: sensitive feature {column!r} is not a column of the "
+                        "evaluation data",
+                        path=rule.path,
+                        line=rule.line,
+                        column=rule.column,
+                        field="params.sensitive_features",
+                    )
+                needed.add(column)
+    return needed
+
+
+def load_context(
+    manifest: Manifest,
+    policies: Sequence[Policy],
+    *,
+    trust_model: bool,
+    model: Any = None,
+    settings: Settings | None = None,
+) -> EvaluationContext:
+    """Read the data once (in chunks), predict, and count every grouping the rules use."""
+    from governance.evaluators.fairness import check_reference_groups
+    from governance.evaluators.stream import load_inputs, requirements
+
+    rules = [rule for policy in policies for rule in policy.rules]
+    needs = requirements(manifest, [rule.params for rule in rules])
+    if manifest.spec.data.engine in ("duckdb", "spark"):  # counted by a SQL engine
+        from governance.evaluators.engine_inputs import load_engine_inputs
+
+        context = load_engine_inputs(
+            manifest,
+            needs,
+            settings=settings,
+            needs_rows=any(rule.spec.check.startswith(ROW_CHECKS) for rule in rules),
+            check_columns=lambda columns: check_rule_columns(policies, columns),
+        )[0]
+    else:
+        source = open_table(manifest)
+        check_rule_columns(policies, set(source.columns))
+        context = load_inputs(manifest, source, needs, trust_model=trust_model, model=model)
+    check_reference_groups(context, rules)
+    return context

@@ -22,6 +22,7 @@ PURPOSES: Mapping[str, str] = MappingProxyType(
         "explain": "the explainability checks",
         "serve": "governance serve",
         "postgres": "a PostgreSQL audit store",
+        "spark": "the spark engine (data.engine: spark)",
     }
 )
 """Each extra of ``pyproject.toml`` (``full`` aside) and what it is for."""
@@ -30,6 +31,7 @@ EXTRA_OF: Mapping[str, str] = MappingProxyType(
     {
         "alembic": "gate",
         "cryptography": "gate",
+        "duckdb": "gate",
         "joblib": "gate",
         "matplotlib": "gate",
         "numpy": "gate",
@@ -51,6 +53,7 @@ EXTRA_OF: Mapping[str, str] = MappingProxyType(
         "starlette": "serve",
         "uvicorn": "serve",
         "psycopg": "postgres",
+        "pyspark": "spark",
     }
 )
 """Top-level module name -> the extra that installs it."""

@@ -41,15 +41,15 @@ class DuckDBEngine:
         self.source = source
         self.module = duckdb
         self.connection = duckdb.connect(":memory:")
-        self.connection.execute("SET enable_progress_bar = false")
         files = [str(path) for path in source.files]
+        self._confine(files)
         try:
             if source.format == "parquet":
                 relation = self.connection.read_parquet(files)
             else:
                 relation = self.connection.read_csv(files)
             if source.where is not None:
-                check_where(source.where, source)
+                check_where(source.where, source, relation.columns)
                 relation = relation.filter(source.where)
             self.connection.register(VIEW, relation)
             self._columns = {
@@ -58,6 +58,18 @@ class DuckDBEngine:
         except duckdb.Error as exc:
             self.close()
             raise failure(source, exc) from None
+
+    def _confine(self, files: list[str]) -> None:
+        """Only the data's files are readable, and nothing is installed or loaded at run time."""
+        listed = ", ".join("'" + name.replace("'", "''") + "'" for name in files)
+        for statement in (
+            "SET enable_progress_bar = false",
+            "SET autoinstall_known_extensions = false",
+            "SET autoload_known_extensions = false",
+            f"SET allowed_paths = [{listed}]",  # the data's own files, quoted as literals
+            "SET enable_external_access = false",  # last: no setting can undo it
+        ):
+            self.connection.execute(statement)
 
     @property
     def version(self) -> str:

@@ -91,7 +91,7 @@ class SparkEngine:
                     reader = reader.option("header", "true").option("inferSchema", "true")
                 frame = reader.load([str(path) for path in source.files])
             if source.where is not None:
-                check_where(source.where, source)
+                check_where(source.where, source, frame.columns)
                 frame = frame.filter(functions.expr(source.where))
             frame.createOrReplaceTempView(VIEW)
             self._columns = {name: kind for name, kind in frame.dtypes}

@@ -202,6 +202,7 @@ def recorded_lineage(store: AuditStore, record: Mapping[str, Any]) -> dict[str, 
         "found_by": snapshot.found_by,
         "log_size": snapshot.log_size,
         "training_run": {**run.as_dict(), **origin(run.run_id)},
+        "code": _recorded_code(snapshot.training_run.job_facets),
         "nodes": nodes,
         "edges": [{"source": e.source, "target": e.target} for e in snapshot.graph.edges],
         "runs": [
@@ -211,6 +212,20 @@ def recorded_lineage(store: AuditStore, record: Mapping[str, Any]) -> dict[str, 
         ],
         "late_after_hours": LATE_AFTER_HOURS,
     }
+
+
+def _recorded_code(facets: Mapping[str, Any]) -> dict[str, str] | None:
+    """The training job's ``sourceCodeLocation`` as the events recorded it (or ``None``)."""
+    facet = facets.get("sourceCodeLocation")
+    if not isinstance(facet, Mapping):
+        return None
+    shown = {
+        "repository": facet.get("repoUrl") or facet.get("url"),
+        "path": facet.get("path"),
+        "commit": facet.get("version"),
+    }
+    found = {key: str(value) for key, value in shown.items() if isinstance(value, str) and value}
+    return found or None
 
 
 def write_report(

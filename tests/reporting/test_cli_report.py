@@ -278,6 +278,7 @@ def test_real_store_checkpoint_is_embedded_and_checked(run, store, keys, tmp_pat
 
 TRAIN_RUN = "01937a2e-0000-7000-8000-0000000000a2"
 EXTRACT_RUN = "01937a2e-0000-7000-8000-0000000000a1"
+COMMIT = "e699b4904446e5aa9ffb3d0fc9f5dba3028581ff"
 
 
 def test_lineage_recorded_in_the_store_is_drawn(tmp_path, full_record, dev_keys):
@@ -288,6 +289,25 @@ def test_lineage_recorded_in_the_store_is_drawn(tmp_path, full_record, dev_keys)
 
     record = json.loads(json.dumps(full_record))
     record["lineage"]["training_run"] = TRAIN_RUN
+    record["lineage"]["code"] = {"path": "samples/adult-income/train.py"}  # no commit declared
+    train = run_event(
+        TRAIN_RUN,
+        "COMPLETE",
+        "2026-11-21T09:00:00Z",
+        job="train-adult",
+        inputs=("adult-train",),
+        outputs=("file:models/baseline.skops",),
+    )
+    train["job"]["facets"] = {
+        "sourceCodeLocation": {
+            "_producer": train["producer"],
+            "_schemaURL": "https://openlineage.io/spec/facets/1-1-0/SourceCodeLocationJobFacet.json",
+            "type": "git",
+            "url": "https://git.example.org/ml/adult",
+            "path": "samples/adult-income/train.py",
+            "version": COMMIT,
+        }
+    }
     url = f"sqlite:///{tmp_path / 'lineage.db'}"
     with AuditStore.open(url) as opened:
         opened.append_events(
@@ -300,14 +320,7 @@ def test_lineage_recorded_in_the_store_is_drawn(tmp_path, full_record, dev_keys)
                     inputs=("census-raw",),
                     outputs=("adult-train",),
                 ),
-                run_event(
-                    TRAIN_RUN,
-                    "COMPLETE",
-                    "2026-11-21T09:00:00Z",
-                    job="train-adult",
-                    inputs=("adult-train",),
-                    outputs=("file:models/baseline.skops",),
-                ),
+                train,
             ]
         )
         opened.append("evaluation", record)
@@ -322,8 +335,11 @@ def test_lineage_recorded_in_the_store_is_drawn(tmp_path, full_record, dev_keys)
         "train-adult",
         "extract-census",
         "ns:adult-train",
+        "recorded by the training run: https://git.example.org/ml/adult",
+        f"samples/adult-income/train.py at commit {COMMIT}",
     ):
         assert re.sub(r"\s+", "", phrase) in text, phrase
+    assert "no repository or commit recorded" not in pypdf_text(out)
 
 
 def test_no_recorded_training_run_is_said(tmp_path, full_record, pdf_text):

@@ -64,7 +64,7 @@ def one_vs_rest(confusion: NDArray[Any]) -> Array:
 def _task_metric(name: str, confusion: NDArray[Any]) -> Array:
     k = classes_of(confusion)
     matrix = np.asarray(confusion, dtype=np.float64).reshape(*confusion.shape[:-1], k, k)
-    n = matrix.sum(axis=(-2, -1))
+    n: Array = matrix.sum(axis=(-2, -1))
     if name == "count":
         return n
     correct = np.trace(matrix, axis1=-2, axis2=-1)

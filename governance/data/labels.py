@@ -299,11 +299,11 @@ class TargetCheck:
         first = min(odd, key=lambda c: self.classes.first_row[c] or 1 << 62)
         row = self.classes.first_row[first]
         named = f"label {self.classes.values[first]!r}" if show else "a label"
-        where = f" first at data row {row}" if row else ""
+        where = f", first at data row {row}" if row else ""
+        such = f"{len(odd)} such label{'s' if len(odd) > 1 else ''}"
         raise DataError(
-            f"{what} predicts {named} the target {spec.target!r} does not have{where} "
-            f"({len(odd)} such labels); predictions must use the target's "
-            f"{len(self.target_classes)} labels",
+            f"{what} has {named} the target {spec.target!r} does not have{where} ({such}); "
+            f"predictions must use the target's {len(self.target_classes)} labels",
             path=path,
         )
 

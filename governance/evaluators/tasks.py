@@ -35,36 +35,40 @@ UNKNOWN_CLASS = "class {value!r} is not a label of the target ({count} labels)"
 DEFAULT_AVERAGE = {"fairness": "per_class", "performance": "macro"}
 
 
+def _check_problem(task: str, check: str) -> str | None:
+    """Why a built-in check type cannot judge a non-binary ``task``, or None."""
+    if not check.startswith(("fairness.", "performance.", "explainability.")):
+        return None  # other families, and plugins, say themselves what they support
+    if check.startswith("explainability.") or check == "fairness.calibration_gap":
+        return NOT_FOR_TASK.format(check=check, task=task, hint=" (binary tasks only)")
+    allowed = (*REGRESSION_CHECKS, "fairness.min_group_size")
+    if task == "regression" and not (check in allowed or check.startswith("performance.")):
+        hint = ": use fairness.metric_difference or metric_ratio with a regression metric"
+        return NOT_FOR_TASK.format(check=check, task=task, hint=hint)
+    return None
+
+
 def _problem(task: str, check: str, params: Any) -> tuple[str, str] | None:
     """What the rule asks that ``task`` lacks, and the field; None when nothing."""
+    if task != "binary":
+        found = _check_problem(task, check)
+        if found is not None:
+            return found, "check"
     for name in ("average", "classes"):
         if getattr(params, name, None) is not None and task != "multiclass":
             return MULTICLASS_ONLY.format(what=name, task=task), f"params.{name}"
-    if task == "binary" or check.startswith(EVERY_TASK) or "." not in check:
-        metric = getattr(params, "metric", None)
-        if task == "binary" and metric == "mean_residual":
-            return METRIC_NOT_FOR_TASK.format(
-                metric=metric, task=task, known="set data.task: regression"
-            ), "params.metric"
+    metric = getattr(params, "metric", None)
+    if metric is None or check.startswith(EVERY_TASK):
+        return None
+    if task == "binary":
+        if metric == "mean_residual":
+            hint = "set data.task: regression"
+            return METRIC_NOT_FOR_TASK.format(metric=metric, task=task, known=hint), "params.metric"
         return None
     known = MULTICLASS_METRICS if task == "multiclass" else REGRESSION_METRICS
-    builtin = check.startswith(("fairness.", "performance.", "explainability."))
-    if not builtin:
-        return None  # a plugin's check type says itself what it supports
-    if check == "fairness.min_group_size":
-        return None
-    if check.startswith("explainability.") or check == "fairness.calibration_gap":
-        return NOT_FOR_TASK.format(check=check, task=task, hint=" (binary tasks only)"), "check"
-    if task == "regression" and not (
-        check in REGRESSION_CHECKS or check.startswith("performance.")
-    ):
-        hint = ": use fairness.metric_difference or metric_ratio with a regression metric"
-        return NOT_FOR_TASK.format(check=check, task=task, hint=hint), "check"
-    metric = getattr(params, "metric", None)
-    if metric is not None and metric not in known:
-        return METRIC_NOT_FOR_TASK.format(
-            metric=metric, task=task, known=", ".join(known)
-        ), "params.metric"
+    if metric not in known:
+        listed = ", ".join(known)
+        return METRIC_NOT_FOR_TASK.format(metric=metric, task=task, known=listed), "params.metric"
     return None
 
 

@@ -218,7 +218,8 @@ def test_a_multiclass_prediction_outside_the_targets_labels_names_its_row(
     monkeypatch.chdir(tmp_path)
     frame = multiclass_frame()
     frame.loc[41, "prediction"] = "unknown"
-    manifest = write_case(tmp_path, "multiclass", frame)
+    write_case(tmp_path, "multiclass", frame)
+    manifest = Path("manifest.yaml")
     result, entries = check(run, manifest, POLICIES / "multiclass-policy.yaml", tmp_path)
     assert result.exit_code == 2
     assert result.stderr.strip() == (

@@ -85,7 +85,8 @@ ON_SCORES = {
 
 
 def test_the_oracles_cover_every_metric() -> None:
-    assert set(ON_PREDICTIONS) | set(ON_SCORES) == set(METRICS)
+    # mean_residual is a regression metric: tests/evaluators/test_tasks_match_fairlearn.py
+    assert set(ON_PREDICTIONS) | set(ON_SCORES) == set(METRICS) - {"mean_residual"}
 
 
 def metric_frame(data: Dataset, functions: dict[str, Any], on_scores: bool) -> fm.MetricFrame:

@@ -25,6 +25,7 @@ from governance.data import EvaluationData
 from governance.evaluators import fairness
 from governance.evaluators.context import EvaluationContext
 from governance.evaluators.counts import CountsAccumulator, GroupCounts, count_groups
+from governance.evaluators.multiclass import CLASS_METRICS
 from governance.evaluators.performance import performance_metric
 from governance.evaluators.regression import RESIDUAL_BINS, residual_bins
 from governance.evaluators.tasks import class_view, task_views
@@ -122,10 +123,17 @@ def _binary_oracle(name: str, label: Any) -> Any:
 
     def measure(y: Any, p: Any) -> float:
         yb, pb = (np.asarray(y) == label).astype(int), (np.asarray(p) == label).astype(int)
-        if name == "selection_rate":
-            return float(fm.selection_rate(yb, pb))
-        if name == "false_positive_rate":
-            return float(fm.false_positive_rate(yb, pb))
+        fairlearn = {
+            "selection_rate": fm.selection_rate,
+            "false_positive_rate": fm.false_positive_rate,
+            "false_negative_rate": fm.false_negative_rate,
+            "true_negative_rate": fm.true_negative_rate,
+            "true_positive_rate": fm.true_positive_rate,
+        }
+        if name in fairlearn:
+            return float(fairlearn[name](yb, pb))
+        if name == "negative_predictive_value":
+            return float(sk.precision_score(1 - yb, 1 - pb, zero_division=0))
         function = {"recall": sk.recall_score, "precision": sk.precision_score, "f1": sk.f1_score}
         return float(function[name](yb, pb, zero_division=0))
 
@@ -140,9 +148,12 @@ def test_multiclass_metrics_equal_sklearn(data: Any) -> None:
     labels = list(counts.classes)
     _assert_matches(counts, "accuracy", sk.accuracy_score, frame, truth, guess)
     _assert_matches(counts, "balanced_accuracy", sk.balanced_accuracy_score, frame, truth, guess)
+    error_rate = lambda y, p: 1.0 - sk.accuracy_score(y, p)  # noqa: E731
+    _assert_matches(counts, "error_rate", error_rate, frame, truth, guess)
+    _assert_matches(counts, "count", lambda y, p: float(len(y)), frame, truth, guess)
     for index, label in enumerate(labels):
         view = class_view(counts, index)
-        for name in ("selection_rate", "recall", "precision", "f1", "false_positive_rate"):
+        for name in CLASS_METRICS:
             _assert_matches(view, name, _binary_oracle(name, label), frame, truth, guess)
     for average in ("macro", "micro"):
         params = MetricDisparityParams(metric="recall", average=average)

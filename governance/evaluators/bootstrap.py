@@ -181,7 +181,7 @@ def _pieces(
     return _Pieces(
         rows=draws.sum(axis=1),
         positives=draws[:, label == 1].sum(axis=1),
-        score_sum=draws @ mean if name == "mean_prediction" else zero,
+        score_sum=draws @ mean if name in ("mean_prediction", "mean_residual") else zero,
         squared=draws @ (mean_square - 2 * label * mean + label)
         if name in ("brier_score", "root_mean_squared_error", "r2")
         else zero,
@@ -234,6 +234,8 @@ def _score_value(name: str, pieces: _Pieces) -> Array:
     with np.errstate(invalid="ignore", divide="ignore"):
         if name == "mean_prediction":
             return pieces.score_sum / rows
+        if name == "mean_residual":
+            return (pieces.score_sum - pieces.positives) / rows
         if name == "brier_score":
             return pieces.squared / rows
         if name == "root_mean_squared_error":

@@ -72,7 +72,7 @@ def load_context(
         check_rule_columns(policies, set(source.columns))
         context = load_inputs(manifest, source, needs, trust_model=trust_model, model=model)
     check_reference_groups(context, rules)
-    if context.counts or not context.data.sampled:
+    if manifest.spec.data.task == "multiclass":
         features = context.feature_sets(None)[0]
         check_rule_classes(context.group_counts(features), rules)
     return context

@@ -61,9 +61,6 @@ def _problem(task: str, check: str, params: Any) -> tuple[str, str] | None:
     if metric is None or check.startswith(EVERY_TASK):
         return None
     if task == "binary":
-        if metric == "mean_residual":
-            hint = "set data.task: regression"
-            return METRIC_NOT_FOR_TASK.format(metric=metric, task=task, known=hint), "params.metric"
         return None
     known = MULTICLASS_METRICS if task == "multiclass" else REGRESSION_METRICS
     if metric not in known:

@@ -517,8 +517,7 @@ def score_metric(name: str, counts: GroupCounts, *, n_bins: int) -> tuple[Array,
     if name == "brier_score":
         return sums[:, 1] / sizes, float(overall_sums[1] / total)
     if name == "mean_residual":  # Σ(s - y) / n: the mean score less the positive share
-        positives = counts.confusion[:, 2] + counts.confusion[:, 3]
-        residual = sums[:, 0] - positives
+        residual = sums[:, 0] - (counts.confusion[:, 2] + counts.confusion[:, 3])
         return residual / sizes, float(residual.sum() / total)
     if name == "mean_absolute_error":
         return sums[:, 2] / sizes, float(overall_sums[2] / total)

@@ -36,6 +36,8 @@ TableName = Annotated[
 ]
 FILE_FORMATS = ("csv", "parquet")
 Label = str | int | float | bool
+Task = Literal["binary", "multiclass", "regression"]
+TASKS: tuple[str, ...] = ("binary", "multiclass", "regression")
 
 
 class _Strict(DocumentModel):
@@ -70,7 +72,8 @@ class DataSpec(_Strict):
     where: NonEmpty | None = None
     format: DataFormat | None = None
     target: NonEmpty
-    positive_label: Label
+    task: Task = "binary"
+    positive_label: Label | None = None
     prediction: NonEmpty | None = None
     score: NonEmpty | None = None
     features: list[NonEmpty] | None = None
@@ -89,6 +92,13 @@ class DataSpec(_Strict):
         special = [c for c in (self.prediction, self.score) if c is not None]
         if self.target in special:
             raise ValueError(f"target {self.target!r} is also the prediction or score column")
+        if self.task == "binary" and self.positive_label is None:
+            raise ValueError(
+                "positive_label is required for a binary task (data.task: multiclass or "
+                "regression has none)"
+            )
+        if self.task != "binary" and self.positive_label is not None:
+            raise ValueError(f"positive_label goes with data.task binary, not {self.task}")
         engine = self.engine or "arrow"
         if self.table is not None and engine != "spark":
             raise ValueError("table is read by the spark engine: set engine: spark")

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from governance.data import EvaluationData, matches_label
+from governance.data import EvaluationData, is_numeric_type, matches_label
 from governance.errors import DataError, ModelError
 from governance.escapes import visible
 from governance.manifest import Manifest
@@ -301,8 +301,13 @@ class ChunkPredictor:
                 model if model is not None else load_model(manifest, trust_model=trust_model)
             )
             self.inputs = feature_columns(self.model, manifest, columns, manifest.data_path)
-            self.positive = positive_index(self.model, spec.positive_label)
+            if spec.task == "binary":
+                self.positive = positive_index(self.model, spec.positive_label)
+        self.classes: Any = None
+        """A multiclass task's class encoder, shared with the target (set by the reader)."""
+        self.rows = 0
         self.missing = 0
+        self.infinite = 0
         self.score_missing = 0
         self.score_infinite = 0
         self.labels: set[Any] = set()
@@ -317,6 +322,8 @@ class ChunkPredictor:
     @property
     def has_scores(self) -> bool:
         """Whether predictions come with scores of the positive class."""
+        if self.manifest.spec.data.task != "binary":
+            return False
         if self.model is None:
             return self.manifest.spec.data.score is not None
         return hasattr(self.model, "predict_proba") and self.positive is not None
@@ -329,6 +336,8 @@ class ChunkPredictor:
         from governance.data import binarise, numeric_values, plain, plain_batch, to_pandas
 
         spec = self.manifest.spec.data
+        if spec.task != "binary":
+            return self._predict_values(batch), None
         if self.model is None:
             chunk = binarise(batch.column(spec.prediction), spec.positive_label)
             self.missing += chunk.missing
@@ -361,9 +370,53 @@ class ChunkPredictor:
             scores = positive_scores(proba, self.positive, path)
         return y_pred, scores
 
+    def _predict_values(self, batch: Any) -> Any:
+        """A multiclass task's predicted class ids, or a regression task's predicted numbers."""
+        import numpy as np
+        import pyarrow as pa
+
+        from governance.data import numeric_values, plain_batch, to_pandas
+
+        spec = self.manifest.spec.data
+        if self.model is None:
+            column = batch.column(spec.prediction)
+        else:
+            features = to_pandas(plain_batch(batch.select(self.inputs), batch.schema))
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    column = pa.array(np.asarray(self.model.predict(features)).ravel())
+            except Exception as exc:
+                raise ModelError(
+                    f"the model failed to predict: {without_quoted(str(exc))}",
+                    path=self.manifest.model_path,
+                ) from None
+        offset = self.rows
+        self.rows += len(column)
+        if spec.task == "multiclass":
+            codes, missing = self.classes.encode(column, offset)
+            self.missing += missing
+            return codes
+        if not is_numeric_type(column.type) and len(column) > column.null_count:
+            what = spec.prediction if self.model is None else "model predictions"
+            raise DataError(
+                f"{what} is {column.type}, not numbers: a regression model predicts numbers",
+                path=self.manifest.data_path if self.model is None else self.manifest.model_path,
+            )
+        values, missing, infinite = numeric_values(column)
+        self.missing += missing
+        self.infinite += infinite
+        return values
+
     def finish(self, data_path: Path) -> None:
         """Errors only the whole data shows."""
         spec = self.manifest.spec.data
+        if self.infinite:
+            what = spec.prediction if self.model is None else "model predictions"
+            raise DataError(
+                f"{what} has {self.infinite} infinite values",
+                path=data_path if self.model is None else self.manifest.model_path,
+            )
         if self.model is not None:
             if self.missing:
                 raise DataError(

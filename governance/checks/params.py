@@ -37,7 +37,9 @@ ScoreMetric = Literal[
     "root_mean_squared_error",
     "r2",
 ]
-GroupMetric = ClassificationMetric | ScoreMetric
+RegressionMetric = Literal["mean_residual"]
+GroupMetric = ClassificationMetric | ScoreMetric | RegressionMetric
+Average = Literal["per_class", "macro", "micro"]
 PerformanceMetric = GroupMetric
 
 DEFAULT_MIN_GROUP_SIZE = 30
@@ -121,7 +123,19 @@ class IntervalParams(CheckParams):
         return self
 
 
-class DisparityParams(GroupParams, IntervalParams):
+class TaskParams(CheckParams):
+    """A multiclass task's classes: which to judge (``classes``, all when left out) and how.
+
+    ``average`` is ``per_class`` (each class against the rest; the worst class is measured),
+    ``macro`` (the mean of the per-class values) or ``micro`` (the metric of the one-vs-rest
+    cells added up over the classes). Both go with ``data.task: multiclass`` only.
+    """
+
+    classes: Annotated[list[GroupValue], Field(min_length=1)] | None = None
+    average: Average | None = None
+
+
+class DisparityParams(GroupParams, IntervalParams, TaskParams):
     """A disparity between groups: fairlearn's ``method``, or to a ``reference_group``.
 
     ``reference_group`` is a value of the single sensitive feature, an intersection's label
@@ -170,7 +184,7 @@ class GroupSizeParams(CheckParams):
     sensitive_features: Annotated[list[Column], Field(min_length=1)] | None = None
 
 
-class PerformanceParams(IntervalParams):
+class PerformanceParams(IntervalParams, TaskParams):
     """Overall performance, or the worst group's.
 
     ``min_over_groups`` / ``max_over_groups`` take the smallest / largest group value;

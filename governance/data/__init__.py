@@ -19,10 +19,12 @@ from governance.data.evaluation import (
     single_group,
 )
 from governance.data.labels import (
+    ClassEncoder,
     LabelChunk,
     TargetCheck,
     binarise,
     encode_column,
+    is_numeric_type,
     label_key,
     matches_label,
     numeric_values,
@@ -49,6 +51,7 @@ __all__ = [
     "NOT_A_COLUMN",
     "NOT_READ",
     "SUFFIX_FORMATS",
+    "ClassEncoder",
     "EvaluationData",
     "LabelChunk",
     "TableSource",
@@ -58,6 +61,7 @@ __all__ = [
     "check_manifest_columns",
     "data_format",
     "encode_column",
+    "is_numeric_type",
     "label_key",
     "load_evaluation_data",
     "matches_label",

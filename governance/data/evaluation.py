@@ -35,6 +35,8 @@ class EvaluationData:
     sampled: bool = False
     header: tuple[str, ...] = ()
     """Every column of the file, when ``frame`` holds only those the checks need."""
+    class_values: tuple[Any, ...] = ()
+    """A multiclass task's labels by class id (``y_true`` holds class ids, not 0/1)."""
 
     @property
     def rows(self) -> int:
@@ -129,7 +131,11 @@ def load_evaluation_data(manifest: Manifest) -> EvaluationData:
     y_true = target.add(table.column(manifest.spec.data.target))
     target.finish()
     data = EvaluationData(
-        frame=to_pandas(table), y_true=y_true, path=manifest.data_path, format=source.format
+        frame=to_pandas(table),
+        y_true=y_true,
+        path=manifest.data_path,
+        format=source.format,
+        class_values=tuple(target.classes.values),
     )
     check_group_columns(data, list(manifest.spec.data.sensitive_features))
     return data

@@ -73,6 +73,11 @@ def _is_numeric_type(arrow_type: Any) -> bool:
     )
 
 
+def is_numeric_type(arrow_type: Any) -> bool:
+    """Whether a pyarrow type holds numbers (booleans and decimals included)."""
+    return _is_numeric_type(arrow_type)
+
+
 def value_matches(value: Any, label: Any, numeric: bool) -> bool:
     """Whether one value equals ``label``, as :func:`matches_label` compares."""
     if numeric:
@@ -150,20 +155,76 @@ def matches_label(values: pd.Series, label: Any) -> pd.Series:
     return values.astype(str) == str(label)
 
 
+class ClassEncoder:
+    """Class ids of a multiclass task's labels (target and predictions), in first-seen order.
+
+    Labels compare as :func:`label_key` (numbers as numbers, else text); ``first_row`` keeps,
+    per class, the first data row (1-based) where it was seen, 0 when rows are not known.
+    """
+
+    def __init__(self) -> None:
+        self.ids: dict[Any, int] = {}
+        self.values: list[Any] = []
+        self.first_row: list[int] = []
+
+    def encode(
+        self, array: Any, offset: int | None = None
+    ) -> tuple[np.ndarray[Any, np.dtype[np.int64]], int]:
+        """Class ids of one chunk's rows (-1 where missing) and how many are missing.
+
+        ``offset`` is the number of data rows before the chunk (None: rows not known).
+        """
+        import numpy as np
+
+        numeric = _is_numeric_type(array.type)
+        codes, values, missing = encode_column(array)
+        lookup = np.empty(len(values) + 1, dtype=np.int64)
+        lookup[-1] = -1
+        for index, value in enumerate(values):
+            key = label_key(plain(value), numeric)
+            found = self.ids.get(key)
+            if found is None:
+                found = self.ids[key] = len(self.values)
+                self.values.append(plain(value))
+                first = int(np.flatnonzero(codes == index)[0])
+                self.first_row.append(0 if offset is None else offset + first + 1)
+            lookup[index] = found
+        return lookup[codes], missing
+
+
 class TargetCheck:
-    """The target column over all chunks: labels seen, missing values, any positive row."""
+    """The target column over all chunks: labels seen, missing values, any positive row.
+
+    A binary target is compared with the positive label (0/1 per row); a multiclass target
+    becomes class ids (:attr:`classes`, shared with the predictions); a regression target
+    becomes numbers.
+    """
 
     def __init__(self, manifest: Manifest) -> None:
         self.manifest = manifest
+        self.task = manifest.spec.data.task
         self.labels: set[Any] = set()
         self.keys: set[Any] = set()
         self.numeric = False
         self.missing = 0
+        self.infinite = 0
         self.positives = 0
+        self.classes = ClassEncoder()
+        self.target_classes: set[int] = set()
+        self.rows = 0
 
-    def add(self, array: Any) -> np.ndarray[Any, np.dtype[np.int8]]:
-        """Binarise one chunk of the target; more than two labels stop at once."""
+    def add(self, array: Any) -> np.ndarray[Any, Any]:
+        """One chunk of the target as the task counts it; too many labels stop at once."""
         spec = self.manifest.spec.data
+        if self.task == "regression":
+            return self._numbers(array)
+        if self.task == "multiclass":
+            codes, missing = self.classes.encode(array, self.rows)
+            self.rows += len(codes)
+            self.missing += missing
+            self.target_classes.update(int(c) for c in set(codes.tolist()) if c >= 0)
+            self.labels = {self.classes.values[c] for c in self.target_classes}
+            return codes
         chunk = binarise(array, spec.positive_label)
         self.numeric = chunk.numeric
         self.missing += chunk.missing
@@ -173,11 +234,25 @@ class TargetCheck:
         if len(self.labels) > 2:
             raise DataError(
                 f"target column {spec.target!r} has {len(self.labels)} labels; a binary task "
-                "needs two",
+                "needs two (set data.task: multiclass for more)",
                 path=self.manifest.data_path,
                 field=spec.target,
             )
         return chunk.positive
+
+    def _numbers(self, array: Any) -> np.ndarray[Any, np.dtype[np.float64]]:
+        spec = self.manifest.spec.data
+        if not _is_numeric_type(array.type) and len(array) > array.null_count:
+            raise DataError(
+                f"target column {spec.target!r} is {array.type}, not numbers: a regression "
+                "target holds numbers",
+                path=self.manifest.data_path,
+                field=spec.target,
+            )
+        values, missing, infinite = numeric_values(array)
+        self.missing += missing
+        self.infinite += infinite
+        return values
 
     def finish(self) -> None:
         """Errors only the whole column shows: missing values, a positive label never seen."""
@@ -188,6 +263,21 @@ class TargetCheck:
                 path=self.manifest.data_path,
                 field=spec.target,
             )
+        if self.infinite:
+            raise DataError(
+                f"target column {spec.target!r} has {self.infinite} infinite values",
+                path=self.manifest.data_path,
+                field=spec.target,
+            )
+        if self.task == "multiclass" and len(self.target_classes) < 2:
+            raise DataError(
+                f"target column {spec.target!r} has {len(self.target_classes)} label; a "
+                "multiclass task needs two or more",
+                path=self.manifest.data_path,
+                field=spec.target,
+            )
+        if self.task != "binary":
+            return
         if not self.positives:
             raise self.manifest.error(
                 f"positive_label {spec.positive_label!r} does not occur in column "
@@ -195,6 +285,27 @@ class TargetCheck:
                 "data",
                 "positive_label",
             )
+
+    def check_predicted_classes(self, what: str, path: Path | None, *, show: bool) -> None:
+        """Multiclass: every predicted class must be a label of the target.
+
+        The first such prediction is named by its data row (and by its label when ``show``:
+        a model's class, not a value read from the data).
+        """
+        spec = self.manifest.spec.data
+        odd = [c for c in range(len(self.classes.values)) if c not in self.target_classes]
+        if not odd:
+            return
+        first = min(odd, key=lambda c: self.classes.first_row[c] or 1 << 62)
+        row = self.classes.first_row[first]
+        named = f"label {self.classes.values[first]!r}" if show else "a label"
+        where = f", first at data row {row}" if row else ""
+        such = f"{len(odd)} such label{'s' if len(odd) > 1 else ''}"
+        raise DataError(
+            f"{what} has {named} the target {spec.target!r} does not have{where} ({such}); "
+            f"predictions must use the target's {len(self.target_classes)} labels",
+            path=path,
+        )
 
     def check_predicted(
         self, labels: set[Any], what: str, path: Path | None, *, show: bool = False

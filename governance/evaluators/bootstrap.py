@@ -37,11 +37,13 @@ from governance.evaluators.counts import (
     histogram_auc,
     score_metric,
 )
-from governance.evaluators.metrics import METRICS, Array, confusion_metric
+from governance.evaluators.metrics import METRICS, Array
+from governance.evaluators.regression import resampled_regression
 
 BOOT_BINS = 512  # score cells per label for resampling: FINE_BINS merged 4 to 1
 CONFUSION_STREAM = 0
 SCORE_STREAM = 1
+REGRESSION_STREAM = 2
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,7 @@ def evaluation_spec(n_boot: int) -> BootstrapSpec:
 
 def generator(spec: BootstrapSpec, counts: GroupCounts, stream: int) -> np.random.Generator:
     """A generator seeded by the spec's seed, the grouping and the kind of resample."""
-    grouping = zlib.crc32("\x1f".join(counts.features).encode("utf-8"))
+    grouping = zlib.crc32("\x1f".join((*counts.features, *counts.key[1:])).encode("utf-8"))
     return np.random.default_rng(np.random.SeedSequence([spec.seed, grouping, stream]))
 
 
@@ -122,9 +124,12 @@ def resampled_metric(
 
     ``confusion`` passes precomputed confusion resamples (shared by the metrics of a rule).
     """
+    if counts.regression is not None:
+        rng = generator(spec, counts, REGRESSION_STREAM)
+        return resampled_regression(name, counts.regression, rng, spec.n_boot)
     if METRICS[name].kind == "confusion":
         draws = resample_confusion(counts, spec) if confusion is None else confusion
-        return confusion_metric(name, draws), confusion_metric(name, draws.sum(axis=1))
+        return counts.from_cells(name, draws), counts.from_cells(name, draws.sum(axis=1))
     return _resampled_score_metric(counts, name, spec, n_bins)
 
 
@@ -176,7 +181,7 @@ def _pieces(
     return _Pieces(
         rows=draws.sum(axis=1),
         positives=draws[:, label == 1].sum(axis=1),
-        score_sum=draws @ mean if name == "mean_prediction" else zero,
+        score_sum=draws @ mean if name in ("mean_prediction", "mean_residual") else zero,
         squared=draws @ (mean_square - 2 * label * mean + label)
         if name in ("brier_score", "root_mean_squared_error", "r2")
         else zero,
@@ -229,6 +234,8 @@ def _score_value(name: str, pieces: _Pieces) -> Array:
     with np.errstate(invalid="ignore", divide="ignore"):
         if name == "mean_prediction":
             return pieces.score_sum / rows
+        if name == "mean_residual":
+            return (pieces.score_sum - pieces.positives) / rows
         if name == "brier_score":
             return pieces.squared / rows
         if name == "root_mean_squared_error":

@@ -51,8 +51,16 @@ class EvaluationContext:
     _cache: dict[tuple[Any, ...], Any] = field(default_factory=dict, repr=False)
 
     @property
+    def task(self) -> str:
+        """The manifest's ``data.task``: ``binary``, ``multiclass`` or ``regression``."""
+        return self.manifest.spec.data.task
+
+    @property
     def y_true(self) -> np.ndarray[Any, np.dtype[np.int8]]:
-        """1 where the target equals the positive label (rows of ``data.frame``)."""
+        """1 where the target equals the positive label (rows of ``data.frame``).
+
+        A multiclass task holds class ids (``data.class_values``), a regression task numbers.
+        """
         return self.data.y_true
 
     @property
@@ -103,6 +111,8 @@ class EvaluationContext:
             self.y_pred,
             self.predictions.scores,
             ece_bins=bins,
+            task=self.manifest.spec.data.task,
+            class_values=self.data.class_values,
         )
 
     def cached(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:

@@ -30,6 +30,21 @@ from governance.evaluators.metrics import (
     condition_rows,
     confusion_metric,
 )
+from governance.evaluators.multiclass import MatrixCounter, multiclass_metric, undefined_classes
+from governance.evaluators.regression import SumsCounter, regression_metric
+from governance.evaluators.score_bins import (
+    ece_bin_ids,
+    ece_from_bins,
+    histogram_auc,
+    rank_auc,
+)
+
+__all__ = [
+    "ece_bin_ids",
+    "ece_from_bins",
+    "histogram_auc",
+    "rank_auc",
+]
 
 INTERSECTION = " × "
 FINE_BINS = 2048
@@ -153,56 +168,6 @@ class ScoreStats:
         )
 
 
-def histogram_auc(negatives: Array, positives: Array) -> tuple[Array, Array]:
-    """ROC AUC from score histograms by label (last axis: bins), and its error bound.
-
-    Pairs in the same bin count as ties (half a concordant pair); the exact AUC differs from the
-    result by at most the returned bound, half the share of positive-negative pairs sharing a bin.
-    """
-    negatives = np.asarray(negatives, dtype=np.float64)
-    positives = np.asarray(positives, dtype=np.float64)
-    below = np.cumsum(negatives, axis=-1) - negatives
-    pairs = positives.sum(axis=-1) * negatives.sum(axis=-1)
-    concordant = (positives * (below + 0.5 * negatives)).sum(axis=-1)
-    ties = (positives * negatives).sum(axis=-1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        auc = np.where(pairs > 0, concordant / pairs, np.nan)
-        bound = np.where(pairs > 0, 0.5 * ties / pairs, np.nan)
-    return auc, bound
-
-
-def rank_auc(codes: Codes, y_true: NDArray[Any], scores: NDArray[np.float64], groups: int) -> Array:
-    """Exact ROC AUC of each group (NaN for a group with a single class)."""
-    if len(codes) == 0:
-        return np.full(groups, np.nan)
-    order = np.lexsort((scores, codes))
-    code = codes[order]
-    score = scores[order]
-    label = np.asarray(y_true, dtype=np.float64)[order]
-    rows = len(code)
-    new = np.empty(rows, dtype=bool)
-    new[0] = True
-    new[1:] = (code[1:] != code[:-1]) | (score[1:] != score[:-1])
-    starts = np.flatnonzero(new)
-    ends = np.append(starts[1:], rows)
-    block = np.cumsum(new) - 1
-    average = (starts + ends - 1) / 2.0 + 1.0  # 1-based average rank of each tie block
-    group_start = np.searchsorted(code, np.arange(groups))
-    ranks = average[block] - group_start[code]
-    rank_sum = np.bincount(code, weights=ranks * label, minlength=groups)
-    positives = np.bincount(code, weights=label, minlength=groups)
-    negatives = np.bincount(code, minlength=groups) - positives
-    with np.errstate(invalid="ignore", divide="ignore"):
-        auc = (rank_sum - positives * (positives + 1) / 2.0) / (positives * negatives)
-    return np.where((positives > 0) & (negatives > 0), auc, np.nan)
-
-
-def ece_bin_ids(scores: NDArray[np.float64], n_bins: int) -> NDArray[np.intp]:
-    """Calibration bin of each score, exactly as scikit-learn's ``calibration_curve``."""
-    edges = np.linspace(0.0, 1.0, n_bins + 1)
-    return np.searchsorted(edges[1:-1], scores)
-
-
 class CountsAccumulator:
     """Per-group counts of one grouping, accumulated chunk by chunk.
 
@@ -214,8 +179,13 @@ class CountsAccumulator:
         The numbers of calibration bins to keep (one per ``n_bins`` a rule uses).
     """
 
-    def __init__(self, features: Sequence[str], *, ece_bins: Sequence[int] = ()) -> None:
+    def __init__(
+        self, features: Sequence[str], *, ece_bins: Sequence[int] = (), task: str = "binary"
+    ) -> None:
         self.encoder = GroupEncoder(features)
+        self.task = task
+        self.matrix = MatrixCounter() if task == "multiclass" else None
+        self.regression = SumsCounter() if task == "regression" else None
         self.ece_bins = tuple(sorted(set(ece_bins) | {DEFAULT_ECE_BINS}))
         self.confusion = np.zeros((0, 4), dtype=np.int64)
         self.sums = np.zeros((0, 3))
@@ -248,11 +218,20 @@ class CountsAccumulator:
         y_pred: NDArray[Any],
         scores: NDArray[np.float64] | None = None,
     ) -> Codes:
-        """Count one chunk; returns its rows' group ids."""
+        """Count one chunk; returns its rows' group ids.
+
+        ``y_true`` and ``y_pred`` are 0/1 (binary), class ids (multiclass) or numbers
+        (regression).
+        """
         rows = len(y_true)
         codes = self.encoder.encode(columns, rows)
         groups = len(self.encoder.values)
         self._grow(groups)
+        counter = self.matrix or self.regression
+        if counter is not None:
+            counter.add(codes, groups, y_true, y_pred)
+            self.confusion[:, 0] += np.bincount(codes, minlength=groups)
+            return codes
         truth = np.asarray(y_true, dtype=np.int64)
         cell = codes * 4 + truth * 2 + np.asarray(y_pred, dtype=np.int64)
         self.confusion += np.bincount(cell, minlength=groups * 4).reshape(groups, 4)
@@ -288,8 +267,34 @@ class CountsAccumulator:
             flat[:, 1] += np.bincount(index, weights=scores, minlength=size)
             flat[:, 2] += np.bincount(index, weights=scores * scores, minlength=size)
 
-    def result(self, *, auc: Array | None = None, overall_auc: float | None = None) -> GroupCounts:
-        """The counts, groups in sorted order (``auc`` in encounter order, if exact)."""
+    def result(
+        self,
+        *,
+        auc: Array | None = None,
+        overall_auc: float | None = None,
+        class_values: Sequence[Any] = (),
+    ) -> GroupCounts:
+        """The counts, groups in sorted order (``auc`` in encounter order, if exact).
+
+        ``class_values`` are a multiclass task's labels by class id.
+        """
+        missing = tuple(self.encoder.missing)
+        values = self.encoder.values
+        if self.matrix is not None:
+            classes, matrix = self.matrix.result(class_values)
+            return GroupCounts.build(
+                self.features, values, matrix, None, missing=missing, classes=classes
+            )
+        if self.regression is not None:
+            sums = self.regression
+            return GroupCounts.build(
+                self.features,
+                values,
+                self.confusion[:, :1],
+                None,
+                missing=missing,
+                regression=(sums.sums, sums.histogram),
+            )
         stats = None
         if self.has_scores:
             in_unit = self.lowest >= 0.0 and self.highest <= 1.0
@@ -350,6 +355,18 @@ class GroupCounts:
     empty_intersections: tuple[str, ...] = ()
     more_empty_intersections: int = 0
     missing: tuple[int, ...] = field(default=())
+    classes: tuple[Any, ...] = ()
+    """A multiclass task's labels, sorted; ``confusion`` then holds ``(G, K * K)`` matrices."""
+    regression: Array | None = None
+    """A regression task's ``(G, SUMS)`` sums; ``confusion`` then holds ``(G, 1)`` rows."""
+    residuals: NDArray[np.int64] | None = None
+    """A regression task's ``(G, RESIDUAL_BINS)`` residual histograms."""
+    average: str = "macro"
+    """How a multiclass view averages its classes (``macro`` or ``micro``)."""
+    selected: tuple[int, ...] = ()
+    """The classes a multiclass view averages over (all when empty)."""
+    view: str = ""
+    """What part of the counts this is: ``""`` (all), ``class <label>``, ``macro``, ``micro``."""
 
     @classmethod
     def build(
@@ -360,6 +377,8 @@ class GroupCounts:
         scores: ScoreStats | None,
         *,
         missing: tuple[int, ...] = (),
+        classes: tuple[Any, ...] = (),
+        regression: tuple[Array, NDArray[np.int64]] | None = None,
     ) -> GroupCounts:
         """Sort the groups as fairlearn does (by each feature's sorted values)."""
         per_feature = [_sorted({group[i] for group in values}) for i in range(len(features))]
@@ -388,6 +407,9 @@ class GroupCounts:
             empty_intersections=tuple(empty),
             more_empty_intersections=more,
             missing=missing,
+            classes=classes,
+            regression=None if regression is None else regression[0][order],
+            residuals=None if regression is None else regression[1][order],
         )
 
     @property
@@ -411,12 +433,35 @@ class GroupCounts:
         index = self.features.index(feature)
         return _sorted({group[index] for group in self.groups})
 
+    @property
+    def task(self) -> str:
+        """``binary``, ``multiclass`` or ``regression``."""
+        if self.regression is not None:
+            return "regression"
+        return "multiclass" if self.classes else "binary"
+
+    @property
+    def key(self) -> tuple[Any, ...]:
+        """The grouping and the view, for caches and seeds."""
+        return (self.features, self.view) if self.view else (self.features,)
+
+    def from_cells(self, name: str, cells: NDArray[Any]) -> Array:
+        """A confusion metric from cells shaped as :attr:`confusion` (resamples included)."""
+        if self.classes:
+            selected = self.selected or tuple(range(len(self.classes)))
+            return multiclass_metric(name, cells, self.average, selected)
+        return confusion_metric(name, cells)
+
     def metric(self, name: str, *, n_bins: int = DEFAULT_ECE_BINS) -> tuple[Array, float]:
         """``name`` for every group, and overall."""
+        if self.regression is not None:
+            return regression_metric(name, self.regression), float(
+                regression_metric(name, self.regression.sum(axis=0))
+            )
         definition = METRICS[name]
         if definition.kind == "confusion":
-            by_group = confusion_metric(name, self.confusion)
-            overall = float(confusion_metric(name, self.confusion.sum(axis=0)))
+            by_group = self.from_cells(name, self.confusion)
+            overall = float(self.from_cells(name, self.confusion.sum(axis=0)))
             return by_group, overall
         return score_metric(name, self, n_bins=n_bins)
 
@@ -426,6 +471,23 @@ class GroupCounts:
         ``only`` restricts the answer to the groups of those indices (the groups compared).
         """
         condition = METRICS[name].condition
+        if self.regression is not None:
+            values = regression_metric(name, self.regression)
+            return [
+                f"{name} is undefined for {label} (fewer than two rows)"
+                for index, (label, value) in enumerate(zip(self.labels, values, strict=True))
+                if np.isnan(value) and (only is None or index in only)
+            ]
+        if self.classes:
+            selected = self.selected or tuple(range(len(self.classes)))
+            reasons = undefined_classes(
+                name, condition, self.confusion, self.average, selected, self.classes
+            )
+            return [
+                f"{name} is undefined for {label} ({reason})"
+                for index, (label, reason) in enumerate(zip(self.labels, reasons, strict=True))
+                if reason is not None and (only is None or index in only)
+            ]
         if condition is None:
             return []
         rows = condition_rows(condition, self.confusion)
@@ -454,6 +516,9 @@ def score_metric(name: str, counts: GroupCounts, *, n_bins: int) -> tuple[Array,
         return sums[:, 0] / sizes, float(overall_sums[0] / total)
     if name == "brier_score":
         return sums[:, 1] / sizes, float(overall_sums[1] / total)
+    if name == "mean_residual":  # Σ(s - y) / n: the mean score less the positive share
+        residual = sums[:, 0] - (counts.confusion[:, 2] + counts.confusion[:, 3])
+        return residual / sizes, float(residual.sum() / total)
     if name == "mean_absolute_error":
         return sums[:, 2] / sizes, float(overall_sums[2] / total)
     if name == "root_mean_squared_error":
@@ -504,15 +569,6 @@ def _r2(squared_error: Array, positives: Array, sizes: Array) -> Array:
     return np.where(sizes < 2, np.nan, np.where(total > 0, 1.0 - out, out))
 
 
-def ece_from_bins(bins: Array) -> Array:
-    """Expected calibration error from ``(..., n_bins, 3)`` rows, Σs, Σy per bin."""
-    rows = bins[..., 0].sum(axis=-1)
-    gap = np.abs(bins[..., 2] - bins[..., 1]).sum(axis=-1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        result: Array = np.where(rows > 0, gap / rows, np.nan)
-    return result
-
-
 def count_groups(
     columns: Sequence[Any],
     features: Sequence[str],
@@ -521,10 +577,14 @@ def count_groups(
     scores: NDArray[np.float64] | None = None,
     *,
     ece_bins: Sequence[int] = (),
+    task: str = "binary",
+    class_values: Sequence[Any] = (),
 ) -> GroupCounts:
     """Counts of every group from whole columns in memory (ROC AUC exact)."""
-    accumulator = CountsAccumulator(features, ece_bins=ece_bins)
+    accumulator = CountsAccumulator(features, ece_bins=ece_bins, task=task)
     codes = accumulator.add(columns, y_true, y_pred, scores)
+    if task != "binary":
+        return accumulator.result(class_values=class_values)
     auc = overall = None
     if scores is not None:
         groups = len(accumulator.encoder.values)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from governance.data import (
+    ClassEncoder,
     EvaluationData,
     TargetCheck,
     binarise,
@@ -26,8 +27,13 @@ from governance.data import (
     to_pandas,
 )
 from governance.data.engines import EngineInfo, is_numeric, open_engine
-from governance.data.engines.query import counts_query, empty_query, sample_query
-from governance.data.engines.result import QueryResult, read_result
+from governance.data.engines.query import (
+    counts_query,
+    empty_query,
+    regression_query,
+    sample_query,
+)
+from governance.data.engines.result import QueryResult, read_regression, read_result
 from governance.errors import EngineError
 from governance.evaluators.context import EvaluationContext
 from governance.evaluators.counts import FINE_BINS, GroupCounts, count_groups
@@ -47,6 +53,10 @@ NEEDS_PREDICTIONS = (
 NOT_A_COLUMN = "{engine}: {data} has no column {column!r}"
 NOT_NUMERIC = "{engine}: {data}: score column {column!r} is {kind}, not a number"
 NO_ROWS = "{engine}: {data}: no rows to evaluate{filtered}"
+NOT_NUMBERS = (
+    "{engine}: {data}: regression {role} column {column!r} is {kind}, not numbers "
+    "(data.task regression)"
+)
 
 
 def load_engine_inputs(
@@ -86,18 +96,31 @@ def load_engine_inputs(
         if check_columns is not None:
             check_columns(set(columns))
         _check_columns(manifest, columns, needs, name, shown)
-        query = counts_query(
-            needs.groupings,
-            target=spec.target,
-            prediction=spec.prediction,
-            score=spec.score,
-            ece_bins=needs.ece_bins,
-            fine_bins=FINE_BINS,
-            dialect=engine.dialect,
-        )
-        result = read_result(
-            engine.run(query.text), query, spec.positive_label, fine_bins=FINE_BINS
-        )
+        if spec.task == "regression":
+            query = regression_query(
+                needs.groupings,
+                target=spec.target,
+                prediction=spec.prediction,
+                dialect=engine.dialect,
+            )
+            result = read_regression(engine.run(query.text), query)
+        else:
+            query = counts_query(
+                needs.groupings,
+                target=spec.target,
+                prediction=spec.prediction,
+                score=spec.score if spec.task == "binary" else None,
+                ece_bins=needs.ece_bins,
+                fine_bins=FINE_BINS,
+                dialect=engine.dialect,
+            )
+            result = read_result(
+                engine.run(query.text),
+                query,
+                spec.positive_label,
+                fine_bins=FINE_BINS,
+                task=spec.task,
+            )
         if result.rows == 0:
             filtered = " (data.where selects none)" if spec.where else ""
             raise EngineError(NO_ROWS.format(engine=name, data=shown, filtered=filtered))
@@ -165,6 +188,14 @@ def _check_columns(
     for column in needs.columns:
         if column not in columns:
             raise EngineError(NOT_A_COLUMN.format(engine=engine, data=shown, column=column))
+    if spec.task == "regression":
+        for role, column in (("target", spec.target), ("prediction", spec.prediction)):
+            if column is not None and not is_numeric(columns[column]):
+                raise EngineError(
+                    NOT_NUMBERS.format(
+                        engine=engine, data=shown, role=role, column=column, kind=columns[column]
+                    )
+                )
     if spec.score is not None and not is_numeric(columns[spec.score]):
         raise EngineError(
             NOT_NUMERIC.format(
@@ -187,10 +218,17 @@ def _check_labels(manifest: Manifest, result: QueryResult, path: Path) -> None:
     spec = manifest.spec.data
     target = TargetCheck(manifest)
     values = list(result.target.values)
-    if values:
+    if spec.task == "regression":
+        target.missing, target.infinite = result.target.missing, result.target.infinite
+    elif values:
         target.add(pa.array(values))  # labels seen, more than two refused, positive seen
-    target.missing = result.target.missing
+    if spec.task != "regression":
+        target.missing = result.target.missing
     target.finish()
+    if result.prediction.infinite:
+        raise EngineError(
+            f"{spec.prediction} has {result.prediction.infinite} infinite values", path=path
+        )
     if result.prediction.missing:
         raise EngineError(
             f"{spec.prediction} has {result.prediction.missing} missing (NaN) values", path=path
@@ -205,7 +243,11 @@ def _check_labels(manifest: Manifest, result: QueryResult, path: Path) -> None:
             path=path,
             field=spec.score,
         )
-    target.check_predicted(set(result.prediction.values), spec.prediction or "", path)
+    if spec.task == "multiclass":
+        target.classes.encode(pa.array(list(result.prediction.values)))
+        target.check_predicted_classes(spec.prediction or "", path, show=False)
+    elif spec.task == "binary":
+        target.check_predicted(set(result.prediction.values), spec.prediction or "", path)
 
 
 def _context(
@@ -219,11 +261,10 @@ def _context(
     spec = manifest.spec.data
     whole = sample.num_rows == result.rows
     frame = to_pandas(sample)
-    y_true = binarise(sample.column(spec.target).combine_chunks(), spec.positive_label).positive
     assert spec.prediction is not None
-    y_pred = binarise(sample.column(spec.prediction).combine_chunks(), spec.positive_label).positive
+    y_true, y_pred, class_values = _labels(manifest, sample)
     scores = None
-    if spec.score is not None:
+    if spec.score is not None and spec.task == "binary":
         scores = numeric_values(sample.column(spec.score).combine_chunks())[0]
     counts = result.counts
     if whole and scores is not None:
@@ -239,11 +280,32 @@ def _context(
         total_rows=result.rows,
         sampled=not whole,
         header=tuple(header),
+        class_values=class_values,
     )
     predictions = Predictions(
         y_pred=y_pred, scores=scores, source=f"column {spec.prediction}", model=None, features=None
     )
     return EvaluationContext(manifest=manifest, data=data, predictions=predictions, counts=counts)
+
+
+def _labels(manifest: Manifest, sample: Any) -> tuple[Any, Any, tuple[Any, ...]]:
+    """The sample's target and predictions as the task reads them, and its class labels."""
+    spec = manifest.spec.data
+    assert spec.prediction is not None
+    target = sample.column(spec.target).combine_chunks()
+    predicted = sample.column(spec.prediction).combine_chunks()
+    if spec.task == "regression":
+        return numeric_values(target)[0], numeric_values(predicted)[0], ()
+    if spec.task == "multiclass":
+        classes = ClassEncoder()
+        truth, _ = classes.encode(target)
+        guess, _ = classes.encode(predicted)
+        return truth, guess, tuple(classes.values)
+    return (
+        binarise(target, spec.positive_label).positive,
+        binarise(predicted, spec.positive_label).positive,
+        (),
+    )
 
 
 def _exact_auc(

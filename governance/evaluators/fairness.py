@@ -61,6 +61,7 @@ from governance.evaluators.group_evidence import (
     pair,
 )
 from governance.evaluators.metrics import METRICS, Array
+from governance.evaluators.tasks import task_views
 from governance.policy.model import Measurement
 
 How = Literal["difference", "ratio"]
@@ -195,14 +196,14 @@ def resampled(
 
     def compute() -> tuple[Array, Array]:
         confusion = None
-        if METRICS[metric].kind == "confusion":
+        if METRICS[metric].kind == "confusion" and counts.regression is None:
             confusion = context.cached(
-                ("fairness.resample", counts.features, spec),
+                ("fairness.resample", counts.key, spec),
                 lambda: resample_confusion(counts, spec),
             )
         return _resampled_metric(counts, metric, spec, confusion, n_bins=n_bins)
 
-    key = ("fairness.resampled", counts.features, metric, spec, n_bins)
+    key = ("fairness.resampled", counts.key, metric, spec, n_bins)
     return context.cached(key, compute)
 
 
@@ -221,6 +222,8 @@ def _check_probabilities(context: EvaluationContext, counts: GroupCounts, metric
 
 def scores_missing(context: EvaluationContext, metrics: Sequence[str]) -> str | None:
     """Why score metrics cannot be measured here, or None."""
+    if context.task == "regression":
+        return None  # the regression metrics compare the predictions with the target
     needing = [m for m in metrics if METRICS[m].kind != "confusion"]
     if needing and context.predictions.scores is None:
         return (
@@ -348,14 +351,17 @@ def measure_disparity(
     undefined: list[str] = []
     try:
         for features in context.feature_sets(params.sensitive_features):
-            counts = group_counts(context, features, disparity.n_bins)
-            for metric in disparity.metrics:
-                _check_probabilities(context, counts, metric)
-            grouping = _measure_grouping(context, counts, disparity, params)
-            grouping.table["measured"] = finite(_judged(grouping, params.gate_on))
-            groupings.append(grouping)
-            for metric in disparity.metrics:
-                undefined.extend(counts.undefined(metric, only=grouping.compared))
+            whole = group_counts(context, features, disparity.n_bins)
+            for counts in task_views(whole, params, disparity.metrics, "fairness"):
+                for metric in disparity.metrics:
+                    _check_probabilities(context, counts, metric)
+                grouping = _measure_grouping(context, counts, disparity, params)
+                grouping.table["measured"] = finite(_judged(grouping, params.gate_on))
+                if counts.view:
+                    grouping.table["view"] = counts.view
+                groupings.append(grouping)
+                for metric in disparity.metrics:
+                    undefined.extend(counts.undefined(metric, only=grouping.compared))
     except ScoresUnavailable as exc:
         return Measurement(error=str(exc))
     minimum = params.min_group_size
@@ -366,7 +372,7 @@ def measure_disparity(
         "min_group_size": minimum,
         "small_groups": params.small_groups,
         "gate_on": params.gate_on,
-        **bootstrap_evidence(params),
+        **bootstrap_evidence(params, context.task),
     }
     evidence["tables"] = [g.table for g in groupings]
     if dropped:

@@ -17,6 +17,8 @@ from governance.evaluators.counts import GroupCounts
 from governance.evaluators.metrics import Array
 from governance.evaluators.rate_intervals import METHOD as RATE_METHOD
 from governance.evaluators.rate_intervals import is_rate, rate_interval
+from governance.evaluators.regression import INTERVAL_METHOD as REGRESSION_SCHEME
+from governance.evaluators.regression import histogram_entries
 
 SCHEME = "multinomial resampling of each group's counts, group sizes fixed"
 
@@ -40,27 +42,30 @@ def bootstrap_spec(params: IntervalParams) -> BootstrapSpec:
     return evaluation_spec(params.n_boot)
 
 
-def bootstrap_evidence(params: IntervalParams) -> dict[str, Any]:
-    """``{"bootstrap": ...}``, how the intervals were computed, for evidence; ``{}`` without."""
+def bootstrap_evidence(params: IntervalParams, task: str = "binary") -> dict[str, Any]:
+    """``{"bootstrap": ...}``, how the intervals were computed, for evidence; ``{}`` without.
+
+    A regression task's intervals are normal draws from its sums, not resampled counts.
+    """
     spec = bootstrap_spec(params)
     if not spec.n_boot:
         return {}
-    return {
-        "bootstrap": {
-            "n_boot": spec.n_boot,
-            "confidence": spec.confidence,
-            "seed": spec.seed,
-            "scheme": SCHEME,
-            "rates": RATE_METHOD,
-        }
+    found: dict[str, Any] = {
+        "n_boot": spec.n_boot,
+        "confidence": spec.confidence,
+        "seed": spec.seed,
+        "scheme": REGRESSION_SCHEME if task == "regression" else SCHEME,
     }
+    if task == "binary":
+        found["rates"] = RATE_METHOD
+    return {"bootstrap": found}
 
 
 def metric_intervals(
     counts: GroupCounts, metric: str, spec: BootstrapSpec, samples: tuple[Array, Array]
 ) -> tuple[tuple[Array, Array], tuple[float, float]]:
     """A metric's interval per group and overall: Wilson for a rate, else the bootstrap's."""
-    if is_rate(metric):
+    if is_rate(metric) and counts.task == "binary":
         by_group = rate_interval(metric, counts.confusion, spec.confidence)
         low, high = rate_interval(metric, counts.confusion.sum(axis=0), spec.confidence)
     else:
@@ -87,12 +92,11 @@ def evidence_table(
     groups = []
     sizes = counts.sizes
     for index, (group, label) in enumerate(zip(counts.groups, counts.labels, strict=True)):
-        tn, fp, fn, tp = (int(c) for c in counts.confusion[index])
         entry: dict[str, Any] = {
             "group": {name: value for name, value in zip(counts.features, group, strict=True)},
             "label": label,
             "count": int(sizes[index]),
-            "counts": {"tn": tn, "fp": fp, "fn": fn, "tp": tp},
+            **_cells(counts, index),
             "metrics": {m: finite(values[m][0][index]) for m in metrics},
         }
         if group_intervals:
@@ -103,6 +107,7 @@ def evidence_table(
             entry["insufficient"] = f"{int(sizes[index])} rows, below min_group_size {min_size}"
         groups.append(entry)
     table: dict[str, Any] = {
+        **({"classes": list(counts.classes)} if counts.classes else {}),
         "sensitive_features": list(counts.features),
         "overall": overall,
         "groups": groups,
@@ -112,6 +117,20 @@ def evidence_table(
         if counts.more_empty_intersections:
             table["more_empty_intersections"] = counts.more_empty_intersections
     return table
+
+
+def _cells(counts: GroupCounts, index: int) -> dict[str, Any]:
+    """A group's counts as evidence: confusion cells, K×K matrix, or residual histogram.
+
+    The residual histogram lists its non-empty bins as ``[low, high, rows]``.
+    """
+    if counts.residuals is not None:
+        return {"residuals": histogram_entries(counts.residuals[index])}
+    if counts.classes:
+        k = len(counts.classes)
+        return {"matrix": counts.confusion[index].reshape(k, k).tolist()}
+    tn, fp, fn, tp = (int(c) for c in counts.confusion[index])
+    return {"counts": {"tn": tn, "fp": fp, "fn": fn, "tp": tp}}
 
 
 def small_groups(counts: GroupCounts, minimum: int) -> list[str]:

@@ -52,8 +52,10 @@ def load_context(
     """Read the data once (in chunks), predict, and count every grouping the rules use."""
     from governance.evaluators.fairness import check_reference_groups
     from governance.evaluators.stream import load_inputs, requirements
+    from governance.evaluators.tasks import check_rule_classes, check_rule_tasks
 
     rules = [rule for policy in policies for rule in policy.rules]
+    check_rule_tasks(manifest.spec.data.task, rules)
     needs = requirements(manifest, [rule.params for rule in rules])
     if manifest.spec.data.engine in ("duckdb", "spark"):  # counted by a SQL engine
         from governance.evaluators.engine_inputs import load_engine_inputs
@@ -70,4 +72,7 @@ def load_context(
         check_rule_columns(policies, set(source.columns))
         context = load_inputs(manifest, source, needs, trust_model=trust_model, model=model)
     check_reference_groups(context, rules)
+    if manifest.spec.data.task == "multiclass":
+        features = context.feature_sets(None)[0]
+        check_rule_classes(context.group_counts(features), rules)
     return context

@@ -161,6 +161,7 @@ _DEFS = (
     MetricDef("mean_absolute_error", "value", False, None, False, "mean of |y - score|"),
     MetricDef("root_mean_squared_error", "value", False, None, False, "√(mean of (y - score)²)"),
     MetricDef("r2", "value", True, "both_classes", False, "1 - Σ(y - score)² / Σ(y - ȳ)²"),
+    MetricDef("mean_residual", "value", None, None, False, "mean of (score - y)"),
 )
 METRICS: dict[str, MetricDef] = {m.name: m for m in _DEFS}
 

@@ -185,9 +185,12 @@ def _concat(chunks: Sequence[_Chunk]) -> _Chunk:
 class _Counters:
     """Counts of every required grouping, and a row sample."""
 
-    def __init__(self, needs: Requirements, limits: StreamLimits, schema: Any) -> None:
+    def __init__(
+        self, needs: Requirements, limits: StreamLimits, schema: Any, target: TargetCheck
+    ) -> None:
+        self.target = target
         self.accumulators = {
-            grouping: CountsAccumulator(grouping, ece_bins=needs.ece_bins)
+            grouping: CountsAccumulator(grouping, ece_bins=needs.ece_bins, task=target.task)
             for grouping in needs.groupings
         }
         self.sample = RowSample(limits.sample_rows, limits.seed)
@@ -200,7 +203,11 @@ class _Counters:
         self.sample.add(chunk, self.schema)
 
     def counts(self) -> dict[tuple[str, ...], GroupCounts]:
-        return {grouping: acc.result() for grouping, acc in self.accumulators.items()}
+        classes = self.target.classes.values
+        return {
+            grouping: acc.result(class_values=classes)
+            for grouping, acc in self.accumulators.items()
+        }
 
 
 def load_inputs(
@@ -234,6 +241,7 @@ def load_inputs(
     check_manifest_columns(manifest, source.columns)
     predictor = ChunkPredictor(manifest, source.columns, trust_model=trust_model, model=model)
     target = TargetCheck(manifest)
+    predictor.classes = target.classes
     group_columns = needs.columns
     source = _needed(manifest, source, needs, predictor)
     missing = dict.fromkeys(group_columns, 0)
@@ -256,7 +264,7 @@ def load_inputs(
         buffer.append(chunk)
         buffered_bytes += batch.nbytes
         if total > limits.max_rows or buffered_bytes > limits.max_bytes:
-            counters = _Counters(needs, limits, source.schema)
+            counters = _Counters(needs, limits, source.schema, target)
             for kept in buffer:
                 counters.add(kept)
             buffer = []
@@ -267,7 +275,7 @@ def load_inputs(
         set(group_columns) - set(spec.sensitive_features)
     )
     if counters is None:
-        context = _whole(manifest, source, buffer, predictor)
+        context = _whole(manifest, source, buffer, predictor, tuple(target.classes.values))
         check_group_columns(context.data, ordered)
     else:
         context = _streamed(manifest, source, counters, predictor, total)
@@ -275,7 +283,10 @@ def load_inputs(
     predictor.finish(source.path)
     what = spec.prediction or "model predictions"
     where = source.path if spec.prediction else manifest.model_path
-    target.check_predicted(predictor.labels, what, where, show=predictor.model is not None)
+    if spec.task == "multiclass":
+        target.check_predicted_classes(what, where, show=predictor.model is not None)
+    elif spec.task == "binary":
+        target.check_predicted(predictor.labels, what, where, show=predictor.model is not None)
     return context
 
 
@@ -300,7 +311,11 @@ def _needed(
 
 
 def _whole(
-    manifest: Manifest, source: TableSource, chunks: list[_Chunk], predictor: ChunkPredictor
+    manifest: Manifest,
+    source: TableSource,
+    chunks: list[_Chunk],
+    predictor: ChunkPredictor,
+    class_values: tuple[Any, ...],
 ) -> EvaluationContext:
     import pyarrow as pa
 
@@ -313,6 +328,7 @@ def _whole(
         path=source.path,
         format=source.format,
         header=tuple(source.columns),
+        class_values=class_values,
     )
     predictions = Predictions(
         y_pred=merged.y_pred,
@@ -341,6 +357,7 @@ def _streamed(
         total_rows=total,
         sampled=True,
         header=tuple(source.columns),
+        class_values=tuple(counters.target.classes.values),
     )
     predictions = Predictions(
         y_pred=chunk.y_pred,

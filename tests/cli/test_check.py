@@ -193,7 +193,10 @@ def _bad_manifest_cases(tmp_path: Path, frame: pd.DataFrame, write: Write) -> di
 EXPECTED_ERRORS = {
     "missing-column": "manifest.yaml:15:29: data.sensitive_features[1]: sensitive feature "
     "'group' is not a column of data.csv",
-    "three-labels": "data.csv: label: target column 'label' has 3 labels; a binary task needs two",
+    "three-labels": (
+        "data.csv: label: target column 'label' has 3 labels; a binary task needs two "
+        "(set data.task: multiclass for more)"
+    ),
     "nan-predictions": "data.csv: prediction has 1 missing (NaN) values",
     "empty-group": "data.csv: sex: sensitive feature 'sex' has 1 missing values; fill them "
     "with an explicit group (e.g. 'unknown') so no row drops out",

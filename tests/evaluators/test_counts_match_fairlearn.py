@@ -81,6 +81,7 @@ ON_SCORES = {
     "mean_absolute_error": sk.mean_absolute_error,
     "root_mean_squared_error": sk.root_mean_squared_error,
     "r2": sk.r2_score,
+    "mean_residual": lambda y, s: float(np.mean(np.asarray(s) - np.asarray(y))),
 }
 
 

@@ -167,3 +167,84 @@ def empty_query(columns: Sequence[str], *, dialect: str) -> str:
     """No rows, the columns' types only (when no rule reads rows)."""
     names = ", ".join(quote(name, dialect) for name in columns)
     return f"SELECT {names} FROM {VIEW} LIMIT 0"  # noqa: S608
+
+
+def residual_bin_sql(residual: str) -> str:
+    """The residual histogram bin of ``residual`` (a SQL expression), as NumPy bins it.
+
+    Mirrors :func:`governance.evaluators.regression.residual_bins` operation by operation.
+    """
+    from governance.evaluators.regression import (
+        LOWEST_DECADE,
+        MAGNITUDES,
+        PER_DECADE,
+        SMALLEST,
+        ZERO_BIN,
+    )
+
+    step = (
+        f"LEAST(CAST(FLOOR((log10(abs({residual})) - ({LOWEST_DECADE})) * {PER_DECADE}) "
+        f"AS BIGINT), {MAGNITUDES - 1})"
+    )
+    return (
+        f"CASE WHEN abs({residual}) < {SMALLEST!r} THEN {ZERO_BIN} "
+        f"WHEN {residual} > 0 THEN {ZERO_BIN + 1} + {step} "
+        f"ELSE {ZERO_BIN - 1} - {step} END"
+    )
+
+
+# The regression sums of governance.evaluators.regression (e = p - t), and the problems of
+# the target and prediction columns (missing, NaN, infinite values).
+REGRESSION_AGGREGATES = (
+    ("n", "count(*)"),
+    ("nt", "count(t)"),
+    ("np", "count(p)"),
+    ("tnan", "sum(CASE WHEN isnan(t) THEN 1 ELSE 0 END)"),
+    ("pnan", "sum(CASE WHEN isnan(p) THEN 1 ELSE 0 END)"),
+    ("tinf", "sum(CASE WHEN {tinf} THEN 1 ELSE 0 END)"),
+    ("pinf", "sum(CASE WHEN {pinf} THEN 1 ELSE 0 END)"),
+    ("sy", "sum(t)"),
+    ("sp", "sum(p)"),
+    ("se", "sum(p - t)"),
+    ("sa", "sum(abs(p - t))"),
+    ("se2", "sum((p - t) * (p - t))"),
+    ("sy2", "sum(t * t)"),
+    ("sp2", "sum(p * p)"),
+    ("se4", "sum((p - t) * (p - t) * (p - t) * (p - t))"),
+)
+
+
+def regression_query(
+    groupings: Sequence[tuple[str, ...]], *, target: str, prediction: str, dialect: str
+) -> CountsQuery:
+    """The one query that adds up a regression task's sums and residual bins per group.
+
+    Two sets per grouping: the grouping's columns (the sums) and the columns with the residual
+    bin ``r`` (the histogram); ``grouping(r)`` tells them apart.
+    """
+    keys = tuple(dict.fromkeys(column for grouping in groupings for column in grouping))
+    inner = [f"{quote(name, dialect)} AS k{index}" for index, name in enumerate(keys)]
+    inner += [
+        f"CAST({quote(target, dialect)} AS DOUBLE) AS t",
+        f"CAST({quote(prediction, dialect)} AS DOUBLE) AS p",
+    ]
+    dims = [f"k{i}" for i in range(len(keys))]
+    derived = [*dims, "t", "p", f"{residual_bin_sql('p - t')} AS r"]
+    sets = []
+    for grouping in groupings:
+        columns = ", ".join(f"k{keys.index(name)}" for name in grouping)
+        sets += [f"({columns})", f"({columns}, r)"]
+    isinf = DIALECTS[dialect]["isinf"]
+    select = [*dims, "r"] + [f"grouping({dim}) AS g_{dim}" for dim in (*dims, "r")]
+    select += [
+        f"{sql.format(tinf=isinf.format(s='t'), pinf=isinf.format(s='p'))} AS {name}"
+        for name, sql in REGRESSION_AGGREGATES
+    ]
+    # identifiers are quoted (quote), numbers formatted from ints and floats: no manifest text
+    text = (
+        f"SELECT {', '.join(select)}\n"  # noqa: S608
+        f"FROM (SELECT {', '.join(derived)}\n"
+        f"      FROM (SELECT {', '.join(inner)} FROM {VIEW}) AS read) AS binned\n"
+        f"GROUP BY GROUPING SETS ({', '.join(sets)})"
+    )
+    return CountsQuery(tuple(groupings), keys, (), False, text)

@@ -21,6 +21,8 @@ class Labels:
     """Each value and its rows (over one grouping's confusion rows)."""
     missing: int = 0
     numeric: bool = False
+    infinite: int = 0
+    """Infinite values (a regression task's numbers)."""
 
 
 @dataclass
@@ -48,7 +50,12 @@ def _is_missing(value: Any) -> bool:
 
 
 def read_result(
-    table: Any, query: CountsQuery, positive_label: Any, *, fine_bins: int
+    table: Any,
+    query: CountsQuery,
+    positive_label: Any,
+    *,
+    fine_bins: int,
+    task: str = "binary",
 ) -> QueryResult:
     """Per-group counts (:class:`~governance.evaluators.counts.GroupCounts`) of every grouping.
 
@@ -62,6 +69,8 @@ def read_result(
         The manifest's positive label.
     fine_bins
         The fine histogram's bin count.
+    task
+        ``binary`` (compare with the positive label) or ``multiclass`` (K×K matrices).
     """
     import pyarrow as pa
 
@@ -96,6 +105,9 @@ def read_result(
             group_missing[name] = group_missing[name] or found
         if number == 0:
             total = part.totals(target, prediction, scores if query.scored else None)
+        if task == "multiclass":
+            counts[tuple(grouping)] = part.class_counts(grouping, numeric, missing)
+            continue
         counts[tuple(grouping)] = part.counts(grouping, query, positive, fine_bins, missing)
     return QueryResult(counts, target, prediction, scores, total, group_missing)
 
@@ -150,6 +162,41 @@ class _Part:
                 scores.missing += n - int(column["ns"][row]) + int(column["nan"][row] or 0)
                 scores.infinite += int(column["inf"][row] or 0)
         return int(self.n[self.p_rows].sum())
+
+    def class_counts(
+        self, grouping: Sequence[str], numeric: dict[str, bool], missing: list[int]
+    ) -> Any:
+        """The grouping's multiclass counts: a K×K matrix per group, classes sorted."""
+        from governance.data.labels import label_key, plain
+        from governance.evaluators.counts import GroupCounts
+        from governance.evaluators.multiclass import sorted_classes
+
+        ids: dict[tuple[Any, ...], int] = {}
+        classes: dict[Any, int] = {}
+        values: list[Any] = []
+        cells: list[tuple[int, int, int, int]] = []
+        for row in self.p_rows:
+            key = tuple(c[row] for c in self.keys)
+            t, p = self.t[row], self.p[row]
+            if _is_missing(t) or _is_missing(p) or any(_is_missing(v) for v in key):
+                continue
+            found = []
+            for dim, value in (("t", t), ("p", p)):
+                label = label_key(plain(value), numeric[dim])
+                if label not in classes:
+                    classes[label] = len(values)
+                    values.append(plain(value))
+                found.append(classes[label])
+            group = ids.setdefault(key, len(ids))
+            cells.append((group, found[0], found[1], int(self.n[row])))
+        k = len(values)
+        matrix = np.zeros((len(ids), k, k), dtype=np.int64)
+        for group, t_id, p_id, n in cells:
+            matrix[group, t_id, p_id] += n
+        sorted_values, flat = sorted_classes(matrix, values)
+        return GroupCounts.build(
+            tuple(grouping), list(ids), flat, None, missing=tuple(missing), classes=sorted_values
+        )
 
     def counts(
         self,
@@ -245,3 +292,71 @@ def _label(labels: Labels, value: Any, rows: int) -> None:
 def labels_in(labels: Labels) -> Sequence[Any]:
     """The distinct values seen."""
     return list(labels.values)
+
+
+def read_regression(table: Any, query: CountsQuery) -> QueryResult:
+    """A regression query's result as per-group sums and residual histograms.
+
+    ``table`` is the result of :func:`~governance.data.engines.query.regression_query`; the
+    target's and the prediction's missing and infinite values are counted too.
+    """
+    import pyarrow as pa
+
+    from governance.evaluators.counts import GroupCounts
+    from governance.evaluators.regression import RESIDUAL_BINS, SUMS
+
+    flags = {
+        name: np.asarray(table.column(name).to_numpy(zero_copy_only=False), dtype=np.int64)
+        for name in table.column_names
+        if name.startswith("g_")
+    }
+    columns = ("n", "sy", "sp", "se", "sa", "se2", "sy2", "sp2", "se4")
+    target, prediction = Labels(numeric=True), Labels(numeric=True)
+    group_missing = dict.fromkeys(query.keys, 0)
+    counts: dict[tuple[str, ...], Any] = {}
+    total = 0
+    for number, grouping in enumerate(query.groupings):
+        keys = [f"k{query.keys.index(name)}" for name in grouping]
+        mine = np.ones(table.num_rows, dtype=bool)
+        for index in range(len(query.keys)):
+            mine &= flags[f"g_k{index}"] == (0 if f"k{index}" in keys else 1)
+        part = table.filter(pa.array(mine))
+        is_sum = np.asarray(part.column("g_r").to_numpy(zero_copy_only=False)) == 1
+        values = [part.column(key).to_pylist() for key in keys]
+        n = np.asarray(part.column("n").to_numpy(zero_copy_only=False), dtype=np.int64)
+        absent = [not any(_is_missing(c[row]) for c in values) for row in range(part.num_rows)]
+        usable = np.asarray(absent, dtype=bool)
+        for name, column in zip(grouping, values, strict=True):
+            lost = int(sum(n[row] for row in np.flatnonzero(is_sum) if _is_missing(column[row])))
+            group_missing[name] = group_missing[name] or lost
+        if number == 0:
+            sums_rows = np.flatnonzero(is_sum)
+            total = int(n[sums_rows].sum())
+            for labels, prefix in ((target, "t"), (prediction, "p")):
+                present = _floats(part, f"n{prefix}")[sums_rows].sum()
+                nans = _floats(part, f"{prefix}nan")[sums_rows].sum()
+                labels.missing = int(total - present + nans)
+                labels.infinite = int(_floats(part, f"{prefix}inf")[sums_rows].sum())
+        ids: dict[tuple[Any, ...], int] = {}
+        for row in np.flatnonzero(usable):
+            ids.setdefault(tuple(c[row] for c in values), len(ids))
+        sums = np.zeros((len(ids), SUMS))
+        histogram = np.zeros((len(ids), RESIDUAL_BINS), dtype=np.int64)
+        picked = [_floats(part, name) for name in columns]
+        bins = part.column("r").fill_null(0).to_numpy(zero_copy_only=False)
+        for row in np.flatnonzero(usable):
+            group = ids[tuple(c[row] for c in values)]
+            if is_sum[row]:
+                sums[group] += [column[row] for column in picked]
+            else:
+                histogram[group, int(bins[row])] += n[row]
+        confusion = sums[:, :1].astype(np.int64)
+        counts[tuple(grouping)] = GroupCounts.build(
+            tuple(grouping),
+            list(ids),
+            confusion,
+            None,
+            missing=tuple(group_missing[name] for name in grouping),
+            regression=(sums, histogram),
+        )
+    return QueryResult(counts, target, prediction, Scores(), total, group_missing)

@@ -201,6 +201,11 @@ def _fairness(check: str, params: BaseModel, evidence: Evidence, value: float) -
         if (found := _pair(table, metric, method, ratio, minimum)) is not None
     ]
     by = f"by {_features(table)}"
+    view = str(table.get("view") or "")  # a multiclass table: "class low", "macro", "micro"
+    if view.startswith("class "):
+        by = f"of {view} {by}"
+    elif view:
+        name = f"{view}-averaged {name}"
     if pairs:
         (_, shown), metric = max(pairs, key=lambda item: item[0][0])
         what = "" if len(metrics) == 1 else f"{METRIC_NAMES.get(metric, metric)}: "
@@ -220,6 +225,11 @@ def _group_size(table: Mapping[str, Any] | None, value: float) -> str | None:
 
 def _performance(check: str, params: BaseModel, evidence: Evidence, value: float) -> str | None:
     metric = str(evidence.get("metric") or getattr(params, "metric", "metric"))
+    if evidence.get("class") is not None:  # multiclass, per class: the worst class is measured
+        worst_class = str(evidence["class"])
+        metric += " of " + (
+            worst_class if worst_class.startswith("class ") else f"class {worst_class}"
+        )
     aggregate = str(evidence.get("aggregate") or "overall")
     if aggregate == "overall":
         return metric

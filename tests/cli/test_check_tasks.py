@@ -6,6 +6,7 @@ Each bad input is one line naming the file and field, exit code 2, and nothing r
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -225,3 +226,18 @@ def test_a_multiclass_prediction_outside_the_targets_labels_names_its_row(
         "data row 42 (1 such label); predictions must use the target's 4 labels"
     )
     assert entries == 0
+
+
+def test_multiclass_messages_name_the_class_or_the_average(run: Run, tmp_path: Path) -> None:
+    manifest = write_case(tmp_path, "multiclass", multiclass_frame())
+    result, _ = check(
+        run, manifest, POLICIES / "multiclass-policy.yaml", tmp_path, "--format", "json"
+    )
+    messages = {f["rule_id"]: f["message"] for f in json.loads(result.stdout)["findings"]}
+    assert re.match(
+        r"selection-rate difference of class \w+ by ", messages["selection-parity-per-class"]
+    )
+    assert messages["macro-equalized-odds"].startswith(
+        "macro-averaged equalized-odds difference by sex"
+    )
+    assert re.match(r"worst group recall of class (high|top) ", messages["recall-of-rare-classes"])

@@ -156,8 +156,35 @@ def finding_chart(finding: Finding) -> tuple[str, Callable[[], str]] | None:
         metrics = ["count"]
     if not metrics:
         return None
+    tables = _charted_tables(tables, finding.get("measured"))
     title = _title(finding)
     return title, partial(_draw, finding, check, evidence, tables, metrics, title)
+
+
+def _charted_tables(
+    tables: Sequence[Mapping[str, Any]], measured: Any
+) -> Sequence[Mapping[str, Any]]:
+    """Per-class tables (multiclass) are charted for the worst class only; the rest in full.
+
+    A chart of every class of every grouping would shrink each panel past reading; the tables
+    of the report list every class.
+    """
+    views = [str(table.get("view") or "") for table in tables]
+    if not any(view.startswith("class ") for view in views):
+        return tables
+    if isinstance(measured, int | float):
+        worst = next(
+            (
+                view
+                for view, table in zip(views, tables, strict=True)
+                if isinstance(table.get("measured"), int | float)
+                and math.isclose(float(table["measured"]), float(measured), rel_tol=1e-9)
+            ),
+            None,
+        )
+        if worst is not None:
+            return [table for view, table in zip(views, tables, strict=True) if view == worst]
+    return tables[:3]
 
 
 def _draw(
@@ -264,7 +291,8 @@ def _panel(
     ax.set_yticks(positions, labels)
     ax.set_ylim(-0.7, len(groups) - 0.3)
     features = " × ".join(table.get("sensitive_features") or [])
-    text = f"by {features}: measured {_number(table.get('measured'))}"
+    view = f", {table['view']}" if table.get("view") else ""
+    text = f"by {features}{view}: measured {_number(table.get('measured'))}"
     interval = table.get("interval")
     if interval:
         text += f", interval {_number(interval[0])}–{_number(interval[1])}"

@@ -53,7 +53,7 @@ def test_each_day_is_recorded_once_linked_to_the_baseline(
 
 
 def test_outcome_rules_see_only_arrived_outcomes(run_cli: CliRun, deployed: Deployed) -> None:
-    _, out = _json(run_cli, deployed)
+    _json(run_cli, deployed)
     by_day = {r["monitoring"]["window_start"][:10]: r for r in _records(deployed.db)}
     early, late = by_day["2026-03-02"], by_day["2026-03-15"]
     assert early["monitoring"]["rows_with_outcome"] == 300

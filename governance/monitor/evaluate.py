@@ -160,7 +160,9 @@ def evaluate_window(setup: MonitorSetup, window: Window, *, now: datetime) -> Wi
         fail_on=setup.options.fail_on, strict=setup.options.strict, cel_seconds=setup.cel_seconds
     )
     with tempfile.TemporaryDirectory(prefix="governance-monitor-") as folder:
-        decision_view = _view(setup, decisions, Path(folder) / "decisions", NO_POSITIVE_DECISION)
+        decision_view = _view(
+            setup, decisions, Path(folder) / "decisions", NO_POSITIVE_DECISION, window.index + 1
+        )
         if int(arrived.sum()) < setup.min_outcome_rows:
             due = ""
             if setup.label_delay is not None:
@@ -169,7 +171,9 @@ def evaluate_window(setup: MonitorSetup, window: Window, *, now: datetime) -> Wi
                 arrived=int(arrived.sum()), rows=window.rows, needed=setup.min_outcome_rows, due=due
             )
         else:
-            outcome_view = _view(setup, outcomes, Path(folder) / "outcomes", NO_POSITIVE_OUTCOME)
+            outcome_view = _view(
+                setup, outcomes, Path(folder) / "outcomes", NO_POSITIVE_OUTCOME, window.index + 1
+            )
         spec = setup.manifest.spec
         data = spec.data.model_dump(mode="json", exclude={"path", "format"})
         facts = Facts(
@@ -252,7 +256,7 @@ def _without_confusion(evidence: Any) -> Any:
 
 
 def _view(
-    setup: MonitorSetup, table: Any, folder: Path, no_positive: str
+    setup: MonitorSetup, table: Any, folder: Path, no_positive: str, look: int
 ) -> EvaluationContext | str:
     """The rows as an evaluation context read like the gate's data; or why they cannot be."""
     import pyarrow.parquet as pq
@@ -269,6 +273,7 @@ def _view(
         return f"the window's rows cannot be evaluated: {exc.message}"
     context.settings = setup.settings
     context.reference = setup.reference
+    context.look = look
     return context
 
 

@@ -120,3 +120,36 @@ def test_since_until_and_window_flags(run_cli: CliRun, deployed: Deployed) -> No
         ("2026-03-02T00:00:00Z", 2100),
         ("2026-03-09T00:00:00Z", 2100),
     ]
+
+
+SEQUENTIAL_POLICY = """
+apiVersion: governance/v1
+kind: Policy
+metadata: {name: watch-sequential, version: 1.0.0}
+rules:
+  - id: gap
+    title: Selection-rate gap, anytime-valid
+    severity: high
+    check: fairness.demographic_parity_difference
+    params: {sensitive_features: [sex], sequential: true}
+    threshold: {max: 0.1}
+"""
+
+
+def test_a_sequential_rule_uses_the_window_as_its_look(run_cli: CliRun, deployed: Deployed) -> None:
+    policy = deployed.folder / "sequential.yaml"
+    policy.write_text(SEQUENTIAL_POLICY, encoding="utf-8")
+    deployed.write_log(production_log(unfair_days=(5,)))
+    result = run_cli(
+        "monitor", deployed.manifest, "-p", policy, "--log", deployed.log,
+        "--store", deployed.store, "--format", "json",
+    )  # fmt: skip
+    assert result.exit_code == 1, result.stderr
+    windows = json.loads(result.stdout)["windows"]
+    assert [w["index"] for w in windows if w["verdict"] == "failed"] == [5]
+    record = next(r for r in _records(deployed.db) if r["monitoring"]["index"] == 5)
+    finding = record["findings"][0]
+    assert finding["evidence"]["sequential"]["look"] == 6
+    assert "anytime-valid lower bound at look 6" in finding["message"]
+    low, high = finding["evidence"]["interval"]
+    assert finding["measured"] == low and 0.1 < low < finding["evidence"]["point"] < high

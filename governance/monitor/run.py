@@ -234,7 +234,10 @@ def prepare_monitor(
 
 
 def _baseline(store: AuditStore, ref: str, manifest: Manifest) -> dict[str, Any]:
-    """The gate evaluation to monitor against: by id, or the model's latest (not a window)."""
+    """The gate evaluation to monitor against: by id, or ``latest``.
+
+    ``latest`` is the newest of the manifest's model name and version that is not a window.
+    """
     from governance.errors import EvaluationNotFound
 
     model = manifest.name
@@ -249,12 +252,15 @@ def _baseline(store: AuditStore, ref: str, manifest: Manifest) -> dict[str, Any]
             raise InputError(NOT_A_GATE.format(ref=ref), field="baseline")
         return record
     found = None
+    wanted = {"name": model, "version": manifest.version}
     for entry in store.entries(kind=EVALUATION_KIND):
         record = entry.payload
-        if record.get("model", {}).get("name") == model and "monitoring" not in record:
+        named = record.get("model", {})
+        if all(named.get(k) == v for k, v in wanted.items()) and "monitoring" not in record:
             found = record
     if found is None:
-        raise EvaluationNotFound(NO_GATE.format(model=model, url=store.url), hint=NO_GATE_HINT)
+        described = f"{model} {manifest.version}"
+        raise EvaluationNotFound(NO_GATE.format(model=described, url=store.url), hint=NO_GATE_HINT)
     return store.get_evaluation(found["evaluation_id"])  # read again, hash-checked
 
 

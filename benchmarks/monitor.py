@@ -172,8 +172,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"| first: evaluate and record | {len(windows)} ({failed} failed, exit {code}) | "
           f"{first:.1f} s | {len(windows) / first:.1f} | {args.rows / first:,.0f} | "
           f"{first_rss:.0f} MiB |")  # fmt: skip
+    peak = _peak_child_mib()
     print(f"| re-run: nothing new ({recorded} recorded) | {len(windows)} | {again:.1f} s | "
-          f"{len(windows) / again:.1f} | {args.rows / again:,.0f} | {_peak_child_mib():.0f} MiB |")  # fmt: skip
+          f"{len(windows) / again:.1f} | {args.rows / again:,.0f} | {peak:.0f} MiB |")  # fmt: skip
     return 0
 
 

@@ -146,14 +146,29 @@ class Ledger:
 
         ledger = cls()
         for entry in store.entries(kind=EVALUATION_KIND):
-            record = entry.payload
+            record = checked(store, entry)
             part = record.get("monitoring")
             if isinstance(part, dict) and part.get("baseline") == baseline:
                 ledger.windows[part["key"]] = record  # the latest per key wins
         for entry in store.entries(kind=ALERT_KIND):
-            if entry.payload.get("baseline") == baseline:
-                ledger.alerted.add(entry.payload["key"])
+            alert = checked(store, entry)
+            if alert.get("baseline") == baseline:
+                ledger.alerted.add(alert["key"])
         return ledger
+
+
+TAMPERED = "audit entry {seq} in {url} does not match its hash"
+TAMPERED_HINT = "run `governance audit verify` to check the whole log"
+
+
+def checked(store: AuditStore, entry: Any) -> dict[str, Any]:
+    """An entry's payload once its hash is checked: decisions read verified state only."""
+    from governance.errors import VerificationFailed
+
+    if not entry.hash_matches():
+        raise VerificationFailed(TAMPERED.format(seq=entry.seq, url=store.url), hint=TAMPERED_HINT)
+    payload: dict[str, Any] = entry.payload
+    return payload
 
 
 def prepare_monitor(
@@ -254,7 +269,7 @@ def _baseline(store: AuditStore, ref: str, manifest: Manifest) -> dict[str, Any]
     found = None
     wanted = {"name": model, "version": manifest.version}
     for entry in store.entries(kind=EVALUATION_KIND):
-        record = entry.payload
+        record = checked(store, entry)
         named = record.get("model", {})
         if all(named.get(k) == v for k, v in wanted.items()) and "monitoring" not in record:
             found = record

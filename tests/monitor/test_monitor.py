@@ -153,3 +153,20 @@ def test_a_sequential_rule_uses_the_window_as_its_look(run_cli: CliRun, deployed
     assert "anytime-valid lower bound at look 6" in finding["message"]
     low, high = finding["evidence"]["interval"]
     assert finding["measured"] == low and 0.1 < low < finding["evidence"]["point"] < high
+
+
+def test_a_tampered_window_record_stops_the_monitor(run_cli: CliRun, deployed: Deployed) -> None:
+    import sqlite3
+
+    assert run_cli(*deployed.args()).exit_code == 0
+    with sqlite3.connect(deployed.db) as conn:
+        conn.execute("drop trigger audit_log_no_update")
+        seq, payload = conn.execute(
+            "select seq, payload from audit_log where kind = 'evaluation' order by seq desc"
+        ).fetchone()
+        forged = payload.replace('"verdict":"passed"', '"verdict":"failed"')
+        assert forged != payload
+        conn.execute("update audit_log set payload = ? where seq = ?", (forged, seq))
+    result = run_cli(*deployed.args())
+    assert result.exit_code == 1
+    assert f"audit entry {seq} in" in result.stderr and "does not match its hash" in result.stderr

@@ -34,7 +34,7 @@ from governance.policy.engine import (
     evaluate_rule,
     run_check,
 )
-from governance.policy.model import Measurement, Policy, Rule, Waiver
+from governance.policy.model import Finding, Measurement, Outcome, Policy, Rule, Waiver
 
 if TYPE_CHECKING:
     from governance.checks.registry import CheckRegistry
@@ -43,6 +43,8 @@ if TYPE_CHECKING:
     from governance.monitor.windows import Window
 
 OUTCOME_FREE_PREFIXES = ("drift.", "documentation.", "lineage.")
+GATE_ONLY_PREFIXES = ("explainability.",)
+GATE_ONLY = "explains the model, which the gate did: the monitor judges the decisions of the log"
 DECISION_CHECKS = frozenset(
     {
         "fairness.demographic_parity_difference",
@@ -114,6 +116,8 @@ class MonitorSetup:
     waivers: tuple[Waiver, ...] = ()
     waiver_digests: dict[str, str] = field(default_factory=dict)
     cel_seconds: float = 1.0
+    lineage: tuple[Any, dict[str, Any]] = (None, {})
+    """The model's recorded lineage and its views by sources, read once for ``lineage.*``."""
 
 
 @dataclass(frozen=True)
@@ -181,6 +185,9 @@ def evaluate_window(setup: MonitorSetup, window: Window, *, now: datetime) -> Wi
         )
         findings = []
         for rule in rules:
+            if rule.spec.check.startswith(GATE_ONLY_PREFIXES):
+                findings.append(_skipped(rule))
+                continue
             uses_outcomes = reads_outcomes(rule)
             view = outcome_view if uses_outcomes else decision_view
             measure = partial(_measure, rule, view, setup.registry, strip=not uses_outcomes)
@@ -205,6 +212,18 @@ def evaluate_window(setup: MonitorSetup, window: Window, *, now: datetime) -> Wi
     verdict = require_policies(verdict, setup.policies, meta.risk_tier, setup.settings)
     context = decision_view if isinstance(decision_view, EvaluationContext) else None
     return WindowResult(verdict=verdict, context=context, rows_with_outcome=int(arrived.sum()))
+
+
+def _skipped(rule: Rule) -> Finding:
+    """A rule the monitor does not evaluate, skipped with its reason (it never blocks)."""
+    return Finding(
+        rule=rule,
+        outcome=Outcome.SKIPPED,
+        measured=None,
+        message=f"skipped: {GATE_ONLY}",
+        blocking=False,
+        skip_reason=GATE_ONLY,
+    )
 
 
 def _days(delay: Any) -> str:
@@ -274,6 +293,7 @@ def _view(
     context.settings = setup.settings
     context.reference = setup.reference
     context.look = look
+    context.lineage, context.lineage_by_sources = setup.lineage[0], dict(setup.lineage[1])
     return context
 
 

@@ -218,7 +218,8 @@ def prepare_monitor(
             ),
             field="baseline",
         )
-    reference, columns = _reference(manifest, policies, check, settings, spec, time_column)
+    reference, columns, context = _reference(manifest, policies, check, settings, spec, time_column)
+    lineage = _lineage(store, check, manifest, policies, registry, context, data_digest)
     reader = LogReader(
         files=files,
         time_column=time_column,
@@ -244,6 +245,7 @@ def prepare_monitor(
         waivers=waivers,
         waiver_digests={str(path): file_digest(path) for path in waiver_files},
         cel_seconds=settings.cel_budget_seconds,
+        lineage=lineage,
     )
     return setup, reader, baseline
 
@@ -286,8 +288,8 @@ def _reference(
     settings: Any,
     spec: Any,
     time_column: str,
-) -> tuple[Any, LogColumns]:
-    """The baseline's data (with the model's scores) and the log's columns by role."""
+) -> tuple[Any, LogColumns, Any]:
+    """The baseline's data with the model's scores, the log's columns, the data's context."""
     import pyarrow as pa
 
     from governance.data import open_data_file, to_pandas
@@ -314,7 +316,36 @@ def _reference(
         sensitive=tuple(data.sensitive_features),
         features=features,
     )
-    return frame, columns
+    return frame, columns, context
+
+
+def _lineage(
+    store: AuditStore,
+    check: CheckOptions,
+    manifest: Manifest,
+    policies: list[Any],
+    registry: Any,
+    context: Any,
+    digest: str,
+) -> tuple[Any, dict[str, Any]]:
+    """The model's recorded lineage, read once as the gate reads it, for ``lineage.*`` rules."""
+    from governance.gate import PreparedCheck, file_digest, load_lineage
+
+    if not any(r.spec.check.startswith("lineage.") for p in policies for r in p.rules):
+        return None, {}
+    digests = {"data": digest}
+    if manifest.model_path is not None:
+        digests["model"] = file_digest(manifest.model_path)
+    prepared = PreparedCheck(
+        options=check,
+        manifest=manifest,
+        policies=policies,
+        context=context,
+        registry=registry,
+        digests=digests,
+    )
+    load_lineage(prepared, store)
+    return context.lineage, dict(context.lineage_by_sources)
 
 
 def window_key(setup: MonitorSetup, baseline: str, window: Window, log: str) -> str:

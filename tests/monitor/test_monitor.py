@@ -170,3 +170,39 @@ def test_a_tampered_window_record_stops_the_monitor(run_cli: CliRun, deployed: D
     result = run_cli(*deployed.args())
     assert result.exit_code == 1
     assert f"audit entry {seq} in" in result.stderr and "does not match its hash" in result.stderr
+
+
+GATE_RULES_POLICY = """
+apiVersion: governance/v1
+kind: Policy
+metadata: {name: watch-gate-rules, version: 1.0.0}
+rules:
+  - id: explained
+    title: The model can be explained
+    severity: high
+    check: explainability.available
+    threshold: {min: 1}
+  - id: no-failed-runs
+    title: No run behind the model failed
+    severity: low
+    check: lineage.no_failed_runs
+    threshold: {max: 0}
+"""
+
+
+def test_explainability_is_skipped_and_lineage_is_read_once(
+    run_cli: CliRun, deployed: Deployed
+) -> None:
+    policy = deployed.folder / "gate-rules.yaml"
+    policy.write_text(GATE_RULES_POLICY, encoding="utf-8")
+    result = run_cli(
+        "monitor", deployed.manifest, "-p", policy, "--log", deployed.log,
+        "--store", deployed.store, "--until", "2026-03-03",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stdout + result.stderr
+    findings = {f["rule_id"]: f for f in _records(deployed.db)[0]["findings"]}
+    explained = findings["explained"]
+    assert (explained["outcome"], explained["blocking"]) == ("skipped", False)
+    assert "the monitor judges the decisions of the log" in explained["skip_reason"]
+    assert findings["no-failed-runs"]["outcome"] != "error"  # the lineage was loaded
+    assert "no lineage was loaded" not in findings["no-failed-runs"]["message"]

@@ -349,7 +349,11 @@ def _lineage(
 
 
 def window_key(setup: MonitorSetup, baseline: str, window: Window, log: str) -> str:
-    """sha256 of what a window is evaluated against (not of its rows)."""
+    """sha256 of what a window is evaluated against (not of its rows).
+
+    The log is named from the project root, so a relative and an absolute path to it give one
+    key; the tool's version is not part of it (an upgrade does not re-record every window).
+    """
     from governance.canonical import canonical_json
 
     key = {
@@ -357,7 +361,7 @@ def window_key(setup: MonitorSetup, baseline: str, window: Window, log: str) -> 
         "policies": sorted(policy.digest for policy in setup.policies),
         "waivers": sorted(setup.waiver_digests.values()),
         "baseline": baseline,
-        "log": log,
+        "log": _log_name(setup, log),
         "start": iso(window.start),
         "end": iso(window.end),
         "columns": setup.columns.read(),
@@ -365,7 +369,6 @@ def window_key(setup: MonitorSetup, baseline: str, window: Window, log: str) -> 
         "strict": setup.options.strict,
         "min_outcome_rows": setup.min_outcome_rows,
         "label_delay": format_duration(setup.label_delay) if setup.label_delay else None,
-        "tool": __version__,
     }
     return "sha256:" + hashlib.sha256(canonical_json(key).encode("utf-8")).hexdigest()
 

@@ -206,3 +206,16 @@ def test_explainability_is_skipped_and_lineage_is_read_once(
     assert "the monitor judges the decisions of the log" in explained["skip_reason"]
     assert findings["no-failed-runs"]["outcome"] != "error"  # the lineage was loaded
     assert "no lineage was loaded" not in findings["no-failed-runs"]["message"]
+
+
+def test_a_relative_and_an_absolute_log_path_are_one_log(
+    run_cli: CliRun, deployed: Deployed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert run_cli(*deployed.args()).exit_code == 0
+    before = entries(deployed.db)
+    monkeypatch.chdir(deployed.folder)
+    args = deployed.args()
+    args[args.index("--log") + 1] = "log.csv"
+    again = run_cli(*args)
+    assert again.exit_code == 0 and "0 recorded by this run" in again.stdout
+    assert entries(deployed.db) == before

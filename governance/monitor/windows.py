@@ -36,6 +36,7 @@ OUT_OF_ORDER = (
     "{where}: {column} {value} is earlier than the row before it ({previous}): the log must be in "
     "time order"
 )
+MIXED_TYPES = "the log's files give a column different types: {reason}"
 EMPTY_RANGE = "--until ({until}) must be after --since ({since})"
 
 
@@ -180,7 +181,15 @@ class LogReader:
     def _window(self, index: int, start: datetime, parts: list[Any]) -> Window:
         import pyarrow as pa
 
-        table = pa.Table.from_batches(parts).combine_chunks()
+        try:
+            table = pa.Table.from_batches(parts)
+        except pa.ArrowInvalid:  # files read with other types (a column empty in one file)
+            tables = [pa.Table.from_batches([part]) for part in parts]
+            try:
+                table = pa.concat_tables(tables, promote_options="permissive")
+            except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+                raise DataError(MIXED_TYPES.format(reason=str(exc).splitlines()[0])) from None
+        table = table.combine_chunks()
         begin = start + index * self.width
         return Window(index=index, start=begin, end=begin + self.width, table=table)
 

@@ -54,7 +54,7 @@ def production_log(
     of decisions from day ``arrived_until`` on have not arrived."""
     frame = synthetic_frame(rows=300 * days, seed=11)
     day = np.repeat(np.arange(days), 300)
-    seconds = np.sort(np.random.default_rng(3).uniform(0, 86400, size=len(frame))) % 86400
+    seconds = np.random.default_rng(3).uniform(0, 86400, size=len(frame))
     seconds = np.concatenate([np.sort(seconds[day == d]) for d in range(days)])
     stamps = START + pd.to_timedelta(day * 86400 + seconds.astype(int), unit="s")
     frame.insert(0, "ts", stamps.strftime("%Y-%m-%dT%H:%M:%SZ"))

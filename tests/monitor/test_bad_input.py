@@ -17,7 +17,9 @@ def _swap(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.loc[rows].reset_index(drop=True)
 
 
-Case = tuple[Callable[[pd.DataFrame], pd.DataFrame], tuple[str, ...], str]
+Expected = str | Callable[[pd.DataFrame], str]
+"""The message, or how to make it from the original log."""
+Case = tuple[Callable[[pd.DataFrame], pd.DataFrame], tuple[str, ...], Expected]
 CASES: dict[str, Case] = {
     "no time column": (
         lambda f: f.drop(columns="ts"),
@@ -32,7 +34,10 @@ CASES: dict[str, Case] = {
     "rows out of time order": (
         _swap,
         (),
-        "log.csv: row 1002: ts 2026-03-05T05:30:17Z is earlier than the row before it",
+        lambda f: (
+            f"log.csv: row 1002: ts {f['ts'][1000]} is earlier than the row before it "
+            f"({f['ts'][1001]}): the log must be in time order"  # rows 1001 and 1002 swapped
+        ),
     ),
     "a baseline that does not exist": (
         lambda f: f,
@@ -72,7 +77,10 @@ def test_bad_input_is_one_line_exit_2_and_nothing_recorded(
     run_cli: CliRun, deployed: Deployed, case: str
 ) -> None:
     change, flags, expected = CASES[case]
-    deployed.write_log(change(production_log()))
+    original = production_log()
+    deployed.write_log(change(original))
+    if callable(expected):
+        expected = expected(original)
     before = entries(deployed.db)
     result = run_cli(*deployed.args(*flags))
     assert result.exit_code == 2, result.stdout + result.stderr

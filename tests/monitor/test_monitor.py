@@ -219,3 +219,41 @@ def test_a_relative_and_an_absolute_log_path_are_one_log(
     again = run_cli(*args)
     assert again.exit_code == 0 and "0 recorded by this run" in again.stdout
     assert entries(deployed.db) == before
+
+
+def test_a_glob_of_files_is_one_log_in_name_order(run_cli: CliRun, deployed: Deployed) -> None:
+    frame = production_log()
+    half = len(frame) // 2
+    frame.iloc[:half].to_csv(deployed.folder / "log-1.csv", index=False)
+    frame.iloc[half:].to_parquet(deployed.folder / "log-2.parquet", index=False)
+    args = deployed.args("--format", "json")
+    args[args.index("--log") + 1] = str(deployed.folder / "log-*")
+    result = run_cli(*args)
+    assert result.exit_code == 0, result.stderr
+    windows = json.loads(result.stdout)["windows"]
+    assert [w["rows"] for w in windows] == [300] * DAYS
+    # the same files named the other way round: the second file's first row goes back in time
+    (deployed.folder / "log-1.csv").rename(deployed.folder / "log-3.csv")
+    result = run_cli(*args)
+    assert result.exit_code == 2
+    assert "Error: log-3.csv: row 1: ts 2026-03-02T" in result.stderr
+
+
+def test_files_whose_column_types_differ_make_one_window(
+    run_cli: CliRun, deployed: Deployed
+) -> None:
+    frame = production_log()
+    day = frame["ts"].str[:10]
+    morning = (day == "2026-03-02") & (frame["ts"].str[11:13] < "12")
+    first = frame[morning].copy()
+    first["label"] = None  # no outcome has arrived in this file: a column of nulls
+    first["age"] = first["age"].astype("int32")
+    first.to_parquet(deployed.folder / "log-1.parquet", index=False)
+    frame[~morning].to_csv(deployed.folder / "log-2.csv", index=False)
+    args = deployed.args("--format", "json")
+    args[args.index("--log") + 1] = str(deployed.folder / "log-*")
+    result = run_cli(*args)
+    assert result.exit_code == 0, result.stderr
+    window = json.loads(result.stdout)["windows"][0]
+    assert window["rows"] == 300
+    assert window["rows_with_outcome"] == 300 - int(morning.sum())

@@ -521,10 +521,10 @@ def _header(
     meta = manifest.spec.metadata
     files = log_files(options.log)
     fmt = "parquet" if files[0].suffix == ".parquet" else "csv"
-    columns = [
-        {"name": name, "type": str(kind)}
-        for name, kind in zip(window.table.column_names, window.table.schema.types, strict=True)
-    ]
+    from governance.data import to_pandas
+
+    dtypes = to_pandas(window.table.schema.empty_table()).dtypes  # as the gate: pandas dtypes
+    columns = [{"name": str(name), "type": str(kind)} for name, kind in dtypes.items()]
     return {
         "schema_version": RECORD_SCHEMA_VERSION,
         "evaluation_id": evaluation_id,

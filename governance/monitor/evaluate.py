@@ -122,10 +122,9 @@ class MonitorSetup:
 
 @dataclass(frozen=True)
 class WindowResult:
-    """The verdict of a window and the view of every decision (for the record's header)."""
+    """The verdict of a window and how many of its decisions have their outcome."""
 
     verdict: Verdict
-    context: EvaluationContext | None
     rows_with_outcome: int
 
 
@@ -163,15 +162,20 @@ def evaluate_window(setup: MonitorSetup, window: Window, *, now: datetime) -> Wi
     gate = GateSettings(
         fail_on=setup.options.fail_on, strict=setup.options.strict, cel_seconds=setup.cel_seconds
     )
+    judged = [rule for rule in rules if not rule.spec.check.startswith(GATE_ONLY_PREFIXES)]
     with tempfile.TemporaryDirectory(prefix="governance-monitor-") as folder:
-        decision_view = _view(
-            setup, decisions, Path(folder) / "decisions", NO_POSITIVE_DECISION, window.index + 1
-        )
-        if int(arrived.sum()) < setup.min_outcome_rows:
+        decision_view: EvaluationContext | str = "no rule reads every decision"
+        if any(not reads_outcomes(rule) for rule in judged):
+            decision_view = _view(
+                setup, decisions, Path(folder) / "decisions", NO_POSITIVE_DECISION, window.index + 1
+            )
+        if not any(reads_outcomes(rule) for rule in judged):
+            outcome_view: EvaluationContext | str = "no rule reads outcomes"
+        elif int(arrived.sum()) < setup.min_outcome_rows:
             due = ""
             if setup.label_delay is not None:
                 due = f"; outcomes arrive {_days(setup.label_delay)} after a decision"
-            outcome_view: EvaluationContext | str = TOO_FEW_OUTCOMES.format(
+            outcome_view = TOO_FEW_OUTCOMES.format(
                 arrived=int(arrived.sum()), rows=window.rows, needed=setup.min_outcome_rows, due=due
             )
         else:
@@ -210,8 +214,7 @@ def evaluate_window(setup: MonitorSetup, window: Window, *, now: datetime) -> Wi
         waivers=tuple(reports),
     )
     verdict = require_policies(verdict, setup.policies, meta.risk_tier, setup.settings)
-    context = decision_view if isinstance(decision_view, EvaluationContext) else None
-    return WindowResult(verdict=verdict, context=context, rows_with_outcome=int(arrived.sum()))
+    return WindowResult(verdict=verdict, rows_with_outcome=int(arrived.sum()))
 
 
 def _skipped(rule: Rule) -> Finding:

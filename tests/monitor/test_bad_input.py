@@ -100,3 +100,27 @@ def test_an_error_in_the_last_row_records_no_window(run_cli: CliRun, deployed: D
     assert result.exit_code == 2
     assert f"row {len(frame)}: ts 2026-03-01T00:00:00Z is earlier" in result.stderr
     assert entries(deployed.db) == before
+
+
+def test_data_other_than_the_baseline_evaluated_is_refused(
+    run_cli: CliRun, deployed: Deployed
+) -> None:
+    data = deployed.folder / "data.csv"
+    data.write_text(data.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    before = entries(deployed.db)
+    result = run_cli(*deployed.args())
+    assert result.exit_code == 2
+    assert "the manifest's data data.csv is not the data baseline" in result.stderr
+    assert entries(deployed.db) == before
+
+
+def test_a_monitored_window_is_not_a_baseline(run_cli: CliRun, deployed: Deployed) -> None:
+    import json
+
+    out = json.loads(run_cli(*deployed.args("--until", "2026-03-03", "--format", "json")).stdout)
+    window = out["windows"][0]["evaluation_id"]
+    before = entries(deployed.db)
+    result = run_cli(*deployed.args("--baseline", window))
+    assert result.exit_code == 2
+    assert f"evaluation {window} is a monitored window, not a gate evaluation" in result.stderr
+    assert entries(deployed.db) == before

@@ -49,6 +49,7 @@ NOT_BASELINE_DATA = (
     "the manifest's data {path} is not the data baseline {ref} evaluated (digests differ: "
     "{found} here, {recorded} recorded)"
 )
+NOT_BINARY = "the monitor evaluates binary classifiers; a {task} model is not monitored yet"
 ENGINE_DATA = "the monitor reads the baseline's data from a file: data.engine {engine} is not read"
 
 
@@ -202,6 +203,9 @@ def prepare_monitor(
     waiver_files = unique_files([*waiver_files_in(check.policies), *check.waivers])
     waivers = load_waiver_files(waiver_files)
     check_unique([w for policy in policies for w in policy.waivers] + list(waivers))
+    task = getattr(manifest.spec.data, "task", "binary")  # data.task: on main since 'tasks'
+    if task != "binary":
+        raise manifest.error(NOT_BINARY.format(task=task), "data", "task")
     if manifest.spec.data.engine in ("duckdb", "spark"):
         raise manifest.error(ENGINE_DATA.format(engine=manifest.spec.data.engine), "data", "engine")
     files = log_files(options.log)

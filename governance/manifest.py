@@ -134,6 +134,27 @@ class LineageSpec(_Strict):
     code: CodeRef | None = None
 
 
+Duration = Annotated[str, StringConstraints(pattern=r"^\s*[1-9][0-9]*\s*[smhdw]\s*$")]
+
+
+class MonitoringSpec(_Strict):
+    """How ``governance monitor`` reads the model's production log (docs/monitoring.md).
+
+    Columns of the log: ``time_column``; ``outcome``, ``prediction`` and ``score`` default to
+    ``data.target``, ``data.prediction`` and ``data.score``. ``label_delay``: how long after a
+    decision its outcome arrives (``30d``); ``min_outcome_rows``: fewer rows with their outcome in
+    a window make the rules that read outcomes ``insufficient``.
+    """
+
+    time_column: NonEmpty | None = None
+    window: Duration | None = None
+    label_delay: Duration | None = None
+    outcome: NonEmpty | None = None
+    prediction: NonEmpty | None = None
+    score: NonEmpty | None = None
+    min_outcome_rows: Annotated[int, Field(ge=1)] = 30
+
+
 DocumentName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]+$", max_length=100)]
 
 
@@ -151,6 +172,7 @@ class ManifestSpec(_Strict):
     # Documentary evidence: documents (model_card, risk_management, ...) of free-form fields,
     # checked by `documentation.field_present` (docs/manifest.md).
     documentation: dict[DocumentName, dict[str, Any]] = Field(default_factory=dict)
+    monitoring: MonitoringSpec | None = None
 
     @model_validator(mode="after")
     def _model_or_predictions(self) -> ManifestSpec:

@@ -8,17 +8,19 @@ from governance.checks.params import (
     EqualizedOddsParams,
     GroupSizeParams,
     MetricDisparityParams,
+    SequentialDisparityParams,
 )
 from governance.checks.registry import CheckType
 
 _FAIRNESS = "governance.evaluators.fairness"
+_SEQUENTIAL = "governance.evaluators.sequential_rules"
 
 CHECKS = (
     CheckType(
         name="fairness.demographic_parity_difference",
         summary="Largest difference in selection rate between groups (fairlearn definition).",
-        params=DisparityParams,
-        runner=f"{_FAIRNESS}:demographic_parity_difference",
+        params=SequentialDisparityParams,
+        runner=f"{_SEQUENTIAL}:demographic_parity_difference",
         measures="difference of selection rates",
     ),
     CheckType(
@@ -46,8 +48,8 @@ CHECKS = (
     CheckType(
         name="fairness.equal_opportunity_difference",
         summary="Difference in true positive rate (recall) between groups.",
-        params=DisparityParams,
-        runner=f"{_FAIRNESS}:equal_opportunity_difference",
+        params=SequentialDisparityParams,
+        runner=f"{_SEQUENTIAL}:equal_opportunity_difference",
         measures="difference of true positive rates",
     ),
     CheckType(

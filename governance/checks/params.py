@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import (
+    Field,
+    SerializerFunctionWrapHandler,
+    StringConstraints,
+    model_serializer,
+    model_validator,
+)
 
 from governance.validation import DocumentModel
 
@@ -157,6 +163,38 @@ class DisparityParams(GroupParams, IntervalParams, TaskParams):
         if self.reference_group is not None and self.method != "to_reference":
             raise ValueError("reference_group goes with method: to_reference")
         return self
+
+
+class SequentialDisparityParams(DisparityParams):
+    """A difference of group rates that may judge an anytime-valid bound (``sequential: true``).
+
+    With ``sequential: true`` the measured value is the lower bound of an interval of the
+    largest difference between groups that holds at every look at once with probability at
+    least ``1 - alpha``: a monitor's window ``k`` (from 1) spends ``alpha * 6 / (pi**2 k**2)``
+    on exact per-group intervals (:mod:`governance.evaluators.sequential`), so a ``max``
+    threshold raises an alarm only when the disparity surely exceeds it, however many windows
+    are checked. Outside a monitor the evaluation is look 1.
+    """
+
+    sequential: bool = False
+    alpha: Annotated[float, Field(gt=0, lt=0.5)] = 0.05
+
+    @model_validator(mode="after")
+    def _sequential(self) -> SequentialDisparityParams:
+        if self.sequential and (self.method != "between_groups" or self.gate_on != "point"):
+            raise ValueError("sequential: true goes with method between_groups and gate_on point")
+        if not self.sequential and "alpha" in self.model_fields_set:
+            raise ValueError("alpha goes with sequential: true")
+        return self
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Without ``sequential`` and ``alpha`` unless sequential: records stay as they were."""
+        dumped: dict[str, Any] = handler(self)
+        if not self.sequential:
+            dumped.pop("sequential", None)
+            dumped.pop("alpha", None)
+        return dumped
 
 
 class EqualizedOddsParams(DisparityParams):

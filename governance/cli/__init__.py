@@ -65,6 +65,7 @@ COMMANDS = {
     "policy": "governance.cli.policy:policy",
     "serve": "governance.cli.serve:serve",
     "init": "governance.cli.init:init",
+    "monitor": "governance.cli.monitor:monitor",
 }
 
 

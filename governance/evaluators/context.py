@@ -48,6 +48,9 @@ class EvaluationContext:
     reference: Any = field(default=None, repr=False)
     """Reference data (a pandas DataFrame) for the drift checks whose rule names no file, e.g.
     the baseline's data handed over by a monitor; None when there is none."""
+    look: int | None = field(default=None, repr=False)
+    """The window's number (from 1) when a monitor evaluates a window of a production log: the
+    look of rules with ``sequential: true``; None (look 1) otherwise."""
     _cache: dict[tuple[Any, ...], Any] = field(default_factory=dict, repr=False)
 
     @property

@@ -327,6 +327,34 @@ class FindingRecord(RecordPart):
     )
 
 
+class MonitoredWindow(RecordPart):
+    """A window of a production log evaluated by ``governance monitor``."""
+
+    baseline: str = Field(description="The gate evaluation this monitoring continues.")
+    log: str = Field(description="The log as given to the monitor (a file or a glob).")
+    time_column: str = Field(description="The log's time column.")
+    window: str = Field(description="The windows' width (`7d`).")
+    index: int = Field(ge=0, description="The window's number, from 0 at `since`.")
+    window_start: UtcTime = Field(pattern=UTC_TIME, description="Start of the window (included).")
+    window_end: UtcTime = Field(pattern=UTC_TIME, description="End of the window (excluded).")
+    rows: int = Field(ge=0, description="Decisions in the window.")
+    rows_with_outcome: int = Field(
+        ge=0, description="Decisions whose outcome has arrived: rules reading outcomes use these."
+    )
+    label_delay: str | None = Field(
+        default=None, description="How long after a decision its outcome arrives (`30d`)."
+    )
+    key: Digest = Field(
+        description="sha256 of what the window is evaluated against: manifest, policies, "
+        "baseline and bounds; a re-run finding this key and the same content records nothing."
+    )
+    supersedes: str | None = Field(
+        default=None,
+        description="The evaluation of this window this one replaces (the window's rows changed, "
+        "e.g. a late batch of outcomes).",
+    )
+
+
 class RecordHeader(RecordPart):
     """The parts of the record known before evaluation (what the START event is built from)."""
 
@@ -355,6 +383,11 @@ class RecordHeader(RecordPart):
     intervals: Intervals | None = Field(
         default=None,
         description="How confidence intervals were computed; absent in older records.",
+    )
+    monitoring: MonitoredWindow | None = Field(
+        default=None,
+        description="Only for a window of a production log (`governance monitor`): the window, "
+        "its row counts and the baseline evaluation.",
     )
 
     def payload(self) -> dict[str, Any]:

@@ -8,7 +8,10 @@ Runs the real `governance` CLI, step by step, on the two samples:
 3. the gate on the Adult baseline model (blocked by the four-fifths rule) and on the mitigated
    one (passes fairness and lineage-completeness rules), each recorded in the audit store and
    reported as a signed PDF/A with its in-toto attestation;
-4. what drives the baseline model: SHAP evidence, proxies for sex;
+4. what drives the baseline model: SHAP evidence, proxies for sex; then the baseline after
+   deployment: its generated production log monitored week by week (`governance monitor`),
+   which flags the shift among women in the first week after it and in no week before, and a
+   re-run that records nothing new;
 5. the mitigated model with a waiver of its remaining warning (waived) and with the same waiver
    expired (blocks);
 6. the German-credit sample under the fair-lending pack (blocked: a group is too small to tell);
@@ -144,6 +147,27 @@ def adult(demo: Demo) -> None:
         demo.rows.append((f"adult-income mitigated, {label}", WORDS.get(code, "?"), statuses))
 
 
+def monitor(demo: Demo) -> None:
+    """The baseline model after deployment: its production log, week by week."""
+    log = demo.out / "production-log.csv.gz"
+    script = rel(SAMPLE / "make_production_log.py")
+    print(f"\n$ python {script} --out {rel(log)}", flush=True)
+    subprocess.run([sys.executable, script, "--out", rel(log)], env=demo.env, check=True)
+    args = ["monitor", rel(SAMPLE / "baseline.yaml"), "--policy", rel(SAMPLE / "monitoring.yaml")]
+    args += ["--log", rel(log)]
+    demo.expect("monitor", demo.run(*args), 1)
+    record = demo.out / "monitor.json"
+    demo.expect("monitor, again", demo.run(*args, "--format", "json", capture=record), 1)
+    windows = json.loads(record.read_text(encoding="utf-8"))["windows"] if record.exists() else []
+    failed = [w["window_start"][:10] for w in windows if w["verdict"] == "failed"]
+    new = sum(w["status"] != "unchanged" for w in windows)
+    if not failed or failed[0] != "2026-02-16" or new:
+        demo.failures.append(f"monitor: first failing week {failed[:1]}, re-run recorded {new}")
+    first = failed[0] if failed else "none"
+    detail = f"{len(windows)} weeks; first failing {first}; re-run recorded {new}"
+    demo.rows.append(("adult-income baseline, monitored", "ALARM" if failed else "quiet", detail))
+
+
 def german(demo: Demo) -> None:
     demo.check(
         "german-credit",
@@ -187,7 +211,7 @@ def main() -> int:
     (out / "reports").mkdir(parents=True)
     store = f"sqlite:///{rel(out / 'audit.db')}"
     demo = Demo(out=out, env={**os.environ, "GOVERNANCE_STORE_URL": store})
-    for step in (setup, adult, german, auditor):
+    for step in (setup, adult, monitor, german, auditor):
         step(demo)
 
     events = out / "events.json"

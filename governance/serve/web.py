@@ -2,7 +2,8 @@
 
 Pages: models and their evaluation history, a monitored model's trend per rule, one evaluation
 with its findings and evidence, the lineage graph around a node (SVG and tables), the audit log
-with its integrity status, and report downloads. Every page reads the store through the same queries as the API.
+with its integrity status, and report downloads. Every page reads the store through the same
+queries as the API.
 """
 
 from __future__ import annotations

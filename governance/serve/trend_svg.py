@@ -103,7 +103,7 @@ def render_trend(index: int, rule: dict[str, Any]) -> str:
     lines = _lines(rule["threshold"])
     low, high = _bounds(points, [value for _, value in lines])
     count = max(len(points), 1)
-    step = max(14, min(56, 720 // count))
+    step = max(14, min(56, 720 // count), 300 // count)  # wide enough for the caption
     width = LEFT + step * count + RIGHT
 
     def x_of(position: int) -> float:

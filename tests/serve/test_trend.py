@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -186,9 +187,7 @@ def test_trend_page_draws_each_rule_and_marks_the_failing_window(
     assert "3 windows, 1 failed: from 2026-01-12</desc>" in page
     assert "✖ failed in 1 of 3 windows" in page
     # the failing window: a cross and the word FAIL, and its tooltip; the others are dots
-    assert (
-        '<g class="mark-fail"><title>2026-01-12 to 2026-01-19: fail, 0.52</title><path' in page
-    )
+    assert '<g class="mark-fail"><title>2026-01-12 to 2026-01-19: fail, 0.52</title><path' in page
     assert page.count('<g class="mark-fail">') == 1
     assert page.count(">FAIL</text>") == 1
     assert page.count('<g class="mark-pass">') == 2
@@ -226,3 +225,23 @@ def test_hostile_names_and_titles_are_escaped(client_for: Any, tmp_path: Path) -
     assert f'href="/models/{quote(hostile, safe="")}/trend?baseline=' in page
     assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;&amp;" in page
     assert "Trend of fairness-baseline/r&lt;/title&gt;&lt;script&gt;" in page  # the SVG title
+
+
+@pytest.mark.slow
+def test_trend_page_renders_in_chromium(
+    live_server: Any, monitored: tuple[Seeded, list[dict[str, Any]]], tmp_path: Path
+) -> None:
+    from tests.serve.test_browser import CHROMIUM, shoot
+
+    if CHROMIUM is None:
+        pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)")
+    seeded, _ = monitored
+    server = live_server(config_for(seeded.url))
+    shots = Path(os.environ.get("GOVERNANCE_SCREENSHOTS") or tmp_path / "shots")
+    shots.mkdir(parents=True, exist_ok=True)
+    dom = shoot(
+        tmp_path / "profile", f"{server.url}/models/adult-income/trend", shots / "trend.png"
+    )
+    assert "<svg" in dom and RULE in dom
+    assert ">FAIL</text>" in dom
+    assert "✖ failed in 1 of 3 windows" in dom

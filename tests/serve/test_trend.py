@@ -245,3 +245,13 @@ def test_trend_page_renders_in_chromium(
     assert "<svg" in dom and RULE in dom
     assert ">FAIL</text>" in dom
     assert "✖ failed in 1 of 3 windows" in dom
+
+
+def test_the_endpoint_is_in_the_served_openapi_document(client_for: Any, seeded: Seeded) -> None:
+    client = client_for(config_for(seeded.url))
+    document = client.get("/api/v1/openapi.json").json()
+    operation = document["paths"]["/api/v1/models/{name}/monitoring"]["get"]
+    assert {"200", "404", "409"} <= set(operation["responses"])
+    assert [p["name"] for p in operation["parameters"]] == ["name", "baseline"]
+    window = document["components"]["schemas"]["MonitoredWindow"]
+    assert set(window["required"]) >= {"evaluation_id", "window_start", "verdict", "findings"}

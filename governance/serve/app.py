@@ -321,7 +321,7 @@ def create_app(config: ServeConfig) -> FastAPI:
     FastAPI
         An ASGI application (wrap nothing else around it: it carries its size limit).
     """
-    from governance.serve import api, api_marquez, web
+    from governance.serve import api, api_marquez, monitoring, web
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -353,6 +353,7 @@ def create_app(config: ServeConfig) -> FastAPI:
     _install_handlers(app)
     app.include_router(api.router)
     app.include_router(api_marquez.router)
+    app.include_router(monitoring.router)
     app.include_router(web.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(IngestFastPath)

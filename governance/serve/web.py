@@ -1,8 +1,9 @@
 """The read-only web view for auditors: server-rendered HTML (Jinja2), no JavaScript needed.
 
-Pages: models and their evaluation history, one evaluation with its findings and evidence, the
-lineage graph around a node (SVG and tables), the audit log with its integrity status, and
-report downloads. Every page reads the store through the same queries as the API.
+Pages: models and their evaluation history, a monitored model's trend per rule, one evaluation
+with its findings and evidence, the lineage graph around a node (SVG and tables), the audit log
+with its integrity status, and report downloads. Every page reads the store through the same
+queries as the API.
 """
 
 from __future__ import annotations
@@ -104,6 +105,40 @@ def model_page(request: Request, state: State, name: str) -> HTMLResponse:
     required = state.config.required_policies
     rows = [{"item": item, "missing": item.missing(required)} for item in evaluations]
     return _render(request, "model.html", name=name, rows=rows, required=bool(required), time=_time)
+
+
+@router.get("/models/{name}/trend", response_class=HTMLResponse)
+def trend_page(
+    request: Request,
+    state: State,
+    name: str,
+    baseline: Annotated[str | None, Query(max_length=64)] = None,
+) -> HTMLResponse:
+    """A monitored model's windows: per rule a trend chart, then the windows table."""
+    from governance.serve.monitoring import monitored_windows
+    from governance.serve.trend_svg import render_trend, rule_trends
+
+    windows = monitored_windows(state, name, baseline or None)
+    rules = rule_trends(windows)
+    for index, rule in enumerate(rules):
+        rule["svg"] = render_trend(index, rule)
+        rule["threshold_text"] = _threshold(rule)
+        rule["failed"] = sum(1 for point in rule["points"] if point.outcome in ("fail", "error"))
+    for window in windows:
+        window["failing"] = [
+            f"{f['policy']}/{f['rule_id']}"
+            for f in window["findings"]
+            if f["outcome"] in ("fail", "error")
+        ]
+    return _render(
+        request,
+        "trend.html",
+        name=name,
+        baseline=baseline or None,
+        windows=windows,
+        rules=rules,
+        baselines=sorted({window["baseline"] for window in windows}),
+    )
 
 
 def _threshold(finding: dict[str, Any]) -> str:

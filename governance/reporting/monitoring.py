@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from governance.reporting.attest import EVALUATION_SUBJECT, build_predicate, record_subjects
 from governance.reporting.attest import sha256_of as _hex
+from governance.reporting.evidence import WINDOWS_SUBJECT
 from governance.reporting.issue import ReportResult, issue, record_json
 from governance.reporting.render import SignerInfo, html_to_pdf, render_template
 from governance.reporting.view import Attachment
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     from governance.reporting.sandbox import RenderLimits
 
 MONITORING_TEMPLATE = "monitoring.html.j2"
-WINDOWS_ATTACHMENT = "monitoring-windows.json"
+WINDOWS_ATTACHMENT = WINDOWS_SUBJECT + ".json"
 
 
 def windows_json(windows: Sequence[Mapping[str, Any]]) -> bytes:
@@ -99,7 +100,7 @@ def render_monitoring_pdf(
         {
             "name": WINDOWS_ATTACHMENT,
             "digest": {"sha256": _hex(windows_bytes)},
-            "annotations": {"role": "monitoring-windows"},
+            "annotations": {"role": WINDOWS_SUBJECT},
         },
     ]
     predicate = {

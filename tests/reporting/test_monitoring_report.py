@@ -172,6 +172,38 @@ def test_bad_input_is_one_line_exit_2_and_nothing_written(
     assert list(tmp_path.iterdir()) == []
 
 
+def test_verify_finds_windows_other_than_the_store_or_the_attestation_holds(
+    monitored: Monitored, tmp_path: Path, dev_keys: Any
+) -> None:
+    from cryptography import x509
+
+    from governance.audit import AuditStore
+    from governance.monitor.run import Ledger
+    from governance.reporting.evidence import WINDOWS_NOT_STORED, check_evidence
+    from governance.reporting.monitoring import render_monitoring_pdf
+    from governance.reporting.monitoring_view import latest_windows
+    from governance.reports import monitored_baseline
+
+    with AuditStore.open(monitored.store, create=False) as store:
+        baseline = monitored_baseline(store, monitored.baseline)
+        windows = latest_windows(list(Ledger.read(store, monitored.baseline).windows.values()))
+        forged = [dict(w) for w in windows]
+        forged[2] = {**forged[2], "verdict": "passed"}  # the failing window, made to pass
+        out = tmp_path / "forged.pdf"
+        render_monitoring_pdf(baseline, forged, out, templates=TEMPLATES, signing=dev_keys)
+        honest = tmp_path / "honest.pdf"
+        render_monitoring_pdf(baseline, windows, honest, templates=TEMPLATES, signing=dev_keys)
+        cert = x509.load_pem_x509_certificate(Path(dev_keys.cert).read_bytes())
+        found = check_evidence(out.read_bytes(), cert, store=store).problems
+        assert found == [WINDOWS_NOT_STORED.format(id=windows[2]["evaluation_id"])]
+        assert check_evidence(honest.read_bytes(), cert, store=store).problems == []
+    forged_attestation = (tmp_path / "forged.intoto.json").read_bytes()
+    found = check_evidence(honest.read_bytes(), cert, detached=forged_attestation).problems
+    assert any(
+        p.startswith("the detached attestation names other monitored windows") for p in found
+    )
+
+
 def _window(start: str, outcome: str, severity: str, measured: float) -> dict[str, Any]:
     return {
         "evaluation_id": f"w-{start}",

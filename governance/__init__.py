@@ -36,7 +36,7 @@ from governance._version import __version__
 from governance.errors import GovernanceError
 
 if TYPE_CHECKING:
-    from governance.api import check, evaluate_model, write_report
+    from governance.api import check, evaluate_model, write_monitoring_report, write_report
     from governance.audit import AuditStore
     from governance.checks import CheckRegistry, CheckType, default_registry
     from governance.lineage.training import TrainingRun
@@ -71,6 +71,7 @@ _LAZY = {
     "record_training_run": "governance.training",
     "scaffold": "governance.scaffold",
     "verify_report": "governance.reporting",
+    "write_monitoring_report": "governance.api",
     "write_report": "governance.api",
     "write_scaffold": "governance.scaffold",
 }
@@ -117,6 +118,7 @@ __all__ = [
     "record_training_run",
     "scaffold",
     "verify_report",
+    "write_monitoring_report",
     "write_report",
     "write_scaffold",
 ]

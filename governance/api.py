@@ -478,3 +478,82 @@ def write_report(
             attestation=extra,
             limits=limits,
         )
+
+
+def write_monitoring_report(
+    baseline: str,
+    path: PathLike,
+    *,
+    since: str | None = None,
+    until: str | None = None,
+    store: str | Path | None = None,
+    sign: bool = True,
+    model: str | None = None,
+    templates: PathLike | None = None,
+    attestation: PathLike | None = None,
+    config: PathLike | None = None,
+    settings: Settings | None = None,
+) -> ReportResult:
+    """Write the post-market monitoring report of a baseline's windows, and record it.
+
+    The report (``docs/report.md``) shows the windows ``governance monitor`` recorded against
+    the gate evaluation ``baseline`` between ``since`` and ``until``; it is signed and attested
+    like :func:`write_report`. ``governance report --monitoring`` is this function.
+
+    Parameters
+    ----------
+    baseline
+        The gate evaluation's id, or ``"latest"`` (the newest gate evaluation with windows).
+    path
+        The PDF to write (its folder must exist).
+    since, until
+        The period (ISO 8601 dates or times): windows starting at or after ``since`` and
+        ending at or before ``until``; open when omitted.
+    store, config, settings, sign, model, templates, attestation
+        As for :func:`write_report`.
+
+    Returns
+    -------
+    ReportResult
+        The files written, their digests and the signer.
+
+    Raises
+    ------
+    InputError
+        An unknown baseline, a window given as baseline, a period without windows, a path
+        that cannot be written, a missing key; nothing is written then.
+    """
+    from governance.audit import AuditStore
+    from governance.extras import require
+    from governance.reports import (
+        check_report_targets,
+        render_limits,
+        signing_from_settings,
+    )
+    from governance.reports import (
+        write_monitoring_report as record_report,
+    )
+
+    require("report")
+    out = _path(path, "path")
+    extra = None if attestation is None else _path(attestation, "attestation")
+    if extra is not None and not sign:
+        raise ConfigError(ATTESTATION_UNSIGNED, hint=ATTESTATION_UNSIGNED_HINT)
+    check_report_targets(out, sign=sign, attestation=extra)
+    resolved = resolve_settings(settings, config)
+    limits = render_limits(resolved)
+    signing = signing_from_settings(resolved) if sign else None
+    url = _store_url(store, resolved)
+    with AuditStore.open(url, create=False) as opened:
+        return record_report(
+            opened,
+            str(baseline),
+            out,
+            signing=signing,
+            since=since,
+            until=until,
+            model=model,
+            templates=None if templates is None else _path(templates, "templates"),
+            attestation=extra,
+            limits=limits,
+        )

@@ -293,10 +293,22 @@ def write_report(
         timestamper=timestamper,
         limits=limits,
     )
+    _record_report(store, record["evaluation_id"], result, checkpoint)
+    return result
+
+
+def _record_report(
+    store: AuditStore,
+    evaluation_id: str,
+    result: ReportResult,
+    checkpoint: Mapping[str, Any] | None,
+    **extra: Any,
+) -> None:
+    """Append the ``report`` entry of a report written for ``evaluation_id``."""
     store.append(
         REPORT_KIND,
         {
-            "evaluation_id": record["evaluation_id"],
+            "evaluation_id": evaluation_id,
             "path": str(result.path),
             "digest": result.sha256,
             "signed": result.signed,
@@ -308,7 +320,122 @@ def write_report(
                 if result.attestation is not None
                 else None
             ),
-            "checkpoint": checkpoint,
+            "checkpoint": dict(checkpoint) if checkpoint else None,
+            **extra,
+        },
+    )
+
+
+NO_WINDOWS = "no monitored window of baseline {ref} in {period}"
+NO_WINDOWS_HINT = "run `governance monitor` against this baseline first, or widen --since/--until"
+NO_MONITORED_GATE = "no gate evaluation{of} in {url} has monitored windows"
+
+
+def monitored_baseline(store: AuditStore, ref: str, *, model: str | None = None) -> dict[str, Any]:
+    """The gate evaluation ``ref`` (an id, or ``latest``: the newest that has windows).
+
+    Raises
+    ------
+    EvaluationNotFound
+        No such evaluation, or (``latest``) none with monitored windows.
+    InputError
+        ``ref`` is a monitored window, not a gate evaluation.
+    """
+    from governance.errors import EvaluationNotFound, InputError
+    from governance.monitor.run import EVALUATION_KIND, NOT_A_GATE, checked
+
+    if ref != "latest":
+        record = store.get_evaluation(ref, model=model)
+        if record.get("monitoring") is not None:
+            raise InputError(NOT_A_GATE.format(ref=ref), field="baseline")
+        return record
+    newest = None
+    for entry in store.entries(kind=EVALUATION_KIND):
+        part = checked(store, entry).get("monitoring")
+        if isinstance(part, dict):
+            baseline = store.get_evaluation(str(part.get("baseline")))
+            if model is None or (baseline.get("model") or {}).get("name") == model:
+                newest = baseline
+    if newest is None:
+        of = f" of model {model!r}" if model else ""
+        raise EvaluationNotFound(NO_MONITORED_GATE.format(of=of, url=store.url))
+    return newest
+
+
+def write_monitoring_report(
+    store: AuditStore,
+    baseline_ref: str,
+    out: Path,
+    *,
+    signing: SigningConfig | None,
+    since: str | None = None,
+    until: str | None = None,
+    model: str | None = None,
+    templates: Path | None = None,
+    attestation: Path | None = None,
+    timestamper: Any = None,
+    limits: RenderLimits | None = None,
+) -> ReportResult:
+    """Render the monitoring report of a baseline's windows in a period, and record it.
+
+    A window is in the period when it starts at or after ``since`` and ends at or before
+    ``until``; a window recorded again (late outcomes) is shown as last recorded.
+
+    Raises
+    ------
+    EvaluationNotFound
+        No such baseline.
+    InputError
+        ``baseline_ref`` is a window, a time does not parse, or the period holds no window:
+        nothing is written, and nothing is recorded.
+    """
+    from governance.errors import InputError
+    from governance.monitor.run import Ledger
+    from governance.monitor.windows import iso, parse_time
+    from governance.reporting.monitoring import render_monitoring_pdf
+    from governance.reporting.monitoring_view import latest_windows
+
+    start = iso(parse_time(since, "since")) if since is not None else None
+    end = iso(parse_time(until, "until")) if until is not None else None
+    baseline = monitored_baseline(store, baseline_ref, model=model)
+    ledger = Ledger.read(store, baseline["evaluation_id"])
+    chosen = [
+        record
+        for record in ledger.windows.values()
+        if (start is None or record["monitoring"]["window_start"] >= start)
+        and (end is None or record["monitoring"]["window_end"] <= end)
+    ]
+    windows = latest_windows(chosen)
+    if not windows:
+        period = f"{start or 'the start'} .. {end or 'now'}"
+        raise InputError(
+            NO_WINDOWS.format(ref=baseline["evaluation_id"], period=period),
+            field="since" if since or until else "baseline",
+            hint=NO_WINDOWS_HINT,
+        )
+    checkpoint = latest_checkpoint(store)
+    result = render_monitoring_pdf(
+        baseline,
+        windows,
+        out,
+        since=start,
+        until=end,
+        templates=templates,
+        signing=signing,
+        checkpoint=checkpoint,
+        attestation=attestation,
+        timestamper=timestamper,
+        limits=limits,
+    )
+    _record_report(
+        store,
+        baseline["evaluation_id"],
+        result,
+        checkpoint,
+        monitoring={
+            "since": start,
+            "until": end,
+            "windows": [record["evaluation_id"] for record in windows],
         },
     )
     return result

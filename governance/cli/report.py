@@ -19,6 +19,14 @@ from governance.cli.options import (
 @click.argument("evaluation_id", metavar="EVALUATION_ID|latest")
 @click.option("--model", help="With `latest`: the latest evaluation of this model.")
 @click.option(
+    "--monitoring",
+    is_flag=True,
+    help="The post-market monitoring report of the windows `governance monitor` recorded "
+    "against this gate evaluation (the baseline; `latest`: the newest with windows).",
+)
+@click.option("--since", help="With --monitoring: windows starting at or after this date/time.")
+@click.option("--until", help="With --monitoring: windows ending at or before this date/time.")
+@click.option(
     "--output",
     "-o",
     required=True,
@@ -54,6 +62,9 @@ from governance.cli.options import (
 def report(
     evaluation_id: str,
     model: str | None,
+    monitoring: bool,
+    since: str | None,
+    until: str | None,
     output: Path,
     sign: bool,
     templates: Path | None,
@@ -70,9 +81,10 @@ def report(
 
     The report is rendered from the audit store alone: the evaluation is not run again. Signed
     reports are written with their attestation beside them; exit 2 on bad input (a missing
-    output folder included), and then no file is written.
+    output folder included), and then no file is written. With --monitoring, EVALUATION_ID is
+    the baseline gate evaluation, and the report covers its monitored windows in the period.
     """
-    from governance.api import write_report
+    from governance.api import write_monitoring_report, write_report
 
     resolved = settings(
         config_file,
@@ -80,15 +92,30 @@ def report(
         tsa_url=tsa_url,
         **signing_flags(signing_key, signing_cert, signing_pkcs12, signing_chain),
     )
-    result = write_report(
-        evaluation_id,
-        output,
-        sign=sign,
-        model=model,
-        templates=templates,
-        attestation=attestation,
-        settings=resolved,
-    )
+    if (since or until) and not monitoring:
+        raise click.UsageError("--since and --until need --monitoring")
+    if monitoring:
+        result = write_monitoring_report(
+            evaluation_id,
+            output,
+            since=since,
+            until=until,
+            sign=sign,
+            model=model,
+            templates=templates,
+            attestation=attestation,
+            settings=resolved,
+        )
+    else:
+        result = write_report(
+            evaluation_id,
+            output,
+            sign=sign,
+            model=model,
+            templates=templates,
+            attestation=attestation,
+            settings=resolved,
+        )
     state = "signed" if result.signed else "unsigned"
     if result.timestamped:
         state += ", timestamped"

@@ -61,6 +61,13 @@ STORE_RECORD_MISMATCH = (
 STORE_CHAIN_BROKEN = "the audit store's chain does not verify: {problem}"
 STORE_CHECKPOINT_FAILS = "the report's audit checkpoint does not hold in the store: {problem}"
 STORE_NO_ID = "the audit store cannot be checked: the report names no evaluation"
+WINDOWS_SUBJECT = "monitoring-windows"
+"""The role of a monitoring report's ``monitoring-windows.json`` in its statements."""
+WINDOWS_MISMATCH = (
+    "the {which} attestation names other monitored windows (sha256 {claimed}) than those "
+    "attached (sha256 {actual})"
+)
+WINDOWS_NOT_STORED = "the audit store does not hold the monitored window {id} the report carries"
 
 
 class _ChainReport(Protocol):
@@ -140,6 +147,7 @@ def _check_detached(
     signer: x509.Certificate | None,
     record_bytes: bytes,
     embedded_predicate: Any,
+    files: Mapping[str, bytes],
     result: EvidenceCheck,
 ) -> None:
     result.attestation_checked = True
@@ -166,6 +174,45 @@ def _check_detached(
         )
     if embedded_predicate is not None and opened.statement.get("predicate") != embedded_predicate:
         result.problems.append(DETACHED_PREDICATE_MISMATCH)
+    _check_windows(opened.statement, files, "detached", result)
+
+
+def _check_windows(
+    statement: Mapping[str, Any], files: Mapping[str, bytes], which: str, result: EvidenceCheck
+) -> None:
+    """A monitoring report's windows: the attached file is the one the statement names."""
+    claimed = subject_digests(statement).get(WINDOWS_SUBJECT)
+    if claimed is None:
+        return
+    actual = sha256_of(files.get(WINDOWS_SUBJECT + ".json", b""))
+    if claimed != actual:
+        result.problems.append(WINDOWS_MISMATCH.format(which=which, claimed=claimed, actual=actual))
+
+
+def _check_stored_windows(
+    store: StoreReader, files: Mapping[str, bytes], result: EvidenceCheck
+) -> None:
+    """Each monitored window a monitoring report carries is in the store, unchanged."""
+    from governance.canonical import canonical_json
+
+    data = files.get(WINDOWS_SUBJECT + ".json")
+    if data is None:
+        return
+    try:
+        windows = json.loads(data)
+    except ValueError:
+        windows = None
+    if not isinstance(windows, list):
+        result.problems.append(f"the attached {WINDOWS_SUBJECT}.json is not a JSON list")
+        return
+    for window in windows:
+        ref = str(window.get("evaluation_id")) if isinstance(window, dict) else "?"
+        try:
+            stored = store.get_evaluation(ref)
+        except GovernanceError:
+            stored = None
+        if stored is None or canonical_json(stored) != canonical_json(window):
+            result.problems.append(WINDOWS_NOT_STORED.format(id=ref))
 
 
 def check_evidence(
@@ -235,14 +282,16 @@ def check_evidence(
                 result.problems.append(
                     EMBEDDED_RECORD_MISMATCH.format(claimed=claimed, actual=sha256_of(record_bytes))
                 )
+            _check_windows(opened.statement, files, "embedded", result)
             about = ((embedded_predicate or {}).get("evaluation") or {}).get("id")
             if record and about != record.get("evaluation_id"):
                 result.problems.append(
                     EMBEDDED_ID_MISMATCH.format(claimed=about, actual=record.get("evaluation_id"))
                 )
     if detached is not None:
-        _check_detached(detached, pdf, signer, record_bytes, embedded_predicate, result)
+        _check_detached(detached, pdf, signer, record_bytes, embedded_predicate, files, result)
     if store is not None and record:
         checkpoint = (embedded_predicate or {}).get("auditCheckpoint")
         _check_store(store, record, record_bytes, checkpoint, result)
+        _check_stored_windows(store, files, result)
     return result

@@ -18,7 +18,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import io
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -191,9 +191,82 @@ def render_pdf(
         If WeasyPrint's system libraries are missing.
     """
     from governance.reporting.sandbox import RenderBudget
+
+    record_bytes = record_json(evaluation)
+    source = Attachment(
+        name=EVALUATION_SUBJECT,
+        description="The evaluation record this report renders (canonical JSON)",
+        data=record_bytes,
+        relationship="Source",
+    )
+
+    def build(attachments: list[Attachment], signer: SignerInfo | None) -> bytes:
+        ready = charted(evaluation)  # charts are drawn before the template's budget starts
+        budget = RenderBudget(limits)
+        html = render_charted(
+            ready,
+            templates=templates,
+            signer=signer,
+            checkpoint=checkpoint,
+            attachments=attachments,
+            recorded_lineage=recorded_lineage,
+            budget=budget,
+        )
+        return html_to_pdf(
+            html,
+            templates=templates,
+            attachments=attachments,
+            created=_record_time(evaluation),
+            budget=budget,
+        )
+
+    return issue(
+        Path(out),
+        build,
+        attachments=[source],
+        subjects=record_subjects(evaluation, record_bytes),
+        predicate=build_predicate(evaluation, checkpoint),
+        signing=signing,
+        attestation=attestation,
+        timestamper=timestamper,
+    )
+
+
+def issue(
+    out: Path,
+    build: Callable[[list[Attachment], SignerInfo | None], bytes],
+    *,
+    attachments: Sequence[Attachment],
+    subjects: Sequence[Mapping[str, Any]],
+    predicate: Mapping[str, Any],
+    signing: SigningConfig | None = None,
+    attestation: Path | None = None,
+    timestamper: Any = None,
+) -> ReportResult:
+    """Lay out, attest, sign and write a report: the sequence every report goes through.
+
+    Parameters
+    ----------
+    out
+        The PDF to write; replaced atomically, never left half-written.
+    build
+        Lays out the unsigned PDF/A-3b from the attachments it must embed and list (the
+        ``attachments`` given, then the signed embedded attestation) and the signer to name.
+    attachments
+        The files the report carries; the first is ``evaluation.json``, the record
+        ``governance verify`` checks.
+    subjects, predicate
+        The in-toto statement's subjects (without the report) and predicate.
+    signing, attestation, timestamper
+        As for :func:`render_pdf`.
+
+    Returns
+    -------
+    ReportResult
+        The files written, their digests, and who signed them.
+    """
     from governance.reporting.sign import sign_pdf
 
-    out = Path(out)
     check_output(out)
     material = load_signing_material(signing) if signing is not None else None
     signer = None
@@ -201,20 +274,10 @@ def render_pdf(
         signer = SignerInfo(
             subject=subject_of(material.cert), dev_key=certificate_is_dev(material.cert)
         )
-    record_bytes = record_json(evaluation)
-    predicate = build_predicate(evaluation, checkpoint)
-    subjects = record_subjects(evaluation, record_bytes)
-    attachments = [
-        Attachment(
-            name=EVALUATION_SUBJECT,
-            description="The evaluation record this report renders (canonical JSON)",
-            data=record_bytes,
-            relationship="Source",
-        )
-    ]
+    carried = list(attachments)
     if material is not None:
         embedded = sign_statement(build_statement(subjects, predicate), material)
-        attachments.append(
+        carried.append(
             Attachment(
                 name=ATTESTATION_ATTACHMENT,
                 description="Signed in-toto statement (DSSE) of the evaluation",
@@ -222,24 +285,7 @@ def render_pdf(
                 relationship="Supplement",
             )
         )
-    ready = charted(evaluation)  # charts are drawn before the template's budget starts
-    budget = RenderBudget(limits)
-    html = render_charted(
-        ready,
-        templates=templates,
-        signer=signer,
-        checkpoint=checkpoint,
-        attachments=attachments,
-        recorded_lineage=recorded_lineage,
-        budget=budget,
-    )
-    pdf = html_to_pdf(
-        html,
-        templates=templates,
-        attachments=attachments,
-        created=_record_time(evaluation),
-        budget=budget,
-    )
+    pdf = build(carried, signer)
     _check_size(pdf)
     if signing is None or material is None:
         with _atomic_files(out) as (buffer,):

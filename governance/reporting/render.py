@@ -232,6 +232,40 @@ def render_charted(
     budget: RenderBudget | None = None,
 ) -> str:
     """Render a record :func:`charted` already to the report's HTML (as :func:`render_html`)."""
+    return render_template(
+        REPORT_TEMPLATE,
+        {
+            "evaluation": ready.shown,
+            "signer": signer,
+            "outcome_order": OUTCOME_ORDER,
+            "report": build_view(
+                ready.record,
+                ready.shown,
+                checkpoint=checkpoint,
+                attachments=attachments,
+                recorded_lineage=recorded_lineage,
+            ),
+        },
+        templates=templates,
+        budget=budget,
+    )
+
+
+def render_template(
+    name: str,
+    context: Mapping[str, Any],
+    *,
+    templates: Path | None = None,
+    budget: RenderBudget | None = None,
+) -> str:
+    """Render the template ``name`` of the template folder, sandboxed and bounded by ``budget``.
+
+    Raises
+    ------
+    InputError
+        If the template does not parse, fails to render or goes past a limit of the budget,
+        naming its file and line.
+    """
     import jinja2
 
     from governance.reporting.sandbox import RenderBudget, RenderLimitError
@@ -240,35 +274,23 @@ def render_charted(
     budget = budget or RenderBudget()
     env = _environment(root, budget)
     try:
-        template = env.get_template(REPORT_TEMPLATE)
-        chunks = template.generate(
-            evaluation=ready.shown,
-            signer=signer,
-            outcome_order=OUTCOME_ORDER,
-            report=build_view(
-                ready.record,
-                ready.shown,
-                checkpoint=checkpoint,
-                attachments=attachments,
-                recorded_lineage=recorded_lineage,
-            ),
-        )
-        return "".join(_capped(chunks, budget))
+        template = env.get_template(name)
+        return "".join(_capped(template.generate(**context), budget))
     except RenderLimitError as exc:
         frame = _template_frame(exc.__traceback__, root)
-        path, line = frame if frame else (str(root / REPORT_TEMPLATE), None)
+        path, line = frame if frame else (str(root / name), None)
         raise InputError(TEMPLATE_LIMIT.format(error=exc.message), path=path, line=line) from exc
     except jinja2.TemplateSyntaxError as exc:
         raise InputError(
             TEMPLATE_FAILED.format(error=exc.message),
-            path=exc.filename or root / (exc.name or REPORT_TEMPLATE),
+            path=exc.filename or root / (exc.name or name),
             line=exc.lineno,
         ) from exc
     except jinja2.TemplateNotFound as exc:
         raise InputError(TEMPLATE_NOT_FOUND.format(name=exc.name), path=root) from exc
     except jinja2.TemplateError as exc:
         frame = _template_frame(exc.__traceback__, root)
-        path, line = frame if frame else (str(root / REPORT_TEMPLATE), None)
+        path, line = frame if frame else (str(root / name), None)
         raise InputError(TEMPLATE_FAILED.format(error=exc), path=path, line=line) from exc
     except Exception as exc:  # {{ 1/0 }}, {{ "a" + 1 }}, a filter given the wrong value
         frame = _template_frame(exc.__traceback__, root)

@@ -29,9 +29,19 @@ if TYPE_CHECKING:
 @click.option(
     "--log",
     "log",
-    required=True,
     help="The production log: a CSV or Parquet file, or a quoted glob of them (read in name "
     "order), in time order.",
+)
+@click.option(
+    "--log-table",
+    metavar="NAME",
+    help="The production log as a Spark table, read with the settings' Spark session.",
+)
+@click.option(
+    "--log-engine",
+    type=click.Choice(["arrow", "duckdb", "spark"]),
+    help="What reads the log: arrow (files, in order), duckdb (files, windows selected by "
+    "query) or spark (--log-table) [default: arrow, spark with --log-table].",
 )
 @click.option("--time-column", help="The log's time column [default: monitoring.time_column].")
 @click.option(
@@ -84,7 +94,9 @@ if TYPE_CHECKING:
 def monitor(
     manifest: Path,
     policies: tuple[Path, ...],
-    log: str,
+    log: str | None,
+    log_table: str | None,
+    log_engine: str | None,
     time_column: str | None,
     window: str | None,
     since: str | None,
@@ -129,6 +141,8 @@ def monitor(
         baseline=baseline,
         webhook=webhook,
         label_delay=label_delay,
+        log_table=log_table,
+        log_engine=log_engine,
     )
     text = output_format == "text"
     result = run_monitor(options, progress=_show if text else None)

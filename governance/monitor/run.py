@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING, Any
 
 from governance._version import __version__
 from governance.errors import InputError
+from governance.monitor.engine_log import check_log_options, open_log_reader
 from governance.monitor.evaluate import LogColumns, MonitorSetup, evaluate_window
 from governance.monitor.windows import (
-    LogReader,
     Window,
     format_duration,
     iso,
@@ -59,7 +59,8 @@ class MonitorOptions:
 
     check: CheckOptions
     """The manifest, policies, waivers, fail_on and settings: as for ``governance check``."""
-    log: str
+    log: str | None
+    """The log's files (a path or glob); None with ``log_table``."""
     store_url: str
     time_column: str | None = None
     window: str | None = None
@@ -68,6 +69,10 @@ class MonitorOptions:
     baseline: str = "latest"
     webhook: str | None = None
     label_delay: str | None = None
+    log_table: str | None = None
+    """A Spark table holding the log, read with the settings' session."""
+    log_engine: str | None = None
+    """What reads the log files: arrow (default) or duckdb; spark for ``log_table``."""
 
 
 @dataclass(frozen=True)
@@ -174,7 +179,7 @@ def checked(store: AuditStore, entry: Any) -> dict[str, Any]:
 
 def prepare_monitor(
     options: MonitorOptions, store: AuditStore
-) -> tuple[MonitorSetup, LogReader, dict[str, Any]]:
+) -> tuple[MonitorSetup, Any, dict[str, Any]]:
     """Validate every input and read the baseline; nothing is written.
 
     Returns the setup, the log reader and the baseline record.
@@ -208,7 +213,9 @@ def prepare_monitor(
         raise manifest.error(NOT_BINARY.format(task=task), "data", "task")
     if manifest.spec.data.engine in ("duckdb", "spark"):
         raise manifest.error(ENGINE_DATA.format(engine=manifest.spec.data.engine), "data", "engine")
-    files = log_files(options.log)
+    log_engine = check_log_options(options.log, options.log_table, options.log_engine)
+    if log_engine != "spark":
+        log_files(options.log or "")
     baseline = _baseline(store, options.baseline, manifest)
     data_digest = file_digest(manifest.data_path)
     recorded = baseline["artifacts"]["data"]["digest"]
@@ -224,8 +231,11 @@ def prepare_monitor(
         )
     reference, columns, context = _reference(manifest, policies, check, settings, spec, time_column)
     lineage = _lineage(store, check, manifest, policies, registry, context, data_digest)
-    reader = LogReader(
-        files=files,
+    reader = open_log_reader(
+        log_engine,
+        options.log,
+        options.log_table,
+        settings,
         time_column=time_column,
         columns=columns.read(),
         width=width,
@@ -234,8 +244,12 @@ def prepare_monitor(
         text=columns.sensitive,
         named=columns.roles(),
     )
-    reader.check_columns()
-    reader.check_order()
+    try:
+        reader.check_columns()
+        reader.check_order()
+    except Exception:
+        reader.close()
+        raise
     setup = MonitorSetup(
         options=check,
         manifest=manifest,
@@ -352,7 +366,7 @@ def _lineage(
     return context.lineage, dict(context.lineage_by_sources)
 
 
-def window_key(setup: MonitorSetup, baseline: str, window: Window, log: str) -> str:
+def window_key(setup: MonitorSetup, baseline: str, window: Window, options: MonitorOptions) -> str:
     """sha256 of what a window is evaluated against (not of its rows).
 
     The log is named from the project root, so a relative and an absolute path to it give one
@@ -365,7 +379,7 @@ def window_key(setup: MonitorSetup, baseline: str, window: Window, log: str) -> 
         "policies": sorted(policy.digest for policy in setup.policies),
         "waivers": sorted(setup.waiver_digests.values()),
         "baseline": baseline,
-        "log": _log_name(setup, log),
+        "log": _log_name(setup, options),
         "start": iso(window.start),
         "end": iso(window.end),
         "columns": setup.columns.read(),
@@ -402,11 +416,14 @@ def run_monitor(
         baseline_id = baseline["evaluation_id"]
         ledger = Ledger.read(store, baseline_id)
         done: list[WindowSummary] = []
-        for window in reader.windows():
-            summary = _window(setup, store, ledger, baseline_id, window, options, clock)
-            done.append(summary)
-            if progress is not None:
-                progress(summary)
+        try:
+            for window in reader.windows():
+                summary = _window(setup, store, ledger, baseline_id, window, options, clock)
+                done.append(summary)
+                if progress is not None:
+                    progress(summary)
+        finally:
+            reader.close()
         found = incidents(setup.manifest, baseline_id, done, ledger.windows)
         sent, failures = send_alerts(store, found, ledger.alerted, options.webhook, post, clock)
     return MonitorResult(
@@ -426,7 +443,7 @@ def _window(
     """The window's summary: from its record when its rows are unchanged, else evaluated."""
     from governance.in_memory import data_digest
 
-    key = window_key(setup, baseline, window, options.log)
+    key = window_key(setup, baseline, window, options)
     content = data_digest(window.table)
     previous = ledger.windows.get(key)
     if previous is not None and previous["artifacts"]["data"]["digest"] == content:
@@ -477,7 +494,7 @@ def record_window(
     result = evaluate_window(setup, window, now=datetime.fromisoformat(started_at))
     header["monitoring"] = {
         "baseline": baseline,
-        "log": _log_name(setup, options.log),
+        "log": _log_name(setup, options),
         "time_column": setup.columns.time,
         "window": format_duration(window.end - window.start),
         "index": window.index,
@@ -499,10 +516,13 @@ def record_window(
     return record
 
 
-def _log_name(setup: MonitorSetup, log: str) -> str:
+def _log_name(setup: MonitorSetup, options: MonitorOptions) -> str:
     """The log as the record names it: relative to the project root, never absolute."""
     from governance.paths import portable_name
 
+    if options.log_table is not None:
+        return f"table:{options.log_table}"
+    log = options.log or ""
     if any(char in log for char in "*?["):
         parent = Path(log).parent
         return f"{portable_name(parent, setup.manifest.root)}/{Path(log).name}"
@@ -523,8 +543,10 @@ def _header(
 
     manifest = setup.manifest
     meta = manifest.spec.metadata
-    files = log_files(options.log)
-    fmt = "parquet" if files[0].suffix == ".parquet" else "csv"
+    if options.log_table is not None:
+        fmt = "table"
+    else:
+        fmt = "parquet" if log_files(options.log or "")[0].suffix == ".parquet" else "csv"
     from governance.data import to_pandas
 
     dtypes = to_pandas(window.table.schema.empty_table()).dtypes  # as the gate: pandas dtypes
@@ -549,7 +571,7 @@ def _header(
         "artifacts": {
             "model": None,
             "data": {
-                "path": _log_name(setup, options.log),
+                "path": _log_name(setup, options),
                 "format": fmt,
                 "digest": content,
                 "rows": window.rows,

@@ -178,6 +178,9 @@ class LogReader:
         if current is not None and start is not None:
             yield self._window(current, start, parts)
 
+    def close(self) -> None:
+        """Nothing to release: each file is opened as it is read."""
+
     def _window(self, index: int, start: datetime, parts: list[Any]) -> Window:
         import pyarrow as pa
 

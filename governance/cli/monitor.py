@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     "--log",
     "log",
     help="The production log: a CSV or Parquet file, or a quoted glob of them (read in name "
-    "order), in time order.",
+    "order), in time order unless read with --log-engine duckdb.",
 )
 @click.option(
     "--log-table",

@@ -54,6 +54,35 @@ def _one_line(exc: BaseException) -> str:
     return without_quoted(text.split(" Did you mean")[0].split(" SQLSTATE")[0])[:300]
 
 
+CSV_TYPES = {"string": "VARCHAR", "bool": "BOOLEAN", "int64": "BIGINT", "double": "DOUBLE"}
+
+
+def csv_types(path: Path) -> dict[str, str]:
+    """The CSV's column types as the file path infers them from its first chunk.
+
+    DuckDB's own detection differs (``yes``/``no`` is a boolean to it, text to pyarrow), and a
+    decision column read as another type would be compared with the wrong labels.
+    """
+    from governance.data import open_data_file
+
+    source = open_data_file(path)
+    first = next(iter(source.select(list(source.columns)).batches()), None)
+    if first is None:
+        return {}
+    kinds = {
+        name: CSV_TYPES.get(str(kind))
+        for name, kind in zip(first.schema.names, first.schema.types, strict=True)
+    }
+    kinds.update(
+        {
+            name: "VARCHAR"
+            for name in first.schema.names
+            if str(first.schema.field(name).type) == "null"
+        }
+    )
+    return {name: kind for name, kind in kinds.items() if kind is not None}
+
+
 class DuckDBLog:
     """The log's files as a DuckDB view; only those files are readable."""
 
@@ -81,9 +110,10 @@ class DuckDBLog:
                 "SET enable_external_access = false",
             ):
                 self.connection.execute(statement)
-            parquet = all(path.suffix == ".parquet" for path in files)
-            read = self.connection.read_parquet if parquet else self.connection.read_csv
-            relation = read(names)
+            if all(path.suffix == ".parquet" for path in files):
+                relation = self.connection.read_parquet(names)
+            else:
+                relation = self.connection.read_csv(names, dtype=csv_types(files[0]))
             self.connection.register(VIEW, relation)
             self.columns = list(relation.columns)
         except duckdb.Error as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from typing import Any
 
 import pytest
@@ -40,7 +41,12 @@ def test_a_spark_table_gives_the_file_paths_windows_and_a_missing_one_is_exit_2(
     assert [{k: w[k] for k in shown} for w in windows] == [
         {k: w[k] for k in shown} for w in json.loads(arrow.stdout)["windows"]
     ]
-    assert findings(deployed.db) == findings(arrow_db)
+    assert len(findings(deployed.db)) == 14 and findings(deployed.db) == findings(arrow_db)
+    with sqlite3.connect(deployed.db) as conn:
+        payloads = conn.execute("select payload from audit_log where kind = 'evaluation'")
+        records = [json.loads(row[0]) for row in payloads]
+    named = {(r["monitoring"]["log"], r["artifacts"]["data"]["format"]) for r in records[1:]}
+    assert named == {("table:decisions", "table")}
     before = entries(deployed.db)
     missing = run_cli(
         "monitor", deployed.manifest, "-p", deployed.policy, "--log-table", "no_such_table",

@@ -34,12 +34,16 @@ def _copy_store(deployed: Deployed, name: str) -> Path:
     return target
 
 
+@pytest.mark.parametrize("suffix", ["parquet", "csv"])
 def test_duckdb_gives_the_windows_and_findings_of_the_file_path(
-    run_cli: CliRun, deployed: Deployed
+    run_cli: CliRun, deployed: Deployed, suffix: str
 ) -> None:
     frame = production_log(unfair_days=(5,))
-    log = deployed.folder / "log.parquet"
-    frame.to_parquet(log, index=False)
+    log = deployed.folder / f"log.{suffix}"
+    if suffix == "csv":
+        frame.to_csv(log, index=False)
+    else:
+        frame.to_parquet(log, index=False)
     arrow_db = _copy_store(deployed, "arrow.db")
     duck_db = _copy_store(deployed, "duck.db")
     runs = {}

@@ -8,6 +8,8 @@ import json
 import sys
 from pathlib import Path
 
+import pandas as pd
+
 from tests.conftest import SAMPLE, CliRun
 
 
@@ -47,3 +49,28 @@ def test_the_shift_is_flagged_from_its_first_week_and_not_before(
     alerts = json.loads(result.stdout)["alerts"]
     assert len(alerts) == 1 and alerts[0]["window_start"] == "2026-02-16T00:00:00Z"
     assert "in Female by sex" in alerts[0]["message"]
+
+
+def test_the_sample_log_as_parquet_read_by_duckdb_gives_the_same_findings(
+    run_cli: CliRun, tmp_path: Path
+) -> None:
+    from tests.monitor.test_engine_log import findings
+
+    _make_log(tmp_path / "production-log.csv")
+    log = tmp_path / "production-log.parquet"
+    pd.read_csv(tmp_path / "production-log.csv").to_parquet(log, index=False)
+    manifest = SAMPLE / "baseline.yaml"
+    arrow_db, duck_db = tmp_path / "arrow.db", tmp_path / "duck.db"
+    gate = run_cli(
+        "check", manifest, "-p", "pack:fairness-baseline", "--store", f"sqlite:///{arrow_db}"
+    )
+    assert gate.exit_code in (0, 1), gate.stderr
+    duck_db.write_bytes(arrow_db.read_bytes())
+    for db, extra in ((arrow_db, ()), (duck_db, ("--log-engine", "duckdb"))):
+        result = run_cli(
+            "monitor", manifest, "-p", SAMPLE / "monitoring.yaml", "--log", log,
+            "--store", f"sqlite:///{db}", *extra,
+        )  # fmt: skip
+        assert result.exit_code == 1, result.stderr
+    found = findings(duck_db)
+    assert len(found) == 12 and found == findings(arrow_db)

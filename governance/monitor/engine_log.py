@@ -323,3 +323,38 @@ def open_log_reader(
         return EngineLogReader(engine=DuckDBLog(log_files(log or "")), **reader)
     assert table is not None
     return EngineLogReader(engine=SparkLog(table, settings), **reader)
+
+
+def baseline_data(manifest: Any) -> tuple[str, Any]:
+    """The baseline's data digest (as the gate records it) and its rows as a pyarrow table.
+
+    A manifest with ``data.engine duckdb`` is read through DuckDB (files, globs and
+    ``data.where`` as the gate read them); otherwise the data file is read whole. Sensitive
+    features are text, as the file path reads them.
+    """
+    import pyarrow as pa
+
+    from governance.data import open_data_file
+    from governance.gate import file_digest
+
+    data = manifest.spec.data
+    if data.engine == "duckdb":
+        from governance.data.engines import open_engine
+        from governance.data.engines.query import VIEW as DATA_VIEW
+        from governance.evaluators.engine_inputs import data_digest
+
+        engine = open_engine(manifest)
+        try:
+            digest = data_digest(engine.snapshot())
+            table = engine.run(f"SELECT * FROM {DATA_VIEW}")  # noqa: S608 - a fixed view name
+        finally:
+            engine.close()
+        for name in data.sensitive_features:
+            if name in table.column_names and not pa.types.is_string(table.column(name).type):
+                at = table.column_names.index(name)
+                table = table.set_column(at, name, table.column(name).cast(pa.string()))
+        return digest, table
+    source = open_data_file(manifest.data_path)
+    source = source.select(source.columns, text=data.sensitive_features)
+    table = pa.Table.from_batches(list(source.batches()), schema=source.schema)
+    return file_digest(manifest.data_path), table

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from governance._version import __version__
 from governance.errors import InputError
-from governance.monitor.engine_log import check_log_options, open_log_reader
+from governance.monitor.engine_log import baseline_data, check_log_options, open_log_reader
 from governance.monitor.evaluate import LogColumns, MonitorSetup, evaluate_window
 from governance.monitor.windows import (
     Window,
@@ -50,7 +50,10 @@ NOT_BASELINE_DATA = (
     "{found} here, {recorded} recorded)"
 )
 NOT_BINARY = "the monitor evaluates binary classifiers; a {task} model is not monitored yet"
-ENGINE_DATA = "the monitor reads the baseline's data from a file: data.engine {engine} is not read"
+ENGINE_DATA = (
+    "the monitor reads the baseline's data from a file or with DuckDB: data.engine {engine} is "
+    "not read"
+)
 
 
 @dataclass(frozen=True)
@@ -211,13 +214,13 @@ def prepare_monitor(
     task = getattr(manifest.spec.data, "task", "binary")  # data.task: on main since 'tasks'
     if task != "binary":
         raise manifest.error(NOT_BINARY.format(task=task), "data", "task")
-    if manifest.spec.data.engine in ("duckdb", "spark"):
+    if manifest.spec.data.engine == "spark":
         raise manifest.error(ENGINE_DATA.format(engine=manifest.spec.data.engine), "data", "engine")
     log_engine = check_log_options(options.log, options.log_table, options.log_engine)
     if log_engine != "spark":
         log_files(options.log or "")
     baseline = _baseline(store, options.baseline, manifest)
-    data_digest = file_digest(manifest.data_path)
+    data_digest, reference_rows = baseline_data(manifest)
     recorded = baseline["artifacts"]["data"]["digest"]
     if data_digest != recorded:
         raise InputError(
@@ -229,7 +232,9 @@ def prepare_monitor(
             ),
             field="baseline",
         )
-    reference, columns, context = _reference(manifest, policies, check, settings, spec, time_column)
+    reference, columns, context = _reference(
+        manifest, policies, check, settings, spec, time_column, reference_rows
+    )
     lineage = _lineage(store, check, manifest, policies, registry, context, data_digest)
     reader = open_log_reader(
         log_engine,
@@ -306,18 +311,15 @@ def _reference(
     settings: Any,
     spec: Any,
     time_column: str,
+    rows: Any,
 ) -> tuple[Any, LogColumns, Any]:
     """The baseline's data with the model's scores, the log's columns, the data's context."""
-    import pyarrow as pa
-
-    from governance.data import open_data_file, to_pandas
+    from governance.data import to_pandas
     from governance.evaluators.inputs import load_context
 
     data = manifest.spec.data
     context = load_context(manifest, policies, trust_model=check.trust_model, settings=settings)
-    source = open_data_file(manifest.data_path)
-    source = source.select(source.columns, text=data.sensitive_features)
-    frame = to_pandas(pa.Table.from_batches(list(source.batches()), schema=source.schema))
+    frame = to_pandas(rows)
     prediction = (spec.prediction if spec else None) or data.prediction or "prediction"
     score = (spec.score if spec else None) or data.score
     outcome = (spec.outcome if spec else None) or data.target

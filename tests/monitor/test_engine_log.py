@@ -6,6 +6,7 @@ import json
 import sqlite3
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from tests.conftest import CliRun
@@ -134,3 +135,39 @@ def test_a_table_needs_the_spark_engine(run_cli: CliRun, deployed: Deployed) -> 
     )  # fmt: skip
     assert result.exit_code == 2
     assert "--log-table reads a table with the spark engine, not duckdb" in result.stderr
+
+
+def test_a_baseline_read_with_duckdb_is_monitored_as_one_read_from_a_file(
+    run_cli: CliRun, deployed: Deployed
+) -> None:
+    arrow_db = _copy_store(deployed, "arrow.db")
+    deployed.write_log(production_log(unfair_days=(5,)))
+    arrow = run_cli(
+        "monitor", deployed.manifest, "-p", deployed.policy, "--log", deployed.log,
+        "--store", f"sqlite:///{arrow_db}",
+    )  # fmt: skip
+    text = deployed.manifest.read_text(encoding="utf-8")
+    duck = deployed.folder / "duck"
+    duck.mkdir()
+    pd.read_csv(deployed.folder / "data.csv").to_parquet(duck / "data.parquet", index=False)
+    text = text.replace("path: data.csv", "path: data.parquet")
+    (duck / "manifest.yaml").write_text(
+        text.replace("\ndata:\n", "\ndata:\n  engine: duckdb\n", 1), encoding="utf-8"
+    )
+    gate_policy = deployed.folder / "gate.yaml"
+    store = f"sqlite:///{duck / 'audit.db'}"
+    gate = run_cli("check", duck / "manifest.yaml", "-p", gate_policy, "--store", store)
+    assert gate.exit_code == 0, gate.stdout + gate.stderr
+    result = run_cli(
+        "monitor", duck / "manifest.yaml", "-p", deployed.policy, "--log", deployed.log,
+        "--store", store,
+    )  # fmt: skip
+    assert result.exit_code == arrow.exit_code == 1, result.stdout + result.stderr
+    assert len(findings(duck / "audit.db")) == 14
+    assert findings(duck / "audit.db") == findings(arrow_db)
+    pd.read_csv(deployed.folder / "data.csv").head(500).to_parquet(duck / "data.parquet")
+    changed = run_cli(
+        "monitor", duck / "manifest.yaml", "-p", deployed.policy, "--log", deployed.log,
+        "--store", store,
+    )  # fmt: skip
+    assert changed.exit_code == 2 and "is not the data baseline" in changed.stderr

@@ -272,11 +272,12 @@ class EngineLogReader:
         )
         for value in listed.column("w").to_pylist():
             begin = start + int(value) * self.width
+            end = begin + self.width
             rows = self._run(
                 f"SELECT {wanted} FROM {VIEW} "  # noqa: S608 - quoted names, bound parameters
                 f"WHERE {time} >= {since} AND {time} < {until} "
                 f"ORDER BY {time}",
-                {"since": begin, "until": begin + self.width},
+                {"since": begin, "until": min(begin + self.width, self.until or end)},
             )
             yield Window(
                 index=int(value), start=begin, end=begin + self.width, table=self._typed(rows)

@@ -66,6 +66,26 @@ def test_duckdb_gives_the_windows_and_findings_of_the_file_path(
     assert len(findings(duck_db)) == 14 and findings(duck_db) == findings(arrow_db)
 
 
+def test_since_and_until_leave_out_the_same_rows_as_the_file_path(
+    run_cli: CliRun, deployed: Deployed
+) -> None:
+    log = deployed.folder / "log.parquet"
+    production_log().to_parquet(log, index=False)
+    bounds = ("--since", "2026-03-03T12:00:00Z", "--until", "2026-03-06T00:00:00Z")
+    runs = []
+    for name, extra in (("arrow.db", ()), ("duck.db", ("--log-engine", "duckdb"))):
+        result = run_cli(
+            "monitor", deployed.manifest, "-p", deployed.policy, "--log", log,
+            "--store", f"sqlite:///{_copy_store(deployed, name)}", "--format", "json",
+            *bounds, *extra,
+        )  # fmt: skip
+        assert result.exit_code in (0, 1), result.stdout + result.stderr
+        windows = json.loads(result.stdout)["windows"]
+        runs.append([(w["window_start"], w["rows"], w["verdict"]) for w in windows])
+    assert runs[0] == runs[1] and len(runs[0]) == 3
+    assert 0 < runs[1][-1][1] < 200  # the last window stops at --until
+
+
 def test_duckdb_selects_by_time_so_row_order_does_not_matter(
     run_cli: CliRun, deployed: Deployed
 ) -> None:

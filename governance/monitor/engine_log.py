@@ -24,7 +24,6 @@ from governance.redact import without_quoted
 if TYPE_CHECKING:
     from governance.config import Settings
 
-LOG_ENGINES = ("arrow", "duckdb", "spark")
 VIEW = "governance_log"
 TABLE_NEEDS_SPARK = "--log-table reads a table with the spark engine, not {engine}"
 FILES_NOT_SPARK = "--log-engine spark reads a table: give --log-table NAME instead of --log"

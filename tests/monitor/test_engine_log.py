@@ -125,6 +125,11 @@ BAD = {
         "the log: 1 rows have an empty ts",
     ),
     "a table and files": (lambda f: f, ("--log-table", "decisions"), "not both"),
+    "files read by spark": (
+        lambda f: f,
+        ("--log-engine", "spark"),
+        "--log-engine spark reads a table: give --log-table NAME instead of --log",
+    ),
 }
 
 

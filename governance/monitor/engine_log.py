@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from governance.data.engines.csv_types import csv_types
 from governance.errors import DataError, EngineError, InputError
 from governance.monitor.windows import EMPTY_RANGE, MISSING_COLUMNS, NO_TIME_COLUMN, Window, iso
 from governance.redact import without_quoted
@@ -51,35 +52,6 @@ def check_log_options(log: str | None, table: str | None, engine: str | None) ->
 def _one_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return without_quoted(text.split(" Did you mean")[0].split(" SQLSTATE")[0])[:300]
-
-
-CSV_TYPES = {"string": "VARCHAR", "bool": "BOOLEAN", "int64": "BIGINT", "double": "DOUBLE"}
-
-
-def csv_types(path: Path) -> dict[str, str]:
-    """The CSV's column types as the file path infers them from its first chunk.
-
-    DuckDB's own detection differs (``yes``/``no`` is a boolean to it, text to pyarrow), and a
-    decision column read as another type would be compared with the wrong labels.
-    """
-    from governance.data import open_data_file
-
-    source = open_data_file(path)
-    first = next(iter(source.select(list(source.columns)).batches()), None)
-    if first is None:
-        return {}
-    kinds = {
-        name: CSV_TYPES.get(str(kind))
-        for name, kind in zip(first.schema.names, first.schema.types, strict=True)
-    }
-    kinds.update(
-        {
-            name: "VARCHAR"
-            for name in first.schema.names
-            if str(first.schema.field(name).type) == "null"
-        }
-    )
-    return {name: kind for name, kind in kinds.items() if kind is not None}
 
 
 class DuckDBLog:

@@ -241,3 +241,13 @@ def test_missing_scores_are_refused_with_their_count_by_every_engine(
     assert code == 2 and record is None
     assert "score has 4 missing (NaN) values" in err, err
     assert entries(tmp_path) == 0
+
+
+def test_duckdb_reads_a_csv_with_the_arrow_paths_types(run_cli: CliRun, tmp_path: Path) -> None:
+    # "yes"/"no" labels are text to the arrow path; DuckDB alone would read them as booleans and
+    # find no row with the positive label "yes"
+    synthetic_frame(3000, seed=5).to_csv(tmp_path / "data.csv", index=False)
+    code_a, arrow, _ = check(run_cli, tmp_path, manifest("arrow", "data.csv"))
+    code_d, duck, err = check(run_cli, tmp_path, manifest("duckdb", "data.csv"))
+    assert code_d == code_a, err
+    assert findings(duck) == findings(arrow)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from governance.data.engines import Source, file_snapshot
+from governance.data.engines.csv_types import csv_types
 from governance.data.engines.query import VIEW
 from governance.data.engines.where import check_where
 from governance.errors import EngineError
@@ -47,7 +48,9 @@ class DuckDBEngine:
             if source.format == "parquet":
                 relation = self.connection.read_parquet(files)
             else:
-                relation = self.connection.read_csv(files)
+                # typed as the arrow path reads the file: DuckDB's own guess differs
+                # (``yes``/``no`` is a boolean to it), and labels would not match
+                relation = self.connection.read_csv(files, dtype=csv_types(source.files[0]))
             if source.where is not None:
                 check_where(source.where, source, relation.columns)
                 relation = relation.filter(source.where)

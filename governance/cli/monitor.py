@@ -173,8 +173,13 @@ def _summary(result: MonitorResult) -> str:
         f"{new} recorded by this run"
     ]
     for alert in result.alerts:
-        lines.append(
-            f"Alert: {alert.policy}/{alert.rule_id} ({alert.severity}) started failing in the "
-            f"window from {alert.window_start[:10]}: {alert.message}"
-        )
+        rule = f"{alert.policy}/{alert.rule_id} ({alert.severity})"
+        start = alert.window_start[:10]
+        if result.sent:  # sent once: a later run does not send it again
+            lines.append(f"Alert sent: {rule} started failing in the window from {start}: ")
+        else:  # nothing recorded without a webhook: every run shows what is failing
+            lines.append(
+                f"Failing since the window from {start} (no --webhook, not sent): {rule}: "
+            )
+        lines[-1] += alert.message
     return "\n".join(lines)

@@ -119,6 +119,8 @@ class MonitorResult:
     windows: tuple[WindowSummary, ...]
     alerts: tuple[Alert, ...] = ()
     alert_failures: tuple[str, ...] = ()
+    sent: bool = False
+    """Whether ``alerts`` went to a webhook (without one they are shown, not sent)."""
 
     @property
     def exit_code(self) -> int:
@@ -133,6 +135,7 @@ class MonitorResult:
             "windows": [w.as_dict() for w in self.windows],
             "alerts": [a.as_dict() for a in self.alerts],
             "alert_failures": list(self.alert_failures),
+            "alerts_sent": self.sent,
         }
 
 
@@ -429,7 +432,11 @@ def run_monitor(
         found = incidents(setup.manifest, baseline_id, done, ledger.windows)
         sent, failures = send_alerts(store, found, ledger.alerted, options.webhook, post, clock)
     return MonitorResult(
-        baseline=baseline_id, windows=tuple(done), alerts=tuple(sent), alert_failures=failures
+        baseline=baseline_id,
+        windows=tuple(done),
+        alerts=tuple(sent),
+        alert_failures=failures,
+        sent=options.webhook is not None,
     )
 
 

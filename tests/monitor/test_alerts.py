@@ -68,10 +68,28 @@ def test_one_alert_per_rule_that_starts_failing(
     with deployed.db.open("rb") as handle:
         assert b"secret-token" not in handle.read()  # the URL is never recorded
 
+    assert result.stdout.count("Alert sent: watch/dp-ratio (high) started failing") == 2
+
     again = run_cli(*deployed.args("--webhook", _url(receiver)))
     assert again.exit_code == 1
     assert len(receiver.received) == 2  # nothing alerted twice
     assert entries(deployed.db, "monitor.alert") == 2
+    assert "Alert sent" not in again.stdout  # the terminal does not claim a new alert either
+
+
+def test_without_a_webhook_each_run_shows_what_fails_and_claims_no_alert(
+    run_cli: CliRun, deployed: Deployed
+) -> None:
+    deployed.write_log(production_log(unfair_days=(3, 4)))
+    for _ in range(2):
+        result = run_cli(*deployed.args())
+        assert result.exit_code == 1
+        assert (
+            "Failing since the window from 2026-03-05 (no --webhook, not sent): watch/dp-ratio"
+            in (result.stdout)
+        )
+        assert "Alert sent" not in result.stdout
+    assert entries(deployed.db, "monitor.alert") == 0
 
 
 def test_a_refused_alert_is_reported_and_sent_again_next_run(

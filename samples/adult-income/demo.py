@@ -10,8 +10,8 @@ Runs the real `governance` CLI, step by step, on the two samples:
    reported as a signed PDF/A with its in-toto attestation;
 4. what drives the baseline model: SHAP evidence, proxies for sex; then the baseline after
    deployment: its generated production log monitored week by week (`governance monitor`),
-   which flags the shift among women in the first week after it and in no week before, and a
-   re-run that records nothing new;
+   which flags the shift among women in the first week after it and in no week before, a
+   re-run that records nothing new, and the signed post-market monitoring report;
 5. the mitigated model with a waiver of its remaining warning (waived) and with the same waiver
    expired (blocks);
 6. the German-credit sample under the fair-lending pack (blocked: a group is too small to tell);
@@ -164,7 +164,14 @@ def monitor(demo: Demo) -> None:
     if not failed or failed[0] != "2026-02-16" or new:
         demo.failures.append(f"monitor: first failing week {failed[:1]}, re-run recorded {new}")
     first = failed[0] if failed else "none"
-    detail = f"{len(windows)} weeks; first failing {first}; re-run recorded {new}"
+    pdf = demo.out / "reports" / "adult-income-monitoring.pdf"
+    baseline = json.loads(record.read_text(encoding="utf-8"))["baseline"] if record.exists() else ""
+    code = demo.run("report", baseline, "--monitoring", "-o", rel(pdf))
+    demo.expect("monitoring report", code, 0)
+    demo.reports.append(pdf)
+    detail = (
+        f"{len(windows)} weeks; first failing {first}; re-run recorded {new}; report: {rel(pdf)}"
+    )
     demo.rows.append(("adult-income baseline, monitored", "ALARM" if failed else "quiet", detail))
 
 

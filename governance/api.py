@@ -391,6 +391,43 @@ def evaluate_model(
     return evaluation
 
 
+@dataclass(frozen=True)
+class _ReportTarget:
+    """Where a report goes and how it is issued, checked before anything is rendered."""
+
+    out: Path
+    attestation: Path | None
+    signing: Any
+    limits: Any
+    url: str
+
+
+def _report_target(
+    path: PathLike,
+    attestation: PathLike | None,
+    sign: bool,
+    store: str | Path | None,
+    config: PathLike | None,
+    settings: Settings | None,
+) -> _ReportTarget:
+    """The checked output paths, signing material, render limits and store of a report."""
+    from governance.reports import check_report_targets, render_limits, signing_from_settings
+
+    out = _path(path, "path")
+    extra = None if attestation is None else _path(attestation, "attestation")
+    if extra is not None and not sign:
+        raise ConfigError(ATTESTATION_UNSIGNED, hint=ATTESTATION_UNSIGNED_HINT)
+    check_report_targets(out, sign=sign, attestation=extra)
+    resolved = resolve_settings(settings, config)
+    return _ReportTarget(
+        out=out,
+        attestation=extra,
+        signing=signing_from_settings(resolved) if sign else None,
+        limits=render_limits(resolved),
+        url=_store_url(store, resolved),
+    )
+
+
 def write_report(
     evaluation: Evaluation | str,
     path: PathLike,
@@ -439,14 +476,7 @@ def write_report(
     """
     from governance.audit import AuditStore
     from governance.extras import require
-    from governance.reports import (
-        check_report_targets,
-        render_limits,
-        signing_from_settings,
-    )
-    from governance.reports import (
-        write_report as record_report,
-    )
+    from governance.reports import write_report as record_report
     from governance.results import Evaluation
 
     require("report")
@@ -458,25 +488,18 @@ def write_report(
         evaluation_id = evaluation.evaluation_id
     else:
         evaluation_id = str(evaluation)
-    out = _path(path, "path")
-    extra = None if attestation is None else _path(attestation, "attestation")
-    if extra is not None and not sign:
-        raise ConfigError(ATTESTATION_UNSIGNED, hint=ATTESTATION_UNSIGNED_HINT)
-    check_report_targets(out, sign=sign, attestation=extra)
-    resolved = resolve_settings(settings, config)
-    limits = render_limits(resolved)
-    signing = signing_from_settings(resolved) if sign else None
-    url = _store_url(store, resolved)
-    with AuditStore.open(url, create=False) as opened:
+    target = _report_target(path, attestation, sign, store, config, settings)
+    out, extra = target.out, target.attestation
+    with AuditStore.open(target.url, create=False) as opened:
         return record_report(
             opened,
             evaluation_id,
             out,
-            signing=signing,
+            signing=target.signing,
             templates=None if templates is None else _path(templates, "templates"),
             model=model,
             attestation=extra,
-            limits=limits,
+            limits=target.limits,
         )
 
 
@@ -525,35 +548,21 @@ def write_monitoring_report(
     """
     from governance.audit import AuditStore
     from governance.extras import require
-    from governance.reports import (
-        check_report_targets,
-        render_limits,
-        signing_from_settings,
-    )
-    from governance.reports import (
-        write_monitoring_report as record_report,
-    )
+    from governance.reports import write_monitoring_report as record_report
 
     require("report")
-    out = _path(path, "path")
-    extra = None if attestation is None else _path(attestation, "attestation")
-    if extra is not None and not sign:
-        raise ConfigError(ATTESTATION_UNSIGNED, hint=ATTESTATION_UNSIGNED_HINT)
-    check_report_targets(out, sign=sign, attestation=extra)
-    resolved = resolve_settings(settings, config)
-    limits = render_limits(resolved)
-    signing = signing_from_settings(resolved) if sign else None
-    url = _store_url(store, resolved)
-    with AuditStore.open(url, create=False) as opened:
+    target = _report_target(path, attestation, sign, store, config, settings)
+    out, extra = target.out, target.attestation
+    with AuditStore.open(target.url, create=False) as opened:
         return record_report(
             opened,
             str(baseline),
             out,
-            signing=signing,
+            signing=target.signing,
             since=since,
             until=until,
             model=model,
             templates=None if templates is None else _path(templates, "templates"),
             attestation=extra,
-            limits=limits,
+            limits=target.limits,
         )

@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from governance.reporting.charts import evidence_rows
+
 SECTION_OF_DOMAIN = {
     "fairness": "fairness",
     "performance": "performance",
@@ -29,12 +31,6 @@ def drawn_in(check: str) -> str | None:
     return SECTION_OF_DOMAIN.get(check.partition(".")[0])
 
 
-def _rows(value: Any) -> list[dict[str, Any]]:
-    if not isinstance(value, Sequence) or isinstance(value, str):
-        return []
-    return [row for row in value if isinstance(row, dict)]
-
-
 def _run(run: Mapping[str, Any]) -> str:
     return f"run {run.get('run_id')} of job {run.get('job')}"
 
@@ -46,7 +42,7 @@ def lineage_lines(evidence: Mapping[str, Any], check: str) -> list[str]:
     if isinstance(run, Mapping):
         how = f", found by {evidence['found_by']}" if evidence.get("found_by") else ""
         lines.append(f"Training {_run(run)} ({run.get('state') or 'state unknown'}){how}.")
-    datasets = _rows(evidence.get("datasets"))
+    datasets = evidence_rows(evidence.get("datasets"))
     if check == "lineage.training_data_traced" and datasets:
         deepest = max(int(row.get("hop") or 0) for row in datasets)
         lines.append(f"{len(datasets)} upstream datasets traced, up to {deepest} hops back.")
@@ -54,7 +50,7 @@ def lineage_lines(evidence: Mapping[str, Any], check: str) -> list[str]:
         lines.append(f"Gap: {gap}.")
     if check == "lineage.facets_present" and "required" in evidence:
         required = ", ".join(evidence.get("required") or []) or "none"
-        missing = _rows(evidence.get("missing"))
+        missing = evidence_rows(evidence.get("missing"))
         lines.append(f"Required facets: {required}.")
         lines += [
             f"{row.get('dataset')} lacks {', '.join(row.get('facets') or [])}." for row in missing
@@ -71,15 +67,16 @@ def lineage_lines(evidence: Mapping[str, Any], check: str) -> list[str]:
             for job in evidence.get("missing") or []
         ]
     if check == "lineage.no_failed_runs":
-        lines += [f"Failed: {_run(run)}." for run in _rows(evidence.get("failed"))]
-        lines += [f"Not finished: {_run(run)}." for run in _rows(evidence.get("unfinished"))]
+        failed, unfinished = evidence.get("failed"), evidence.get("unfinished")
+        lines += [f"Failed: {_run(run)}." for run in evidence_rows(failed)]
+        lines += [f"Not finished: {_run(run)}." for run in evidence_rows(unfinished)]
         if (
             isinstance(run, Mapping)
             and not evidence.get("failed")
             and not evidence.get("unfinished")
         ):
             lines.append("Every run behind the model completed.")
-    late = _rows(evidence.get("recorded_late"))
+    late = evidence_rows(evidence.get("recorded_late"))
     if late:
         lines.append(
             f"{len(late)} run(s) recorded more than a day after their time: "
@@ -136,8 +133,8 @@ def drift_view(findings: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
         evidence = item.get("evidence") or {}
         smaller_worse = evidence.get("statistic") in SMALLER_IS_WORSE
         rows = []
-        for feature in _rows(evidence.get("features")):
-            cells = _rows(feature.get("cells"))
+        for feature in evidence_rows(evidence.get("features")):
+            cells = evidence_rows(feature.get("cells"))
             overall = next((c for c in cells if not c.get("sensitive_features")), None)
             grouped = [c for c in cells if c.get("sensitive_features")]
             rows.append(

@@ -14,6 +14,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from governance.reporting.charts import evidence_rows
 from governance.reporting.filters import number as _number
 
 MAX_FEATURE_ROWS = 25
@@ -32,12 +33,6 @@ EXPLAINERS = {
     "kernel": "kernel (model-agnostic, sampled)",
 }
 OUTPUTS = {"log_odds": "log-odds", "probability": "probability", "raw": "raw model output"}
-
-
-def _rows(value: Any) -> list[dict[str, Any]]:
-    if not isinstance(value, Sequence) or isinstance(value, str):
-        return []
-    return [row for row in value if isinstance(row, dict)]
 
 
 def explanation_facts(explanation: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -129,14 +124,14 @@ def feature_table(items: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
 
     for item in items:
         evidence = item.get("evidence") or {}
-        for entry in _rows(evidence.get("importance")):
+        for entry in evidence_rows(evidence.get("importance")):
             found = row(str(entry.get("feature")))
             for key in ("rank", "mean_abs_shap", "share", "sensitive"):
                 if entry.get(key) is not None:
                     found.setdefault(key, entry[key])
         check = item.get("check")
         if check == "explainability.proxy_features":
-            for entry in _rows(evidence.get("features")):
+            for entry in evidence_rows(evidence.get("features")):
                 found = row(str(entry.get("feature")))
                 found.setdefault("rank", entry.get("rank"))
                 found.setdefault("share", entry.get("share"))
@@ -144,7 +139,7 @@ def feature_table(items: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
                 found["proxy_of"] = list(entry.get("proxy_of") or [])
                 found["dropped"] = bool(entry.get("dropped_by_preprocessing"))
         if check == "explainability.stability":
-            for entry in _rows(evidence.get("features")):
+            for entry in evidence_rows(evidence.get("features")):
                 found = row(str(entry.get("feature")))
                 low, high = entry.get("rank_p05"), entry.get("rank_p95")
                 if low is not None and high is not None:
@@ -169,8 +164,8 @@ def group_tables(items: Sequence[Mapping[str, Any]], top: Sequence[str]) -> list
     for item in items:
         if item.get("check") != "explainability.sensitive_attribution_share":
             continue
-        for table in _rows((item.get("evidence") or {}).get("by_group")):
-            groups = _rows(table.get("groups"))
+        for table in evidence_rows((item.get("evidence") or {}).get("by_group")):
+            groups = evidence_rows(table.get("groups"))
             features = [f for f in top if any(f in (g.get("mean_abs_shap") or {}) for g in groups)]
             features = features[:GROUP_TABLE_FEATURES]
             for start in range(0, len(groups), GROUP_TABLE_COLUMNS):

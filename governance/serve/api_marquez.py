@@ -84,10 +84,7 @@ def get_job_runs(
 def get_job_version(state: State, namespace: str, job: str, version: Version) -> JSONResponse:
     """The version: the datasets its runs read and wrote, and its latest run."""
     node = resolve_node(state, node_name("job", namespace, job))
-    for item in marquez_catalog.job_versions(state, node):
-        if item["version"] == version.lower():
-            return JSONResponse(item)
-    raise ApiError(404, NO_VERSION.format(version=version, node=node.key))
+    return _one_version(marquez_catalog.job_versions(state, node), version, node.key)
 
 
 @_read(
@@ -133,10 +130,7 @@ def get_dataset_version(
 ) -> JSONResponse:
     """The version with its schema fields and the run that wrote it."""
     node = resolve_node(state, node_name("dataset", namespace, dataset))
-    for item in marquez_catalog.dataset_versions(state, node):
-        if item["version"] == version.lower():
-            return JSONResponse(item)
-    raise ApiError(404, NO_VERSION.format(version=version, node=node.key))
+    return _one_version(marquez_catalog.dataset_versions(state, node), version, node.key)
 
 
 @_read(
@@ -306,3 +300,11 @@ def get_source(state: State, source: str) -> JSONResponse:
 def get_recent_events(state: State, limit: Limit = 100, offset: Offset = 0) -> JSONResponse:
     """``GET /events/lineage`` without time bounds (the path marquez-python's list_events reads)."""
     return get_events(state, None, None, "desc", limit, offset)
+
+
+def _one_version(versions: Any, version: str, node: str) -> JSONResponse:
+    """The answer for one version of a node's ``versions`` (ids compared in lower case)."""
+    for item in versions:
+        if item["version"] == version.lower():
+            return JSONResponse(item)
+    raise ApiError(404, NO_VERSION.format(version=version, node=node))

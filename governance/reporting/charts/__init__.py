@@ -64,11 +64,11 @@ def finding_charts(finding: FindingRecord, *, fail_on: str, strict: bool) -> lis
     from governance.reporting.charts import explainability as draw
 
     unit = UNITS.get(str(evidence["explanation"].get("output")), "model output")
-    importance = _rows(evidence.get("importance"))
+    importance = evidence_rows(evidence.get("importance"))
     if check == "explainability.available" and "importance" in evidence:
         return [Chart(draw.IMPORTANCE_TITLE, partial(draw.importance_chart, importance, unit))]
     if check == "explainability.top_features" and "importance" in evidence:
-        flagged = [str(row.get("feature")) for row in _rows(evidence.get("violations"))]
+        flagged = [str(row.get("feature")) for row in evidence_rows(evidence.get("violations"))]
         return [
             Chart(
                 draw.IMPORTANCE_TITLE,
@@ -80,14 +80,19 @@ def finding_charts(finding: FindingRecord, *, fail_on: str, strict: bool) -> lis
         return [
             Chart(
                 draw.GROUP_TITLE.format(feature=table.get("sensitive_feature")),
-                partial(draw.group_chart, _rows(table.get("groups")), top[:TOP_FEATURES], unit),
+                partial(
+                    draw.group_chart,
+                    evidence_rows(table.get("groups")),
+                    top[:TOP_FEATURES],
+                    unit,
+                ),
             )
-            for table in _rows(evidence.get("by_group"))
+            for table in evidence_rows(evidence.get("by_group"))
         ]
     if check == "explainability.proxy_features" and "features" in evidence:
         chart = partial(
             draw.proxy_chart,
-            _rows(evidence.get("features")),
+            evidence_rows(evidence.get("features")),
             float(evidence.get("min_association", 0.0)),
             float(evidence.get("min_attribution_share", 0.0)),
         )
@@ -123,7 +128,7 @@ def _explained(evidence: Mapping[str, Any]) -> bool:
     return isinstance(explained, int) and explained > 0
 
 
-def _rows(value: Any) -> list[dict[str, Any]]:
+def evidence_rows(value: Any) -> list[dict[str, Any]]:
     """The objects of a list of the evidence (anything else: none)."""
     if not isinstance(value, Sequence) or isinstance(value, str):
         return []

@@ -125,6 +125,8 @@ class Settings:
     spark_master: str | None = None
     """The spark engine's master URL, or ``sc://host:port`` for Spark Connect; None: local[2]."""
     spark_conf: tuple[tuple[str, str], ...] = ()
+    mlflow_tracking_uri: str | None = None
+    """The MLflow tracking server of ``model.uri``; None: ``$MLFLOW_TRACKING_URI``."""
     sources: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
     """Where each value came from: ``flag``, an environment variable, ``file:line``, ``default``."""
 
@@ -366,6 +368,12 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("spark_master", "GOVERNANCE_SPARK_MASTER", "spark engine: master URL or sc://", str),
     Setting("spark_conf", "GOVERNANCE_SPARK_CONF", "spark engine: key=value,... conf", _pairs),
+    Setting(
+        "mlflow_tracking_uri",
+        "GOVERNANCE_MLFLOW_TRACKING_URI",
+        "MLflow tracking server of model.uri (default: $MLFLOW_TRACKING_URI)",
+        str,
+    ),
 )
 SETTINGS_BY_NAME = {setting.name: setting for setting in SETTINGS}
 _DEFAULTS: dict[str, Any] = {

@@ -255,7 +255,7 @@ def record_header(prepared: PreparedCheck, evaluation_id: str, started_at: str) 
         "artifacts": {
             "model": (
                 {
-                    "path": name(manifest.resolve(model_spec.path), prepared.digests["model"]),
+                    "path": name(model_path, prepared.digests["model"]),
                     "format": model_spec.format,
                     "digest": prepared.digests["model"],
                 }

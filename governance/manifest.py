@@ -55,12 +55,29 @@ class Metadata(_Strict):
     description: str | None = None
 
 
-class ModelSpec(_Strict):
-    """The model artifact to load and query."""
+REGISTRY_URI = r"^models:/[A-Za-z0-9][A-Za-z0-9._ -]{0,255}(/[1-9][0-9]{0,17}|@[A-Za-z0-9_-]{1,255})$"
+"""``models:/NAME/VERSION`` or ``models:/NAME@ALIAS``: a version of an MLflow registered model."""
+RegistryUri = Annotated[str, StringConstraints(pattern=REGISTRY_URI)]
 
-    path: NonEmpty
+
+class ModelSpec(_Strict):
+    """The model artifact to load and query: a file (``path``) or a registered version (``uri``).
+
+    A registered version's format comes from its MLmodel file, so ``format`` goes with ``path``.
+    """
+
+    path: NonEmpty | None = None
+    uri: RegistryUri | None = None
     format: ModelFormat = "skops"
     trusted: bool = False
+
+    @model_validator(mode="after")
+    def _path_or_uri(self) -> ModelSpec:
+        if (self.path is None) == (self.uri is None):
+            raise ValueError("give exactly one of path (a model file) or uri (models:/NAME/...)")
+        if self.uri is not None and "format" in self.model_fields_set:
+            raise ValueError("format goes with path: a registered model's comes from its MLmodel")
+        return self
 
 
 class DataSpec(_Strict):
@@ -177,7 +194,9 @@ class ManifestSpec(_Strict):
     @model_validator(mode="after")
     def _model_or_predictions(self) -> ManifestSpec:
         if self.model is None and self.data.prediction is None:
-            raise ValueError("give either model.path or data.prediction (a predictions column)")
+            raise ValueError(
+                "give either model.path, model.uri or data.prediction (a predictions column)"
+            )
         return self
 
 
@@ -208,8 +227,14 @@ class Manifest:
 
     @property
     def model_path(self) -> Path | None:
-        """The model artifact, or None when predictions come from a column."""
-        return self.resolve(self.spec.model.path) if self.spec.model else None
+        """The model file, or None (predictions from a column, or a registered model)."""
+        model = self.spec.model
+        return self.resolve(model.path) if model and model.path is not None else None
+
+    @property
+    def model_uri(self) -> str | None:
+        """The registered model version (``models:/NAME/VERSION`` or ``@ALIAS``), if named."""
+        return self.spec.model.uri if self.spec.model else None
 
     def resolve(self, relative: str) -> Path:
         """A path from the manifest, relative to the manifest's folder."""
@@ -281,7 +306,7 @@ def _check_confined(manifest: Manifest) -> None:
     named: dict[str, str] = {}
     if manifest.spec.data.path is not None:
         named["data"] = manifest.spec.data.path
-    if manifest.spec.model is not None:
+    if manifest.spec.model is not None and manifest.spec.model.path is not None:
         named["model"] = manifest.spec.model.path
     for section, value in named.items():
         if confined(value, manifest.path.parent) is None:

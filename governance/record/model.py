@@ -74,7 +74,9 @@ class ModelArtifact(RecordPart):
     """The model artifact."""
 
     path: str = Field(description="Where the artifact was read.")
-    format: Literal["skops", "joblib", "pickle"] = Field(description="How it was loaded.")
+    format: Literal["skops", "joblib", "pickle", "cloudpickle"] = Field(
+        description="How it was loaded (cloudpickle: a registered MLflow model's pickle)."
+    )
     digest: Digest = Field(pattern=r"^sha256:[0-9a-f]{64}$")
 
 

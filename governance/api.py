@@ -118,17 +118,25 @@ def run(
     dry_run: bool,
     outputs: Outputs,
     prepare: Callable[[CheckOptions], PreparedCheck] | None = None,
+    promote: str | None = None,
 ) -> tuple[Evaluation, ReportResult | None]:
     """Plan the outputs, run the gate, write the outputs: what :func:`check` does.
+
+    A manifest's ``model.uri`` is read from the MLflow registry; once recorded, the verdict
+    is written back to the version as tags, and ``promote`` (an alias) moved to it on a pass
+    (docs/registry.md). What happened to the alias goes to ``outputs.warn``.
 
     Returns
     -------
     tuple
         The :class:`Evaluation` and the report written (``None`` without one).
     """
-    from governance.gate import GateRun, prepare_check, run_gate
+    from governance.gate import GateRun, run_gate
+    from governance.registry.sink import check_promote
     from governance.reporting.formats.output import write_outputs
     from governance.results import Evaluation
+
+    check_promote(promote, dry_run=dry_run)
 
     gate_run = GateRun(
         options=options,
@@ -139,7 +147,7 @@ def run(
         dry_run=dry_run,
     )
     targets = plan_check_outputs(outputs, report=gate_run.report, sign=sign)
-    result = run_gate(gate_run, prepare or prepare_check)
+    result = run_gate(gate_run, prepare or _model_source(store, dry_run=dry_run, promote=promote))
     written = result.report
     evaluation = Evaluation.from_record(
         result.record,
@@ -156,7 +164,57 @@ def run(
             environ=outputs.environ,
             warn=outputs.warn,
         )
+    if result.recorded and result.record.get("registry") is not None:
+        _write_back(result.record, options, written, promote, outputs.warn)
     return evaluation, written
+
+
+def _model_source(
+    store: str, *, dry_run: bool, promote: str | None
+) -> Callable[[CheckOptions], PreparedCheck]:
+    """The gate's ``prepare``: a manifest's ``model.uri`` read from the registry.
+
+    The MLflow run that logged a registered version is recorded as its training run once
+    every input is valid (not in a dry run), so ``lineage.*`` rules find it.
+    """
+    from governance.registry.source import prepare_model_source
+
+    def record_training(events: list[dict[str, Any]]) -> None:
+        from governance.audit import AuditStore
+        from governance.store.engine import check_store_url
+
+        if dry_run or not events:
+            return
+        check_store_url(store)
+        with AuditStore.open(store) as opened:
+            opened.append_events(events)
+
+    def prepare(options: CheckOptions) -> PreparedCheck:
+        return prepare_model_source(options, promote=promote, record_training=record_training)
+
+    return prepare
+
+
+def _write_back(
+    record: dict[str, Any],
+    options: CheckOptions,
+    written: ReportResult | None,
+    promote: str | None,
+    warn: Callable[[str], None] | None,
+) -> None:
+    """Tag the registered version with the recorded verdict; move ``promote`` on a pass."""
+    from governance.config import load_settings
+    from governance.registry.mlflow import tracking_uri
+    from governance.registry.sink import write_back
+
+    settings = options.settings or load_settings()
+    facts = record["registry"]
+    tracking = tracking_uri(settings.mlflow_tracking_uri, facts["uri"])
+    digest = None if written is None else written.sha256
+    done = write_back(record, tracking, report_digest=digest, promote=promote)
+    message = done.message(facts["name"], facts["version"])
+    if message is not None and warn is not None:
+        warn(message)
 
 
 def _options(
@@ -200,6 +258,7 @@ def check(
     outputs: Sequence[str] = (),
     config: PathLike | None = None,
     settings: Settings | None = None,
+    promote: str | None = None,
 ) -> Evaluation:
     """Evaluate a manifest's model against policies, record it, and return the result.
 
@@ -240,6 +299,9 @@ def check(
         A settings file instead of ./governance.yml.
     settings
         Resolved settings (:func:`governance.config.load_settings`), instead of ``config``.
+    promote
+        An alias of the registered model (``model.uri``) to move to the gated version when
+        the gate passes (``--promote``; docs/registry.md). Refused with ``dry_run``.
 
     Returns
     -------
@@ -271,6 +333,7 @@ def check(
         sign=sign,
         dry_run=bool(dry_run),
         outputs=Outputs(specs=tuple(outputs)),
+        promote=promote,
     )
     return evaluation
 

@@ -23,6 +23,7 @@ PURPOSES: Mapping[str, str] = MappingProxyType(
         "serve": "governance serve",
         "postgres": "a PostgreSQL audit store",
         "spark": "the spark engine (data.engine: spark)",
+        "mlflow": "models from an MLflow registry (model.uri: models:/...)",
     }
 )
 """Each extra of ``pyproject.toml`` (``full`` aside) and what it is for."""
@@ -54,6 +55,7 @@ EXTRA_OF: Mapping[str, str] = MappingProxyType(
         "uvicorn": "serve",
         "psycopg": "postgres",
         "pyspark": "spark",
+        "mlflow": "mlflow",
     }
 )
 """Top-level module name -> the extra that installs it."""

@@ -55,7 +55,9 @@ class Metadata(_Strict):
     description: str | None = None
 
 
-REGISTRY_URI = r"^models:/[A-Za-z0-9][A-Za-z0-9._ -]{0,255}(/[1-9][0-9]{0,17}|@[A-Za-z0-9_-]{1,255})$"
+REGISTRY_URI = (
+    r"^models:/[A-Za-z0-9][A-Za-z0-9._ -]{0,255}(/[1-9][0-9]{0,17}|@[A-Za-z0-9_-]{1,255})$"
+)
 """``models:/NAME/VERSION`` or ``models:/NAME@ALIAS``: a version of an MLflow registered model."""
 RegistryUri = Annotated[str, StringConstraints(pattern=REGISTRY_URI)]
 

@@ -132,6 +132,22 @@ def _load_pickled(path: Path, fmt: str, trusted: bool) -> Any:
         raise ModelError(f"cannot load {fmt} model: {exc}", path=path) from None
 
 
+def load_model_file(path: Path, fmt: str, *, trusted: bool) -> Any:
+    """Load a model file of ``fmt`` (skops, joblib or pickle) under the trust rules above.
+
+    Raises
+    ------
+    ModelError
+        As :func:`load_skops`; a joblib or pickle file not ``trusted``; no ``predict``.
+    """
+    model = load_skops(path, trusted=trusted) if fmt == "skops" else None
+    if model is None:
+        model = _load_pickled(path, fmt, trusted)
+    if not hasattr(model, "predict"):
+        raise ModelError(f"{type(model).__name__} has no predict method", path=path)
+    return model
+
+
 def load_model(manifest: Manifest, *, trust_model: bool = False) -> Any:
     """Load the manifest's model artifact."""
     spec = manifest.spec.model
@@ -140,13 +156,7 @@ def load_model(manifest: Manifest, *, trust_model: bool = False) -> Any:
         raise ModelError("the manifest names no model", path=manifest.path)
     if not path.is_file():
         raise manifest.error(f"model artifact not found: {path}", "model", "path")
-    trusted = spec.trusted or trust_model
-    model = load_skops(path, trusted=trusted) if spec.format == "skops" else None
-    if model is None:
-        model = _load_pickled(path, spec.format, trusted)
-    if not hasattr(model, "predict"):
-        raise ModelError(f"{type(model).__name__} has no predict method", path=path)
-    return model
+    return load_model_file(path, spec.format, trusted=spec.trusted or trust_model)
 
 
 def feature_columns(model: Any, manifest: Manifest, columns: list[str], path: Path) -> list[str]:

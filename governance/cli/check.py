@@ -85,6 +85,12 @@ from governance.reporting.formats import FORMAT_NAMES
     help="Evaluate and print, but record nothing: no audit log entry, no lineage event, no "
     "forwarding; every output says 'dry run: not recorded'. Refuses --report.",
 )
+@click.option(
+    "--promote",
+    metavar="ALIAS",
+    help="With model.uri: move this alias of the registered model to the gated version when "
+    "the gate passes (exit 0); on a failure it stays where it was (docs/registry.md).",
+)
 @config_option
 def check(
     manifest: Path,
@@ -102,6 +108,7 @@ def check(
     waiver_files: tuple[Path, ...],
     namespace: str | None,
     dry_run: bool,
+    promote: str | None,
     config_file: Path | None,
 ) -> int:
     """Evaluate MANIFEST's model against the policies; exit 0 passed, 1 blocked, 2 bad input.
@@ -146,6 +153,7 @@ def check(
         sign=sign,
         dry_run=dry_run,
         outputs=outputs,
+        promote=promote,
     )
     if written is not None:
         state = "signed" if written.signed else "unsigned"

@@ -357,6 +357,43 @@ class MonitoredWindow(RecordPart):
     )
 
 
+class LoggedDataset(RecordPart):
+    """A dataset logged to the model's MLflow run (``mlflow.data``)."""
+
+    name: str = Field(description="The dataset's name in MLflow.")
+    digest: str | None = Field(default=None, description="MLflow's digest of the dataset.")
+    source: str | None = Field(
+        default=None, description="Where it was read (URI without credentials or local folders)."
+    )
+    source_type: str | None = Field(default=None, description="MLflow's source type.")
+    context: str | None = Field(default=None, description="Its role: training, eval, ...")
+
+
+class RegistryFacts(RecordPart):
+    """The registered MLflow model version gated (``model.uri``), and the run that logged it."""
+
+    uri: str = Field(description="The manifest's `model.uri` (`models:/NAME/VERSION` or `@ALIAS`).")
+    tracking: str = Field(
+        description="The tracking server, without credentials (a local store: its scheme and "
+        "file name only)."
+    )
+    name: str = Field(description="The registered model's name.")
+    version: str = Field(description="The version gated (an alias resolved to it).")
+    alias: str | None = Field(default=None, description="The alias the URI named, if any.")
+    source: str | None = Field(default=None, description="The version's source.")
+    run_id: str | None = Field(default=None, description="The MLflow run that logged it.")
+    experiment: str | None = Field(default=None, description="The run's experiment name.")
+    run_started_at: UtcTime | None = Field(default=None, pattern=UTC_TIME)
+    run_finished_at: UtcTime | None = Field(default=None, pattern=UTC_TIME)
+    params: dict[str, str] = Field(default_factory=dict, description="The run's params.")
+    metrics: dict[str, Number] = Field(
+        default_factory=dict, description="The run's metrics (latest value of each)."
+    )
+    datasets: list[LoggedDataset] = Field(
+        default_factory=list, description="The run's logged input datasets."
+    )
+
+
 class RecordHeader(RecordPart):
     """The parts of the record known before evaluation (what the START event is built from)."""
 
@@ -390,6 +427,11 @@ class RecordHeader(RecordPart):
         default=None,
         description="Only for a window of a production log (`governance monitor`): the window, "
         "its row counts and the baseline evaluation.",
+    )
+    registry: RegistryFacts | None = Field(
+        default=None,
+        description="Only for a model gated by its registry URI (`model.uri`): the registered "
+        "version and the run that logged it.",
     )
 
     def payload(self) -> dict[str, Any]:

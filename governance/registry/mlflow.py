@@ -25,8 +25,13 @@ MAX_MODEL_BYTES = 2 << 30
 """The largest model file downloaded from a registry (2 GiB)."""
 MAX_MLMODEL_BYTES = 1 << 20
 """The largest MLmodel file read (1 MiB)."""
-REQUEST_ENV = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0", "MLFLOW_HTTP_REQUEST_TIMEOUT": "10"}
-"""MLflow's HTTP client settings while governance talks to it (unless the user set them)."""
+REQUEST_ENV = {
+    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0",
+    "MLFLOW_HTTP_REQUEST_TIMEOUT": "10",
+    "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",
+}
+"""MLflow client settings while governance talks to it (unless the user set them): no retries,
+short timeouts, no progress bar on the terminal."""
 
 NO_TRACKING = "{uri}: no MLflow tracking server is configured"
 NO_TRACKING_HINT = "set MLFLOW_TRACKING_URI, or mlflow_tracking_uri in governance.yml"

@@ -1,0 +1,148 @@
+"""Gate a model registered in a real MLflow tracking store (SQLite backend, local artifacts)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+
+from tests.registry.conftest import log_version, manifest, policy
+
+
+def _client():
+    from mlflow import MlflowClient
+
+    return MlflowClient()
+
+
+def _file_digest(run_dir) -> str:
+    [path] = list(run_dir.rglob("model.skops"))[:1]
+    return "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_gate_by_alias_records_facts_tags_the_version_and_promotes(registry, run_cli):
+    passing = policy(registry.folder, "credit-accuracy", 0.5)
+    model = manifest(registry.folder, "models:/credit@candidate")
+    result = run_cli(
+        "check", model, "-p", passing, "--store", "sqlite:///audit.db", "--format", "json",
+        "--promote", "champion",
+    )
+    assert result.exit_code == 0, result.stderr
+    record = json.loads(result.stdout)
+    facts = record["registry"]
+    assert (facts["name"], facts["version"], facts["alias"]) == ("credit", "1", "candidate")
+    assert facts["run_id"] == registry.run_id
+    assert facts["params"] == {"C": "1.0"} and facts["metrics"] == {"train_accuracy": 0.78}
+    assert [d["name"] for d in facts["datasets"]] == ["german-train"]
+    assert facts["datasets"][0]["source"] == "data/german-train.csv.gz"
+    # no machine paths: the local store is named by its file only
+    assert facts["tracking"] == "sqlite:mlflow.db"
+    assert str(registry.folder) not in result.stdout
+    artifact = record["artifacts"]["model"]
+    assert artifact["path"] == "models:/credit/1" and artifact["format"] == "skops"
+    assert artifact["digest"] == _file_digest(registry.folder / "mlflow" / "artifacts")
+    assert record["lineage"]["training_run"].replace("-", "") == registry.run_id
+    version = _client().get_model_version("credit", "1")
+    assert version.tags["governance.verdict"] == "passed"
+    assert version.tags["governance.evaluation_id"] == record["evaluation_id"]
+    assert version.tags["governance.policies"] == "credit-accuracy@1.2.0"
+    assert "governance.report_digest" not in version.tags
+    assert str(_client().get_model_version_by_alias("credit", "champion").version) == "1"
+    assert "Promoted: alias champion of credit now points at version 1" in result.stderr
+
+
+def test_the_mlflow_run_is_the_training_run_in_the_lineage_graph(registry, run_cli):
+    from governance.audit import AuditStore
+
+    passing = policy(registry.folder, "credit-accuracy", 0.5)
+    model = manifest(registry.folder, "models:/credit/1")
+    assert run_cli("check", model, "-p", passing, "--store", "sqlite:///audit.db").exit_code == 0
+    assert run_cli("check", model, "-p", passing, "--store", "sqlite:///audit.db").exit_code == 0
+    with AuditStore.open("sqlite:///audit.db", create=False) as store:
+        run = store.lineage.run(str(__import__("uuid").UUID(hex=registry.run_id)))
+        assert run.summary.job.endswith("credit-training")
+        events = [e for e in store.entries() if e.kind == "openlineage.event"]
+    mlflow_events = [e for e in events if e.payload["job"]["namespace"] == "mlflow"]
+    assert len(mlflow_events) == 2  # START and COMPLETE, kept once over two checks
+    complete = mlflow_events[-1].payload
+    assert [d["name"] for d in complete["inputs"]] == ["data/german-train.csv.gz"]
+    assert complete["outputs"][0]["name"] == "models:/credit/1"
+
+
+def test_a_failing_gate_leaves_the_alias_where_it_was(registry, run_cli):
+    client = _client()
+    client.set_registered_model_alias("credit", "champion", "1")
+    log_version(registry.tracking)  # version 2, now the candidate
+    failing = policy(registry.folder, "credit-accuracy", 0.99)
+    model = manifest(registry.folder, "models:/credit@candidate")
+    result = run_cli("check", model, "-p", failing, "--store", "sqlite:///audit.db", "--promote", "champion")
+    assert result.exit_code == 1
+    assert str(client.get_model_version_by_alias("credit", "champion").version) == "1"
+    assert client.get_model_version("credit", "2").tags["governance.verdict"] == "failed"
+    assert "Not promoted" in result.stderr and "stays at version 1" in result.stderr
+
+
+def test_a_cloudpickle_version_is_refused_unless_trusted(registry, run_cli):
+    log_version(registry.tracking, fmt="cloudpickle", alias="pickled")
+    passing = policy(registry.folder, "credit-accuracy", 0.5)
+    model = manifest(registry.folder, "models:/credit@pickled")
+    result = run_cli("check", model, "-p", passing, "--store", "sqlite:///audit.db")
+    assert result.exit_code == 2
+    assert "registered model credit version 2 is a cloudpickle file: it runs code" in result.stderr
+    assert "model.trusted" in result.stderr
+    assert not (registry.folder / "audit.db").exists()
+    trusted = run_cli("check", model, "-p", passing, "--store", "sqlite:///audit.db", "--trust-model")
+    assert trusted.exit_code == 0, trusted.stderr
+
+
+@pytest.mark.parametrize(
+    ("uri", "said"),
+    [
+        ("models:/nobody/1", "models:/nobody/1: nobody version 1 is not in the MLflow registry"),
+        ("models:/credit/7", "models:/credit/7: credit version 7 is not in the MLflow registry"),
+        ("models:/credit@ghost", "alias 'ghost' of model 'credit' is not in the MLflow registry"),
+    ],
+)
+def test_an_unknown_model_version_or_alias_is_one_line_and_records_nothing(
+    registry, run_cli, uri, said
+):
+    passing = policy(registry.folder, "credit-accuracy", 0.5)
+    result = run_cli("check", manifest(registry.folder, uri), "-p", passing, "--store", "sqlite:///audit.db")
+    assert result.exit_code == 2
+    assert said in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert not (registry.folder / "audit.db").exists()
+
+
+def test_an_unreachable_tracking_server_is_one_line(registry, run_cli, monkeypatch):
+    import time
+
+    monkeypatch.setenv("GOVERNANCE_MLFLOW_TRACKING_URI", "http://user:secret@127.0.0.1:9")
+    passing = policy(registry.folder, "credit-accuracy", 0.5)
+    model = manifest(registry.folder, "models:/credit@candidate")
+    started = time.monotonic()
+    result = run_cli("check", model, "-p", passing, "--store", "sqlite:///audit.db")
+    assert time.monotonic() - started < 30
+    assert result.exit_code == 2
+    assert "models:/credit@candidate: cannot read the MLflow registry at http://127.0.0.1:9" in (
+        result.stderr
+    )
+    assert "secret" not in result.stderr
+    assert not (registry.folder / "audit.db").exists()
+
+
+def test_promote_is_refused_without_a_registry_uri_or_with_a_dry_run(registry, run_cli):
+    passing = policy(registry.folder, "credit-accuracy", 0.5)
+    model = manifest(registry.folder, "models:/credit@candidate")
+    dry = run_cli("check", model, "-p", passing, "--dry-run", "--promote", "champion")
+    assert dry.exit_code == 2 and "dry run records nothing" in dry.stderr
+
+
+def test_the_python_api_promotes_as_the_cli_does(registry):
+    import governance
+
+    passing = policy(registry.folder, "credit-accuracy", 0.5)
+    model = manifest(registry.folder, "models:/credit/1")
+    evaluation = governance.check(model, passing, store="sqlite:///audit.db", promote="prod")
+    assert evaluation.passed
+    assert str(_client().get_model_version_by_alias("credit", "prod").version) == "1"

@@ -85,15 +85,15 @@ def log_version(tracking: str, fmt: str = "skops", alias: str | None = "candidat
     with mlflow.start_run() as run:
         mlflow.log_param("C", "1.0")
         mlflow.log_metric("train_accuracy", 0.78)
-        dataset = mlflow.data.from_pandas(train, source="data/german-train.csv.gz", name="german-train")
+        dataset = mlflow.data.from_pandas(
+            train, source="data/german-train.csv.gz", name="german-train"
+        )
         mlflow.log_input(dataset, context="training")
         extra = {"skops_trusted_types": types} if fmt == "skops" else {}
         info = mlflow.sklearn.log_model(
             model, name="model", registered_model_name="credit", serialization_format=fmt, **extra
         )
-    version = MlflowClient().get_model_version(
-        "credit", str(info.registered_model_version)
-    ).version
+    version = MlflowClient().get_model_version("credit", str(info.registered_model_version)).version
     if alias:
         MlflowClient().set_registered_model_alias("credit", alias, str(version))
     return run.info.run_id

@@ -25,8 +25,16 @@ def test_gate_by_alias_records_facts_tags_the_version_and_promotes(registry, run
     passing = policy(registry.folder, "credit-accuracy", 0.5)
     model = manifest(registry.folder, "models:/credit@candidate")
     result = run_cli(
-        "check", model, "-p", passing, "--store", "sqlite:///audit.db", "--format", "json",
-        "--promote", "champion",
+        "check",
+        model,
+        "-p",
+        passing,
+        "--store",
+        "sqlite:///audit.db",
+        "--format",
+        "json",
+        "--promote",
+        "champion",
     )
     assert result.exit_code == 0, result.stderr
     record = json.loads(result.stdout)
@@ -76,7 +84,9 @@ def test_a_failing_gate_leaves_the_alias_where_it_was(registry, run_cli):
     log_version(registry.tracking)  # version 2, now the candidate
     failing = policy(registry.folder, "credit-accuracy", 0.99)
     model = manifest(registry.folder, "models:/credit@candidate")
-    result = run_cli("check", model, "-p", failing, "--store", "sqlite:///audit.db", "--promote", "champion")
+    result = run_cli(
+        "check", model, "-p", failing, "--store", "sqlite:///audit.db", "--promote", "champion"
+    )
     assert result.exit_code == 1
     assert str(client.get_model_version_by_alias("credit", "champion").version) == "1"
     assert client.get_model_version("credit", "2").tags["governance.verdict"] == "failed"
@@ -92,7 +102,9 @@ def test_a_cloudpickle_version_is_refused_unless_trusted(registry, run_cli):
     assert "registered model credit version 2 is a cloudpickle file: it runs code" in result.stderr
     assert "model.trusted" in result.stderr
     assert not (registry.folder / "audit.db").exists()
-    trusted = run_cli("check", model, "-p", passing, "--store", "sqlite:///audit.db", "--trust-model")
+    trusted = run_cli(
+        "check", model, "-p", passing, "--store", "sqlite:///audit.db", "--trust-model"
+    )
     assert trusted.exit_code == 0, trusted.stderr
 
 
@@ -108,7 +120,9 @@ def test_an_unknown_model_version_or_alias_is_one_line_and_records_nothing(
     registry, run_cli, uri, said
 ):
     passing = policy(registry.folder, "credit-accuracy", 0.5)
-    result = run_cli("check", manifest(registry.folder, uri), "-p", passing, "--store", "sqlite:///audit.db")
+    result = run_cli(
+        "check", manifest(registry.folder, uri), "-p", passing, "--store", "sqlite:///audit.db"
+    )
     assert result.exit_code == 2
     assert said in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert not (registry.folder / "audit.db").exists()

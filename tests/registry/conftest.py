@@ -99,16 +99,29 @@ def log_version(tracking: str, fmt: str = "skops", alias: str | None = "candidat
     return run.info.run_id
 
 
-@pytest.fixture
-def registry(tmp_path, monkeypatch) -> Registry:
+@pytest.fixture(scope="session")
+def template(tmp_path_factory) -> tuple[Path, str]:
+    """One store with version 1 of `credit` (alias candidate): creating one takes 20 s."""
     import mlflow
 
-    folder = tmp_path / "mlflow"
+    folder = tmp_path_factory.mktemp("registry") / "mlflow"
     folder.mkdir()
     tracking = f"sqlite:///{folder / 'mlflow.db'}"
     mlflow.set_tracking_uri(tracking)
     mlflow.create_experiment("credit-training", artifact_location=(folder / "artifacts").as_uri())
-    run_id = log_version(tracking)
+    return folder, log_version(tracking)
+
+
+@pytest.fixture
+def registry(template, tmp_path, monkeypatch) -> Registry:
+    """A copy of the template store (new versions' files go to the template's artifact root)."""
+    import mlflow
+
+    folder = tmp_path / "mlflow"
+    shutil.copytree(template[0], folder)
+    tracking = f"sqlite:///{folder / 'mlflow.db'}"
+    mlflow.set_tracking_uri(tracking)
+    run_id = template[1]
     monkeypatch.setenv("MLFLOW_TRACKING_URI", tracking)
     monkeypatch.chdir(tmp_path)
     shutil.copy(SAMPLE / "data" / "german-test.csv.gz", tmp_path / "german-test.csv.gz")

@@ -11,6 +11,7 @@ line, not minutes of retries.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,6 +21,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from governance.errors import ConfigError, ModelError
+
+_USERINFO = re.compile(r"//[^/@\s]+@")
 
 MAX_MODEL_BYTES = 2 << 30
 """The largest model file downloaded from a registry (2 GiB)."""
@@ -109,7 +112,7 @@ def portable_location(text: str) -> str:
 def reason_of(exc: BaseException, tracking: str) -> str:
     """A short reason from an MLflow error, without the server's address or credentials."""
     text = str(getattr(exc, "message", None) or exc).splitlines()[0] if str(exc) else ""
-    text = text.replace(tracking, portable_location(tracking))
+    text = _USERINFO.sub("//", text.replace(tracking, portable_location(tracking)))
     return text[:200] or type(exc).__name__
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 
 import pytest
 
@@ -160,3 +161,156 @@ def test_the_python_api_promotes_as_the_cli_does(registry):
     evaluation = governance.check(model, passing, store="sqlite:///audit.db", promote="prod")
     assert evaluation.passed
     assert str(_client().get_model_version_by_alias("credit", "prod").version) == "1"
+
+
+def _rewrite_mlmodel(registry, change) -> None:
+    """Edit the MLmodel file of the version the template registered (hostile registry)."""
+    from urllib.parse import unquote, urlsplit
+
+    import yaml
+
+    root = _client().get_model_version_download_uri("credit", "1")
+    path = Path(unquote(urlsplit(root).path)) / "MLmodel"
+    assert str(path).startswith(str(registry.folder))
+    spec = yaml.safe_load(path.read_text())
+    change(spec)
+    path.write_text(yaml.safe_dump(spec))
+
+
+def _point_artifacts_at_copy(registry) -> None:
+    """Make the copied store read the copied artifacts (the template's stay untouched)."""
+    import sqlite3
+
+    template_root = None
+    with sqlite3.connect(registry.folder / "mlflow" / "mlflow.db") as db:
+        for table, column in (
+            ("experiments", "artifact_location"),
+            ("model_versions", "storage_location"),
+            ("logged_models", "artifact_location"),
+        ):
+            rows = db.execute(f"SELECT {column} FROM {table}").fetchall()  # noqa: S608
+            for (value,) in rows:
+                if value and "/mlflow/artifacts" in value:
+                    template_root = value.split("/mlflow/artifacts")[0]
+        assert template_root is not None
+        copy_root = (registry.folder).as_uri()
+        for table, column in (
+            ("experiments", "artifact_location"),
+            ("model_versions", "storage_location"),
+            ("logged_models", "artifact_location"),
+            ("model_versions", "source"),
+        ):
+            db.execute(
+                f"UPDATE {table} SET {column} = replace({column}, ?, ?)",  # noqa: S608
+                (template_root, copy_root),
+            )
+
+
+@pytest.mark.parametrize(
+    ("change", "said"),
+    [
+        (
+            lambda spec: spec["flavors"].pop("sklearn"),
+            "registered model credit version 1 has no sklearn flavour (flavours: python_function)",
+        ),
+        (
+            lambda spec: spec["flavors"]["sklearn"].update(pickled_model="../../../MLmodel"),
+            "registered model credit version 1: its MLmodel file names no model file this can read",
+        ),
+    ],
+    ids=["no sklearn flavour", "model file outside the version"],
+)
+def test_a_version_governance_cannot_load_is_refused_naming_it(registry, run_cli, change, said):
+    _point_artifacts_at_copy(registry)
+    _rewrite_mlmodel(registry, change)
+    passing = policy(registry.folder, "credit-accuracy", 0.5)
+    result = run_cli(
+        "check",
+        manifest(registry.folder, "models:/credit/1"),
+        "-p",
+        passing,
+        "--store",
+        "sqlite:///audit.db",
+    )
+    assert result.exit_code == 2
+    assert said in result.stderr
+    assert not (registry.folder / "audit.db").exists()
+
+
+def test_a_report_in_the_same_run_is_tagged_by_its_digest(registry, run_cli):
+    pytest.importorskip("weasyprint")
+    passing = policy(registry.folder, "credit-accuracy", 0.5)
+    model = manifest(registry.folder, "models:/credit/1")
+    result = run_cli(
+        "check",
+        model,
+        "-p",
+        passing,
+        "--store",
+        "sqlite:///audit.db",
+        "--report",
+        "report.pdf",
+        "--no-sign",
+    )
+    assert result.exit_code == 0, result.stderr
+    digest = "sha256:" + hashlib.sha256((registry.folder / "report.pdf").read_bytes()).hexdigest()
+    assert _client().get_model_version("credit", "1").tags["governance.report_digest"] == digest
+    # the next evaluation without a report removes the earlier report's digest
+    assert run_cli("check", model, "-p", passing, "--store", "sqlite:///audit.db").exit_code == 0
+    assert "governance.report_digest" not in _client().get_model_version("credit", "1").tags
+
+
+def test_a_registry_that_fails_after_recording_says_the_evaluation_is_recorded(
+    registry, run_cli, monkeypatch
+):
+    from governance.audit import AuditStore
+    from governance.registry import mlflow as registry_client
+
+    def refuse(*args, **kwargs):
+        raise RuntimeError("503 Service Unavailable")
+
+    monkeypatch.setattr(registry_client, "write_tags", refuse)
+    passing = policy(registry.folder, "credit-accuracy", 0.5)
+    model = manifest(registry.folder, "models:/credit@candidate")
+    result = run_cli(
+        "check", model, "-p", passing, "--store", "sqlite:///audit.db", "--promote", "champion"
+    )
+    assert result.exit_code == 2
+    assert "is recorded (passed), but writing it back to the MLflow registry" in result.stderr
+    assert "alias champion was not moved" in result.stderr
+    with AuditStore.open("sqlite:///audit.db", create=False) as store:
+        assert [e.kind for e in store.entries()].count("evaluation") == 1
+
+
+def test_promote_without_a_registry_uri_is_refused(registry, run_cli):
+    import shutil
+
+    from tests.registry.conftest import SAMPLE
+
+    shutil.copy(SAMPLE / "models" / "credit-logistic.skops", registry.folder / "model.skops")
+    path = manifest(registry.folder, "models:/credit/1")
+    path.write_text(path.read_text().replace("uri: models:/credit/1", "path: model.skops"))
+    passing = policy(registry.folder, "credit-accuracy", 0.5)
+    result = run_cli(
+        "check", path, "-p", passing, "--store", "sqlite:///audit.db", "--promote", "champion"
+    )
+    assert result.exit_code == 2 and "the manifest has no model.uri" in result.stderr
+    assert not (registry.folder / "audit.db").exists()
+
+
+def test_without_mlflow_installed_the_error_names_the_extra(registry, run_cli, monkeypatch):
+    import governance.extras
+
+    real = governance.extras.installed
+    monkeypatch.setattr(governance.extras, "installed", lambda m: m != "mlflow" and real(m))
+    passing = policy(registry.folder, "credit-accuracy", 0.5)
+    result = run_cli(
+        "check",
+        manifest(registry.folder, "models:/credit/1"),
+        "-p",
+        passing,
+        "--store",
+        "sqlite:///audit.db",
+    )
+    assert result.exit_code == 2
+    assert "pip install 'governance[mlflow]'" in result.stderr

@@ -41,7 +41,8 @@ def test_sample_manifest_loads_with_paths_relative_to_it() -> None:
         ),
         (
             MANIFEST.replace("  prediction: prediction\n", ""),
-            "manifest.yaml:1:1: give either model.path, model.uri or data.prediction (a predictions column)",
+            "manifest.yaml:1:1: give either model.path, model.uri or data.prediction "
+            "(a predictions column)",
         ),
         (
             MANIFEST.replace("sensitive_features: [sex, group]", "sensitive_features: [sex, sex]"),

@@ -188,7 +188,7 @@ def _point_artifacts_at_copy(registry) -> None:
             ("model_versions", "storage_location"),
             ("logged_models", "artifact_location"),
         ):
-            rows = db.execute(f"SELECT {column} FROM {table}").fetchall()  # noqa: S608
+            rows = db.execute(f"SELECT {column} FROM {table}").fetchall()
             for (value,) in rows:
                 if value and "/mlflow/artifacts" in value:
                     template_root = value.split("/mlflow/artifacts")[0]
@@ -201,7 +201,7 @@ def _point_artifacts_at_copy(registry) -> None:
             ("model_versions", "source"),
         ):
             db.execute(
-                f"UPDATE {table} SET {column} = replace({column}, ?, ?)",  # noqa: S608
+                f"UPDATE {table} SET {column} = replace({column}, ?, ?)",
                 (template_root, copy_root),
             )
 

@@ -10,6 +10,7 @@ line, not minutes of retries.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections.abc import Iterator, Mapping
@@ -191,7 +192,9 @@ def run_facts(version: Version, uri: str, tracking: str) -> dict[str, Any]:
         "run_started_at": _utc(run.info.start_time),
         "run_finished_at": _utc(run.info.end_time),
         "params": {str(k): str(v) for k, v in run.data.params.items()},
-        "metrics": {str(k): float(v) for k, v in run.data.metrics.items()},
+        "metrics": {
+            str(k): float(v) for k, v in run.data.metrics.items() if math.isfinite(float(v))
+        },
         "datasets": [{k: v for k, v in item.items() if v is not None} for item in datasets],
     }
 
@@ -237,9 +240,11 @@ def download_model(version: Version, uri: str, tracking: str, folder: Path) -> t
             root = client.get_model_version_download_uri(version.name, version.version)
             listed = {
                 item.path.rsplit("/", 1)[-1]: item
-                for item in mlflow.artifacts.list_artifacts(artifact_uri=root)
+                for item in mlflow.artifacts.list_artifacts(
+                    artifact_uri=root, tracking_uri=tracking
+                )
             }
-            mlmodel = _fetch(root, "MLmodel", listed, folder, MAX_MLMODEL_BYTES, label)
+            mlmodel = _fetch(root, "MLmodel", listed, folder, MAX_MLMODEL_BYTES, label, tracking)
         except ModelError:
             raise
         except Exception as exc:
@@ -270,7 +275,7 @@ def download_model(version: Version, uri: str, tracking: str, folder: Path) -> t
                 field="model.uri",
             )
         try:
-            model = _fetch(root, str(name), listed, folder, MAX_MODEL_BYTES, label)
+            model = _fetch(root, str(name), listed, folder, MAX_MODEL_BYTES, label, tracking)
         except ModelError:
             raise
         except Exception as exc:
@@ -291,7 +296,13 @@ def _plain_name(name: Any) -> bool:
 
 
 def _fetch(
-    root: str, name: str, listed: Mapping[str, Any], folder: Path, limit: int, label: dict[str, str]
+    root: str,
+    name: str,
+    listed: Mapping[str, Any],
+    folder: Path,
+    limit: int,
+    label: dict[str, str],
+    tracking: str,
 ) -> Path:
     """Download the artifact ``name`` of ``root`` into ``folder``, refusing one over ``limit``."""
     import mlflow.artifacts
@@ -308,7 +319,7 @@ def _fetch(
     target = folder / name
     found = Path(
         mlflow.artifacts.download_artifacts(
-            artifact_uri=f"{root.rstrip('/')}/{name}", dst_path=str(folder)
+            artifact_uri=f"{root.rstrip('/')}/{name}", dst_path=str(folder), tracking_uri=tracking
         )
     )
     if found.resolve() != target.resolve() or not target.is_file():

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from governance.errors import InputError
+from governance.errors import EXIT_USAGE, GovernanceError, InputError
 
 ALIAS = r"^[A-Za-z0-9_-]{1,255}$"
 BAD_ALIAS = "--promote {alias!r}: an alias is letters, digits, _ and - (and not 'latest')"
@@ -25,8 +25,16 @@ TAG_REPORT = "governance.report_digest"
 TAG_POLICIES = "governance.policies"
 
 
-class RegistryWriteError(InputError):
-    """Writing the verdict back to the registry failed after the evaluation was recorded."""
+class RegistryWriteError(GovernanceError):
+    """Writing the verdict back to the registry failed after the evaluation was recorded.
+
+    Exit 2, as for bad input, so a pipeline does not deploy a version whose tags or alias
+    were not written; unlike an InputError, the evaluation is in the store (the message says
+    so).
+    """
+
+    exit_code = EXIT_USAGE
+    http_status = 502
 
 
 @dataclass(frozen=True)

@@ -75,6 +75,10 @@ def test_the_mlflow_run_is_the_training_run_in_the_lineage_graph(registry, run_c
     mlflow_events = [e for e in events if e.payload["job"]["namespace"] == "mlflow"]
     assert len(mlflow_events) == 2  # START and COMPLETE, kept once over two checks
     complete = mlflow_events[-1].payload
+    from tests.lineage.spec import validate_event
+
+    for event in mlflow_events:
+        validate_event(event.payload)  # the official OpenLineage schema and facet schemas
     assert [d["name"] for d in complete["inputs"]] == ["data/german-train.csv.gz"]
     assert complete["outputs"][0]["name"] == "models:/credit/1"
 

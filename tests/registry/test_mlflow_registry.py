@@ -318,3 +318,20 @@ def test_without_mlflow_installed_the_error_names_the_extra(registry, run_cli, m
     )
     assert result.exit_code == 2
     assert "pip install 'governance[mlflow]'" in result.stderr
+
+
+def test_lineage_rules_find_the_mlflow_run_on_the_first_check(registry, run_cli):
+    path = registry.folder / "lineage.yaml"
+    path.write_text(
+        "apiVersion: governance/v1\nkind: Policy\n"
+        "metadata: {name: lineage, version: 1.0.0}\nrules:\n"
+        "  - {id: traced, title: Traced, severity: high, check: lineage.training_data_traced,\n"
+        "     params: {max_hops: 1}, threshold: {max: 0}}\n"
+    )
+    model = manifest(registry.folder, "models:/credit/1")
+    result = run_cli(
+        "check", model, "-p", path, "--store", "sqlite:///audit.db", "--format", "json"
+    )
+    assert result.exit_code == 0, result.stdout
+    [finding] = json.loads(result.stdout)["findings"]
+    assert finding["outcome"] == "pass" and finding["measured"] == 0

@@ -66,6 +66,8 @@ COMMANDS = {
     "serve": "governance.cli.serve:serve",
     "init": "governance.cli.init:init",
     "monitor": "governance.cli.monitor:monitor",
+    "models": "governance.cli.models:models",
+    "document": "governance.cli.document:document",
 }
 
 

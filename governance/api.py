@@ -566,3 +566,63 @@ def write_monitoring_report(
             attestation=extra,
             limits=target.limits,
         )
+
+
+def write_document(
+    model: str,
+    path: PathLike,
+    *,
+    version: str | None = None,
+    store: str | Path | None = None,
+    sign: bool = True,
+    templates: PathLike | None = None,
+    attestation: PathLike | None = None,
+    config: PathLike | None = None,
+    settings: Settings | None = None,
+) -> ReportResult:
+    """Write a model version's EU AI Act Annex IV technical documentation, and record it.
+
+    Rendered from the audit store alone (docs/annex-iv.md), signed and attested like
+    :func:`write_report`. ``governance document`` is this function.
+
+    Parameters
+    ----------
+    model
+        The model's name.
+    path
+        The PDF to write (its folder must exist).
+    version
+        The version; default the one evaluated last.
+    store, config, settings, sign, templates, attestation
+        As for :func:`write_report`.
+
+    Returns
+    -------
+    ReportResult
+        The files written, their digests and the signer.
+
+    Raises
+    ------
+    InputError
+        An unknown model or version, a path that cannot be written, a missing key; nothing
+        is written then.
+    """
+    from governance.audit import AuditStore
+    from governance.document.write import write_document as record_document
+    from governance.extras import require
+
+    require("report")
+    target = _report_target(path, attestation, sign, store, config, settings)
+    resolved = resolve_settings(settings, config)
+    with AuditStore.open(target.url, create=False) as opened:
+        return record_document(
+            opened,
+            str(model),
+            target.out,
+            settings=resolved,
+            version=version,
+            signing=target.signing,
+            templates=None if templates is None else _path(templates, "templates"),
+            attestation=target.attestation,
+            limits=target.limits,
+        )

@@ -37,11 +37,20 @@ class StoreHistory:
     reports
         ``report`` entries by evaluation id, oldest first, each with its ``seq`` and
         ``created_at``.
+    documents
+        ``report`` entries of documents (``governance document``), as ``reports``.
     """
 
     gates: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
     windows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     reports: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    documents: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    last_seq: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    def latest_version(self, model: str) -> str | None:
+        """The version of ``model`` whose gate evaluation was appended last, or None."""
+        keys = [key for key in self.gates if key[0] == model]
+        return max(keys, key=lambda key: self.last_seq[key])[1] if keys else None
 
     def versions_of(self, model: str) -> list[str]:
         """The versions of ``model``, in the order they were first evaluated."""
@@ -84,7 +93,7 @@ def read_history(store: AuditStore, *, model: str | None = None) -> StoreHistory
         If an entry does not match its hash.
     """
     history = StoreHistory()
-    for _entry, record in _checked(store.entries(kind=EVALUATION_KIND)):
+    for entry, record in _checked(store.entries(kind=EVALUATION_KIND)):
         named = record.get("model")
         if not isinstance(named, Mapping) or not isinstance(record.get("evaluation_id"), str):
             continue
@@ -96,9 +105,11 @@ def read_history(store: AuditStore, *, model: str | None = None) -> StoreHistory
             continue
         key = (str(named.get("name")), str(named.get("version")))
         history.gates.setdefault(key, []).append(record)
+        history.last_seq[key] = entry.seq
     for entry, payload in _checked(store.entries(kind=REPORT_KIND)):
         evaluation_id = payload.get("evaluation_id")
         if isinstance(evaluation_id, str):
             shown = {**payload, "seq": entry.seq, "created_at": entry.created_at_text}
-            history.reports.setdefault(evaluation_id, []).append(shown)
+            kept = history.documents if "document" in payload else history.reports
+            kept.setdefault(evaluation_id, []).append(shown)
     return history

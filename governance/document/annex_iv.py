@@ -332,6 +332,7 @@ def annex_iv_view(
     changes: VersionChanges | None = None
     if previous is not None:
         changes = changes_between(history.gates[(model, previous)][-1], latest)
+    gaps.sort(key=lambda gap: gap.section)  # stable: within a section, in the order found
     for gap in gaps:
         sections[gap.section]["gaps"].append(gap)
     return {

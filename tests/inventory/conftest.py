@@ -1,0 +1,16 @@
+"""Fixtures of the inventory tests: a store of several model versions in several states."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.cli.conftest import run  # noqa: F401 - the CLI fixture
+from tests.inventory.records import Seeded, seed
+
+
+@pytest.fixture
+def seeded(tmp_path: Path) -> Seeded:
+    """Passed, failed, incomplete (``churn``), waived (``fraud``) and monitored versions."""
+    return seed(tmp_path / "audit.db")

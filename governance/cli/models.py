@@ -54,6 +54,8 @@ def models(
         check_writable(output)
     today = dt.datetime.now(dt.UTC).date()
     with AuditStore.open(resolved.store_url, create=False) as store:
-        rows = model_inventory(store, resolved, model=model, today=today)
+        rows = model_inventory(
+            store, resolved.required_policies, settings=resolved, model=model, today=today
+        )
     write_output(render_inventory(rows, output_format, today), output)
     return 0

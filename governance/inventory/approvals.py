@@ -28,7 +28,8 @@ def approvals_summary(store: AuditStore, evaluation_id: str, settings: Settings 
     evaluation_id
         The gate evaluation the approvals are of.
     settings
-        The resolved settings (the roles each risk tier needs).
+        The resolved settings (the roles each risk tier needs); None where there are none
+        (the web view).
 
     Returns
     -------

@@ -225,8 +225,9 @@ def row_of(
 
 def model_inventory(
     store: AuditStore,
-    settings: Settings,
+    required: RequiredPolicies,
     *,
+    settings: Settings | None = None,
     model: str | None = None,
     today: dt.date | None = None,
 ) -> list[InventoryRow]:
@@ -236,8 +237,10 @@ def model_inventory(
     ----------
     store
         The open audit store.
+    required
+        The setting ``required_policies``: it decides ``incomplete``.
     settings
-        Resolved settings: ``required_policies`` decides ``incomplete``.
+        The resolved settings, for the approvals a risk tier needs (None: the server's view).
     model
         Only this model.
     today
@@ -260,7 +263,7 @@ def model_inventory(
         row_of(
             history,
             key,
-            required=settings.required_policies,
+            required=required,
             today=day,
             approvals=approvals_summary(
                 store, str(history.gates[key][-1]["evaluation_id"]), settings

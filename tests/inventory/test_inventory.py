@@ -18,13 +18,13 @@ TODAY = dt.date(2026, 12, 7)
 
 def rows(seeded: Seeded, settings: Settings = REQUIRED) -> dict[tuple[str, str], InventoryRow]:
     with AuditStore.open(seeded.url, create=False) as store:
-        found = model_inventory(store, settings, today=TODAY)
+        found = model_inventory(store, settings.required_policies, today=TODAY)
     return {(row.model, row.version): row for row in found}
 
 
 def test_every_model_version_has_one_row_in_name_then_evaluation_order(seeded: Seeded) -> None:
     with AuditStore.open(seeded.url, create=False) as store:
-        found = model_inventory(store, REQUIRED, today=TODAY)
+        found = model_inventory(store, REQUIRED.required_policies, today=TODAY)
     assert [(row.model, row.version) for row in found] == [
         ("churn", "1.0.0"),
         ("credit", "1.0.0"),
@@ -75,7 +75,7 @@ def test_waivers_show_open_and_expired_for_the_version_only(seeded: Seeded) -> N
 
 def test_a_waiver_past_its_date_today_counts_as_expired(seeded: Seeded) -> None:
     with AuditStore.open(seeded.url, create=False) as store:
-        later = model_inventory(store, REQUIRED, today=dt.date(2100, 1, 1))
+        later = model_inventory(store, REQUIRED.required_policies, today=dt.date(2100, 1, 1))
     fraud = next(row for row in later if row.model == "fraud")
     assert fraud.open_waivers == ()
     assert {w.rule_id for w in fraud.expired_waivers} == {"demographic-parity", "equalized-odds"}
@@ -124,7 +124,7 @@ def test_a_tampered_evaluation_entry_is_refused_not_listed(seeded: Seeded) -> No
     conn.commit()
     conn.close()
     with AuditStore.open(seeded.url, create=False) as store, pytest.raises(VerificationFailed):
-        model_inventory(store, REQUIRED, today=TODAY)
+        model_inventory(store, REQUIRED.required_policies, today=TODAY)
 
 
 def test_an_edited_query_table_does_not_change_a_verdict(seeded: Seeded) -> None:

@@ -8,6 +8,7 @@ import pytest
 
 from tests.cli.conftest import run  # noqa: F401 - the CLI fixture
 from tests.inventory.records import Seeded, seed
+from tests.serve.conftest import client_for  # noqa: F401 - the web view's client fixture
 
 
 @pytest.fixture

@@ -8,12 +8,12 @@ from typing import Any
 from governance.config import RequiredPolicies
 from governance.inventory.export import COLUMNS
 from tests.inventory.records import Seeded
-from tests.serve.conftest import client_for, config_for  # noqa: F401 - fixture
+from tests.serve.conftest import config_for
 
 REQUIRED = RequiredPolicies(by_tier=(("high", ("eu-ai-act",)),))
 
 
-def test_the_api_gives_the_cli_s_json(client_for: Any, seeded: Seeded) -> None:  # noqa: F811
+def test_the_api_gives_the_cli_s_json(client_for: Any, seeded: Seeded) -> None:
     client = client_for(config_for(seeded.url, required_policies=REQUIRED))
     answer = client.get("/api/v1/inventory")
     assert answer.status_code == 200
@@ -28,7 +28,7 @@ def test_the_api_gives_the_cli_s_json(client_for: Any, seeded: Seeded) -> None: 
     }
 
 
-def test_the_page_links_every_row_to_its_evaluation(client_for: Any, seeded: Seeded) -> None:  # noqa: F811
+def test_the_page_links_every_row_to_its_evaluation(client_for: Any, seeded: Seeded) -> None:
     client = client_for(config_for(seeded.url, required_policies=REQUIRED))
     page = client.get("/inventory")
     assert page.status_code == 200
@@ -48,7 +48,7 @@ def test_the_page_links_every_row_to_its_evaluation(client_for: Any, seeded: See
     assert 'aria-current="page">Inventory' in html
 
 
-def test_an_empty_store_says_so(client_for: Any, tmp_path: Any) -> None:  # noqa: F811
+def test_an_empty_store_says_so(client_for: Any, tmp_path: Any) -> None:
     from governance.audit import AuditStore
 
     url = f"sqlite:///{tmp_path / 'empty.db'}"

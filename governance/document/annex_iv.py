@@ -269,7 +269,7 @@ def annex_iv_view(
     gates = history.gates[(model, version)]
     latest = gates[-1]
     gaps: list[Gap] = []
-    sections = {
+    sections: dict[int, dict[str, Any]] = {
         number: {"title": title, "items": _items(latest, number, gaps), "gaps": []}
         for number, title in SECTION_TITLES.items()
     }

@@ -166,6 +166,34 @@ def _test_logs(
     return logs
 
 
+def current_state(gates: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The version's state: the latest record, with each policy's findings from its latest run.
+
+    A version may be checked with different policies in separate evaluations (fairness, then
+    explainability); each policy's findings and reference are taken from the newest evaluation
+    that applied it, and each finding names that evaluation (``evaluation_id``). The records
+    themselves are not changed.
+    """
+    latest = gates[-1]
+    policies: dict[str, Mapping[str, Any]] = {}
+    findings: list[dict[str, Any]] = []
+    taken: set[str] = set()
+    for record in reversed(gates):
+        names = {str(item.get("name")) for item in record.get("policies") or ()}
+        names |= {str(item.get("policy")) for item in record.get("findings") or ()}
+        fresh = names - taken
+        for item in record.get("policies") or ():
+            if str(item.get("name")) in fresh:
+                policies[str(item.get("name"))] = item
+        findings.extend(
+            {**finding, "evaluation_id": record["evaluation_id"]}
+            for finding in record.get("findings") or ()
+            if str(finding.get("policy")) in fresh
+        )
+        taken |= fresh
+    return {**latest, "findings": findings, "policies": list(policies.values())}
+
+
 def _findings(record: Mapping[str, Any], *, fairness: bool | None) -> list[dict[str, Any]]:
     rows = []
     for finding in record.get("findings") or ():
@@ -181,6 +209,7 @@ def _findings(record: Mapping[str, Any], *, fairness: bool | None) -> list[dict[
                 "measured": finding.get("measured"),
                 "threshold": finding.get("threshold"),
                 "outcome": finding.get("outcome"),
+                "evaluation_id": finding.get("evaluation_id"),
             }
         )
     return rows
@@ -308,7 +337,8 @@ def annex_iv_view(
                 "check the model with the required policies",
             )
         )
-    controls = _controls(latest)
+    state = current_state(gates)
+    controls = _controls(state)
     if not controls:
         gaps.append(
             Gap(
@@ -331,7 +361,7 @@ def annex_iv_view(
     previous = versions[index - 1] if index > 0 else None
     changes: VersionChanges | None = None
     if previous is not None:
-        changes = changes_between(history.gates[(model, previous)][-1], latest)
+        changes = changes_between(current_state(history.gates[(model, previous)]), state)
     gaps.sort(key=lambda gap: gap.section)  # stable: within a section, in the order found
     for gap in gaps:
         sections[gap.section]["gaps"].append(gap)
@@ -341,10 +371,10 @@ def annex_iv_view(
         "evaluation": latest,
         "sections": sections,
         "test_logs": logs,
-        "fairness": _findings(latest, fairness=True),
-        "findings": _findings(latest, fairness=None),
+        "fairness": _findings(state, fairness=True),
+        "findings": _findings(state, fairness=None),
         "controls": controls,
-        "policies": list(latest.get("policies") or ()),
+        "policies": state["policies"],
         "lineage": lineage,
         "windows": windows,
         "versions": [

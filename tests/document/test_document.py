@@ -239,3 +239,31 @@ def test_the_gate_records_the_manifest_s_documentation(
     )
     assert written.exit_code == 0, written.stderr
     assert "Tests of the gate." in pypdf_text(out)
+
+
+def test_each_policy_shows_its_latest_evaluation_of_the_version(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'audit.db'}"
+    fairness = record("credit", "1.0.0", policies=("fairness-baseline",), measured=0.5)
+    for finding in fairness["findings"]:
+        finding["policy"] = "fairness-baseline"
+    explain = record("credit", "1.0.0", policies=("explainability",))
+    explain["findings"] = [
+        {**explain["findings"][2], "policy": "explainability", "rule_id": "shap-explanation"}
+    ]
+    with AuditStore.open(url) as store:
+        append(store, fairness)
+        append(store, explain)
+        view = annex_iv_view(
+            read_history(store, model="credit"),
+            "credit",
+            "1.0.0",
+            required=Settings().required_policies,
+            approvals="not configured",
+        )
+    rules = {(row["rule"], row["evaluation_id"]) for row in view["findings"]}
+    assert ("shap-explanation", explain["evaluation_id"]) in rules
+    assert ("four-fifths-sex", fairness["evaluation_id"]) in rules
+    assert {policy["name"] for policy in view["policies"]} == {
+        "fairness-baseline",
+        "explainability",
+    }

@@ -292,7 +292,8 @@ def annex_iv_view(
     dict
         ``model``, ``version``, ``evaluation`` (the latest gate record), ``sections`` (by
         number: ``title``, ``items``), ``test_logs``, ``fairness``, ``findings``,
-        ``controls``, ``policies``, ``lineage``, ``windows``, ``versions``, ``changes``
+        ``mixed_evaluations`` (the findings come from more than one evaluation), ``controls``,
+        ``policies``, ``lineage``, ``windows``, ``versions``, ``changes``
         (:class:`VersionChanges` or None), ``approvals`` and ``gaps``.
     """
     gates = history.gates[(model, version)]
@@ -373,6 +374,7 @@ def annex_iv_view(
         "test_logs": logs,
         "fairness": _findings(state, fairness=True),
         "findings": _findings(state, fairness=None),
+        "mixed_evaluations": len({item.get("evaluation_id") for item in state["findings"]}) > 1,
         "controls": controls,
         "policies": state["policies"],
         "lineage": lineage,

@@ -118,8 +118,14 @@ def run(
     dry_run: bool,
     outputs: Outputs,
     prepare: Callable[[CheckOptions], PreparedCheck] | None = None,
+    vsa: Path | None = None,
+    vsa_image: str | None = None,
 ) -> tuple[Evaluation, ReportResult | None]:
     """Plan the outputs, run the gate, write the outputs: what :func:`check` does.
+
+    With ``vsa``, the signed SLSA VSA of the verdict is written there (and its Sigstore
+    bundle beside it; docs/deploy-gate.md), PASSED or FAILED; its path and signing key are
+    checked before the gate runs.
 
     Returns
     -------
@@ -139,7 +145,19 @@ def run(
         dry_run=dry_run,
     )
     targets = plan_check_outputs(outputs, report=gate_run.report, sign=sign)
+    vsa_plan = None
+    if vsa is not None:
+        from governance.deploy.issue import needs_model_artifact, plan_vsa
+        from governance.deploy.vsa import parse_image_digest
+
+        image = None if vsa_image is None else parse_image_digest(vsa_image, "vsa_image")
+        vsa_plan = plan_vsa(vsa, options.settings, image=image, dry_run=dry_run)
+        prepare = needs_model_artifact(prepare or prepare_check)
     result = run_gate(gate_run, prepare or prepare_check)
+    if vsa_plan is not None:
+        from governance.deploy.issue import write_vsa
+
+        write_vsa(result.record, vsa_plan)
     written = result.report
     evaluation = Evaluation.from_record(
         result.record,
@@ -200,6 +218,8 @@ def check(
     outputs: Sequence[str] = (),
     config: PathLike | None = None,
     settings: Settings | None = None,
+    vsa: PathLike | None = None,
+    vsa_image: str | None = None,
 ) -> Evaluation:
     """Evaluate a manifest's model against policies, record it, and return the result.
 
@@ -240,6 +260,12 @@ def check(
         A settings file instead of ./governance.yml.
     settings
         Resolved settings (:func:`governance.config.load_settings`), instead of ``config``.
+    vsa
+        Also write the signed SLSA Verification Summary Attestation of the verdict here (a
+        DSSE envelope; its Sigstore bundle beside it as ``NAME.sigstore.json``), signed with
+        the configured signing key: PASSED or FAILED (docs/deploy-gate.md).
+    vsa_image
+        A container image serving the model, ``NAME@sha256:HEX``, as a second VSA subject.
 
     Returns
     -------
@@ -271,6 +297,8 @@ def check(
         sign=sign,
         dry_run=bool(dry_run),
         outputs=Outputs(specs=tuple(outputs)),
+        vsa=None if vsa is None else _path(vsa, "vsa"),
+        vsa_image=vsa_image,
     )
     return evaluation
 

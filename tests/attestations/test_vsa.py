@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import copy
 import hashlib
-import importlib.util
 import json
 import re
 from pathlib import Path
@@ -65,7 +64,9 @@ def test_a_passed_check_writes_a_vsa_v1_bound_to_the_model_digest(gated: Gated) 
     assert predicate["verifiedLevels"] == ["GOVERNANCE_POLICY_ACCURACY_FLOOR"]
     assert predicate["policy"]["uri"] == "urn:governance:policy-set:accuracy-floor"
     assert predicate["slsaVersion"] == "1.0"
-    extension = predicate["https://governance-project.github.io/spec/attestations/vsa-evaluation/v1"]
+    extension = predicate[
+        "https://governance-project.github.io/spec/attestations/vsa-evaluation/v1"
+    ]
     policy_file = gated.folder / "accuracy-floor.yaml"
     [policy] = extension["policies"]
     assert (policy["name"], policy["version"]) == ("accuracy-floor", "1.2.0")
@@ -73,9 +74,9 @@ def test_a_passed_check_writes_a_vsa_v1_bound_to_the_model_digest(gated: Gated) 
     with AuditStore.open(f"sqlite:///{gated.folder / 'audit.db'}", create=False) as store:
         record = store.get_evaluation(extension["evaluationId"])
     [evidence] = predicate["inputAttestations"]
-    assert evidence["digest"]["sha256"] == hashlib.sha256(
-        canonical_json(record).encode()
-    ).hexdigest()
+    assert (
+        evidence["digest"]["sha256"] == hashlib.sha256(canonical_json(record).encode()).hexdigest()
+    )
     assert predicate["timeVerified"] == record["finished_at"]
     assert record["policies"][0]["digest"] == "sha256:" + policy["digest"]["sha256"]
     assert policy_file.exists()
@@ -143,24 +144,6 @@ def test_the_envelope_verifies_by_the_dsse_specification_independently(gated: Ga
         public_key.verify(sig, message + b" ", ec.ECDSA(hashes.SHA256()))
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("securesystemslib") is None, reason="securesystemslib not installed"
-)
-def test_securesystemslib_accepts_the_envelope(gated: Gated) -> None:  # pragma: no cover
-    from securesystemslib.dsse import Envelope
-    from securesystemslib.signer import SSlibKey
-
-    cert = x509.load_pem_x509_certificate(Path(gated.keys.cert).read_bytes())
-    pem = cert.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    envelope = Envelope.from_dict(envelope_of(gated.passed_vsa))
-    key = SSlibKey.from_pem(pem, scheme="ecdsa-sha2-nistp256")
-    key = SSlibKey(envelope.signatures[next(iter(envelope.signatures))].keyid, key.keytype,
-                   key.scheme, key.keyval)
-    assert envelope.verify([key], 1)
-
-
 def test_verify_model_allows_the_gated_model_and_denies_a_failed_one(
     run: Run, gated: Gated, deployable: Path
 ) -> None:
@@ -202,7 +185,9 @@ def test_bad_input_to_verify_model_is_exit_2(run: Run, gated: Gated, deployable:
     assert result.exit_code == 2
     assert result.stderr.startswith(f"Error: {not_json}: not a VSA: the file is not JSON")
     report_like = deployable.with_name("other.intoto.json")
-    report_like.write_text(json.dumps({"payloadType": "text/plain", "payload": "", "signatures": []}))
+    report_like.write_text(
+        json.dumps({"payloadType": "text/plain", "payload": "", "signatures": []})
+    )
     result = run(*args, "--attestation", report_like)
     assert result.exit_code == 2 and "payloadType is 'text/plain'" in result.stderr
     result = run(*args, "--max-age", "soon")

@@ -147,11 +147,13 @@ def run(
     targets = plan_check_outputs(outputs, report=gate_run.report, sign=sign)
     vsa_plan = None
     if vsa is not None:
+        from governance.config import load_settings
         from governance.deploy.issue import needs_model_artifact, plan_vsa
         from governance.deploy.vsa import parse_image_digest
 
         image = None if vsa_image is None else parse_image_digest(vsa_image, "vsa_image")
-        vsa_plan = plan_vsa(vsa, options.settings, image=image, dry_run=dry_run)
+        settings = options.settings or load_settings()
+        vsa_plan = plan_vsa(vsa, settings, image=image, dry_run=dry_run)
         prepare = needs_model_artifact(prepare or prepare_check)
     result = run_gate(gate_run, prepare or prepare_check)
     if vsa_plan is not None:

@@ -72,5 +72,7 @@ def verify_model(
     if not decision.allowed:
         click.echo(f"deny: {decision.reason}")
         return EXIT_INVALID
-    click.echo(f"allow: sha256:{decision.artifact_sha256} passed evaluation {decision.evaluation_id}")
+    click.echo(
+        f"allow: sha256:{decision.artifact_sha256} passed evaluation {decision.evaluation_id}"
+    )
     return EXIT_OK

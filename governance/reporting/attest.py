@@ -239,7 +239,7 @@ def _verify_bytes(public_key: PublicKeyTypes, signature: bytes, data: bytes) -> 
 
 
 def verify_signature(public_key: PublicKeyTypes, signature: bytes, data: bytes) -> bool:
-    """Whether ``signature`` over ``data`` verifies with ``public_key`` (as :func:`sign_statement` signs)."""
+    """Whether ``signature`` over ``data`` verifies with ``public_key``, signed as we sign."""
     return _verify_bytes(public_key, signature, data)
 
 

@@ -13,8 +13,9 @@ canonical list of names, versions and digests. Each applied policy is also one c
 pack), so an admission controller can test membership without parsing our extension; the spec
 allows custom levels not starting with ``SLSA_``. The facts a verifier needs to look the
 evaluation up (its id, the record digest, the model's name and version, the policies in full)
-are in one extension field named by a URI (:data:`EXTENSION`), as the spec's parsing rules
-allow; consumers that do not know it ignore it.
+and the policies ``required_policies`` demanded for its risk tier, are in one extension field
+named by a URI (:data:`EXTENSION`), as the spec's parsing rules allow; consumers that do not
+know it ignore it.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from governance.canonical import canonical_json, sha256_hex
 from governance.errors import InputError
 from governance.paths import shown_name
 from governance.policy.packs import PACK_PREFIX
+from governance.policy.required import REQUIRED_RULE_ID
 from governance.reporting.attest import STATEMENT_TYPE, hex_digest
 
 VSA_PREDICATE_TYPE = "https://slsa.dev/verification_summary/v1"
@@ -207,6 +209,7 @@ def build_vsa(
             "verdict": record.get("verdict"),
             "failOn": record.get("fail_on"),
             "policies": policies,
+            "requiredPolicies": required_policies(record),
         },
     }
     return {
@@ -215,6 +218,18 @@ def build_vsa(
         "predicateType": VSA_PREDICATE_TYPE,
         "predicate": predicate,
     }
+
+
+def required_policies(record: Mapping[str, Any]) -> list[str] | None:
+    """The policies the setting ``required_policies`` required for the model's tier, if any.
+
+    Read from the record's ``required-policies`` finding; ``None`` when nothing was required.
+    """
+    for finding in record.get("findings") or []:
+        if finding.get("rule_id") == REQUIRED_RULE_ID:
+            required = (finding.get("evidence") or {}).get("required")
+            return [str(name) for name in required] if isinstance(required, list) else None
+    return None
 
 
 def _tool_version(record: Mapping[str, Any]) -> str:

@@ -246,3 +246,31 @@ def test_the_python_api_refuses_a_bad_image_digest(gated: Gated, tmp_path: Path)
             vsa_image="latest",
         )
     assert not (tmp_path / "a.db").exists()
+
+
+def test_the_vsa_names_the_policies_required_for_the_tier(gated: Gated, tmp_path: Path) -> None:
+    from governance.api import check
+    from governance.config import load_settings
+
+    flags = {
+        "signing_key": str(gated.keys.key),
+        "signing_cert": str(gated.keys.cert),
+        "required_policies": '{"high": ["accuracy-floor"]}',
+    }
+    settings = load_settings(flags, env={}, cwd=gated.folder)
+    vsa = tmp_path / "required.vsa.json"
+    result = check(
+        gated.folder / "manifest.yaml",
+        gated.folder / "accuracy-floor.yaml",
+        store=tmp_path / "audit.db",
+        settings=settings,
+        vsa=vsa,
+    )
+    assert result.exit_code == 0
+    extension = statement_of(vsa)["predicate"][
+        "https://governance-project.github.io/spec/attestations/vsa-evaluation/v1"
+    ]
+    assert extension["requiredPolicies"] == ["accuracy-floor"]
+    assert statement_of(gated.passed_vsa)["predicate"][
+        "https://governance-project.github.io/spec/attestations/vsa-evaluation/v1"
+    ]["requiredPolicies"] is None

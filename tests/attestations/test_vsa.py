@@ -271,6 +271,9 @@ def test_the_vsa_names_the_policies_required_for_the_tier(gated: Gated, tmp_path
         "https://governance-project.github.io/spec/attestations/vsa-evaluation/v1"
     ]
     assert extension["requiredPolicies"] == ["accuracy-floor"]
-    assert statement_of(gated.passed_vsa)["predicate"][
-        "https://governance-project.github.io/spec/attestations/vsa-evaluation/v1"
-    ]["requiredPolicies"] is None
+    assert (
+        statement_of(gated.passed_vsa)["predicate"][
+            "https://governance-project.github.io/spec/attestations/vsa-evaluation/v1"
+        ]["requiredPolicies"]
+        is None
+    )

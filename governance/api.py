@@ -596,3 +596,64 @@ def write_monitoring_report(
             attestation=extra,
             limits=target.limits,
         )
+
+
+def write_vsa(
+    evaluation: Evaluation | str,
+    path: PathLike,
+    *,
+    image: str | None = None,
+    model: str | None = None,
+    store: str | Path | None = None,
+    config: PathLike | None = None,
+    settings: Settings | None = None,
+) -> dict[str, Any]:
+    """Write the signed SLSA VSA of a recorded evaluation (``governance vsa``).
+
+    The statement is built from the audit store's hash-checked copy of the record, as
+    :func:`check` with ``vsa`` builds it, so a VSA naming a container image can be issued once
+    the image is built (docs/deploy-gate.md). Nothing is appended to the store.
+
+    Parameters
+    ----------
+    evaluation
+        An :class:`Evaluation` that was recorded, an evaluation id, or ``"latest"``.
+    path
+        The DSSE envelope to write; the Sigstore bundle goes beside it (``NAME.sigstore.json``).
+    image
+        A container image serving the model, ``NAME@sha256:HEX``, as a second subject.
+    model
+        With ``"latest"``: the latest evaluation of this model.
+    store, config, settings
+        As for :func:`check`; the signing key comes from the settings.
+
+    Returns
+    -------
+    dict
+        The in-toto statement written.
+
+    Raises
+    ------
+    InputError
+        A bad image digest, a path that cannot be written, no signing key, an unknown
+        evaluation, an evaluation without a model file; nothing is written then.
+    """
+    from governance.audit import AuditStore
+    from governance.deploy.issue import plan_vsa
+    from governance.deploy.issue import write_vsa as write
+    from governance.deploy.vsa import model_subject, parse_image_digest
+    from governance.results import Evaluation
+
+    if isinstance(evaluation, Evaluation):
+        if not evaluation.recorded:
+            raise InputError(
+                NOT_RECORDED.format(id=evaluation.evaluation_id), hint=NOT_RECORDED_HINT
+            )
+        evaluation = evaluation.evaluation_id
+    resolved = resolve_settings(settings, config)
+    digest = None if image is None else parse_image_digest(image, "image")
+    plan = plan_vsa(_path(path, "path"), resolved, image=digest)
+    with AuditStore.open(_store_url(store, resolved), create=False) as opened:
+        record = opened.get_evaluation(str(evaluation), model=model)
+    model_subject(record)  # no model file: refused before anything is written
+    return write(record, plan)

@@ -277,3 +277,32 @@ def test_the_vsa_names_the_policies_required_for_the_tier(gated: Gated, tmp_path
         ]["requiredPolicies"]
         is None
     )
+
+
+def test_governance_vsa_issues_one_for_a_stored_evaluation_with_its_image(
+    run: Run, gated: Gated, deployable: Path, tmp_path: Path
+) -> None:
+    evaluation_id = statement_of(gated.passed_vsa)["predicate"][
+        "https://governance-project.github.io/spec/attestations/vsa-evaluation/v1"
+    ]["evaluationId"]
+    store = f"sqlite:///{gated.folder / 'audit.db'}"
+    keys = ("--signing-key", gated.keys.key, "--signing-cert", gated.keys.cert)
+    out = tmp_path / "later.vsa.json"
+    result = run(
+        "vsa", evaluation_id, "-o", out, "--image-digest", IMAGE, "--store", store, *keys
+    )  # fmt: skip
+    assert (result.exit_code, result.stderr) == (0, f"VSA (PASSED): {out}\n")
+    later = statement_of(out)
+    assert (
+        later["predicate"]["timeVerified"]
+        == statement_of(gated.passed_vsa)["predicate"]["timeVerified"]
+    )  # the time of the verification, not of issuing
+    root = str(gated.keys.cert)
+    result = run(
+        "verify-model", deployable, "--policy-set", "accuracy-floor", "--trust-root", root,
+        "--attestation", tmp_path / "later.vsa.sigstore.json", "--image-digest", IMAGE,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stdout
+    result = run("vsa", "no-such-id", "-o", tmp_path / "x.vsa.json", "--store", store, *keys)
+    assert result.exit_code == 2 and "no-such-id" in result.stderr
+    assert not (tmp_path / "x.vsa.json").exists()

@@ -257,13 +257,28 @@ def _chain_problem(
 
 
 def _issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
+    """Whether ``issuer`` is a CA certificate whose key signed ``cert``."""
+    from cryptography import x509
+    from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+
     try:
+        if not issuer.extensions.get_extension_for_class(x509.BasicConstraints).value.ca:
+            return False
         cert.verify_directly_issued_by(issuer)
-    except (ValueError, TypeError):
-        return False
-    except Exception:  # InvalidSignature and unsupported key types: not its issuer
+    except (x509.ExtensionNotFound, InvalidSignature, UnsupportedAlgorithm, ValueError, TypeError):
         return False
     return True
+
+
+def _may_sign(cert: x509.Certificate) -> bool:
+    """Whether a certificate's key usage (if it has one) allows signing."""
+    from cryptography import x509
+
+    try:
+        usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
+    except x509.ExtensionNotFound:
+        return True
+    return bool(usage.digital_signature or usage.content_commitment)
 
 
 def _signature_problem(signed: _Signed, roots: Sequence[x509.Certificate]) -> str | None:
@@ -276,6 +291,8 @@ def _signature_problem(signed: _Signed, roots: Sequence[x509.Certificate]) -> st
         if not signed.certificates:
             return DENY_UNTRUSTED.format(why="the bundle has no certificate")
         problem = _chain_problem(signed.certificates, roots, now)
+        if problem is None and not _may_sign(signed.certificates[0]):
+            problem = "its certificate's key usage does not allow signing"
         if problem is not None:
             return DENY_UNTRUSTED.format(why=problem)
         signers = [signed.certificates[0]]

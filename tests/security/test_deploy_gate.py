@@ -240,3 +240,34 @@ def test_a_huge_vsa_is_refused_unread(model: Path, trusted: SigningConfig, tmp_p
     vsa.write_bytes(b" " * (4 * 1024 * 1024 + 1))
     with pytest.raises(InputError, match="larger than 4 MiB"):
         verify_model(model, ["x"], attestation=vsa, trust_roots=[trusted.cert])
+
+
+def test_a_certificate_issued_by_a_non_ca_leaf_is_denied(model: Path, tmp_path: Path) -> None:
+    from cryptography.hazmat.primitives import serialization
+
+    ca_key, leaf_key = (
+        ec.generate_private_key(ec.SECP256R1()),
+        ec.generate_private_key(ec.SECP256R1()),
+    )
+    forged_key = ec.generate_private_key(ec.SECP256R1())
+    later = NOW + dt.timedelta(days=30)
+    ca = _certificate("Acme Root", ca_key, None, ca=True, not_after=later)
+    leaf = _certificate("gate", leaf_key, ("Acme Root", ca_key), ca=False, not_after=later)
+    forged = _certificate("forged", forged_key, ("gate", leaf_key), ca=False, not_after=later)
+    root = tmp_path / "root.pem"
+    root.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    material = SigningMaterial(key=forged_key, cert=forged)
+    bundle = to_bundle(sign_vsa(build_vsa(record_for(model)), material), material)
+    der = [c.public_bytes(serialization.Encoding.DER) for c in (forged, leaf)]
+    bundle["verificationMaterial"] = {
+        "x509CertificateChain": {
+            "certificates": [{"rawBytes": base64.b64encode(d).decode()} for d in der]
+        },
+        "tlogEntries": [],
+    }
+    vsa = tmp_path / "v.json"
+    vsa.write_bytes(json_bytes(bundle))
+    assert decide(model, vsa, [root]) == (
+        "the VSA's signer is not trusted by the given trust roots "
+        "(no trust root issued its certificate)"
+    )

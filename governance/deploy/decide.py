@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from governance.deploy.bundle import BUNDLE_MEDIA_TYPE, default_paths
+from governance.deploy.trust import chain_problem, load_trust_roots, may_sign, valid_now
 from governance.deploy.vsa import (
     EXTENSION,
     PASSED,
@@ -32,8 +33,7 @@ from governance.deploy.vsa import (
     ImageDigest,
     policy_descriptor,
 )
-from governance.errors import InputError, SigningError
-from governance.keys import load_certificate
+from governance.errors import InputError
 from governance.reporting.attest import (
     PAYLOAD_TYPE,
     STATEMENT_TYPE,
@@ -217,70 +217,6 @@ def _parse(data: bytes, path: Path) -> _Signed:
     return signed
 
 
-def load_trust_roots(paths: Sequence[Path]) -> list[x509.Certificate]:
-    """The trust root certificates; an unusable one is an InputError naming its file."""
-    roots = []
-    for path in paths:
-        try:
-            roots.append(load_certificate(Path(path)))
-        except SigningError as exc:
-            raise InputError(exc.message, path=exc.path, hint="--trust-root CERT") from exc
-    return roots
-
-
-def _valid_now(cert: x509.Certificate, now: dt.datetime) -> bool:
-    return cert.not_valid_before_utc <= now <= cert.not_valid_after_utc
-
-
-def _chain_problem(
-    certs: Sequence[x509.Certificate], roots: Sequence[x509.Certificate], now: dt.datetime
-) -> str | None:
-    """Why the leaf ``certs[0]`` does not chain to a root through ``certs[1:]``; None if it does."""
-    from cryptography.hazmat.primitives import serialization
-
-    der = serialization.Encoding.DER
-    root_ders = {root.public_bytes(der) for root in roots}
-    current, pool = certs[0], list(certs[1:])
-    for _ in range(len(certs) + 1):
-        if not _valid_now(current, now):
-            return "a certificate is expired or not yet valid"
-        if current.public_bytes(der) in root_ders:
-            return None
-        issuer = next((c for c in [*roots, *pool] if _issued_by(current, c)), None)
-        if issuer is None:
-            return "no trust root issued its certificate"
-        if issuer.public_bytes(der) in root_ders:
-            return None if _valid_now(issuer, now) else "the trust root is expired"
-        pool.remove(issuer)
-        current = issuer
-    return "no trust root issued its certificate"
-
-
-def _issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
-    """Whether ``issuer`` is a CA certificate whose key signed ``cert``."""
-    from cryptography import x509
-    from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-
-    try:
-        if not issuer.extensions.get_extension_for_class(x509.BasicConstraints).value.ca:
-            return False
-        cert.verify_directly_issued_by(issuer)
-    except (x509.ExtensionNotFound, InvalidSignature, UnsupportedAlgorithm, ValueError, TypeError):
-        return False
-    return True
-
-
-def _may_sign(cert: x509.Certificate) -> bool:
-    """Whether a certificate's key usage (if it has one) allows signing."""
-    from cryptography import x509
-
-    try:
-        usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
-    except x509.ExtensionNotFound:
-        return True
-    return bool(usage.digital_signature or usage.content_commitment)
-
-
 def _signature_problem(signed: _Signed, roots: Sequence[x509.Certificate]) -> str | None:
     """Why the signature is not trusted; None when a trusted key signed the PAE."""
     now = dt.datetime.now(dt.UTC)
@@ -290,14 +226,14 @@ def _signature_problem(signed: _Signed, roots: Sequence[x509.Certificate]) -> st
             return DENY_SIGNATURES.format(count=len(signed.signatures))
         if not signed.certificates:
             return DENY_UNTRUSTED.format(why="the bundle has no certificate")
-        problem = _chain_problem(signed.certificates, roots, now)
-        if problem is None and not _may_sign(signed.certificates[0]):
+        problem = chain_problem(signed.certificates, roots, now)
+        if problem is None and not may_sign(signed.certificates[0]):
             problem = "its certificate's key usage does not allow signing"
         if problem is not None:
             return DENY_UNTRUSTED.format(why=problem)
         signers = [signed.certificates[0]]
     else:  # a bare envelope carries no certificate: a trust root's own key must have signed
-        signers = [root for root in roots if _valid_now(root, now)]
+        signers = [root for root in roots if valid_now(root, now)]
     for cert in signers:
         expected = key_id(cert)
         for keyid, signature in signed.signatures:

@@ -89,16 +89,15 @@ def resolve_settings(settings: Settings | None, config: PathLike | None) -> Sett
     return load_settings(config_file=None if config is None else _path(config, "config"))
 
 
-def plan_check_outputs(outputs: Outputs, *, report: Path | None, sign: bool) -> list[OutputTarget]:
+def plan_check_outputs(
+    outputs: Outputs, *, report: Path | None, sign: bool, vsa: Path | None = None
+) -> list[OutputTarget]:
     """The files and stdout document a check writes; a ConfigError for any that cannot be.
 
     No ``specs`` means no output (the CLI asks for ``text`` when no ``--format`` is given).
-    The report and, when signed, its attestation are files no format may overwrite.
+    The report and, when signed, its attestation, and the VSA and its bundle, are files no
+    format may overwrite, nor each other.
     """
-    if not outputs.specs and outputs.output is None:
-        return []
-    from governance.reporting.formats.output import plan_outputs
-
     also_written: dict[Path, str] = {}
     if report is not None:
         from governance.reporting.issue import attestation_path
@@ -106,6 +105,14 @@ def plan_check_outputs(outputs: Outputs, *, report: Path | None, sign: bool) -> 
         also_written[report] = "the report"
         if sign:
             also_written[attestation_path(report)] = "the report's attestation"
+    if vsa is not None:
+        from governance.deploy.issue import add_vsa_files
+
+        add_vsa_files(also_written, vsa)
+    if not outputs.specs and outputs.output is None:
+        return []
+    from governance.reporting.formats.output import plan_outputs
+
     return plan_outputs(outputs.specs, outputs.output, also_written=also_written)
 
 
@@ -144,7 +151,7 @@ def run(
         settings=options.settings,
         dry_run=dry_run,
     )
-    targets = plan_check_outputs(outputs, report=gate_run.report, sign=sign)
+    targets = plan_check_outputs(outputs, report=gate_run.report, sign=sign, vsa=vsa)
     vsa_plan = None
     if vsa is not None:
         from governance.config import load_settings

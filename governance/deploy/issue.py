@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from governance.deploy.bundle import bundle_path, json_bytes, sign_vsa, to_bundle
 from governance.deploy.vsa import NO_MODEL_ARTIFACT, NO_MODEL_HINT, ImageDigest, build_vsa
-from governance.errors import InputError
+from governance.errors import ConfigError, InputError
 
 if TYPE_CHECKING:
     from governance.config import Settings
@@ -25,6 +25,26 @@ if TYPE_CHECKING:
 DRY_RUN_VSA = "--vsa needs a recorded evaluation: a dry run records nothing"
 DRY_RUN_VSA_HINT = "drop --dry-run, or drop --vsa"
 CANNOT_WRITE = "cannot write the VSA: {reason}"
+SAME_FILE = "{first} and {second} would both write {path}"
+
+
+def add_vsa_files(written: dict[Path, str], vsa: Path) -> None:
+    """Add the VSA's two files to ``written`` (path: what), refusing one already there.
+
+    Raises
+    ------
+    ConfigError
+        If the envelope or the bundle is a file the command already writes (the report...).
+    """
+    import os
+
+    seen = {os.path.normcase(os.path.abspath(path)): what for path, what in written.items()}
+    for path, what in ((vsa, "the VSA"), (bundle_path(vsa), "the VSA's bundle")):
+        key = os.path.normcase(os.path.abspath(path))
+        if key in seen:
+            raise ConfigError(SAME_FILE.format(first=seen[key], second=what, path=path))
+        seen[key] = what
+        written[path] = what
 
 
 def needs_model_artifact(

@@ -304,3 +304,24 @@ def test_governance_vsa_issues_one_for_a_stored_evaluation_with_its_image(
     result = run("vsa", "no-such-id", "-o", tmp_path / "x.vsa.json", "--store", store, *keys)
     assert result.exit_code == 2 and "no-such-id" in result.stderr
     assert not (tmp_path / "x.vsa.json").exists()
+
+
+def test_check_with_vsa_end_to_end_on_the_command_line(
+    run: Run, gated: Gated, tmp_path: Path
+) -> None:
+    folder = gated.folder
+    db = tmp_path / "audit.db"
+    keys = ("--signing-key", gated.keys.key, "--signing-cert", gated.keys.cert)
+    base = ("check", folder / "manifest.yaml", "-p", folder / "accuracy-floor.yaml")
+    vsa = tmp_path / "m.vsa.json"
+    clash = run(*base, "--store", f"sqlite:///{db}", *keys, "--vsa", vsa, "--format", f"json={vsa}")
+    assert clash.exit_code == 2
+    assert f"the VSA and format json would both write {vsa}" in clash.stderr
+    assert log_size(db) == 0
+    result = run(*base, "--store", f"sqlite:///{db}", *keys, "--vsa", vsa)
+    assert result.exit_code == 0, result.stderr
+    allowed = run(
+        "verify-model", folder / "model.skops", "--policy-set", "accuracy-floor",
+        "--trust-root", gated.keys.cert, "--attestation", tmp_path / "m.vsa.sigstore.json",
+    )  # fmt: skip
+    assert allowed.exit_code == 0 and allowed.stdout.startswith("allow: ")

@@ -85,6 +85,13 @@ from governance.reporting.formats import FORMAT_NAMES
     help="Evaluate and print, but record nothing: no audit log entry, no lineage event, no "
     "forwarding; every output says 'dry run: not recorded'. Refuses --report.",
 )
+@click.option(
+    "--vsa",
+    type=click.Path(path_type=Path),
+    help="Also write the signed SLSA verification summary (VSA) of the verdict here, PASSED or "
+    "FAILED, with its Sigstore bundle beside it (NAME.sigstore.json); needs a signing key "
+    "(docs/deploy-gate.md).",
+)
 @config_option
 def check(
     manifest: Path,
@@ -102,6 +109,7 @@ def check(
     waiver_files: tuple[Path, ...],
     namespace: str | None,
     dry_run: bool,
+    vsa: Path | None,
     config_file: Path | None,
 ) -> int:
     """Evaluate MANIFEST's model against the policies; exit 0 passed, 1 blocked, 2 bad input.
@@ -146,6 +154,7 @@ def check(
         sign=sign,
         dry_run=dry_run,
         outputs=outputs,
+        vsa=vsa,
     )
     if written is not None:
         state = "signed" if written.signed else "unsigned"

@@ -36,9 +36,16 @@ from governance._version import __version__
 from governance.errors import GovernanceError
 
 if TYPE_CHECKING:
-    from governance.api import check, evaluate_model, write_monitoring_report, write_report
+    from governance.api import (
+        check,
+        evaluate_model,
+        write_monitoring_report,
+        write_report,
+        write_vsa,
+    )
     from governance.audit import AuditStore
     from governance.checks import CheckRegistry, CheckType, default_registry
+    from governance.deploy import verify_model
     from governance.lineage.training import TrainingRun
     from governance.manifest import Manifest, load_manifest
     from governance.policy.loader import load_policies, load_policy
@@ -70,9 +77,11 @@ _LAZY = {
     "load_policy": "governance.policy.loader",
     "record_training_run": "governance.training",
     "scaffold": "governance.scaffold",
+    "verify_model": "governance.deploy",
     "verify_report": "governance.reporting",
     "write_monitoring_report": "governance.api",
     "write_report": "governance.api",
+    "write_vsa": "governance.api",
     "write_scaffold": "governance.scaffold",
 }
 
@@ -117,10 +126,12 @@ __all__ = [
     "load_policy",
     "record_training_run",
     "scaffold",
+    "verify_model",
     "verify_report",
     "write_monitoring_report",
     "write_report",
     "write_scaffold",
+    "write_vsa",
 ]
 
 

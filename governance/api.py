@@ -89,16 +89,15 @@ def resolve_settings(settings: Settings | None, config: PathLike | None) -> Sett
     return load_settings(config_file=None if config is None else _path(config, "config"))
 
 
-def plan_check_outputs(outputs: Outputs, *, report: Path | None, sign: bool) -> list[OutputTarget]:
+def plan_check_outputs(
+    outputs: Outputs, *, report: Path | None, sign: bool, vsa: Path | None = None
+) -> list[OutputTarget]:
     """The files and stdout document a check writes; a ConfigError for any that cannot be.
 
     No ``specs`` means no output (the CLI asks for ``text`` when no ``--format`` is given).
-    The report and, when signed, its attestation are files no format may overwrite.
+    The report and, when signed, its attestation, and the VSA and its bundle, are files no
+    format may overwrite, nor each other.
     """
-    if not outputs.specs and outputs.output is None:
-        return []
-    from governance.reporting.formats.output import plan_outputs
-
     also_written: dict[Path, str] = {}
     if report is not None:
         from governance.reporting.issue import attestation_path
@@ -106,6 +105,14 @@ def plan_check_outputs(outputs: Outputs, *, report: Path | None, sign: bool) -> 
         also_written[report] = "the report"
         if sign:
             also_written[attestation_path(report)] = "the report's attestation"
+    if vsa is not None:
+        from governance.deploy.issue import add_vsa_files
+
+        add_vsa_files(also_written, vsa)
+    if not outputs.specs and outputs.output is None:
+        return []
+    from governance.reporting.formats.output import plan_outputs
+
     return plan_outputs(outputs.specs, outputs.output, also_written=also_written)
 
 
@@ -118,9 +125,15 @@ def run(
     dry_run: bool,
     outputs: Outputs,
     prepare: Callable[[CheckOptions], PreparedCheck] | None = None,
+    vsa: Path | None = None,
+    vsa_image: str | None = None,
     promote: str | None = None,
 ) -> tuple[Evaluation, ReportResult | None]:
     """Plan the outputs, run the gate, write the outputs: what :func:`check` does.
+
+    With ``vsa``, the signed SLSA VSA of the verdict is written there (and its Sigstore
+    bundle beside it; docs/deploy-gate.md), PASSED or FAILED; its path and signing key are
+    checked before the gate runs.
 
     A manifest's ``model.uri`` is read from the MLflow registry; once recorded, the verdict
     is written back to the version as tags, and ``promote`` (an alias) moved to it on a pass
@@ -146,8 +159,23 @@ def run(
         settings=options.settings,
         dry_run=dry_run,
     )
-    targets = plan_check_outputs(outputs, report=gate_run.report, sign=sign)
-    result = run_gate(gate_run, prepare or _model_source(store, dry_run=dry_run, promote=promote))
+    targets = plan_check_outputs(outputs, report=gate_run.report, sign=sign, vsa=vsa)
+    prepare = prepare or _model_source(store, dry_run=dry_run, promote=promote)
+    vsa_plan = None
+    if vsa is not None:
+        from governance.config import load_settings
+        from governance.deploy.issue import needs_model_artifact, plan_vsa
+        from governance.deploy.vsa import parse_image_digest
+
+        image = None if vsa_image is None else parse_image_digest(vsa_image, "vsa_image")
+        settings = options.settings or load_settings()
+        vsa_plan = plan_vsa(vsa, settings, image=image, dry_run=dry_run)
+        prepare = needs_model_artifact(prepare)
+    result = run_gate(gate_run, prepare)
+    if vsa_plan is not None:
+        from governance.deploy.issue import write_vsa
+
+        write_vsa(result.record, vsa_plan)
     written = result.report
     evaluation = Evaluation.from_record(
         result.record,
@@ -258,6 +286,8 @@ def check(
     outputs: Sequence[str] = (),
     config: PathLike | None = None,
     settings: Settings | None = None,
+    vsa: PathLike | None = None,
+    vsa_image: str | None = None,
     promote: str | None = None,
 ) -> Evaluation:
     """Evaluate a manifest's model against policies, record it, and return the result.
@@ -299,6 +329,12 @@ def check(
         A settings file instead of ./governance.yml.
     settings
         Resolved settings (:func:`governance.config.load_settings`), instead of ``config``.
+    vsa
+        Also write the signed SLSA Verification Summary Attestation of the verdict here (a
+        DSSE envelope; its Sigstore bundle beside it as ``NAME.sigstore.json``), signed with
+        the configured signing key: PASSED or FAILED (docs/deploy-gate.md).
+    vsa_image
+        A container image serving the model, ``NAME@sha256:HEX``, as a second VSA subject.
     promote
         An alias of the registered model (``model.uri``) to move to the gated version when
         the gate passes (``--promote``; docs/registry.md). Refused with ``dry_run``.
@@ -333,6 +369,8 @@ def check(
         sign=sign,
         dry_run=bool(dry_run),
         outputs=Outputs(specs=tuple(outputs)),
+        vsa=None if vsa is None else _path(vsa, "vsa"),
+        vsa_image=vsa_image,
         promote=promote,
     )
     return evaluation
@@ -627,5 +665,126 @@ def write_monitoring_report(
             model=model,
             templates=None if templates is None else _path(templates, "templates"),
             attestation=extra,
+            limits=target.limits,
+        )
+
+
+def write_vsa(
+    evaluation: Evaluation | str,
+    path: PathLike,
+    *,
+    image: str | None = None,
+    model: str | None = None,
+    store: str | Path | None = None,
+    config: PathLike | None = None,
+    settings: Settings | None = None,
+) -> dict[str, Any]:
+    """Write the signed SLSA VSA of a recorded evaluation (``governance vsa``).
+
+    The statement is built from the audit store's hash-checked copy of the record, as
+    :func:`check` with ``vsa`` builds it, so a VSA naming a container image can be issued once
+    the image is built (docs/deploy-gate.md). Nothing is appended to the store.
+
+    Parameters
+    ----------
+    evaluation
+        An :class:`Evaluation` that was recorded, an evaluation id, or ``"latest"``.
+    path
+        The DSSE envelope to write; the Sigstore bundle goes beside it (``NAME.sigstore.json``).
+    image
+        A container image serving the model, ``NAME@sha256:HEX``, as a second subject.
+    model
+        With ``"latest"``: the latest evaluation of this model.
+    store, config, settings
+        As for :func:`check`; the signing key comes from the settings.
+
+    Returns
+    -------
+    dict
+        The in-toto statement written.
+
+    Raises
+    ------
+    InputError
+        A bad image digest, a path that cannot be written, no signing key, an unknown
+        evaluation, an evaluation without a model file; nothing is written then.
+    """
+    from governance.audit import AuditStore
+    from governance.deploy.issue import plan_vsa
+    from governance.deploy.issue import write_vsa as write
+    from governance.deploy.vsa import model_subject, parse_image_digest
+    from governance.results import Evaluation
+
+    if isinstance(evaluation, Evaluation):
+        if not evaluation.recorded:
+            raise InputError(
+                NOT_RECORDED.format(id=evaluation.evaluation_id), hint=NOT_RECORDED_HINT
+            )
+        evaluation = evaluation.evaluation_id
+    resolved = resolve_settings(settings, config)
+    digest = None if image is None else parse_image_digest(image, "image")
+    plan = plan_vsa(_path(path, "path"), resolved, image=digest)
+    with AuditStore.open(_store_url(store, resolved), create=False) as opened:
+        record = opened.get_evaluation(str(evaluation), model=model)
+    model_subject(record)  # no model file: refused before anything is written
+    return write(record, plan)
+
+
+def write_document(
+    model: str,
+    path: PathLike,
+    *,
+    version: str | None = None,
+    store: str | Path | None = None,
+    sign: bool = True,
+    templates: PathLike | None = None,
+    attestation: PathLike | None = None,
+    config: PathLike | None = None,
+    settings: Settings | None = None,
+) -> ReportResult:
+    """Write a model version's EU AI Act Annex IV technical documentation, and record it.
+
+    Rendered from the audit store alone (docs/annex-iv.md), signed and attested like
+    :func:`write_report`. ``governance document`` is this function.
+
+    Parameters
+    ----------
+    model
+        The model's name.
+    path
+        The PDF to write (its folder must exist).
+    version
+        The version; default the one evaluated last.
+    store, config, settings, sign, templates, attestation
+        As for :func:`write_report`.
+
+    Returns
+    -------
+    ReportResult
+        The files written, their digests and the signer.
+
+    Raises
+    ------
+    InputError
+        An unknown model or version, a path that cannot be written, a missing key; nothing
+        is written then.
+    """
+    from governance.audit import AuditStore
+    from governance.document.write import write_document as record_document
+    from governance.extras import require
+
+    require("report")
+    target = _report_target(path, attestation, sign, store, config, settings)
+    resolved = resolve_settings(settings, config)
+    with AuditStore.open(target.url, create=False) as opened:
+        return record_document(
+            opened,
+            str(model),
+            target.out,
+            settings=resolved,
+            version=version,
+            signing=target.signing,
+            templates=None if templates is None else _path(templates, "templates"),
+            attestation=target.attestation,
             limits=target.limits,
         )

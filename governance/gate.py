@@ -280,6 +280,8 @@ def record_header(prepared: PreparedCheck, evaluation_id: str, started_at: str) 
         ],
         "intervals": evaluation_intervals(),
     }
+    if manifest.spec.documentation:  # what `governance document` renders (Annex IV)
+        header["documentation"] = manifest.spec.documentation
     return RecordHeader.model_validate(header)
 
 

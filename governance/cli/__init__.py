@@ -56,6 +56,8 @@ def _debug_option(ctx: click.Context, _param: click.Parameter, value: bool) -> N
 COMMANDS = {
     "check": "governance.cli.check:check",
     "verify": "governance.cli.verify:verify",
+    "verify-model": "governance.cli.verify_model:verify_model",
+    "vsa": "governance.cli.vsa:vsa",
     "keys": "governance.cli.keys:keys",
     "audit": "governance.cli.audit:audit",
     "checks": "governance.cli.checks:checks",
@@ -66,6 +68,8 @@ COMMANDS = {
     "serve": "governance.cli.serve:serve",
     "init": "governance.cli.init:init",
     "monitor": "governance.cli.monitor:monitor",
+    "models": "governance.cli.models:models",
+    "document": "governance.cli.document:document",
 }
 
 

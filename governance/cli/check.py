@@ -86,6 +86,13 @@ from governance.reporting.formats import FORMAT_NAMES
     "forwarding; every output says 'dry run: not recorded'. Refuses --report.",
 )
 @click.option(
+    "--vsa",
+    type=click.Path(path_type=Path),
+    help="Also write the signed SLSA verification summary (VSA) of the verdict here, PASSED or "
+    "FAILED, with its Sigstore bundle beside it (NAME.sigstore.json); needs a signing key "
+    "(docs/deploy-gate.md).",
+)
+@click.option(
     "--promote",
     metavar="ALIAS",
     help="With model.uri: move this alias of the registered model to the gated version when "
@@ -108,6 +115,7 @@ def check(
     waiver_files: tuple[Path, ...],
     namespace: str | None,
     dry_run: bool,
+    vsa: Path | None,
     promote: str | None,
     config_file: Path | None,
 ) -> int:
@@ -153,6 +161,7 @@ def check(
         sign=sign,
         dry_run=dry_run,
         outputs=outputs,
+        vsa=vsa,
         promote=promote,
     )
     if written is not None:

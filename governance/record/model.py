@@ -428,6 +428,12 @@ class RecordHeader(RecordPart):
         description="Only for a window of a production log (`governance monitor`): the window, "
         "its row counts and the baseline evaluation.",
     )
+    documentation: dict[str, dict[str, Any]] | None = Field(
+        default=None,
+        description="The manifest's `documentation` section as written (model card, risk "
+        "management, data governance...: documents of free-form fields); absent when the "
+        "manifest has none, and in older records. `governance document` renders from it.",
+    )
     registry: RegistryFacts | None = Field(
         default=None,
         description="Only for a model gated by its registry URI (`model.uri`): the registered "

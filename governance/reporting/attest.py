@@ -238,6 +238,11 @@ def _verify_bytes(public_key: PublicKeyTypes, signature: bytes, data: bytes) -> 
     return True
 
 
+def verify_signature(public_key: PublicKeyTypes, signature: bytes, data: bytes) -> bool:
+    """Whether ``signature`` over ``data`` verifies with ``public_key``, signed as we sign."""
+    return _verify_bytes(public_key, signature, data)
+
+
 def sign_statement(statement: Mapping[str, Any], material: SigningMaterial) -> dict[str, Any]:
     """Wrap a statement in a DSSE envelope signed over its PAE.
 

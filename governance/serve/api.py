@@ -313,6 +313,32 @@ def get_models(state: State) -> JSONResponse:
     return JSONResponse({"models": models})
 
 
+def inventory_rows(state: ServerState) -> tuple[list[Any], Any]:
+    """The inventory of the server's store under its required policies, and today's date."""
+    import datetime as dt
+
+    from governance.inventory import model_inventory
+
+    today = dt.datetime.now(dt.UTC).date()
+    return model_inventory(state.store, state.config.required_policies, today=today), today
+
+
+@_read(
+    "/inventory",
+    "Governance",
+    "Every model version with its verdict, waivers, monitoring and registry link",
+    schemas.Inventory,
+)
+def get_inventory(state: State) -> JSONResponse:
+    """The model inventory (``governance models --format json``), read from verified entries."""
+    import json
+
+    from governance.inventory.export import render_inventory
+
+    rows, today = inventory_rows(state)
+    return JSONResponse(json.loads(render_inventory(rows, "json", today)))
+
+
 @_read("/evaluations", "Governance", "Evaluations, newest first", schemas.EvaluationList)
 def get_evaluations(
     state: State,

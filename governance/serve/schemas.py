@@ -30,6 +30,7 @@ __all__ = [
     "Facets",
     "FindingList",
     "IngestResult",
+    "Inventory",
     "Job",
     "JobList",
     "JobVersion",
@@ -401,6 +402,55 @@ class ModelList(BaseModel):
     """Every evaluated model, by name."""
 
     models: list[ModelSummary]
+
+
+class InventoryWaiver(BaseModel):
+    """A waiver on file for a model version."""
+
+    rule_id: str
+    expires: str = Field(description="The last day it holds (UTC).")
+    expired: bool = Field(description="Whether that day has passed (as of `as_of`).")
+    approved_by: str | None
+
+
+class InventoryRow(BaseModel):
+    """One model version of the inventory (docs/inventory.md names every column)."""
+
+    model: str
+    version: str
+    owner: str | None
+    risk_tier: str | None
+    verdict: str = Field(
+        description="`passed`, `failed`, or `incomplete`: the latest gate evaluation did not "
+        "apply a policy the server's required_policies names for the model's risk tier."
+    )
+    recorded_verdict: str
+    missing_policies: list[str]
+    evaluation_id: str
+    evaluated_at: str | None
+    evaluations: int
+    waived_findings: int
+    open_waivers: list[InventoryWaiver]
+    expired_waivers: list[InventoryWaiver]
+    next_waiver_expiry: str | None
+    monitoring: str = Field(description="The latest window's verdict, or `not monitored`.")
+    monitored_at: str | None
+    monitoring_evaluation_id: str | None
+    registry_name: str | None
+    registry_version: str | None
+    registry_uri: str | None
+    approvals: str
+    report_digest: str | None
+    report_signed: bool
+
+
+class Inventory(BaseModel):
+    """Every model version in the store, as `governance models --format json` gives it."""
+
+    inventory_version: int
+    as_of: str = Field(description="The date waivers are judged against (UTC).")
+    columns: list[str]
+    rows: list[InventoryRow]
 
 
 class FindingList(BaseModel):

@@ -96,6 +96,16 @@ def models_page(request: Request, state: State) -> HTMLResponse:
     return _render(request, "models.html", models=models, time=_time, required=bool(required))
 
 
+@router.get("/inventory", response_class=HTMLResponse)
+def inventory_page(request: Request, state: State) -> HTMLResponse:
+    """Every model version: verdict under the required policies, waivers, monitoring, registry."""
+    from governance.serve.api import inventory_rows
+
+    rows, today = inventory_rows(state)
+    required = state.config.required_policies
+    return _render(request, "inventory.html", rows=rows, today=today, required=bool(required))
+
+
 @router.get("/models/{name}", response_class=HTMLResponse)
 def model_page(request: Request, state: State, name: str) -> HTMLResponse:
     """The evaluation history of one model, newest first."""

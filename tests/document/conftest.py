@@ -1,0 +1,3 @@
+"""Fixtures of the document tests: the CLI runner."""
+
+from tests.cli.conftest import run  # noqa: F401 - the CLI fixture

@@ -52,12 +52,14 @@ def needs_model_artifact(
 ) -> Callable[[CheckOptions], PreparedCheck]:
     """``prepare``, refusing a manifest without a model file (a VSA binds one by digest).
 
+    A registered model (``model.uri``) has one: the file loaded from the registry.
+
     The refusal comes with the other input errors, before anything is recorded.
     """
 
     def prepare_with_model(options: CheckOptions) -> PreparedCheck:
         prepared = prepare(options)
-        if prepared.manifest.model_path is None:
+        if "model" not in prepared.digests:
             raise InputError(NO_MODEL_ARTIFACT, field="vsa", hint=NO_MODEL_HINT)
         return prepared
 

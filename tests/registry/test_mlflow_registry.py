@@ -335,3 +335,26 @@ def test_lineage_rules_find_the_mlflow_run_on_the_first_check(registry, run_cli)
     assert result.exit_code == 0, result.stdout
     [finding] = json.loads(result.stdout)["findings"]
     assert finding["outcome"] == "pass" and finding["measured"] == 0
+
+
+def test_a_vsa_of_a_registered_model_binds_the_file_loaded_from_the_registry(registry, tmp_path):
+    import base64
+
+    from governance.api import check
+    from governance.config import load_settings
+    from governance.keys import init_dev_keys
+
+    keys = init_dev_keys(tmp_path / "keys")
+    settings = load_settings(
+        {"signing_key": str(keys.key), "signing_cert": str(keys.cert)}, cwd=registry.folder
+    )
+    passing = policy(registry.folder, "credit-accuracy", 0.5)
+    model = manifest(registry.folder, "models:/credit@candidate")
+    vsa = registry.folder / "credit.vsa.json"
+    evaluation = check(model, passing, store="sqlite:///audit.db", settings=settings, vsa=vsa)
+    assert evaluation.passed
+    envelope = json.loads(vsa.read_text())
+    statement = json.loads(base64.b64decode(envelope["payload"]))
+    [subject] = statement["subject"]
+    digest = _file_digest(registry.folder / "mlflow" / "artifacts")
+    assert subject["digest"]["sha256"] == digest.removeprefix("sha256:")

@@ -118,6 +118,7 @@ def run(
     dry_run: bool,
     outputs: Outputs,
     prepare: Callable[[CheckOptions], PreparedCheck] | None = None,
+    baseline: Path | None = None,
 ) -> tuple[Evaluation, ReportResult | None]:
     """Plan the outputs, run the gate, write the outputs: what :func:`check` does.
 
@@ -139,6 +140,10 @@ def run(
         dry_run=dry_run,
     )
     targets = plan_check_outputs(outputs, report=gate_run.report, sign=sign)
+    if baseline is not None:
+        from governance.challenger import with_baseline
+
+        prepare = with_baseline(baseline, prepare)
     result = run_gate(gate_run, prepare or prepare_check)
     written = result.report
     evaluation = Evaluation.from_record(
@@ -200,6 +205,7 @@ def check(
     outputs: Sequence[str] = (),
     config: PathLike | None = None,
     settings: Settings | None = None,
+    baseline: PathLike | None = None,
 ) -> Evaluation:
     """Evaluate a manifest's model against policies, record it, and return the result.
 
@@ -240,6 +246,9 @@ def check(
         A settings file instead of ./governance.yml.
     settings
         Resolved settings (:func:`governance.config.load_settings`), instead of ``config``.
+    baseline
+        The champion's manifest: its model predicts the same rows (its data must be the
+        challenger's), for the ``comparison.*`` checks (docs/challenger.md).
 
     Returns
     -------
@@ -271,6 +280,7 @@ def check(
         sign=sign,
         dry_run=bool(dry_run),
         outputs=Outputs(specs=tuple(outputs)),
+        baseline=None if baseline is None else _path(baseline, "baseline"),
     )
     return evaluation
 

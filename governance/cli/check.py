@@ -85,6 +85,12 @@ from governance.reporting.formats import FORMAT_NAMES
     help="Evaluate and print, but record nothing: no audit log entry, no lineage event, no "
     "forwarding; every output says 'dry run: not recorded'. Refuses --report.",
 )
+@click.option(
+    "--baseline",
+    type=click.Path(path_type=Path),
+    help="The champion's manifest: its model predicts the same rows (its data must be this "
+    "manifest's), for the comparison.* rules.",
+)
 @config_option
 def check(
     manifest: Path,
@@ -102,6 +108,7 @@ def check(
     waiver_files: tuple[Path, ...],
     namespace: str | None,
     dry_run: bool,
+    baseline: Path | None,
     config_file: Path | None,
 ) -> int:
     """Evaluate MANIFEST's model against the policies; exit 0 passed, 1 blocked, 2 bad input.
@@ -146,6 +153,7 @@ def check(
         sign=sign,
         dry_run=dry_run,
         outputs=outputs,
+        baseline=baseline,
     )
     if written is not None:
         state = "signed" if written.signed else "unsigned"

@@ -66,6 +66,7 @@ COMMANDS = {
     "serve": "governance.cli.serve:serve",
     "init": "governance.cli.init:init",
     "monitor": "governance.cli.monitor:monitor",
+    "diff": "governance.cli.diff:diff",
 }
 
 

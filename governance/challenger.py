@@ -92,9 +92,7 @@ def _check_comparable(context: EvaluationContext) -> None:
         raise DataError(BINARY_ONLY.format(task=context.task), field="baseline")
 
 
-def champion_from_manifest(
-    path: Path, prepared: PreparedCheck
-) -> tuple[Champion, dict[str, Any]]:
+def champion_from_manifest(path: Path, prepared: PreparedCheck) -> tuple[Champion, dict[str, Any]]:
     """Load the baseline manifest's model, check its rows, predict; and the record's block."""
     from governance.gate import file_digest
     from governance.manifest import load_manifest
@@ -130,7 +128,10 @@ def champion_from_manifest(
     block = {
         "name": manifest.name,
         "version": manifest.version,
-        "manifest": {"path": manifest.name_of(manifest.path, manifest.digest), "digest": manifest.digest},
+        "manifest": {
+            "path": manifest.name_of(manifest.path, manifest.digest),
+            "digest": manifest.digest,
+        },
         "model": model_part,
         "predictions": {"source": champion.source},
         "same_rows": {

@@ -117,7 +117,10 @@ def diff_records(a: Record, b: Record) -> EvaluationDiff:
     """Compare two evaluation records rule by rule (A's rule order, then B's new rules)."""
     mine, theirs = _findings(a), _findings(b)
     keys = list(mine) + [key for key in theirs if key not in mine]
-    rules = [RuleDiff(policy, rule_id, mine.get((policy, rule_id)), theirs.get((policy, rule_id))) for policy, rule_id in keys]
+    rules = [
+        RuleDiff(policy, rule_id, mine.get((policy, rule_id)), theirs.get((policy, rule_id)))
+        for policy, rule_id in keys
+    ]
     return EvaluationDiff(a=_about(a), b=_about(b), policies=_policies(a, b), rules=rules)
 
 
@@ -190,7 +193,11 @@ def format_text(diff: EvaluationDiff) -> str:
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     lines.append("")
     for row in rows:
-        lines.append("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + row[3])
+        lines.append(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False))
+            + "  "
+            + row[3]
+        )
     changed = sum(rule.changed for rule in diff.rules)
     lines.append("")
     lines.append(f"{len(diff.rules)} rules, {changed} changed (marked *)")

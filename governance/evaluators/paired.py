@@ -25,6 +25,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from governance.checks.params import ComparisonDisparityParams, PerformanceDropParams
+from governance.errors import InternalError
 from governance.evaluators.bootstrap import BootstrapSpec, generator, interval
 from governance.evaluators.context import EvaluationContext
 from governance.evaluators.counts import GroupCounts, GroupEncoder
@@ -75,7 +76,7 @@ class Champion:
 
 def joint_counts(context: EvaluationContext, features: tuple[str, ...]) -> GroupCounts:
     """Per group the 8 joint cells ``4 * y + 2 * challenger + champion`` (as ``confusion``)."""
-    champion: Champion = context.baseline
+    champion = _champion(context)
 
     def compute() -> GroupCounts:
         frame = context.data.frame
@@ -156,12 +157,18 @@ def _refusal(context: EvaluationContext, check: str) -> Measurement | None:
     return None
 
 
+def _champion(context: EvaluationContext) -> Champion:
+    if context.baseline is None:  # the checks refuse first (_refusal)
+        raise InternalError("a comparison check ran without a champion")
+    return context.baseline
+
+
 def _champion_evidence(context: EvaluationContext, spec: BootstrapSpec) -> dict[str, Any]:
-    champion: Champion = context.baseline
+    champion = _champion(context)
     found: dict[str, Any] = {
         "champion": {"name": champion.name, "version": champion.version},
         "rows_agreeing": int(np.sum(np.asarray(context.y_pred) == champion.y_pred)),
-        "rows": int(len(champion.y_pred)),
+        "rows": len(champion.y_pred),
     }
     if spec.n_boot:
         found["bootstrap"] = {
@@ -200,7 +207,13 @@ def _compare_grouping(
     problems: list[str] = []
     if params.small_groups == "insufficient" and len(keep) < len(counts.groups):
         problems.append(f"{grouping}: groups below min_group_size {params.min_group_size}")
-    options = {"method": params.method, "agg": params.agg, "keep": keep}
+
+    def of(cells: NDArray[Any]) -> Array:
+        return disparity(
+            cells, metrics, method=params.method, agg=params.agg, keep=keep,
+            reference=kept_reference,
+        )  # fmt: skip
+
     models = {"challenger": challenger_cells, "champion": champion_cells}
     for name, cells_of in models.items():
         view = replace(counts, confusion=cells_of(counts.confusion))
@@ -209,19 +222,14 @@ def _compare_grouping(
             for metric in metrics
             for reason in view.undefined(metric, only=keep)
         )
-    values = {
-        name: float(disparity(cells_of(counts.confusion), metrics, **options, reference=kept_reference))
-        for name, cells_of in models.items()
-    }
+    values = {name: float(of(cells_of(counts.confusion))) for name, cells_of in models.items()}
     point = values["challenger"] - values["champion"]
     low = high = None
     if spec.n_boot:
         draws = context.cached(
             ("paired.resample", counts.key, spec), lambda: resample_joint(counts, spec)
         )
-        difference = disparity(
-            challenger_cells(draws), metrics, **options, reference=kept_reference
-        ) - disparity(champion_cells(draws), metrics, **options, reference=kept_reference)
+        difference = of(challenger_cells(draws)) - of(champion_cells(draws))
         lows, highs = interval(difference, spec)
         low, high = float(lows), float(highs)
     table: dict[str, Any] = {
@@ -348,7 +356,9 @@ def performance_drop(context: EvaluationContext, params: PerformanceDropParams) 
     ]
     measured = _judged(point, low, high, params.gate_on)
     if undefined:
-        return Measurement(value=finite(measured), evidence=evidence, insufficient="; ".join(undefined))
+        return Measurement(
+            value=finite(measured), evidence=evidence, insufficient="; ".join(undefined)
+        )
     if math.isnan(measured):
         return Measurement(evidence=evidence, insufficient="the difference is undefined")
     return Measurement(value=measured, evidence=evidence)

@@ -377,8 +377,11 @@ def _drift(check: str, params: BaseModel, evidence: Evidence, value: float) -> s
 
 
 def _comparison(check: str, params: BaseModel, evidence: Evidence, value: float) -> str:
-    """``selection-rate difference increase over champion NAME by sex (challenger 0.12 vs
-    champion 0.08, difference 0.04, paired 95% interval [0.01, 0.07])``."""
+    """What a comparison measured, with both models' values and the paired interval.
+
+    ``demographic parity difference increase over champion NAME 1.0.0 by sex (challenger
+    0.12 vs champion 0.08, difference 0.04, paired 95% interval [0.01, 0.07])``.
+    """
     champion = evidence.get("champion") or {}
     against = f"champion {champion.get('name')} {champion.get('version')}".strip()
     if evidence.get("comparison") == "performance_drop":

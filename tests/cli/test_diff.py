@@ -47,7 +47,9 @@ def test_diff_shows_outcome_measured_threshold_and_policy_changes(
     assert found["a"]["evaluation_id"] == first
 
 
-def test_same_evaluation_has_no_changes(run: Run, manifest_path: Path, write: Write, tmp_path: Path) -> None:
+def test_same_evaluation_has_no_changes(
+    run: Run, manifest_path: Path, write: Write, tmp_path: Path
+) -> None:
     store = f"sqlite:///{tmp_path / 'audit.db'}"
     first = _check(run, manifest_path, write("p1.yaml", POLICY), store)
     result = run("diff", first, first, "--store", store)

@@ -21,7 +21,9 @@ from tests.evaluators.helpers import make_context
 ROWS = 4000
 
 
-def _models(seed: int = 7, flip: float = 0.05) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
+def _models(
+    seed: int = 7, flip: float = 0.05
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
     """Labels, a champion and a challenger that agrees with it except on ``flip`` of the rows."""
     rng = np.random.default_rng(seed)
     sex = rng.choice(["f", "m"], size=ROWS, p=[0.4, 0.6])
@@ -60,7 +62,8 @@ def test_point_difference_equals_fairlearn_on_both_models(
     assert measured.value == pytest.approx(theirs, abs=1e-12)
     table = measured.evidence["tables"][0]
     assert table["challenger"] == pytest.approx(
-        fairlearn_metric(y, challenger, sensitive_features=sex), abs=1e-12  # type: ignore[operator]
+        fairlearn_metric(y, challenger, sensitive_features=sex),
+        abs=1e-12,  # type: ignore[operator]
     )
     low, high = measured.evidence["interval"]
     assert low <= measured.value <= high

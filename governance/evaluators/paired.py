@@ -293,7 +293,7 @@ def disparity_increase(
         "min_group_size": params.min_group_size,
         "gate_on": params.gate_on,
         **_champion_evidence(context, spec),
-        "tables": [item.table for item in compared],
+        "groupings": [item.table for item in compared],
     }
     judged = [_judged(c.point, c.low, c.high, params.gate_on) for c in compared]
     defined = [value for value in judged if not math.isnan(value)]

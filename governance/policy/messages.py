@@ -389,7 +389,7 @@ def _comparison(check: str, params: BaseModel, evidence: Evidence, value: float)
         holder: Mapping[str, Any] = evidence
     else:
         kind = str(evidence.get("disparity") or "disparity").replace("_", " ")
-        table = _worst_table(evidence, value)
+        table = _worst_table({"tables": evidence.get("groupings")}, value)
         by = f" by {_features(table)}" if table else ""
         what = f"{kind} increase over {against}{by}"
         holder = table or evidence

@@ -60,7 +60,7 @@ def test_point_difference_equals_fairlearn_on_both_models(
         y, champion, sensitive_features=sex
     )
     assert measured.value == pytest.approx(theirs, abs=1e-12)
-    table = measured.evidence["tables"][0]
+    table = measured.evidence["groupings"][0]
     assert table["challenger"] == pytest.approx(
         fairlearn_metric(y, challenger, sensitive_features=sex),
         abs=1e-12,  # type: ignore[operator]

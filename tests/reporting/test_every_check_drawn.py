@@ -1,8 +1,9 @@
 """Every built-in check type has a designed place in the report; none falls back to a dump.
 
 A real evaluation of the German-credit sample runs one rule of each registered check type
-(lineage, documentation, performance, drift and, against a baseline, comparison included); the report's HTML must draw each
-finding in the section made for its check type, and show no evidence as raw key-value text.
+(lineage, documentation, performance, drift and, against a baseline, comparison included); the
+report's HTML must draw each finding in the section made for its check type, and show no
+evidence as raw key-value text.
 """
 
 from __future__ import annotations

@@ -127,6 +127,7 @@ def run(
     prepare: Callable[[CheckOptions], PreparedCheck] | None = None,
     vsa: Path | None = None,
     vsa_image: str | None = None,
+    baseline: Path | None = None,
 ) -> tuple[Evaluation, ReportResult | None]:
     """Plan the outputs, run the gate, write the outputs: what :func:`check` does.
 
@@ -162,6 +163,10 @@ def run(
         settings = options.settings or load_settings()
         vsa_plan = plan_vsa(vsa, settings, image=image, dry_run=dry_run)
         prepare = needs_model_artifact(prepare or prepare_check)
+    if baseline is not None:
+        from governance.challenger import with_baseline
+
+        prepare = with_baseline(baseline, prepare)
     result = run_gate(gate_run, prepare or prepare_check)
     if vsa_plan is not None:
         from governance.deploy.issue import write_vsa
@@ -229,6 +234,7 @@ def check(
     settings: Settings | None = None,
     vsa: PathLike | None = None,
     vsa_image: str | None = None,
+    baseline: PathLike | None = None,
 ) -> Evaluation:
     """Evaluate a manifest's model against policies, record it, and return the result.
 
@@ -275,6 +281,9 @@ def check(
         the configured signing key: PASSED or FAILED (docs/deploy-gate.md).
     vsa_image
         A container image serving the model, ``NAME@sha256:HEX``, as a second VSA subject.
+    baseline
+        The champion's manifest: its model predicts the same rows (its data must be the
+        challenger's), for the ``comparison.*`` checks (docs/challenger.md).
 
     Returns
     -------
@@ -308,6 +317,7 @@ def check(
         outputs=Outputs(specs=tuple(outputs)),
         vsa=None if vsa is None else _path(vsa, "vsa"),
         vsa_image=vsa_image,
+        baseline=None if baseline is None else _path(baseline, "baseline"),
     )
     return evaluation
 

@@ -92,6 +92,12 @@ from governance.reporting.formats import FORMAT_NAMES
     "FAILED, with its Sigstore bundle beside it (NAME.sigstore.json); needs a signing key "
     "(docs/deploy-gate.md).",
 )
+@click.option(
+    "--baseline",
+    type=click.Path(path_type=Path),
+    help="The champion's manifest: its model predicts the same rows (its data must be this "
+    "manifest's), for the comparison.* rules.",
+)
 @config_option
 def check(
     manifest: Path,
@@ -110,6 +116,7 @@ def check(
     namespace: str | None,
     dry_run: bool,
     vsa: Path | None,
+    baseline: Path | None,
     config_file: Path | None,
 ) -> int:
     """Evaluate MANIFEST's model against the policies; exit 0 passed, 1 blocked, 2 bad input.
@@ -155,6 +162,7 @@ def check(
         dry_run=dry_run,
         outputs=outputs,
         vsa=vsa,
+        baseline=baseline,
     )
     if written is not None:
         state = "signed" if written.signed else "unsigned"

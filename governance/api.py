@@ -127,6 +127,7 @@ def run(
     prepare: Callable[[CheckOptions], PreparedCheck] | None = None,
     vsa: Path | None = None,
     vsa_image: str | None = None,
+    baseline: Path | None = None,
     promote: str | None = None,
 ) -> tuple[Evaluation, ReportResult | None]:
     """Plan the outputs, run the gate, write the outputs: what :func:`check` does.
@@ -171,6 +172,10 @@ def run(
         settings = options.settings or load_settings()
         vsa_plan = plan_vsa(vsa, settings, image=image, dry_run=dry_run)
         prepare = needs_model_artifact(prepare)
+    if baseline is not None:
+        from governance.challenger import with_baseline
+
+        prepare = with_baseline(baseline, prepare)
     result = run_gate(gate_run, prepare)
     if vsa_plan is not None:
         from governance.deploy.issue import write_vsa
@@ -288,6 +293,7 @@ def check(
     settings: Settings | None = None,
     vsa: PathLike | None = None,
     vsa_image: str | None = None,
+    baseline: PathLike | None = None,
     promote: str | None = None,
 ) -> Evaluation:
     """Evaluate a manifest's model against policies, record it, and return the result.
@@ -335,6 +341,9 @@ def check(
         the configured signing key: PASSED or FAILED (docs/deploy-gate.md).
     vsa_image
         A container image serving the model, ``NAME@sha256:HEX``, as a second VSA subject.
+    baseline
+        The champion's manifest: its model predicts the same rows (its data must be the
+        challenger's), for the ``comparison.*`` checks (docs/challenger.md).
     promote
         An alias of the registered model (``model.uri``) to move to the gated version when
         the gate passes (``--promote``; docs/registry.md). Refused with ``dry_run``.
@@ -371,6 +380,7 @@ def check(
         outputs=Outputs(specs=tuple(outputs)),
         vsa=None if vsa is None else _path(vsa, "vsa"),
         vsa_image=vsa_image,
+        baseline=None if baseline is None else _path(baseline, "baseline"),
         promote=promote,
     )
     return evaluation

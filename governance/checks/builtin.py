@@ -14,6 +14,7 @@ BUILTIN_MODULES = (
     "governance.checks.explainability",
     "governance.checks.lineage",
     "governance.checks.drift",
+    "governance.checks.comparison",
 )
 
 

@@ -234,3 +234,40 @@ class PerformanceParams(IntervalParams, TaskParams):
     sensitive_features: Annotated[list[Column], Field(min_length=1)] | None = None
     min_group_size: Annotated[int, Field(ge=1)] = DEFAULT_MIN_GROUP_SIZE
     n_bins: Annotated[int, Field(ge=2, le=1000)] = DEFAULT_N_BINS
+
+
+ComparedDisparity = Literal[
+    "demographic_parity_difference",
+    "equal_opportunity_difference",
+    "equalized_odds_difference",
+    "predictive_parity_difference",
+]
+DirectedMetric = Literal[
+    "accuracy",
+    "balanced_accuracy",
+    "precision",
+    "recall",
+    "f1",
+    "true_positive_rate",
+    "true_negative_rate",
+    "negative_predictive_value",
+    "false_positive_rate",
+    "false_negative_rate",
+    "error_rate",
+]
+
+
+class ComparisonDisparityParams(DisparityParams):
+    """A disparity of the challenger against the same disparity of the champion.
+
+    ``disparity`` names a fairness difference check; ``agg`` goes with equalized odds.
+    """
+
+    disparity: ComparedDisparity
+    agg: Literal["worst_case", "mean"] = "worst_case"
+
+
+class PerformanceDropParams(IntervalParams):
+    """A performance metric of the challenger against the champion's, over all rows."""
+
+    metric: DirectedMetric

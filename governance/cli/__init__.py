@@ -70,6 +70,7 @@ COMMANDS = {
     "monitor": "governance.cli.monitor:monitor",
     "models": "governance.cli.models:models",
     "document": "governance.cli.document:document",
+    "diff": "governance.cli.diff:diff",
 }
 
 

@@ -93,6 +93,12 @@ from governance.reporting.formats import FORMAT_NAMES
     "(docs/deploy-gate.md).",
 )
 @click.option(
+    "--baseline",
+    type=click.Path(path_type=Path),
+    help="The champion's manifest: its model predicts the same rows (its data must be this "
+    "manifest's), for the comparison.* rules.",
+)
+@click.option(
     "--promote",
     metavar="ALIAS",
     help="With model.uri: move this alias of the registered model to the gated version when "
@@ -116,6 +122,7 @@ def check(
     namespace: str | None,
     dry_run: bool,
     vsa: Path | None,
+    baseline: Path | None,
     promote: str | None,
     config_file: Path | None,
 ) -> int:
@@ -162,6 +169,7 @@ def check(
         dry_run=dry_run,
         outputs=outputs,
         vsa=vsa,
+        baseline=baseline,
         promote=promote,
     )
     if written is not None:

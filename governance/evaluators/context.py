@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from governance.evaluators.counts import GroupCounts
+    from governance.evaluators.paired import Champion
     from governance.lineage.snapshot import LineageSnapshot
 
 T = TypeVar("T")
@@ -51,6 +52,8 @@ class EvaluationContext:
     look: int | None = field(default=None, repr=False)
     """The window's number (from 1) when a monitor evaluates a window of a production log: the
     look of rules with ``sequential: true``; None (look 1) otherwise."""
+    baseline: Champion | None = field(default=None, repr=False)
+    """The champion's predictions on these rows (``check --baseline``); None without one."""
     _cache: dict[tuple[Any, ...], Any] = field(default_factory=dict, repr=False)
 
     @property

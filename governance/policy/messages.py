@@ -373,6 +373,40 @@ def _drift(check: str, params: BaseModel, evidence: Evidence, value: float) -> s
     return f"{name} of {worst.get('feature')}{where}{rows}"
 
 
+# comparison ------------------------------------------------------------------------------
+
+
+def _comparison(check: str, params: BaseModel, evidence: Evidence, value: float) -> str:
+    """What a comparison measured, with both models' values and the paired interval.
+
+    ``demographic parity difference increase over champion NAME 1.0.0 by sex (challenger
+    0.12 vs champion 0.08, difference 0.04, paired 95% interval [0.01, 0.07])``.
+    """
+    champion = evidence.get("champion") or {}
+    against = f"champion {champion.get('name')} {champion.get('version')}".strip()
+    if evidence.get("comparison") == "performance_drop":
+        what = f"{evidence.get('metric')} drop below {against}"
+        holder: Mapping[str, Any] = evidence
+    else:
+        kind = str(evidence.get("disparity") or "disparity").replace("_", " ")
+        table = _worst_table({"tables": evidence.get("groupings")}, value)
+        by = f" by {_features(table)}" if table else ""
+        what = f"{kind} increase over {against}{by}"
+        holder = table or evidence
+    challenger = holder.get("challenger")
+    baseline = holder.get("champion_value", holder.get("champion"))
+    parts = []
+    if _finite(challenger) and _finite(baseline):
+        parts.append(f"challenger {number(challenger)} vs champion {number(baseline)}")
+    if _finite(holder.get("point")):
+        parts.append(f"difference {number(holder['point'])}")
+    ends = holder.get("interval")
+    if isinstance(ends, list | tuple) and len(ends) == 2 and all(_finite(e) for e in ends):
+        confidence = (evidence.get("bootstrap") or {}).get("confidence", 0.95)
+        parts.append(f"paired {confidence:.0%} interval [{number(ends[0])}, {number(ends[1])}]")
+    return f"{what} ({', '.join(parts)})" if parts else what
+
+
 Describer = Callable[[str, BaseModel, Evidence, float], "str | None"]
 DESCRIBERS: dict[str, Describer] = {
     "fairness": _fairness,
@@ -381,5 +415,6 @@ DESCRIBERS: dict[str, Describer] = {
     "lineage": _lineage,
     "documentation": _documentation,
     "drift": _drift,
+    "comparison": _comparison,
 }
 """Describers by check name or by domain (the part before the first dot)."""

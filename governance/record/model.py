@@ -357,6 +357,31 @@ class MonitoredWindow(RecordPart):
     )
 
 
+class SameRows(RecordPart):
+    """Proof that challenger and champion were judged on the same rows."""
+
+    data_digest: Digest = Field(
+        pattern=r"^sha256:[0-9a-f]{64}$",
+        description="sha256 of the data both models predicted (the champion's data is the same).",
+    )
+    rows: int = Field(ge=0, description="Rows both models predicted.")
+    labels_equal: bool = Field(description="Whether both manifests read the same labels.")
+    rows_agreeing: int = Field(ge=0, description="Rows where both models predict the same.")
+
+
+class BaselineModel(RecordPart):
+    """The champion a challenger was compared with (``governance check --baseline``)."""
+
+    name: str = Field(min_length=1, description="The champion's name.")
+    version: str = Field(min_length=1, description="The champion's version.")
+    manifest: FileReference = Field(description="The champion's manifest.")
+    model: ModelArtifact | None = Field(
+        description="The champion's model artifact; null for a predictions column."
+    )
+    predictions: Predictions
+    same_rows: SameRows
+
+
 class LoggedDataset(RecordPart):
     """A dataset logged to the model's MLflow run (``mlflow.data``)."""
 
@@ -433,6 +458,11 @@ class RecordHeader(RecordPart):
         description="The manifest's `documentation` section as written (model card, risk "
         "management, data governance...: documents of free-form fields); absent when the "
         "manifest has none, and in older records. `governance document` renders from it.",
+    )
+    baseline: BaselineModel | None = Field(
+        default=None,
+        description="Only for a check against a champion (`--baseline`): the champion and the "
+        "proof that both models predicted the same rows.",
     )
     registry: RegistryFacts | None = Field(
         default=None,

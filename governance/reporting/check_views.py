@@ -4,7 +4,8 @@ Every built-in check type has a designed place in the report (:data:`SECTION_OF_
 fairness and per-group performance as group tables, overall performance in the model facts,
 explainability on its own pages (:mod:`governance.reporting.explain_view`), lineage checks as
 what each found, documentation checks as the fields present and missing, drift checks as each
-feature's value over all rows and in its most shifted group. A check type from a
+feature's value over all rows and in its most shifted group, challenger-against-champion
+checks side by side (both values, the difference, its paired interval). A check type from a
 plugin is listed rule by rule with its message; its evidence stays in the attached record.
 """
 
@@ -22,6 +23,7 @@ SECTION_OF_DOMAIN = {
     "lineage": "lineage",
     "documentation": "documentation",
     "drift": "drift",
+    "comparison": "comparison",
 }
 """The report section that draws the evidence of each check domain (``domain.name``)."""
 
@@ -147,4 +149,48 @@ def drift_view(findings: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
                 }
             )
         shown.append({"finding": item, "rows": rows, "smaller_worse": smaller_worse})
+    return shown
+
+
+def _compared_row(
+    what: str, holder: Mapping[str, Any], champion_key: str, measured: Any
+) -> dict[str, Any]:
+    interval = holder.get("interval")
+    return {
+        "what": what,
+        "challenger": holder.get("challenger"),
+        "champion": holder.get(champion_key),
+        "difference": holder.get("point"),
+        "interval": list(interval) if isinstance(interval, list | tuple) else None,
+        "measured": measured,
+    }
+
+
+def comparison_view(findings: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The challenger-against-champion findings, one row per grouping (or the metric)."""
+    shown = []
+    for item in findings:
+        if drawn_in(str(item.get("check") or "")) != "comparison":
+            continue
+        evidence = item.get("evidence") or {}
+        rows = []
+        if evidence.get("comparison") == "performance_drop":
+            what = f"{str(evidence.get('metric')).replace('_', ' ')}, drop"
+            rows.append(_compared_row(what, evidence, "champion_value", item.get("measured")))
+        for table in evidence_rows(evidence.get("groupings")):
+            disparity = str(evidence.get("disparity") or "disparity").replace("_", " ")
+            by = " × ".join(str(f) for f in table.get("sensitive_features") or [])
+            what = f"{disparity} by {by}, increase"
+            rows.append(_compared_row(what, table, "champion", table.get("measured")))
+        champion = evidence.get("champion") or {}
+        shown.append(
+            {
+                "finding": item,
+                "rows": rows,
+                "gate_on": evidence.get("gate_on") or "point",
+                "champion": f"{champion.get('name', '')} {champion.get('version', '')}".strip(),
+                "agreeing": evidence.get("rows_agreeing"),
+                "total": evidence.get("rows"),
+            }
+        )
     return shown

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from governance.policy.controls import framework_of
 from governance.reporting.check_views import (
+    comparison_view,
     documentation_view,
     drawn_in,
     drift_view,
@@ -207,7 +208,8 @@ def build_view(
         ``checkpoint``, ``attachments``, ``sections`` (``(id, title)`` of the sections shown:
         empty ones are left out), ``grouped`` (findings with group tables), ``explain``
         (:func:`~governance.reporting.explain_view.explain_view`), ``lineage_checks``,
-        ``documentation``, ``drift`` (:mod:`governance.reporting.check_views`), ``undrawn``
+        ``documentation``, ``drift``, ``comparison`` (:mod:`governance.reporting.check_views`),
+        ``baseline`` (the record's champion, or ``None``), ``undrawn``
         (findings of plugin check types: message only), ``explainability``, ``explainer``
         (always ``None``: kept for themes written when the record was to hold it), ``charts``
         (findings with charts), ``waivers``, ``skipped``, ``recorded`` (the store's lineage,
@@ -235,6 +237,7 @@ def build_view(
     lineage_checks = lineage_view(findings)
     documentation = documentation_view(findings)
     drift = drift_view(findings)
+    comparison = comparison_view(findings)
     grouped = [item for item in findings if (item.get("evidence") or {}).get("tables")]
     sections = [
         ("summary", "Executive summary"),
@@ -242,6 +245,7 @@ def build_view(
         ("rules", "Rule by rule"),
         *([("fairness", "Fairness and groups")] if grouped else []),
         *([("explainability", "Explainability")] if explain else []),
+        *([("comparison", "Challenger against champion")] if comparison else []),
         *([("drift", "Drift")] if drift else []),
         *([("documentation", "Documentation")] if documentation else []),
         ("lineage", "Lineage"),
@@ -269,6 +273,8 @@ def build_view(
         "lineage_checks": lineage_checks,
         "documentation": documentation,
         "drift": drift,
+        "comparison": comparison,
+        "baseline": record.baseline.model_dump(mode="json") if record.baseline else None,
         "undrawn": [item for item in findings if drawn_in(str(item.get("check") or "")) is None],
         "severity_order": SEVERITY_ORDER,
         "by_severity": outcome_by_severity(record.findings),

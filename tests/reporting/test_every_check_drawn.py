@@ -1,8 +1,9 @@
 """Every built-in check type has a designed place in the report; none falls back to a dump.
 
 A real evaluation of the German-credit sample runs one rule of each registered check type
-(lineage, documentation, performance and drift included); the report's HTML must draw each
-finding in the section made for its check type, and show no evidence as raw key-value text.
+(lineage, documentation, performance, drift and, against a baseline, comparison included); the
+report's HTML must draw each finding in the section made for its check type, and show no
+evidence as raw key-value text.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ PARAMS = {
     "performance.metric": {"metric": "accuracy"},
     "documentation.field_present": {"fields": ["adverse_action.reason_codes", "risk.owner"]},
     "explainability.top_features": {"top_k": 5, "deny": ["sex", "age_band"]},
+    "comparison.disparity_increase": {"disparity": "equalized_odds_difference"},
+    "comparison.performance_drop": {"metric": "recall"},
 }
 DRIFT_REFERENCE = {"reference": "data/german-train.csv.gz", "features": ["duration", "purpose"]}
 # Where each section's findings appear in the HTML: the section's own markup.
@@ -37,6 +40,7 @@ SECTION_MARK = {
     "lineage": 'class="checks-table item-table"',
     "documentation": 'class="doc-table item-table"',
     "drift": 'id="drift"',
+    "comparison": 'class="comparison-table item-table"',
 }
 
 
@@ -69,7 +73,9 @@ def every_check_html(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, lis
     path = folder / "every-check.yaml"
     path.write_text(yaml.safe_dump(policy, sort_keys=False), encoding="utf-8")
     store = f"sqlite:///{folder / 'audit.db'}"
-    result = governance.check(SAMPLE / "credit-model.yaml", path, store=store)
+    # the model is its own champion: the comparison checks are drawn against a baseline
+    manifest = SAMPLE / "credit-model.yaml"
+    result = governance.check(manifest, path, store=store, baseline=manifest)
     record = result.to_dict()
     return render_html(record), checks
 

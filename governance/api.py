@@ -60,6 +60,13 @@ def _path(value: Any, name: str) -> Path:
     return Path(value)
 
 
+def _baseline(value: Any) -> Path | str | None:
+    """``baseline``: a registered model's ``models:/`` URI as given, else a manifest's path."""
+    if value is None or (isinstance(value, str) and value.startswith("models:/")):
+        return value
+    return _path(value, "baseline")
+
+
 def _paths(value: Any, name: str) -> list[PathLike]:
     items = [value] if isinstance(value, str | Path) else value
     if not isinstance(items, Sequence) or not all(isinstance(i, str | Path) for i in items):
@@ -127,7 +134,7 @@ def run(
     prepare: Callable[[CheckOptions], PreparedCheck] | None = None,
     vsa: Path | None = None,
     vsa_image: str | None = None,
-    baseline: Path | None = None,
+    baseline: Path | str | None = None,
     promote: str | None = None,
 ) -> tuple[Evaluation, ReportResult | None]:
     """Plan the outputs, run the gate, write the outputs: what :func:`check` does.
@@ -161,7 +168,8 @@ def run(
         dry_run=dry_run,
     )
     targets = plan_check_outputs(outputs, report=gate_run.report, sign=sign, vsa=vsa)
-    prepare = prepare or _model_source(store, dry_run=dry_run, promote=promote)
+    pending: list[list[dict[str, Any]]] = []
+    prepare = prepare or _model_source(promote=promote, pending=pending)
     vsa_plan = None
     if vsa is not None:
         from governance.config import load_settings
@@ -176,7 +184,7 @@ def run(
         from governance.challenger import with_baseline
 
         prepare = with_baseline(baseline, prepare)
-    result = run_gate(gate_run, prepare)
+    result = run_gate(gate_run, _then_record_training(prepare, pending, store, dry_run=dry_run))
     if vsa_plan is not None:
         from governance.deploy.issue import write_vsa
 
@@ -203,29 +211,46 @@ def run(
 
 
 def _model_source(
-    store: str, *, dry_run: bool, promote: str | None
+    *, promote: str | None, pending: list[list[dict[str, Any]]]
 ) -> Callable[[CheckOptions], PreparedCheck]:
     """The gate's ``prepare``: a manifest's ``model.uri`` read from the registry.
 
-    The MLflow run that logged a registered version is recorded as its training run once
-    every input is valid (not in a dry run), so ``lineage.*`` rules find it.
+    The lineage events of the MLflow run that logged a registered version go to ``pending``:
+    :func:`_then_record_training` records them once every input (the baseline's too) is valid.
     """
     from governance.registry.source import prepare_model_source
 
-    def record_training(events: list[dict[str, Any]]) -> None:
+    def prepare(options: CheckOptions) -> PreparedCheck:
+        return prepare_model_source(options, promote=promote, record_training=pending.append)
+
+    return prepare
+
+
+def _then_record_training(
+    prepare: Callable[[CheckOptions], PreparedCheck],
+    pending: list[list[dict[str, Any]]],
+    store: str,
+    *,
+    dry_run: bool,
+) -> Callable[[CheckOptions], PreparedCheck]:
+    """``prepare``, then the registered model's training run recorded (not in a dry run).
+
+    Recorded before the check, so ``lineage.*`` rules find the run on the first check.
+    """
+
+    def prepared_and_recorded(options: CheckOptions) -> PreparedCheck:
         from governance.audit import AuditStore
         from governance.store.engine import check_store_url
 
-        if dry_run or not events:
-            return
-        check_store_url(store)
-        with AuditStore.open(store) as opened:
-            opened.append_events(events)
+        prepared = prepare(options)
+        events = [event for batch in pending for event in batch]
+        if events and not dry_run:
+            check_store_url(store)
+            with AuditStore.open(store) as opened:
+                opened.append_events(events)
+        return prepared
 
-    def prepare(options: CheckOptions) -> PreparedCheck:
-        return prepare_model_source(options, promote=promote, record_training=record_training)
-
-    return prepare
+    return prepared_and_recorded
 
 
 def _write_back(
@@ -342,8 +367,9 @@ def check(
     vsa_image
         A container image serving the model, ``NAME@sha256:HEX``, as a second VSA subject.
     baseline
-        The champion's manifest: its model predicts the same rows (its data must be the
-        challenger's), for the ``comparison.*`` checks (docs/challenger.md).
+        The champion: its manifest (its data must be the challenger's) or a registered
+        version (``models:/NAME@champion``, read on the challenger's rows); its model
+        predicts the same rows, for the ``comparison.*`` checks (docs/challenger.md).
     promote
         An alias of the registered model (``model.uri``) to move to the gated version when
         the gate passes (``--promote``; docs/registry.md). Refused with ``dry_run``.
@@ -380,7 +406,7 @@ def check(
         outputs=Outputs(specs=tuple(outputs)),
         vsa=None if vsa is None else _path(vsa, "vsa"),
         vsa_image=vsa_image,
-        baseline=None if baseline is None else _path(baseline, "baseline"),
+        baseline=_baseline(baseline),
         promote=promote,
     )
     return evaluation

@@ -3,8 +3,9 @@
 The baseline manifest contributes its model; the rows are the challenger's. Its data must be
 the same bytes as the challenger's (the same sha256) and give the same labels, or the check
 stops with :data:`DIFFERENT_ROWS` (exit 2) before anything is written. How the champion's
-model was found is a seam: :func:`champion_from_model` takes a resolved model (from a
-manifest here; a model registry can hand one over the same way).
+model was found is a seam: :func:`champion_from_model` takes a resolved model, from a
+baseline manifest or from an MLflow registry (``--baseline models:/NAME@champion``: the
+registered version predicts the challenger's rows, read with the challenger's manifest).
 """
 
 from __future__ import annotations
@@ -148,8 +149,56 @@ def _short(digest: str | None) -> str:
     return "not a file" if digest is None else digest[:19] + "…"
 
 
+def champion_from_registry(uri: str, prepared: PreparedCheck) -> tuple[Champion, dict[str, Any]]:
+    """The registered version ``uri`` names, predicting the challenger's own rows.
+
+    The rows are read with the challenger's manifest, so they are the same rows by
+    construction; the model loads under the same trust rules as the challenger's
+    (:func:`governance.registry.source.resolve_registry_model`).
+    """
+    from governance.config import load_settings
+    from governance.registry.source import resolve_registry_model
+
+    context = prepared.context
+    _check_comparable(context)
+    options = prepared.options
+    settings = options.settings or load_settings()
+    resolved = resolve_registry_model(uri, settings, trusted=options.trust_model)
+    facts = resolved.facts
+    champion = champion_from_model(
+        context,
+        prepared.manifest,
+        resolved.model,
+        name=str(facts["name"]),
+        version=str(facts["version"]),
+    )
+    block = {
+        "name": str(facts["name"]),
+        "version": str(facts["version"]),
+        "registry": {"uri": uri, "resolved": resolved.artifact_name},
+        "model": {
+            "path": resolved.artifact_name,
+            "format": resolved.format,
+            "digest": resolved.digest,
+        },
+        "predictions": {"source": champion.source},
+        "same_rows": {
+            "data_digest": prepared.digests["data"],
+            "rows": int(context.data.rows),
+            "labels_equal": True,
+            "rows_agreeing": int(np.sum(np.asarray(context.y_pred) == champion.y_pred)),
+        },
+    }
+    return champion, block
+
+
+def is_registry_uri(baseline: Path | str) -> bool:
+    """Whether ``--baseline`` names a registered model (``models:/...``) rather than a file."""
+    return isinstance(baseline, str) and baseline.startswith("models:/")
+
+
 def with_baseline(
-    baseline: Path,
+    baseline: Path | str,
     prepare: Callable[[CheckOptions], PreparedCheck] | None = None,
 ) -> Callable[[CheckOptions], PreparedCheck]:
     """``prepare`` (the gate's :func:`~governance.gate.prepare_check`) plus the champion.
@@ -162,7 +211,10 @@ def with_baseline(
         from governance.gate import prepare_check
 
         prepared = (prepare or prepare_check)(options)
-        champion, block = champion_from_manifest(Path(baseline), prepared)
+        if is_registry_uri(baseline):
+            champion, block = champion_from_registry(str(baseline), prepared)
+        else:
+            champion, block = champion_from_manifest(Path(baseline), prepared)
         prepared.context.baseline = champion
         earlier = prepared.describe
 

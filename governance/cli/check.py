@@ -94,9 +94,9 @@ from governance.reporting.formats import FORMAT_NAMES
 )
 @click.option(
     "--baseline",
-    type=click.Path(path_type=Path),
-    help="The champion's manifest: its model predicts the same rows (its data must be this "
-    "manifest's), for the comparison.* rules.",
+    metavar="MANIFEST|models:/NAME@ALIAS",
+    help="The champion: its manifest (its data must be this manifest's) or a registered "
+    "version, predicting the same rows for the comparison.* rules.",
 )
 @click.option(
     "--promote",
@@ -122,7 +122,7 @@ def check(
     namespace: str | None,
     dry_run: bool,
     vsa: Path | None,
-    baseline: Path | None,
+    baseline: str | None,
     promote: str | None,
     config_file: Path | None,
 ) -> int:

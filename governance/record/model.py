@@ -369,12 +369,25 @@ class SameRows(RecordPart):
     rows_agreeing: int = Field(ge=0, description="Rows where both models predict the same.")
 
 
+class BaselineRegistry(RecordPart):
+    """Where a registered champion came from."""
+
+    uri: str = Field(description="The URI given: `models:/NAME/VERSION` or `models:/NAME@ALIAS`.")
+    resolved: str = Field(description="The version it named: `models:/NAME/VERSION`.")
+
+
 class BaselineModel(RecordPart):
     """The champion a challenger was compared with (``governance check --baseline``)."""
 
     name: str = Field(min_length=1, description="The champion's name.")
     version: str = Field(min_length=1, description="The champion's version.")
-    manifest: FileReference = Field(description="The champion's manifest.")
+    manifest: FileReference | None = Field(
+        default=None, description="The champion's manifest; null for a registered model."
+    )
+    registry: BaselineRegistry | None = Field(
+        default=None,
+        description="The registered version the champion is (`--baseline models:/NAME@ALIAS`).",
+    )
     model: ModelArtifact | None = Field(
         description="The champion's model artifact; null for a predictions column."
     )

@@ -358,3 +358,51 @@ def test_a_vsa_of_a_registered_model_binds_the_file_loaded_from_the_registry(reg
     [subject] = statement["subject"]
     digest = _file_digest(registry.folder / "mlflow" / "artifacts")
     assert subject["digest"]["sha256"] == digest.removeprefix("sha256:")
+
+
+def test_a_registered_champion_predicts_the_challengers_rows(registry, run_cli):
+    """`--baseline models:/credit@champion`: the champion is read from the registry and judged
+    on the challenger's own rows; the record names the version the alias resolved to."""
+    _client().set_registered_model_alias("credit", "champion", "1")
+    log_version(registry.tracking, alias="candidate")  # version 2, the same estimator
+    rules = registry.folder / "comparison.yaml"
+    rules.write_text(
+        "apiVersion: governance/v1\nkind: Policy\nmetadata: {name: champion, version: 1.0.0}\n"
+        "rules:\n"
+        "  - {id: accuracy-drop, title: No drop, severity: high,"
+        " check: comparison.performance_drop, params: {metric: accuracy}, threshold: {max: 0.0}}\n"
+    )
+    model = manifest(registry.folder, "models:/credit@candidate")
+    result = run_cli(
+        "check", model, "-p", rules, "--baseline", "models:/credit@champion",
+        "--store", "sqlite:///audit.db", "--format", "json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    record = json.loads(result.stdout)
+    baseline = record["baseline"]
+    assert baseline["registry"] == {
+        "uri": "models:/credit@champion",
+        "resolved": "models:/credit/1",
+    }
+    assert (baseline["name"], baseline["version"]) == ("credit", "1")
+    assert "manifest" not in baseline  # a registered version has no manifest
+    assert baseline["same_rows"]["rows"] == baseline["same_rows"]["rows_agreeing"]
+    assert baseline["model"]["path"] == "models:/credit/1"
+    assert record["artifacts"]["model"]["path"] == "models:/credit/2"
+    [finding] = record["findings"]
+    assert finding["outcome"] == "pass"
+    evidence = finding["evidence"]
+    assert evidence["challenger"] == evidence["champion_value"] and evidence["point"] == 0
+    assert evidence["champion"] == {"name": "credit", "version": "1"}
+
+
+def test_an_unknown_registered_champion_is_one_line_and_records_nothing(registry, run_cli):
+    rules = policy(registry.folder, "credit-accuracy", 0.5)
+    model = manifest(registry.folder, "models:/credit@candidate")
+    result = run_cli(
+        "check", model, "-p", rules, "--baseline", "models:/credit@nobody",
+        "--store", "sqlite:///audit.db",
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert "models:/credit@nobody" in result.stderr and len(result.stderr.splitlines()) <= 2
+    assert not (registry.folder / "audit.db").exists()

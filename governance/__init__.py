@@ -36,7 +36,14 @@ from governance._version import __version__
 from governance.errors import GovernanceError
 
 if TYPE_CHECKING:
-    from governance.api import check, evaluate_model, write_monitoring_report, write_report
+    from governance.api import (
+        approval_status,
+        approve,
+        check,
+        evaluate_model,
+        write_monitoring_report,
+        write_report,
+    )
     from governance.audit import AuditStore
     from governance.checks import CheckRegistry, CheckType, default_registry
     from governance.lineage.training import TrainingRun
@@ -62,6 +69,8 @@ _LAZY = {
     "Scaffold": "governance.scaffold",
     "Severity": "governance.policy.model",
     "TrainingRun": "governance.lineage.training",
+    "approval_status": "governance.api",
+    "approve": "governance.api",
     "check": "governance.api",
     "default_registry": "governance.checks",
     "evaluate_model": "governance.api",
@@ -109,6 +118,8 @@ __all__ = [
     "Severity",
     "TrainingRun",
     "__version__",
+    "approval_status",
+    "approve",
     "check",
     "default_registry",
     "evaluate_model",

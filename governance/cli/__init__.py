@@ -66,6 +66,8 @@ COMMANDS = {
     "serve": "governance.cli.serve:serve",
     "init": "governance.cli.init:init",
     "monitor": "governance.cli.monitor:monitor",
+    "approve": "governance.cli.approve:approve",
+    "approvals": "governance.cli.approve:approvals",
 }
 
 

@@ -136,7 +136,7 @@ class Settings:
     spark_conf: tuple[tuple[str, str], ...] = ()
     approvers: tuple[Approver, ...] = ()
     """Who may approve evaluations, with which key and in which roles (docs/approvals.md)."""
-    approval_roles: RequiredRoles = RequiredRoles()
+    approval_roles: RequiredRoles = RequiredRoles()  # noqa: RUF009 - frozen, hashable
     """The roles that must approve an evaluation, per risk tier."""
     owner_may_approve: bool = False
     """Whether the model's owner (``metadata.owner``) may approve its evaluations."""

@@ -61,6 +61,8 @@ class Approval:
         The log entry.
     subject
         ``evaluation`` or ``waiver``.
+    refused
+        Why the configuration does not allow it (empty when ``allowed``).
     """
 
     evaluation_id: str
@@ -75,6 +77,7 @@ class Approval:
     digest_matches: bool = True
     seq: int = 0
     subject: str = EVALUATION
+    refused: str = ""
 
     @property
     def valid(self) -> bool:
@@ -92,10 +95,7 @@ class Approval:
                 " not this evaluation's record"
             )
         if not self.allowed:
-            return (
-                f"approval entry {self.seq}: {self.approver} ({self.key_id}) is not allowed the "
-                f"role {self.role} for this model"
-            )
+            return f"approval entry {self.seq} ({self.role}): {self.refused}"
         return None
 
 

@@ -81,6 +81,7 @@ def read_approval(
         key_id=payload.get("key_id"),
     )
     key_id, role = _text(payload, "key_id"), _text(payload, "role")
+    refused = approvers.refusal(key_id, role, owner)
     return Approval(
         evaluation_id=_text(payload, "subject_id"),
         record_digest=_text(payload, "digest"),
@@ -90,10 +91,11 @@ def read_approval(
         time=_text(payload, "time"),
         key_id=key_id,
         signature_valid=signed,
-        allowed=approvers.refusal(key_id, role, owner) is None,
+        allowed=refused is None,
         digest_matches=_text(payload, "digest") == digest,
         seq=seq,
         subject=_text(payload, "subject") or EVALUATION,
+        refused=refused or "",
     )
 
 

@@ -129,7 +129,8 @@ def approve(
             raise InputError(LATEST_REFUSED, field="evaluation_id")
         record = get_evaluation(store, evaluation_id)
         subject, subject_id, digest = EVALUATION, evaluation_id, record_digest(record)
-        named = record.get("model") if isinstance(record.get("model"), dict) else {}
+        found = record.get("model")
+        named: dict[str, Any] = found if isinstance(found, dict) else {}
         owner = named.get("owner") if isinstance(named.get("owner"), str) else None
         model = {"name": named.get("name"), "version": named.get("version")}
     else:

@@ -123,7 +123,7 @@ def private_key_id(key_path: Path, passphrase: bytes | None = None) -> str:
 def signature_ok(
     statement: Mapping[str, Any], *, algorithm: Any, signature: Any, public_key: Any, key_id: Any
 ) -> bool:
-    """Whether ``signature`` over ``statement`` verifies with ``public_key``, whose id is ``key_id``.
+    """Whether ``signature`` over ``statement`` verifies with ``public_key`` (id ``key_id``).
 
     Anything malformed (not text, not base64, not a key, a mismatched algorithm) is ``False``.
     """
@@ -139,10 +139,11 @@ def signature_ok(
         if key_id_of(key) != key_id:
             return False
         message = message_of(statement)
-        if algorithm == "ed25519" and isinstance(key, ed25519.Ed25519PublicKey):
-            key.verify(raw, message)
-        elif algorithm == "ed448" and isinstance(key, ed448.Ed448PublicKey):
-            key.verify(raw, message)
+        eddsa = (algorithm == "ed25519" and isinstance(key, ed25519.Ed25519PublicKey)) or (
+            algorithm == "ed448" and isinstance(key, ed448.Ed448PublicKey)
+        )
+        if eddsa:
+            key.verify(raw, message)  # type: ignore[union-attr, call-arg]
         elif algorithm == "ecdsa-sha256" and isinstance(key, ec.EllipticCurvePublicKey):
             key.verify(raw, message, ec.ECDSA(hashes.SHA256()))
         elif algorithm == "rsa-pkcs1v15-sha256" and isinstance(key, rsa.RSAPublicKey):

@@ -44,14 +44,17 @@ def approve(
     approving (unless owner_may_approve), or an approval this key already made in this role.
     """
     from governance.api import approve as record_approval
+    from governance.cli import one_line
 
     resolved = settings(config_file, store_url=store_url)
     approval = record_approval(
         evaluation_id, role=role, key=key, comment=comment, waiver=waiver, settings=resolved
     )
     click.echo(
-        f"Approved {approval.subject} {approval.evaluation_id} as {approval.role}: "
-        f"{approval.approver} ({approval.key_id}) at {approval.time}, entry {approval.seq}"
+        one_line(
+            f"Approved {approval.subject} {approval.evaluation_id} as {approval.role}: "
+            f"{approval.approver} ({approval.key_id}) at {approval.time}, entry {approval.seq}"
+        )
     )
     return EXIT_OK
 
@@ -80,7 +83,8 @@ def verify(evaluation_id: str, store_url: str | None, config_file: Path | None) 
     for item in status.approvals:
         state = "valid" if item.valid else "INVALID"
         comment = f" - {one_line(item.comment)}" if item.comment else ""
-        click.echo(f"{state}: {item.role} by {item.approver} at {item.time}{comment}")
+        who = one_line(f"{item.role} by {item.approver} at {item.time}")
+        click.echo(f"{state}: {who}{comment}")
     required = ", ".join(status.required) or "none"
     click.echo(f"Required roles ({status.risk_tier or 'no'} risk tier): {required}")
     if status.complete:

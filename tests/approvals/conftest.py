@@ -1,4 +1,4 @@
-"""A store with two recorded evaluations, three approvers' keys, and a governance.yml naming them."""
+"""A store with two recorded evaluations, approvers' keys, and a governance.yml naming them."""
 
 from __future__ import annotations
 

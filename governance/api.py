@@ -401,6 +401,7 @@ class _ReportTarget:
     signing: Any
     limits: Any
     url: str
+    settings: Any = None
 
 
 def _report_target(
@@ -426,6 +427,7 @@ def _report_target(
         signing=signing_from_settings(resolved) if sign else None,
         limits=render_limits(resolved),
         url=_store_url(store, resolved),
+        settings=resolved,
     )
 
 
@@ -501,6 +503,7 @@ def write_report(
             model=model,
             attestation=extra,
             limits=target.limits,
+            approval_settings=target.settings,
         )
 
 

@@ -95,13 +95,18 @@ def configuration(setup_dir: Path, url: str, *, owner_may_approve: bool = False)
 
 @pytest.fixture
 def setup(tmp_path: Path) -> Iterator[Setup]:
+    yield make_setup(tmp_path)
+
+
+def make_setup(tmp_path: Path) -> Setup:
+    """Two evaluations in a new store, four keys (three configured), a governance.yml."""
     url = sqlite_url_for(tmp_path / "audit.db")
     with AuditStore.open(url) as store:
         store.append("evaluation", record(FIRST))
         store.append("evaluation", record(SECOND))
     config = tmp_path / "governance.yml"
     config.write_text(configuration(tmp_path, url), encoding="utf-8")
-    yield Setup(
+    return Setup(
         url=url,
         config=config,
         validator=write_key(tmp_path / "vera.pem", "ed25519"),

@@ -1,4 +1,4 @@
-"""Approvals that were forged, copied, tampered with, or made by someone not allowed to make them."""
+"""Approvals forged, copied, tampered with, or made by someone not allowed to make them."""
 
 from __future__ import annotations
 
@@ -11,9 +11,14 @@ import pytest
 from governance.approvals import approval_status, approvals_of, approve
 from governance.approvals.sign import sign
 from governance.errors import VerificationFailed
-from tests.approvals.conftest import FIRST, SECOND, Setup, setup  # noqa: F401 - fixture
+from tests.approvals.conftest import FIRST, SECOND, Setup, make_setup
 from tests.conftest import CliRun
 from tests.store.conftest import raw_execute
+
+
+@pytest.fixture
+def setup(tmp_path: Path) -> Setup:
+    return make_setup(tmp_path)
 
 
 def _approved(setup: Setup) -> dict[str, Any]:

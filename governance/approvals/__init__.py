@@ -7,8 +7,8 @@ evaluation's approvals back from hash-checked log entries, each signature verifi
 
 from governance.approvals.model import APPROVAL_KIND, Approval, ApprovalStatus
 from governance.approvals.policy import approval_status
-from governance.approvals.read import approvals_of, approved_waivers
-from governance.approvals.record import approve, waiver_digest
+from governance.approvals.read import approvals_of, approved_waivers, load_waiver_approvals
+from governance.approvals.record import approve
 
 __all__ = [
     "APPROVAL_KIND",
@@ -18,5 +18,5 @@ __all__ = [
     "approvals_of",
     "approve",
     "approved_waivers",
-    "waiver_digest",
+    "load_waiver_approvals",
 ]

@@ -8,8 +8,8 @@ the configuration now.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import Connection, select
 
@@ -22,7 +22,17 @@ from governance.store.log import AuditLog
 from governance.store.tables import audit_log
 from governance.store.walk import row_hash
 
-__all__ = ["approval_entries", "approvals_of", "approved_waivers", "evaluation_approvals"]
+if TYPE_CHECKING:
+    from governance.evaluators.context import EvaluationContext
+    from governance.policy.model import Policy, Waiver
+
+__all__ = [
+    "approval_entries",
+    "approvals_of",
+    "approved_waivers",
+    "evaluation_approvals",
+    "load_waiver_approvals",
+]
 
 TAMPERED_ENTRY = "approval entry {seq} in {url} does not match its hash"
 TAMPERED_HINT = "run `governance audit verify` to check the whole log"
@@ -177,3 +187,35 @@ def approved_waivers(
         if approval.valid:
             roles.setdefault(digest, set()).add(approval.role)
     return {digest: frozenset(found) for digest, found in roles.items()}
+
+
+class Prepared(Protocol):
+    """What :func:`load_waiver_approvals` reads of a prepared check (``gate.PreparedCheck``)."""
+
+    @property
+    def context(self) -> EvaluationContext:
+        """The evaluation's context, which holds the approved waivers."""
+
+    @property
+    def policies(self) -> Sequence[Policy]:
+        """The policies, with their own waivers."""
+
+    @property
+    def waivers(self) -> Sequence[Waiver]:
+        """The waivers of waiver files."""
+
+
+def load_waiver_approvals(store: AuditLog, prepared: Prepared) -> None:
+    """Put the roles that approved each waiver in the context, if a waiver needs an approval.
+
+    Read before evaluation, from the verified log (:func:`approved_waivers`, with the
+    context's settings and its manifest's owner), so the policy engine never reads the store.
+    """
+    from governance.policy.engine import all_waivers
+
+    waivers = all_waivers(prepared.policies, prepared.waivers)
+    if not any(waiver.spec.approval_role for waiver in waivers):
+        return
+    context = prepared.context
+    owner = context.manifest.spec.metadata.owner
+    context.approved_waivers = approved_waivers(store, context.settings, owner=owner)

@@ -22,13 +22,12 @@ from governance.approvals.model import (
 from governance.approvals.policy import Approvers, record_digest
 from governance.approvals.read import LATEST_REFUSED, approval_entries, read_approval
 from governance.approvals.sign import private_key_id, sign
-from governance.canonical import canonical_json, sha256_hex
 from governance.config import Settings
 from governance.errors import InputError
 from governance.store.chain import format_time
 from governance.store.log import AuditLog
 
-__all__ = ["approve", "waiver_digest"]
+__all__ = ["approve"]
 
 UNKNOWN_ROLE = "role {role} is not a role of the configuration (roles: {roles})"
 NOT_ALLOWED = "refusing to record the approval: {reason}"
@@ -41,17 +40,6 @@ NO_SUBJECT = "name the evaluation (its id) or the waiver (--waiver DIGEST) to ap
 COMMENT_TOO_LONG = "the comment is longer than {limit} characters"
 COMMENT_LIMIT = 2000
 DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
-
-
-def waiver_digest(waiver: dict[str, Any]) -> str:
-    """``sha256:`` and the hex sha256 of a waiver's canonical JSON (as the record lists it).
-
-    Only the waiver's own fields count (rule id, subject, justification, approver, ticket,
-    expiry, approval role), not where it is written.
-    """
-    fields = ("rule_id", "subject", "justification", "approved_by", "ticket", "expires")
-    own = {name: waiver.get(name) for name in (*fields, "approval_role") if name in waiver}
-    return "sha256:" + sha256_hex(canonical_json(own))
 
 
 def approve(

@@ -40,9 +40,12 @@ LATEST_REFUSED = "approvals name an evaluation by its id, not `latest`"
 
 
 def approval_entries(
-    store: AuditLog, conn: Connection | None = None
+    store: AuditLog, conn: Connection | None = None, *, subject_id: str | None = None
 ) -> list[tuple[int, dict[str, Any]]]:
-    """Every ``approval`` entry of the log, oldest first, its hash checked.
+    """Every ``approval`` entry of the log (naming ``subject_id``), oldest first, hash-checked.
+
+    ``subject_id`` narrows the rows read in SQL (a text match on the canonical payload); the
+    caller still compares the parsed ``subject_id``.
 
     Raises
     ------
@@ -51,7 +54,12 @@ def approval_entries(
     """
     import json
 
+    from governance.canonical import canonical_json
+
     query = select(audit_log).where(audit_log.c.kind == APPROVAL_KIND).order_by(audit_log.c.seq)
+    if subject_id is not None:
+        needle = '"subject_id":' + canonical_json(subject_id)
+        query = query.where(audit_log.c.payload.contains(needle, autoescape=True))
     if conn is None:
         with store.engine.read("read") as own:
             rows = own.execute(query).all()
@@ -130,7 +138,7 @@ def evaluation_approvals(
             digest=digest,
             owner=owner if isinstance(owner, str) else None,
         )
-        for seq, payload in approval_entries(store)
+        for seq, payload in approval_entries(store, subject_id=evaluation_id)
         if payload.get("subject") == EVALUATION and payload.get("subject_id") == evaluation_id
     ]
     return record, approvals

@@ -156,7 +156,7 @@ def approve(
 
     def known(conn: Connection, digests: Sequence[str]) -> set[str]:
         # in the write transaction: the same key's approval of this subject in this role
-        for seq, entry in approval_entries(store, conn):
+        for seq, entry in approval_entries(store, conn, subject_id=subject_id):
             if (entry.get("subject"), entry.get("subject_id")) == (subject, subject_id) and (
                 entry.get("role"),
                 entry.get("key_id"),

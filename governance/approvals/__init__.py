@@ -6,8 +6,12 @@ evaluation's approvals back from hash-checked log entries, each signature verifi
 """
 
 from governance.approvals.model import APPROVAL_KIND, Approval, ApprovalStatus
-from governance.approvals.policy import approval_status
-from governance.approvals.read import approvals_of, approved_waivers, load_waiver_approvals
+from governance.approvals.read import (
+    approval_status,
+    approvals_of,
+    approved_waivers,
+    load_waiver_approvals,
+)
 from governance.approvals.record import approve
 
 __all__ = [

@@ -8,12 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from governance.approval_settings import Approver, known_roles
-from governance.approvals.model import ApprovalStatus
 from governance.config import Settings
 from governance.errors import ConfigError, SigningError
-from governance.store.log import AuditLog
 
-__all__ = ["Approvers", "approval_status", "record_digest"]
+__all__ = ["Approvers", "record_digest"]
 
 KEY_FILE_UNUSABLE = "approvers: {name}'s key {key}: {problem}"
 
@@ -77,45 +75,3 @@ class Approvers:
                 "(owner_may_approve is false)"
             )
         return None
-
-
-def approval_status(
-    store: AuditLog, evaluation_id: str, settings: Settings | None = None
-) -> ApprovalStatus:
-    """Which roles an evaluation's risk tier requires, and its approvals, each verified.
-
-    Parameters
-    ----------
-    store
-        The audit store.
-    evaluation_id
-        The evaluation.
-    settings
-        The configuration (``approvers``, ``approval_roles``, ``owner_may_approve``); default:
-        the configured settings.
-
-    Returns
-    -------
-    ApprovalStatus
-        The required roles (``approval_roles`` for the record's risk tier), the approvals, and
-        from them the roles present and missing.
-
-    Raises
-    ------
-    EvaluationNotFound
-        If the store has no such evaluation.
-    VerificationFailed
-        If the evaluation's or an approval's log entry does not match its hash.
-    ConfigError
-        If an approver's key file cannot be read.
-    """
-    from governance.approvals.read import evaluation_approvals
-    from governance.config import load_settings
-
-    settings = settings or load_settings()
-    record, approvals = evaluation_approvals(store, evaluation_id, settings)
-    model = record.get("model")
-    tier = model.get("risk_tier") if isinstance(model, dict) else None
-    tier = tier if isinstance(tier, str) else None
-    required = settings.approval_roles.for_tier(tier)
-    return ApprovalStatus(evaluation_id, tier, required, tuple(approvals))

@@ -13,7 +13,14 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import Connection, select
 
-from governance.approvals.model import APPROVAL_KIND, EVALUATION, SIGNED_FIELDS, WAIVER, Approval
+from governance.approvals.model import (
+    APPROVAL_KIND,
+    EVALUATION,
+    SIGNED_FIELDS,
+    WAIVER,
+    Approval,
+    ApprovalStatus,
+)
 from governance.approvals.policy import Approvers, record_digest
 from governance.approvals.sign import signature_ok
 from governance.config import Settings
@@ -28,6 +35,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "approval_entries",
+    "approval_status",
     "approvals_of",
     "approved_waivers",
     "evaluation_approvals",
@@ -142,6 +150,47 @@ def evaluation_approvals(
         if payload.get("subject") == EVALUATION and payload.get("subject_id") == evaluation_id
     ]
     return record, approvals
+
+
+def approval_status(
+    store: AuditLog, evaluation_id: str, settings: Settings | None = None
+) -> ApprovalStatus:
+    """Which roles an evaluation's risk tier requires, and its approvals, each verified.
+
+    Parameters
+    ----------
+    store
+        The audit store.
+    evaluation_id
+        The evaluation.
+    settings
+        The configuration (``approvers``, ``approval_roles``, ``owner_may_approve``); default:
+        the configured settings.
+
+    Returns
+    -------
+    ApprovalStatus
+        The required roles (``approval_roles`` for the record's risk tier), the approvals, and
+        from them the roles present and missing.
+
+    Raises
+    ------
+    EvaluationNotFound
+        If the store has no such evaluation.
+    VerificationFailed
+        If the evaluation's or an approval's log entry does not match its hash.
+    ConfigError
+        If an approver's key file cannot be read.
+    """
+    from governance.config import load_settings
+
+    settings = settings or load_settings()
+    record, approvals = evaluation_approvals(store, evaluation_id, settings)
+    model = record.get("model")
+    tier = model.get("risk_tier") if isinstance(model, dict) else None
+    tier = tier if isinstance(tier, str) else None
+    required = settings.approval_roles.for_tier(tier)
+    return ApprovalStatus(evaluation_id, tier, required, tuple(approvals))
 
 
 def approvals_of(

@@ -37,6 +37,8 @@ from governance.errors import GovernanceError
 
 if TYPE_CHECKING:
     from governance.api import (
+        approval_status,
+        approve,
         check,
         evaluate_model,
         write_monitoring_report,
@@ -69,6 +71,8 @@ _LAZY = {
     "Scaffold": "governance.scaffold",
     "Severity": "governance.policy.model",
     "TrainingRun": "governance.lineage.training",
+    "approval_status": "governance.api",
+    "approve": "governance.api",
     "check": "governance.api",
     "default_registry": "governance.checks",
     "evaluate_model": "governance.api",
@@ -118,6 +122,8 @@ __all__ = [
     "Severity",
     "TrainingRun",
     "__version__",
+    "approval_status",
+    "approve",
     "check",
     "default_registry",
     "evaluate_model",

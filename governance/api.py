@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from governance.errors import ConfigError, InputError
 
 if TYPE_CHECKING:
+    from governance.approvals import Approval, ApprovalStatus
     from governance.config import Settings
     from governance.gate import CheckOptions, PreparedCheck
     from governance.policy.model import Severity
@@ -537,6 +538,7 @@ class _ReportTarget:
     signing: Any
     limits: Any
     url: str
+    settings: Any = None
 
 
 def _report_target(
@@ -562,6 +564,7 @@ def _report_target(
         signing=signing_from_settings(resolved) if sign else None,
         limits=render_limits(resolved),
         url=_store_url(store, resolved),
+        settings=resolved,
     )
 
 
@@ -637,6 +640,7 @@ def write_report(
             model=model,
             attestation=extra,
             limits=target.limits,
+            approval_settings=target.settings,
         )
 
 
@@ -824,3 +828,88 @@ def write_document(
             attestation=target.attestation,
             limits=target.limits,
         )
+
+
+def approve(
+    evaluation: str | None,
+    *,
+    role: str,
+    key: PathLike,
+    comment: str | None = None,
+    waiver: str | None = None,
+    store: str | Path | None = None,
+    config: PathLike | None = None,
+    settings: Settings | None = None,
+) -> Approval:
+    """Sign and record one approval of a stored evaluation (or of a waiver, by its digest).
+
+    ``governance approve`` is this function; see
+    :func:`governance.approvals.approve` for what is checked before anything is written.
+
+    Parameters
+    ----------
+    evaluation
+        The evaluation id (``None`` with ``waiver``).
+    role
+        The role approved in (a role of the ``approvers`` or ``approval_roles`` settings).
+    key
+        The approver's private key file; its passphrase, if any, is
+        ``GOVERNANCE_SIGNING_PASSPHRASE``.
+    comment
+        Kept with the approval.
+    waiver
+        A waiver's digest, to approve it instead of an evaluation.
+    store, config, settings
+        As for :func:`check`.
+
+    Returns
+    -------
+    Approval
+        The recorded approval.
+
+    Raises
+    ------
+    InputError
+        Bad input (an unknown evaluation or role, a key not allowed the role, the owner
+        approving, a repeated approval): nothing is recorded.
+    """
+    from governance.approvals import approve as record_approval
+    from governance.audit import AuditStore
+
+    resolved = resolve_settings(settings, config)
+    passphrase = resolved.signing_passphrase
+    with AuditStore.open(_store_url(store, resolved), create=False) as opened:
+        return record_approval(
+            opened,
+            evaluation,
+            role=role,
+            key=_path(key, "key"),
+            comment=comment,
+            waiver=waiver,
+            settings=resolved,
+            passphrase=None if passphrase is None else passphrase.encode("utf-8"),
+        )
+
+
+def approval_status(
+    evaluation: str,
+    *,
+    store: str | Path | None = None,
+    config: PathLike | None = None,
+    settings: Settings | None = None,
+) -> ApprovalStatus:
+    """An evaluation's approvals, each verified, and the roles its risk tier still misses.
+
+    ``governance approvals verify`` is this function.
+
+    Returns
+    -------
+    ApprovalStatus
+        ``complete`` when every signature verifies and every required role approved.
+    """
+    from governance.approvals import approval_status as status_of
+    from governance.audit import AuditStore
+
+    resolved = resolve_settings(settings, config)
+    with AuditStore.open(_store_url(store, resolved), create=False) as opened:
+        return status_of(opened, evaluation, resolved)

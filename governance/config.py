@@ -18,6 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from governance.approval_settings import (
+    Approver,
+    RequiredRoles,
+    parse_approval_roles,
+    parse_approvers,
+    parse_flag,
+)
 from governance.errors import ConfigError
 from governance.yaml_source import LocatedDict, load_yaml_text, position_of, read_text
 
@@ -51,8 +58,10 @@ REQUIRED_SHAPE = (
 )
 UNKNOWN_REQUIRED_PACK = "names {ref}, which is not a shipped pack (shipped: {packs})"
 """A ``pack:NAME`` in ``required_policies`` that no shipped pack has."""
-STRUCTURED_IN_FILE = {"required_policies"}
+STRUCTURED_IN_FILE = {"required_policies", "approvers", "approval_roles"}
 """Settings whose value in governance.yml may be a list or mapping (read as JSON text)."""
+BOOLEAN_SETTINGS = {"owner_may_approve"}
+"""Settings whose value in governance.yml may be a YAML boolean."""
 
 
 def policy_name(ref: str) -> str:
@@ -127,6 +136,12 @@ class Settings:
     spark_conf: tuple[tuple[str, str], ...] = ()
     mlflow_tracking_uri: str | None = None
     """The MLflow tracking server of ``model.uri``; None: ``$MLFLOW_TRACKING_URI``."""
+    approvers: tuple[Approver, ...] = ()
+    """Who may approve evaluations, with which key and in which roles (docs/approvals.md)."""
+    approval_roles: RequiredRoles = RequiredRoles()  # noqa: RUF009 - frozen, hashable
+    """The roles that must approve an evaluation, per risk tier."""
+    owner_may_approve: bool = False
+    """Whether the model's owner (``metadata.owner``) may approve its evaluations."""
     sources: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
     """Where each value came from: ``flag``, an environment variable, ``file:line``, ``default``."""
 
@@ -238,6 +253,18 @@ def _pack_names() -> set[str]:
         for path in packs_dir().iterdir()
         if path.suffix in (".yaml", ".yml") and ".test." not in path.name
     }
+
+
+def _refusing(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    """``parse``, its ValueError's text saying what the value must be."""
+
+    def wrapped(text: str) -> Any:
+        try:
+            return parse(text)
+        except ValueError as exc:
+            raise _Refused(str(exc)) from None
+
+    return wrapped
 
 
 def _path(text: str) -> Path:
@@ -374,6 +401,24 @@ SETTINGS: tuple[Setting, ...] = (
         "MLflow tracking server of model.uri (default: $MLFLOW_TRACKING_URI)",
         str,
     ),
+    Setting(
+        "approvers",
+        "GOVERNANCE_APPROVERS",
+        "who may approve: name -> key (public key file or key id) and roles",
+        _refusing(parse_approvers),
+    ),
+    Setting(
+        "approval_roles",
+        "GOVERNANCE_APPROVAL_ROLES",
+        "roles that must approve an evaluation, for every model or by risk tier",
+        _refusing(parse_approval_roles),
+    ),
+    Setting(
+        "owner_may_approve",
+        "GOVERNANCE_OWNER_MAY_APPROVE",
+        "whether a model's owner may approve its evaluations",
+        _refusing(parse_flag),
+    ),
 )
 SETTINGS_BY_NAME = {setting.name: setting for setting in SETTINGS}
 _DEFAULTS: dict[str, Any] = {
@@ -401,7 +446,9 @@ def _read_file(path: Path) -> dict[str, tuple[str | None, int | None]]:
         if SETTINGS_BY_NAME[key].secret:
             env_name = SETTINGS_BY_NAME[key].env
             raise ConfigError(ENV_ONLY_IN_FILE.format(key=key, env=env_name), path=path, line=line)
-        if isinstance(value, bool):  # YAML reads yes/no/on/off/true/false as booleans
+        if (
+            isinstance(value, bool) and key not in BOOLEAN_SETTINGS
+        ):  # YAML reads yes/no/on/off/true/false as booleans
             line, column = position_of(document, [key], value=True) or (line, None)
             raise ConfigError(
                 BOOLEAN_IN_FILE.format(value=str(value).lower()),

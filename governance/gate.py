@@ -412,9 +412,11 @@ def record_check(
     If evaluation crashes, the START and a FAIL event are recorded and an InternalError raised.
     ``forward`` receives the run's events once they are safely in the store.
     """
+    from governance.approvals import load_waiver_approvals
     from governance.lineage import complete_event, fail_event, start_event
 
     load_lineage(prepared, store)
+    load_waiver_approvals(store, prepared)
     header = _header(prepared, clock)
     started = start_event(header.payload())
     try:
@@ -444,7 +446,10 @@ def dry_check(
     nothing is appended to it.
     """
     if store is not None:
+        from governance.approvals import load_waiver_approvals
+
         load_lineage(prepared, store)
+        load_waiver_approvals(store, prepared)
     header = _header(prepared, clock)
     try:
         record = evaluate(prepared, header, clock=clock)

@@ -239,6 +239,7 @@ def write_report(
     attestation: Path | None = None,
     timestamper: Any = None,
     limits: RenderLimits | None = None,
+    approval_settings: Settings | None = None,
 ) -> ReportResult:
     """Render a stored evaluation to a PDF (signed and attested if ``signing``) and record it.
 
@@ -264,6 +265,9 @@ def write_report(
     limits
         What rendering may cost (:func:`render_limits` of the settings); default limits
         when omitted.
+    approval_settings
+        Who may approve and which roles are required: the report shows the evaluation's
+        approvals, verified, and the roles missing; no approvals section when ``None``.
 
     Returns
     -------
@@ -282,6 +286,13 @@ def write_report(
 
     record = store.get_evaluation(evaluation_id, model=model)
     checkpoint = latest_checkpoint(store)
+    approvals = None
+    if approval_settings is not None:
+        from governance.approvals import approval_status
+        from governance.reporting.approvals_view import approvals_view
+
+        status = approval_status(store, record["evaluation_id"], approval_settings)
+        approvals = approvals_view(status)
     result = render_pdf(
         record,
         out,
@@ -289,6 +300,7 @@ def write_report(
         signing=signing,
         checkpoint=checkpoint,
         recorded_lineage=recorded_lineage(store, record),
+        approvals=approvals,
         attestation=attestation,
         timestamper=timestamper,
         limits=limits,

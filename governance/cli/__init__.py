@@ -71,6 +71,8 @@ COMMANDS = {
     "models": "governance.cli.models:models",
     "document": "governance.cli.document:document",
     "diff": "governance.cli.diff:diff",
+    "approve": "governance.cli.approve:approve",
+    "approvals": "governance.cli.approve:approvals",
 }
 
 

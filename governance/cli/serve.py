@@ -111,6 +111,7 @@ def serve(
         allowed_hosts=resolved.serve_allowed_hosts,
         reports_dirs=resolved.serve_reports_dirs,
         required_policies=resolved.required_policies,
+        approvals=resolved,
     )
     check_bind(bind, keys)
     if keys:

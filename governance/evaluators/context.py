@@ -45,6 +45,9 @@ class EvaluationContext:
     engine: dict[str, Any] | None = field(default=None, repr=False)
     """The SQL engine that counted the data (the record's ``artifacts.data.engine``), if any."""
     settings: Settings = field(default_factory=Settings, repr=False)
+    approved_waivers: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
+    """Waiver digest -> roles whose signed approval of it the store holds, verified (read by
+    the gate before evaluation: :func:`governance.approvals.load_waiver_approvals`)."""
     """The command's resolved settings (flags, environment, file); the defaults if none given."""
     reference: Any = field(default=None, repr=False)
     """Reference data (a pandas DataFrame) for the drift checks whose rule names no file, e.g.

@@ -326,5 +326,6 @@ def evaluate_policies(
         model=meta.name,
         version=meta.version,
         now=now or datetime.now(UTC),
+        approved=context.approved_waivers,
     )
     return Verdict(findings=tuple(waived), fail_on=fail_on, strict=strict, waivers=tuple(reports))

@@ -70,6 +70,7 @@ def _iso_date(value: Any) -> Any:
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 NonEmpty = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
 ExactName = Annotated[str, AfterValidator(_exact)]
+RoleName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$")]
 IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 Finite = Annotated[float, Field(allow_inf_nan=False)]
 Action = Literal["block", "warn"]
@@ -190,6 +191,8 @@ class WaiverSpec(_Strict):
     approved_by: NonEmpty
     ticket: NonEmpty
     expires: IsoDate
+    approval_role: RoleName | None = None
+    """A role that must approve this waiver (``governance approve --waiver``) before it holds."""
 
     def expires_at(self) -> datetime:
         """The first instant the waiver no longer holds: midnight UTC after ``expires``."""
@@ -208,7 +211,14 @@ class WaiverSpec(_Strict):
             "approved_by": self.approved_by,
             "ticket": self.ticket,
             "expires": self.expires.isoformat(),
+            **({"approval_role": self.approval_role} if self.approval_role else {}),
         }
+
+    def digest(self) -> str:
+        """``sha256:<hex>`` of the waiver's own fields (canonical JSON): what an approval names."""
+        from governance.canonical import canonical_json, sha256_hex
+
+        return "sha256:" + sha256_hex(canonical_json(self.as_dict()))
 
 
 class OverrideSpec(_Strict):

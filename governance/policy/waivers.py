@@ -13,14 +13,18 @@ Applied to the findings of an evaluation:
   the failing finding it would have waived blocks, whatever its severity, and says the waiver
   expired;
 - a waiver that waives nothing (unknown rule id, another model, a rule that passed) is reported
-  as ``unmatched``.
+  as ``unmatched``;
+- a waiver with an ``approval_role`` holds only once that role approved it (by its digest) in
+  the audit store: until then the failing finding blocks and says the waiver awaits approval
+  (``awaiting_approval``). The gate reads the approvals, verified, before evaluation
+  (``approved``); the policy layer never reads the store.
 
 Every waiver considered appears in the evaluation record's ``waivers`` with its status.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -41,6 +45,7 @@ from governance.yaml_source import LocatedDict, load_yaml_text, position_of, rea
 APPLIED = "applied"
 EXPIRED = "expired"
 UNMATCHED = "unmatched"
+AWAITING = "awaiting_approval"
 
 
 def located_waivers(specs: Sequence[WaiverSpec], document: Any, path: Path) -> tuple[Waiver, ...]:
@@ -116,15 +121,21 @@ def check_unique(waivers: Sequence[Waiver]) -> None:
         seen[key] = waiver
 
 
+def _own(waiver: Waiver) -> dict[str, Any]:
+    """The waiver as the record lists it: its fields, its digest if it needs an approval."""
+    spec = waiver.spec
+    digest = {"digest": spec.digest()} if spec.approval_role else {}
+    return {**spec.as_dict(), **digest, "source": waiver.source}
+
+
 def _report(waiver: Waiver, status: str, reason: str) -> dict[str, Any]:
-    return {**waiver.spec.as_dict(), "source": waiver.source, "status": status, "reason": reason}
+    return {**_own(waiver), "status": status, "reason": reason}
 
 
 def _waived(finding: Finding, waiver: Waiver) -> Finding:
     spec = waiver.spec
     details = {
-        **spec.as_dict(),
-        "source": waiver.source,
+        **_own(waiver),
         "status": APPLIED,
         "waived_outcome": finding.outcome.value,
     }
@@ -137,10 +148,20 @@ def _waived(finding: Finding, waiver: Waiver) -> Finding:
 
 def _expired(finding: Finding, waiver: Waiver) -> Finding:
     spec = waiver.spec
-    details = {**spec.as_dict(), "source": waiver.source, "status": EXPIRED}
+    details = {**_own(waiver), "status": EXPIRED}
     message = (
         f"{finding.message}; its waiver expired on {spec.expires.isoformat()} "
         f"({spec.ticket}, {waiver.source}): renew the waiver or fix the finding"
+    )
+    return replace(finding, blocking=True, message=message, waiver=details)
+
+
+def _awaiting(finding: Finding, waiver: Waiver) -> Finding:
+    spec = waiver.spec
+    details = {**_own(waiver), "status": AWAITING}
+    message = (
+        f"{finding.message}; its waiver ({waiver.source}) awaits approval by {spec.approval_role}"
+        f" (governance approve --waiver {spec.digest()} --role {spec.approval_role})"
     )
     return replace(finding, blocking=True, message=message, waiver=details)
 
@@ -152,12 +173,16 @@ def apply_waivers(
     model: str,
     version: str,
     now: datetime,
+    approved: Mapping[str, frozenset[str]] | None = None,
 ) -> tuple[list[Finding], list[dict[str, Any]]]:
     """Waive the failing findings a current waiver covers; block those whose waiver expired.
 
-    A waiver naming a version is preferred over one naming only the model. Returns the new
-    findings and one report per waiver (``status`` applied, expired or unmatched, and why).
+    A waiver naming a version is preferred over one naming only the model. A waiver with an
+    ``approval_role`` holds only if ``approved`` (waiver digest -> roles that validly approved
+    it) lists that role for its digest. Returns the new findings and one report per waiver
+    (``status`` applied, expired, unmatched or awaiting_approval, and why).
     """
+    approved = approved or {}
     check_unique(waivers)
     by_rule: dict[str, int] = {finding.rule.id: index for index, finding in enumerate(findings)}
     result = list(findings)
@@ -201,6 +226,13 @@ def apply_waivers(
                 waiver,
                 UNMATCHED,
                 f"rule {waiver.rule_id!r} is {finding.outcome.value}: nothing to waive",
+            )
+            continue
+        role = waiver.spec.approval_role
+        if role and role not in approved.get(waiver.spec.digest(), frozenset()):
+            result[index] = _awaiting(finding, waiver)
+            reports[position] = _report(
+                waiver, AWAITING, f"awaits approval by {role}: rule {waiver.rule_id!r} blocks"
             )
             continue
         result[index] = _waived(finding, waiver)

@@ -244,10 +244,20 @@ class WaiverRecord(RecordPart):
         description="The last day the waiver holds (it holds through that whole day, UTC).",
     )
     source: str | None = Field(default=None, description="Where it is written: `path:line`.")
-    status: Literal["applied", "expired", "unmatched"] | None = Field(
+    status: Literal["applied", "expired", "unmatched", "awaiting_approval"] | None = Field(
         default=None,
         description="`applied` (it waived a finding), `expired` (past its date: the finding "
-        "blocks) or `unmatched` (it waived nothing).",
+        "blocks), `unmatched` (it waived nothing) or `awaiting_approval` (its `approval_role` "
+        "has not approved it: the finding blocks).",
+    )
+    approval_role: str | None = Field(
+        default=None,
+        description="The role whose signed approval of the waiver (by `digest`) it needs.",
+    )
+    digest: str | None = Field(
+        default=None,
+        description="With `approval_role`: sha256 of the waiver's own fields, which an "
+        "approval names.",
     )
     waived_outcome: Literal["fail", "error", "insufficient"] | None = Field(
         default=None, description="On an applied waiver: the outcome it waived."

@@ -147,6 +147,7 @@ def render_pdf(
     timestamper: Any = None,
     recorded_lineage: Mapping[str, Any] | None = None,
     limits: RenderLimits | None = None,
+    approvals: Mapping[str, Any] | None = None,
 ) -> ReportResult:
     """Render an evaluation record to a PDF/A-3b report at ``out``, signed if ``signing``.
 
@@ -174,6 +175,8 @@ def render_pdf(
     limits
         What rendering and layout together may cost (time, sizes, pages, macro depth); default
         :class:`~governance.reporting.sandbox.RenderLimits` (120 s).
+    approvals
+        The evaluation's approvals (:func:`~governance.reporting.approvals_view.approvals_view`).
 
     Returns
     -------
@@ -210,6 +213,7 @@ def render_pdf(
             checkpoint=checkpoint,
             attachments=attachments,
             recorded_lineage=recorded_lineage,
+            approvals=approvals,
             budget=budget,
         )
         return html_to_pdf(

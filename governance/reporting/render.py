@@ -229,6 +229,7 @@ def render_charted(
     checkpoint: Mapping[str, Any] | None = None,
     attachments: Sequence[Attachment] = (),
     recorded_lineage: Mapping[str, Any] | None = None,
+    approvals: Mapping[str, Any] | None = None,
     budget: RenderBudget | None = None,
 ) -> str:
     """Render a record :func:`charted` already to the report's HTML (as :func:`render_html`)."""
@@ -244,6 +245,7 @@ def render_charted(
                 checkpoint=checkpoint,
                 attachments=attachments,
                 recorded_lineage=recorded_lineage,
+                approvals=approvals,
             ),
         },
         templates=templates,

@@ -184,6 +184,7 @@ def build_view(
     checkpoint: Mapping[str, Any] | None = None,
     attachments: Sequence[Attachment] = (),
     recorded_lineage: Mapping[str, Any] | None = None,
+    approvals: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Everything the default theme derives from the record, under the name ``report``.
 
@@ -200,6 +201,9 @@ def build_view(
         The files embedded in the PDF, listed with their digests on the signature page.
     recorded_lineage
         The upstream lineage the audit store recorded (``governance.reports.recorded_lineage``).
+    approvals
+        The evaluation's approvals and the roles missing
+        (:func:`~governance.reporting.approvals_view.approvals_view`), if looked up.
 
     Returns
     -------
@@ -213,7 +217,8 @@ def build_view(
         (findings of plugin check types: message only), ``explainability``, ``explainer``
         (always ``None``: kept for themes written when the record was to hold it), ``charts``
         (findings with charts), ``waivers``, ``skipped``, ``recorded`` (the store's lineage,
-        with its ``svg``, or ``None``) and ``created`` (the record's finish time to the second).
+        with its ``svg``, or ``None``), ``approvals`` (or ``None``) and ``created`` (the
+        record's finish time to the second).
     """
     findings: list[Mapping[str, Any]] = list(shown["findings"])
     paired = list(zip(record.findings, findings, strict=True))
@@ -255,6 +260,7 @@ def build_view(
             else []
         ),
         ("coverage", "Regulatory coverage"),
+        *([("approvals", "Approvals")] if approvals else []),
         ("evidence", "Evidence"),
         ("signature", "Signature"),
     ]
@@ -294,5 +300,6 @@ def build_view(
         "waivers": waivers,
         "skipped": [item for finding, item in paired if finding.outcome == "skipped"],
         "recorded": recorded,
+        "approvals": approvals,
         "created": created,
     }

@@ -320,7 +320,10 @@ def inventory_rows(state: ServerState) -> tuple[list[Any], Any]:
     from governance.inventory import model_inventory
 
     today = dt.datetime.now(dt.UTC).date()
-    return model_inventory(state.store, state.config.required_policies, today=today), today
+    rows = model_inventory(
+        state.store, state.config.required_policies, settings=state.config.approvals, today=today
+    )
+    return rows, today
 
 
 @_read(

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from governance.config import RequiredPolicies
+from governance.config import RequiredPolicies, Settings
 from governance.errors import ConfigError
 from governance.serve.keys import KeyRing
 
@@ -66,6 +66,10 @@ class ServeConfig:
     required_policies
         The policies an evaluation must have applied for its verdict to be a model's latest
         (setting ``required_policies``); empty: the latest evaluation's verdict.
+    approvals
+        Who may approve and which roles are required (settings ``approvers``,
+        ``approval_roles``, ``owner_may_approve``): an evaluation's page shows its approvals,
+        verified; ``None``: it shows none.
     """
 
     store_url: str
@@ -76,6 +80,7 @@ class ServeConfig:
     allowed_hosts: tuple[str, ...] = ()
     reports_dirs: tuple[Path, ...] = ()
     required_policies: RequiredPolicies = field(default_factory=RequiredPolicies)
+    approvals: Settings | None = None
 
     def __post_init__(self) -> None:
         from governance.store.engine import check_store_url

@@ -17,7 +17,7 @@ from fastapi import Path as PathParameter
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from governance.errors import InputError, LineageError, VerificationFailed
+from governance.errors import ConfigError, InputError, LineageError, VerificationFailed
 from governance.record import EvaluationRecord, read_record
 from governance.resources import resource_dir
 from governance.serve.api import Seq, evaluated_models, evaluation_record, resolve_node
@@ -206,9 +206,24 @@ def evaluation_page(request: Request, state: State, evaluation_id: str) -> HTMLR
         record=record,
         findings=findings,
         reports=reports,
+        approvals=_approvals(state, record["evaluation_id"]),
         downloads=bool(state.config.reports_dirs),
         lineage_node=lineage_node,
     )
+
+
+def _approvals(state: State, evaluation_id: str) -> dict[str, Any] | None:
+    """The evaluation's approvals, verified, or ``None`` when the server checks none."""
+    from governance.approvals import approval_status
+    from governance.reporting.approvals_view import approvals_view
+
+    settings = state.config.approvals
+    if settings is None:
+        return None
+    try:
+        return approvals_view(approval_status(state.store, evaluation_id, settings))
+    except ConfigError as exc:  # an approver's key file gone: say so, show the rest
+        return {"error": exc.message}
 
 
 @router.get("/evaluations/{evaluation_id}/charts/{finding}/{chart}.svg")

@@ -82,7 +82,7 @@ def test_csv_has_the_documented_header_and_lists_joined(
     assert fraud["registry_uri"] == "models:/fraud/7"
     credit = next(row for row in table if row["model"] == "credit" and row["version"] == "1.0.0")
     assert credit["monitoring"] == "failed"
-    assert credit["approvals"] == "not configured"
+    assert credit["approvals"] == "none required"  # no roles configured for any tier
 
 
 def test_a_csv_cell_a_spreadsheet_would_run_is_defused(run: Any, tmp_path: Path) -> None:

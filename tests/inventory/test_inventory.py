@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+from pathlib import Path
 
 import pytest
 
@@ -11,6 +12,7 @@ from governance.audit import AuditStore
 from governance.config import Settings
 from governance.errors import VerificationFailed
 from governance.inventory import InventoryRow, model_inventory
+from governance.inventory.approvals import approvals_summary
 from tests.inventory.records import REQUIRED, Seeded
 
 TODAY = dt.date(2026, 12, 7)
@@ -102,8 +104,29 @@ def test_the_registry_link_is_read_when_the_record_has_one(seeded: Seeded) -> No
     assert found[("churn", "1.0.0")].registry_uri is None
 
 
-def test_approvals_say_not_configured_until_approvals_exist(seeded: Seeded) -> None:
+def test_approvals_say_not_configured_without_approval_settings(seeded: Seeded) -> None:
     assert {row.approvals for row in rows(seeded).values()} == {"not configured"}
+
+
+def test_approvals_name_who_approved_and_the_roles_the_tier_still_needs(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from governance.approvals import approve
+    from tests.approvals.conftest import FIRST, SECOND, make_setup
+
+    setup = make_setup(tmp_path)
+    settings = setup.settings()
+    when = datetime(2026, 12, 7, 9, 30, tzinfo=UTC)
+    with setup.open() as store:
+        approve(store, SECOND, role="validator", key=setup.validator, settings=settings, now=when)
+        found = model_inventory(store, settings.required_policies, settings=settings, today=TODAY)
+        first = approvals_summary(store, FIRST, settings)
+    [row] = found  # credit 1.0.0, evaluated twice: the latest evaluation's approvals
+    assert row.approvals == "missing risk_owner; validator: vera, 2026-12-07"
+    assert first == "missing validator, risk_owner"
+    with setup.open() as store:
+        approve(store, SECOND, role="risk_owner", key=setup.risk_owner, settings=settings, now=when)
+        assert approvals_summary(store, SECOND, settings).startswith("complete; validator: vera")
 
 
 def test_the_latest_report_of_the_latest_evaluation_is_shown(seeded: Seeded) -> None:

@@ -6,12 +6,18 @@ the environment or Spark's own configuration. A table is read by name (``data.ta
 with ``spark.read`` in its format (``data.format``: parquet, csv, delta, ...); ``data.where`` is
 applied with ``DataFrame.filter(expr(...))``, which parses one expression. The data is then the
 temporary view :data:`~governance.data.engines.query.VIEW` that the queries read.
+
+The data files' digests (the record's snapshot) are computed in a thread while the session
+starts and counts: hashing a large file costs seconds that need not wait for the JVM.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
 from governance.data.engines import Source, file_snapshot
@@ -70,6 +76,20 @@ def session(settings: Settings | None) -> Any:
     return spark
 
 
+def in_background(function: Callable[[], Any]) -> Future[Any]:
+    """``function()`` run in a daemon thread; its result (or exception) from the future."""
+    future: Future[Any] = Future()
+
+    def work() -> None:
+        try:
+            future.set_result(function())
+        except BaseException as exc:  # handed to whoever reads the result
+            future.set_exception(exc)
+
+    threading.Thread(target=work, name="governance-snapshot", daemon=True).start()
+    return future
+
+
 class SparkEngine:
     """A SparkSession with the data as a temporary view."""
 
@@ -79,6 +99,9 @@ class SparkEngine:
     def __init__(self, manifest: Manifest, source: Source, settings: Settings | None) -> None:
         self.manifest = manifest
         self.source = source
+        self._snapshot: Future[dict[str, Any]] | None = None
+        if source.table is None:  # files: digested while Spark starts and counts
+            self._snapshot = in_background(lambda: file_snapshot(manifest, source.files))
         self.spark = session(settings)
         from pyspark.sql import functions
 
@@ -118,8 +141,8 @@ class SparkEngine:
 
     def snapshot(self) -> dict[str, Any]:
         """Files with digests for a path; for a table its name and, for Delta, its version."""
-        if self.source.table is None:
-            return file_snapshot(self.manifest, self.source.files)
+        if self._snapshot is not None:
+            return self._snapshot.result()
         found: dict[str, Any] = {"table": self.source.table}
         try:
             history = self.spark.sql(f"DESCRIBE HISTORY {self.source.table} LIMIT 1").collect()

@@ -7,6 +7,11 @@ with ``spark.read`` in its format (``data.format``: parquet, csv, delta, ...); `
 applied with ``DataFrame.filter(expr(...))``, which parses one expression. The data is then the
 temporary view :data:`~governance.data.engines.query.VIEW` that the queries read.
 
+Spark infers a Parquet file's schema with a job (one task reading a footer); for local Parquet
+files whose columns all have plain types, the footers are read here (pyarrow, milliseconds)
+and handed to the reader as its schema, so no job runs before the counting query. Any other
+type, differing files or an unreadable footer leave the inference to Spark.
+
 The data files' digests (the record's snapshot) are computed in a thread while the session
 starts and counts: hashing a large file costs seconds that need not wait for the JVM.
 """
@@ -18,10 +23,11 @@ import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from governance.data.engines import Source, file_snapshot
-from governance.data.engines.query import VIEW
+from governance.data.engines.query import VIEW, quote
 from governance.data.engines.where import check_where
 from governance.errors import EngineError
 from governance.manifest import Manifest
@@ -38,6 +44,50 @@ LOCAL_CONF = {
     "spark.sql.session.timeZone": "UTC",
     "spark.ui.showConsoleProgress": "false",
 }
+
+# Arrow types of a Parquet footer and the Spark types Spark's own inference gives them
+PLAIN_TYPES = {
+    "bool": "BOOLEAN",
+    "int8": "TINYINT",
+    "int16": "SMALLINT",
+    "int32": "INT",
+    "int64": "BIGINT",
+    "float": "FLOAT",
+    "double": "DOUBLE",
+    "string": "STRING",
+    "large_string": "STRING",
+    "date32[day]": "DATE",
+}
+MAX_FOOTERS = 32
+"""Files whose footers are read for the schema; beyond that, Spark infers it."""
+
+
+def parquet_schema(files: tuple[Path, ...]) -> str | None:
+    """The Spark schema (DDL) of local Parquet ``files`` from their footers, or None.
+
+    None (Spark infers the schema) unless every file is a local file with the same columns,
+    all of :data:`PLAIN_TYPES`, and no two names equal but for case.
+    """
+    if not files or len(files) > MAX_FOOTERS or not all(path.is_file() for path in files):
+        return None
+    import pyarrow.parquet as pq
+
+    try:
+        schemas = [pq.read_schema(path) for path in files]
+    except (OSError, ValueError):  # not Parquet, unreadable: Spark says what is wrong
+        return None
+    first = schemas[0]
+    if any(not schema.equals(first, check_metadata=False) for schema in schemas[1:]):
+        return None
+    if len({name.lower() for name in first.names}) != len(first.names):
+        return None
+    columns = []
+    for field in first:
+        kind = PLAIN_TYPES.get(str(field.type))
+        if kind is None:
+            return None
+        columns.append(f"{quote(field.name, 'spark')} {kind}")
+    return ", ".join(columns)
 
 
 def failure(source: Source, exc: BaseException) -> EngineError:
@@ -112,6 +162,9 @@ class SparkEngine:
                 reader = self.spark.read.format(source.format or "parquet")
                 if source.format == "csv":
                     reader = reader.option("header", "true").option("inferSchema", "true")
+                schema = parquet_schema(source.files) if source.format == "parquet" else None
+                if schema is not None:  # from the footers: no inference job
+                    reader = reader.schema(schema)
                 frame = reader.load([str(path) for path in source.files])
             if source.where is not None:
                 check_where(source.where, source, frame.columns)

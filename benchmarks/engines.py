@@ -195,7 +195,10 @@ def main() -> int:
         (root / "policy.yaml").write_text(textwrap.dedent(POLICY))
         started = time.perf_counter()
         if args.parquet is not None:
-            (root / "log.parquet").symlink_to(args.parquet.resolve())
+            try:  # a hard link: a symlink would point outside the manifest's folder
+                os.link(args.parquet, root / "log.parquet")
+            except OSError:
+                shutil.copyfile(args.parquet, root / "log.parquet")
         else:
             duckdb.sql(GENERATE.format(rows=int(args.rows), path=root / "log.parquet"))
         size = (root / "log.parquet").stat().st_size

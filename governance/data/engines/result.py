@@ -173,6 +173,8 @@ class _Part:
 
     def groups(self, rows: Any) -> tuple[Any, list[tuple[Any, ...]]]:
         """Each of ``rows``' group id, and each group's values (keys present in ``rows``)."""
+        if not self.key_codes:  # the overall grouping: one group
+            return np.zeros(len(rows), dtype=np.int64), [()] if len(rows) else []
         stacked = np.stack([key.canonical_codes[rows] for key in self.key_codes], axis=1)
         sizes = [max(len(key.canonical), 1) for key in self.key_codes]
         if float(np.prod(np.asarray(sizes, dtype=np.float64))) < 2.0**62:
@@ -182,10 +184,9 @@ class _Part:
             _, first, group = np.unique(combined, return_index=True, return_inverse=True)
         else:  # too many combinations for one int64 code
             _, first, group = np.unique(stacked, axis=0, return_index=True, return_inverse=True)
-        values = [
-            tuple(key.canonical[code] for key, code in zip(self.key_codes, row, strict=True))
-            for row in stacked[first].tolist()
-        ]
+        # each group's values as its first row has them (0.0 and -0.0 are one group)
+        firsts = rows[first]
+        values = list(zip(*(key.values_at(firsts) for key in self.key_codes), strict=True))
         return np.asarray(group, dtype=np.int64).reshape(-1), values
 
     def class_counts(

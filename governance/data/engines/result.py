@@ -132,36 +132,62 @@ def _floats(table: Any, name: str) -> Any:
 
 
 class _Part:
-    """The result rows of one grouping."""
+    """The result rows of one grouping.
+
+    Each key, the target and the prediction are encoded once (codes, -1 where missing, and
+    their distinct values), so the rows are handled as arrays; the per-row Python work is over
+    the distinct values only.
+    """
 
     def __init__(self, table: Any, kinds: Any, keys: list[str]) -> None:
         self.table = table
         self.kinds = kinds
-        self.keys = [table.column(key).to_pylist() for key in keys]
-        self.t = table.column("t").to_pylist()
-        self.p = table.column("p").to_pylist()
+        self.key_codes = [_Encoded(table.column(key)) for key in keys]
+        self.t = _Encoded(table.column("t"))
+        self.p = _Encoded(table.column("p"))
         self.n = np.asarray(table.column("n").to_numpy(zero_copy_only=False), dtype=np.int64)
         self.p_rows = np.flatnonzero(kinds == P_SET)
 
     def missing_keys(self) -> list[int]:
         """Rows with each key missing (over the confusion rows: every row once)."""
         return [
-            int(sum(self.n[row] for row in self.p_rows if _is_missing(column[row])))
-            for column in self.keys
+            int(self.n[self.p_rows][key.codes[self.p_rows] < 0].sum()) for key in self.key_codes
         ]
 
     def totals(self, target: Labels, prediction: Labels, scores: Scores | None) -> int:
         """Add every row's labels (and score problems) to the totals; the number of rows."""
-        named = ("ns", "nan", "inf") if scores is not None else ()
-        column = {name: self.table.column(name).to_pylist() for name in named}
-        for row in self.p_rows:
-            n = int(self.n[row])
-            _label(target, self.t[row], n)
-            _label(prediction, self.p[row], n)
-            if scores is not None:
-                scores.missing += n - int(column["ns"][row]) + int(column["nan"][row] or 0)
-                scores.infinite += int(column["inf"][row] or 0)
-        return int(self.n[self.p_rows].sum())
+        n = self.n[self.p_rows]
+        self.t.add_to(target, self.p_rows, n)
+        self.p.add_to(prediction, self.p_rows, n)
+        if scores is not None:
+            column = {
+                name: np.asarray(
+                    self.table.column(name).fill_null(0).to_numpy(zero_copy_only=False),
+                    dtype=np.int64,
+                )[self.p_rows]
+                for name in ("ns", "nan", "inf")
+            }
+            scores.missing += int(n.sum() - column["ns"].sum() + column["nan"].sum())
+            scores.infinite += int(column["inf"].sum())
+        return int(n.sum())
+
+    def groups(self, rows: Any) -> tuple[Any, list[tuple[Any, ...]]]:
+        """Each of ``rows``' group id, and each group's values (keys present in ``rows``)."""
+        if not self.key_codes:  # the overall grouping: one group
+            return np.zeros(len(rows), dtype=np.int64), [()] if len(rows) else []
+        stacked = np.stack([key.canonical_codes[rows] for key in self.key_codes], axis=1)
+        sizes = [max(len(key.canonical), 1) for key in self.key_codes]
+        if float(np.prod(np.asarray(sizes, dtype=np.float64))) < 2.0**62:
+            combined = np.zeros(len(rows), dtype=np.int64)
+            for column, size in zip(stacked.T, sizes, strict=True):
+                combined = combined * size + column
+            _, first, group = np.unique(combined, return_index=True, return_inverse=True)
+        else:  # too many combinations for one int64 code
+            _, first, group = np.unique(stacked, axis=0, return_index=True, return_inverse=True)
+        # each group's values as its first row has them (0.0 and -0.0 are one group)
+        firsts = rows[first]
+        values = list(zip(*(key.values_at(firsts) for key in self.key_codes), strict=True))
+        return np.asarray(group, dtype=np.int64).reshape(-1), values
 
     def class_counts(
         self, grouping: Sequence[str], numeric: dict[str, bool], missing: list[int]
@@ -175,9 +201,11 @@ class _Part:
         classes: dict[Any, int] = {}
         values: list[Any] = []
         cells: list[tuple[int, int, int, int]] = []
-        for row in self.p_rows:
-            key = tuple(c[row] for c in self.keys)
-            t, p = self.t[row], self.p[row]
+        key_values = [key.values_at(self.p_rows) for key in self.key_codes]
+        t_values, p_values = self.t.values_at(self.p_rows), self.p.values_at(self.p_rows)
+        for index, row in enumerate(self.p_rows):
+            key = tuple(c[index] for c in key_values)
+            t, p = t_values[index], p_values[index]
             if _is_missing(t) or _is_missing(p) or any(_is_missing(v) for v in key):
                 continue
             found = []
@@ -209,31 +237,24 @@ class _Part:
         """The grouping's :class:`~governance.evaluators.counts.GroupCounts`."""
         from governance.evaluators.counts import GroupCounts, ScoreStats
 
-        usable = [
-            not _is_missing(t) and not any(_is_missing(v) for v in key)
-            for t, *key in zip(self.t, *self.keys, strict=True)
-        ]
-        rows = np.flatnonzero(np.asarray(usable, dtype=bool))
-        ids: dict[tuple[Any, ...], int] = {}
-        group = np.asarray(
-            [ids.setdefault(tuple(c[row] for c in self.keys), len(ids)) for row in rows],
-            dtype=np.int64,
-        )
+        usable = self.t.codes >= 0
+        for key in self.key_codes:
+            usable &= key.codes >= 0
+        rows = np.flatnonzero(usable)
+        group, ids = self.groups(rows)
         size = len(ids)
-        y = np.asarray([positive("t", self.t[row]) for row in rows], dtype=np.int64)
+        y = self.t.mapped(lambda value: positive("t", value))[rows]
         kind = self.kinds[rows]
         n = self.n[rows]
         is_p = kind == P_SET
-        at = is_p & np.asarray([not _is_missing(self.p[row]) for row in rows], dtype=bool)
-        yp = np.asarray([positive("p", self.p[row]) for row in rows[at]], dtype=np.int64)
+        at = is_p & (self.p.codes[rows] >= 0)
+        yp = self.p.mapped(lambda value: positive("p", value))[rows[at]]
         confusion = np.zeros((size, 4), dtype=np.int64)
         np.add.at(confusion, (group[at], 2 * y[at] + yp), n[at])
         stats = None
         if query.scored:
             stats = self._scores(rows, group, y, kind, n, size, query, fine_bins, ScoreStats)
-        return GroupCounts.build(
-            tuple(grouping), list(ids), confusion, stats, missing=tuple(missing)
-        )
+        return GroupCounts.build(tuple(grouping), ids, confusion, stats, missing=tuple(missing))
 
     def _scores(
         self,
@@ -282,11 +303,43 @@ class _Part:
         return stats_type(sums=sums, lowest=lowest, highest=highest, cells=cells, ece=ece)
 
 
-def _label(labels: Labels, value: Any, rows: int) -> None:
-    if _is_missing(value):
-        labels.missing += rows
-    else:
-        labels.values[value] = labels.values.get(value, 0) + rows
+class _Encoded:
+    """A result column as codes (-1 where missing: null or NaN) and its distinct values.
+
+    ``canonical`` merges values Python holds equal (``0.0`` and ``-0.0``), as a dict of the
+    row values would.
+    """
+
+    def __init__(self, column: Any) -> None:
+        from governance.data.labels import encode_column
+
+        self.codes, self.values, _ = encode_column(column)
+        merged: dict[Any, int] = {}
+        ids = [merged.setdefault(value, len(merged)) for value in self.values]
+        self.canonical = list(merged)
+        lookup = np.asarray([*ids, -1], dtype=np.int64)
+        self.canonical_codes = lookup[self.codes]
+
+    def values_at(self, rows: Any) -> list[Any]:
+        """The values of ``rows`` (None where missing)."""
+        return [None if code < 0 else self.values[code] for code in self.codes[rows].tolist()]
+
+    def mapped(self, function: Any) -> Any:
+        """``function`` of each row's value, as int64 (0 where missing)."""
+        lookup = np.asarray([*(function(value) for value in self.values), 0], dtype=np.int64)
+        return lookup[self.codes]
+
+    def add_to(self, labels: Labels, rows: Any, n: Any) -> None:
+        """Add ``rows``' values (weighted by ``n``) to ``labels``, in order of first row."""
+        codes = self.codes[rows]
+        labels.missing += int(n[codes < 0].sum())
+        present = codes >= 0
+        sums = np.zeros(len(self.values), dtype=np.int64)
+        np.add.at(sums, codes[present], n[present])
+        seen, first = np.unique(codes[present], return_index=True)
+        for code in seen[np.argsort(first, kind="stable")].tolist():
+            value = self.values[code]
+            labels.values[value] = labels.values.get(value, 0) + int(sums[code])
 
 
 def labels_in(labels: Labels) -> Sequence[Any]:

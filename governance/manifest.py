@@ -99,13 +99,16 @@ class DataSpec(_Strict):
             )
         if self.task != "binary" and self.positive_label is not None:
             raise ValueError(f"positive_label goes with data.task binary, not {self.task}")
-        engine = self.engine or "arrow"
+        engine = self.engine or ("arrow" if self.prediction is None else "duckdb")
         if self.table is not None and engine != "spark":
             raise ValueError("table is read by the spark engine: set engine: spark")
         if (self.path is None) == (self.table is None):
             raise ValueError("give either path (data files) or table (a spark table)")
         if self.where is not None and engine == "arrow":
-            raise ValueError("where is applied by the duckdb and spark engines, not arrow")
+            raise ValueError(
+                "where is applied by the duckdb and spark engines, not arrow (the engine of a "
+                "manifest whose model runs on each row)"
+            )
         if engine != "spark" and self.format not in (None, *FILE_FORMATS):
             raise ValueError(f"format {self.format} is read by the spark engine only")
         return self
@@ -178,6 +181,11 @@ class ManifestSpec(_Strict):
     def _model_or_predictions(self) -> ManifestSpec:
         if self.model is None and self.data.prediction is None:
             raise ValueError("give either model.path or data.prediction (a predictions column)")
+        if self.model is not None and self.data.engine is None and self.data.where is not None:
+            raise ValueError(
+                "data.where is applied by the duckdb and spark engines, and a manifest with "
+                "model: is read by arrow (the model runs on each row): remove data.where"
+            )
         return self
 
 

@@ -26,7 +26,7 @@ from governance.data import (
     suffix_format,
     to_pandas,
 )
-from governance.data.engines import EngineInfo, is_numeric, open_engine
+from governance.data.engines import EngineInfo, engine_name, is_numeric, open_engine
 from governance.data.engines.query import (
     counts_query,
     empty_query,
@@ -86,7 +86,7 @@ def load_engine_inputs(
     """
     limits = limits or StreamLimits()
     spec = manifest.spec.data
-    name = spec.engine or "duckdb"
+    name = engine_name(manifest)
     if spec.prediction is None:
         raise manifest.error(NEEDS_PREDICTIONS.format(engine=name), "data", "prediction")
     engine = open_engine(manifest, settings)

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from governance.data import open_table
+from governance.data.engines import engine_name
 from governance.errors import PolicyError
 from governance.evaluators.context import EvaluationContext
 from governance.manifest import Manifest
@@ -57,7 +58,7 @@ def load_context(
     rules = [rule for policy in policies for rule in policy.rules]
     check_rule_tasks(manifest.spec.data.task, rules)
     needs = requirements(manifest, [rule.params for rule in rules])
-    if manifest.spec.data.engine in ("duckdb", "spark"):  # counted by a SQL engine
+    if engine_name(manifest) in ("duckdb", "spark"):  # counted by a SQL engine
         from governance.evaluators.engine_inputs import load_engine_inputs
 
         context = load_engine_inputs(

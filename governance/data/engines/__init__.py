@@ -27,7 +27,10 @@ if TYPE_CHECKING:
     from governance.config import Settings
 
 ENGINES = ("arrow", "duckdb", "spark")
-DEFAULT_ENGINE = "arrow"
+DEFAULT_ENGINE = "duckdb"
+"""The engine of data files whose predictions are columns, when ``data.engine`` is not set."""
+MODEL_ENGINE = "arrow"
+"""The engine of a manifest whose model runs on each row."""
 NUMERIC_TYPES: tuple[str, ...] = (
     *("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "FLOAT", "DOUBLE", "DECIMAL"),
     *("UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "BOOLEAN"),
@@ -37,8 +40,18 @@ DIGEST_CHUNK = 1 << 20
 
 
 def engine_name(manifest: Manifest) -> str:
-    """The manifest's engine: ``data.engine``, else ``arrow`` (docs/engines.md)."""
-    return manifest.spec.data.engine or DEFAULT_ENGINE
+    """The engine that reads the manifest's data (docs/engines.md).
+
+    ``data.engine`` when set; otherwise :data:`DEFAULT_ENGINE` (``duckdb``) for data whose
+    predictions are a column (``data.prediction``, no ``model:``), and ``arrow`` when a model
+    runs on each row.
+    """
+    spec = manifest.spec
+    if spec.data.engine is not None:
+        return spec.data.engine
+    if spec.model is None and spec.data.prediction is not None:
+        return DEFAULT_ENGINE
+    return MODEL_ENGINE
 
 
 @dataclass(frozen=True)
@@ -166,7 +179,7 @@ def folder_snapshot(manifest: Manifest, folder: Path) -> dict[str, Any]:
 
 
 def file_snapshot(manifest: Manifest, files: tuple[Path, ...]) -> dict[str, Any]:
-    """Each file's portable name, size and sha256, and one digest over them all."""
+    """Each file's portable name, size and sha256, and one digest (one file: its own)."""
     if len(files) == 1 and files[0].is_dir():
         return folder_snapshot(manifest, files[0])
     listed = []
@@ -183,6 +196,8 @@ def file_snapshot(manifest: Manifest, files: tuple[Path, ...]) -> dict[str, Any]
         }
         overall.update(f"{entry['path']}\0{entry['digest']}\n".encode())
         listed.append(entry)
+    if len(listed) == 1:  # one file: its own digest, as the arrow path records it
+        return {"files": listed, "digest": listed[0]["digest"]}
     return {"files": listed, "digest": "sha256:" + overall.hexdigest()}
 
 

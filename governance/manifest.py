@@ -183,8 +183,8 @@ class ManifestSpec(_Strict):
             raise ValueError("give either model.path or data.prediction (a predictions column)")
         if self.model is not None and self.data.engine is None and self.data.where is not None:
             raise ValueError(
-                "data.where is applied by the duckdb and spark engines, and a manifest with "
-                "model: is read by arrow (the model runs on each row): remove data.where"
+                "data.where is applied by the duckdb and spark engines, not arrow (the engine "
+                "of a manifest whose model runs on each row)"
             )
         return self
 

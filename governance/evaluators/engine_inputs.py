@@ -159,10 +159,15 @@ def engine_source_name(manifest: Manifest) -> str:
 
 
 def _source_name(manifest: Manifest) -> str:
-    """The record's name of the data: the portable path (or glob), or ``table:<name>``."""
+    """The record's name of the data: the portable path (or glob), the URI, or ``table:<name>``.
+
+    A URI is named without its query (its options); it carries no credentials (refused at load).
+    """
     spec = manifest.spec.data
     if spec.table is not None:
         return f"table:{spec.table}"
+    if manifest.data_uri is not None:
+        return manifest.data_uri.partition("?")[0]
     return manifest.name_of(manifest.data_path)
 
 

@@ -301,15 +301,14 @@ def baseline_data(manifest: Any) -> tuple[str, Any]:
     """The baseline's data digest (as the gate records it) and its rows as a pyarrow table.
 
     Data the duckdb engine reads (``data.engine duckdb``, or by default) is read through DuckDB
-    (files, globs and ``data.where`` as the gate read them); otherwise the file is read whole. Sensitive
-    features are text, as the file path reads them.
+    (files, globs and ``data.where`` as the gate read them); otherwise the file is read whole.
+    Sensitive features are text, as the file path reads them.
     """
     import pyarrow as pa
 
     from governance.data import open_data_file
-    from governance.gate import file_digest
-
     from governance.data.engines import engine_name
+    from governance.gate import file_digest
 
     data = manifest.spec.data
     if engine_name(manifest) == "duckdb":

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from governance.data.engines.object_store import Listing, list_folder, list_uri
 from governance.errors import EngineError
 from governance.manifest import Manifest
 
@@ -37,6 +38,7 @@ NUMERIC_TYPES: tuple[str, ...] = (
     *("INT", "LONG", "SHORT", "BYTE", "REAL"),  # Spark's names
 )
 DIGEST_CHUNK = 1 << 20
+UNKNOWN_FORMAT = "cannot tell the format of {path!r}: set data.format to csv or parquet"
 
 
 def engine_name(manifest: Manifest) -> str:
@@ -46,12 +48,7 @@ def engine_name(manifest: Manifest) -> str:
     predictions are a column (``data.prediction``, no ``model:``), and ``arrow`` when a model
     runs on each row.
     """
-    spec = manifest.spec
-    if spec.data.engine is not None:
-        return spec.data.engine
-    if spec.model is None and spec.data.prediction is not None:
-        return DEFAULT_ENGINE
-    return MODEL_ENGINE
+    return manifest.engine
 
 
 @dataclass(frozen=True)
@@ -65,6 +62,8 @@ class Source:
     where: str | None = None
     shown: str = ""
     """How errors and the record name the data: the manifest's path or the table's name."""
+    listing: Listing | None = None
+    """Files read as one pyarrow dataset: an object-store URI's objects, or a local folder's."""
 
 
 @dataclass(frozen=True)
@@ -125,23 +124,30 @@ def source_of(manifest: Manifest) -> Source:
     if spec.table is not None:
         return Source(name, table=spec.table, where=spec.where, shown=f"table {spec.table}")
     assert spec.path is not None  # the manifest has a path or a table
-    pattern = manifest.resolve(spec.path)
+    listing = None
+    if manifest.data_uri is not None:  # an object store, listed with its filesystem
+        listing = list_uri(manifest.data_uri, engine=name, shown=spec.path)
+        fmt = spec.format or suffix_format(Path(listing.paths[0]))
+        if fmt is None:
+            raise manifest.error(UNKNOWN_FORMAT.format(path=spec.path), "data", "path")
+        return Source(name, format=fmt, where=spec.where, shown=spec.path, listing=listing)
+    pattern = manifest.data_path
     if glob.has_magic(spec.path):
         files = tuple(sorted(Path(p) for p in glob.glob(str(pattern)) if Path(p).is_file()))
     elif name == "spark" and pattern.is_dir():  # a table folder: Parquet, Delta, Iceberg
         files = (pattern,)
+    elif name == "duckdb" and pattern.is_dir():  # an Arrow dataset: hive-partitioned files
+        listing = list_folder(pattern)
+        files = (pattern,) if listing.infos else ()
     else:
         files = (pattern,) if pattern.is_file() else ()
     if not files:
         raise manifest.error(f"{name}: no data file matches {spec.path!r}", "data", "path")
-    fmt = spec.format or suffix_format(files[0])
+    first = Path(listing.paths[0]) if listing is not None else files[0]
+    fmt = spec.format or suffix_format(first)
     if fmt is None:
-        raise manifest.error(
-            f"cannot tell the format of {spec.path!r}: set data.format to csv or parquet",
-            "data",
-            "path",
-        )
-    return Source(name, files=files, format=fmt, where=spec.where, shown=spec.path)
+        raise manifest.error(UNKNOWN_FORMAT.format(path=spec.path), "data", "path")
+    return Source(name, files=files, format=fmt, where=spec.where, shown=spec.path, listing=listing)
 
 
 def folder_snapshot(manifest: Manifest, folder: Path) -> dict[str, Any]:

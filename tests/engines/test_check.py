@@ -269,3 +269,16 @@ def test_without_an_engine_a_file_of_predictions_is_counted_by_duckdb_as_arrow_w
     assert "engine" not in arrow["artifacts"]["data"]
     # one file: the same data digest whichever engine read it
     assert duck["artifacts"]["data"]["digest"] == arrow["artifacts"]["data"]["digest"]
+
+
+@pytest.mark.parametrize("compression", ["gz", "bz2"])
+def test_a_compressed_csv_is_counted_by_the_default_engine_as_arrow_reads_it(
+    run_cli: CliRun, tmp_path: Path, compression: str
+) -> None:
+    path = tmp_path / f"data.csv.{compression}"
+    synthetic_frame(2000, seed=29).to_csv(path, index=False)
+    code, arrow, _ = check(run_cli, tmp_path, manifest("arrow", path.name))
+    code_d, duck, err = check(run_cli, tmp_path, MANIFEST.replace("data.csv", path.name))
+    assert (code_d, err) == (code, "")
+    assert findings(duck) == findings(arrow) and duck["artifacts"]["data"]["engine"]
+    assert duck["artifacts"]["data"]["digest"] == arrow["artifacts"]["data"]["digest"]

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from governance.data.engines.object_store import Listing, list_folder, list_uri
+from governance.data.engines.object_store import Listing, list_files, list_folder, list_uri
 from governance.errors import EngineError
 from governance.manifest import Manifest
 
@@ -38,6 +38,8 @@ NUMERIC_TYPES: tuple[str, ...] = (
     *("INT", "LONG", "SHORT", "BYTE", "REAL"),  # Spark's names
 )
 DIGEST_CHUNK = 1 << 20
+PYARROW_ONLY = (".bz2",)
+"""Compressions of CSV that pyarrow reads and DuckDB does not."""
 UNKNOWN_FORMAT = "cannot tell the format of {path!r}: set data.format to csv or parquet"
 
 
@@ -147,6 +149,8 @@ def source_of(manifest: Manifest) -> Source:
     fmt = spec.format or suffix_format(first)
     if fmt is None:
         raise manifest.error(UNKNOWN_FORMAT.format(path=spec.path), "data", "path")
+    if name == "duckdb" and fmt == "csv" and any(f.name.endswith(PYARROW_ONLY) for f in files):
+        listing = list_files(files)  # DuckDB cannot decompress it: pyarrow reads, DuckDB scans
     return Source(name, files=files, format=fmt, where=spec.where, shown=spec.path, listing=listing)
 
 

@@ -172,6 +172,14 @@ def list_folder(folder: Path) -> Listing:
     return Listing(filesystem, _visible(files, base), base)
 
 
+def list_files(files: tuple[Path, ...]) -> Listing:
+    """Local files read by pyarrow rather than DuckDB (a compression DuckDB lacks: bzip2)."""
+    import pyarrow.fs as pafs
+
+    filesystem = pafs.LocalFileSystem()
+    return Listing(filesystem, tuple(filesystem.get_file_info([p.as_posix() for p in files])), None)
+
+
 def open_dataset(listing: Listing, fmt: str) -> Any:
     """The listed files as one ``pyarrow.dataset`` (hive partitions under a folder)."""
     import pyarrow.dataset as ds

@@ -323,7 +323,7 @@ def _check_uri(manifest: Manifest, path: str) -> None:
     problem = uri_problem(path)
     if problem is not None:
         raise manifest.error(problem, "data", "path")
-    if manifest.engine != "duckdb":
+    if manifest.engine != "duckdb" and scheme_of(path) != "file":  # file://: a local path
         raise manifest.error(URI_ENGINE.format(engine=manifest.engine), "data", "path")
 
 

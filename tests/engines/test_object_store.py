@@ -163,3 +163,13 @@ def test_a_local_hive_partitioned_folder_is_read_as_one_dataset(
     assert findings(folder_record) == findings(local)
     snapshot = folder_record["artifacts"]["data"]["engine"]["snapshot"]
     assert snapshot["path"] == "decisions" and snapshot["files"] == 3
+
+
+def test_a_file_uri_is_the_local_file(run_cli: CliRun, tmp_path: Path) -> None:
+    synthetic_frame(1500, seed=34).to_parquet(tmp_path / "data.parquet")
+    _, local, _ = check(run_cli, tmp_path, manifest("arrow", "data.parquet"))
+    uri = (tmp_path / "data.parquet").as_uri()
+    for engine in ("arrow", "duckdb"):
+        _, found, err = check(run_cli, tmp_path, manifest(engine, uri))
+        assert err == "" and findings(found) == findings(local)
+        assert found["artifacts"]["data"]["path"] == "data.parquet"  # no machine path

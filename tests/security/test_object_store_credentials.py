@@ -73,7 +73,7 @@ def test_an_unknown_scheme_and_a_model_manifest_are_refused(tmp_path: Path) -> N
     (tmp_path / "manifest.yaml").write_text(
         text.replace("\ndata:\n", "\nmodel:\n  path: model.skops\ndata:\n", 1), encoding="utf-8"
     )
-    with pytest.raises(ManifestError, match="a URI is read by the duckdb engine .* not arrow"):
+    with pytest.raises(ManifestError, match=r"a URI is read by the duckdb engine .* not arrow"):
         load_manifest(tmp_path / "manifest.yaml")
 
 

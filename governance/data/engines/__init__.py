@@ -38,6 +38,7 @@ NUMERIC_TYPES: tuple[str, ...] = (
     *("INT", "LONG", "SHORT", "BYTE", "REAL"),  # Spark's names
 )
 DIGEST_CHUNK = 1 << 20
+NO_FILE = "evaluation data not found: {engine}: no data file matches {path!r}"
 PYARROW_ONLY = (".bz2",)
 """Compressions of CSV that pyarrow reads and DuckDB does not."""
 UNKNOWN_FORMAT = "cannot tell the format of {path!r}: set data.format to csv or parquet"
@@ -144,7 +145,7 @@ def source_of(manifest: Manifest) -> Source:
     else:
         files = (pattern,) if pattern.is_file() else ()
     if not files:
-        raise manifest.error(f"{name}: no data file matches {spec.path!r}", "data", "path")
+        raise manifest.error(NO_FILE.format(engine=name, path=spec.path), "data", "path")
     first = Path(listing.paths[0]) if listing is not None else files[0]
     fmt = spec.format or suffix_format(first)
     if fmt is None:

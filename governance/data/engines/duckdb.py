@@ -9,16 +9,19 @@ the view :data:`~governance.data.engines.query.VIEW` that the counting and sampl
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from governance.data.engines import Source, file_snapshot
 from governance.data.engines.csv_types import csv_types
 from governance.data.engines.object_store import listing_snapshot, open_dataset
-from governance.data.engines.query import VIEW
+from governance.data.engines.query import VIEW, quote
 from governance.data.engines.where import check_where
 from governance.errors import EngineError
 from governance.manifest import Manifest
 from governance.redact import without_quoted
+
+CHUNK_ROWS = 1 << 16
 
 
 def failure(source: Source, exc: BaseException) -> EngineError:
@@ -93,6 +96,16 @@ class DuckDBEngine:
         """The query's result as a pyarrow table."""
         try:
             return self.connection.sql(query).to_arrow_table()
+        except self.module.Error as exc:
+            raise failure(self.source, exc) from None
+
+    def in_order(self, column: str) -> Iterator[Any]:
+        """One column's values in the data's order, in chunks (DuckDB keeps insertion order)."""
+        query = f"SELECT {quote(column, self.dialect)} FROM {VIEW}"  # noqa: S608 - quoted name
+        try:
+            reader = self.connection.sql(query).fetch_record_batch(CHUNK_ROWS)
+            for batch in reader:
+                yield batch.column(0)
         except self.module.Error as exc:
             raise failure(self.source, exc) from None
 

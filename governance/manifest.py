@@ -38,9 +38,7 @@ TableName = Annotated[
 ]
 FILE_FORMATS = ("csv", "parquet")
 Label = str | int | float | bool
-URI_ENGINE = (
-    "data.path: a URI is read by the duckdb engine through pyarrow's filesystems, not {engine}"
-)
+URI_ENGINE = "a URI is read by the duckdb engine through pyarrow's filesystems, not {engine}"
 Task = Literal["binary", "multiclass", "regression"]
 TASKS: tuple[str, ...] = ("binary", "multiclass", "regression")
 

@@ -20,9 +20,9 @@ SECRET_WORDS = ("key", "secret", "token", "password", "passwd", "credential", "s
 """Words of a query parameter's name that mark it as a credential (``secret_key``, ``sig``)."""
 _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
-NOT_READ = "data.path: {scheme}:// is not a filesystem the engines read (one of {schemes})"
+NOT_READ = "{scheme}:// is not a filesystem the engines read (one of {schemes})"
 CREDENTIALS = (
-    "data.path: the URI carries credentials ({part}): credentials come from the environment "
+    "the URI carries credentials ({part}): credentials come from the environment "
     "or the filesystem's own configuration, never from the manifest"
 )
 

@@ -155,7 +155,7 @@ def list_uri(uri: str, *, engine: str, shown: str) -> Listing:
         infos, base = _select(filesystem, path)
     except (OSError, ValueError) as exc:
         raise _failure(engine, shown, exc) from None
-    found = _visible(infos, base)
+    found = _visible(infos, base) if at is not None or base is not None else tuple(infos)
     if not found:
         raise EngineError(NO_OBJECTS.format(engine=engine, data=shown))
     return Listing(filesystem, found, base, scheme=scheme, authority=authority)

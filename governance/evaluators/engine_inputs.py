@@ -53,6 +53,7 @@ NEEDS_PREDICTIONS = (
 )
 NOT_A_COLUMN = "{engine}: {data} has no column {column!r}"
 NOT_NUMERIC = "{engine}: {data}: score column {column!r} is {kind}, not a number"
+NOT_TEXT = "{engine}: {data}: group column {column!r} holds bytes, not text"
 NO_ROWS = "{engine}: {data}: no rows to evaluate{filtered}"
 NOT_NUMBERS = (
     "target column {column!r} is {kind}, not numbers: a regression target holds numbers",
@@ -191,6 +192,9 @@ def _check_columns(
     for column in needs.columns:
         if column not in columns:
             raise EngineError(NOT_A_COLUMN.format(engine=engine, data=shown, column=column))
+    for column in {*spec.sensitive_features, *needs.columns}:
+        if columns[column].upper().startswith(("BLOB", "BINARY", "BYTEA")):
+            raise EngineError(NOT_TEXT.format(engine=engine, data=shown, column=column))
     if spec.score is not None and not is_numeric(columns[spec.score]):
         raise EngineError(
             NOT_NUMERIC.format(

@@ -209,6 +209,7 @@ def prepare_in_memory(
         "data": {
             "path": "data.parquet",
             "format": "parquet",
+            "engine": "arrow",  # a DataFrame, not a user's file: its digest is of the table
             "target": target,
             "positive_label": label,
             "sensitive_features": groups,

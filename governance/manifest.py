@@ -11,6 +11,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import unquote, urlsplit
 
 from pydantic import (
     ConfigDict,
@@ -22,6 +23,7 @@ from pydantic import (
 
 from governance.errors import ManifestError
 from governance.paths import OUTSIDE, confined, portable_name, project_root
+from governance.uris import is_uri, scheme_of, uri_problem
 from governance.validation import DocumentModel, SemVer, dotted, validate_document
 from governance.yaml_source import LocatedDict, load_yaml_text, position_of, read_text
 
@@ -36,6 +38,7 @@ TableName = Annotated[
 ]
 FILE_FORMATS = ("csv", "parquet")
 Label = str | int | float | bool
+URI_ENGINE = "a URI is read by the duckdb engine through pyarrow's filesystems, not {engine}"
 Task = Literal["binary", "multiclass", "regression"]
 TASKS: tuple[str, ...] = ("binary", "multiclass", "regression")
 
@@ -118,13 +121,16 @@ class DataSpec(_Strict):
             )
         if self.task != "binary" and self.positive_label is not None:
             raise ValueError(f"positive_label goes with data.task binary, not {self.task}")
-        engine = self.engine or "arrow"
+        engine = self.engine or ("arrow" if self.prediction is None else "duckdb")
         if self.table is not None and engine != "spark":
             raise ValueError("table is read by the spark engine: set engine: spark")
         if (self.path is None) == (self.table is None):
             raise ValueError("give either path (data files) or table (a spark table)")
         if self.where is not None and engine == "arrow":
-            raise ValueError("where is applied by the duckdb and spark engines, not arrow")
+            raise ValueError(
+                "where is applied by the duckdb and spark engines, not arrow (the engine of a "
+                "manifest whose model runs on each row)"
+            )
         if engine != "spark" and self.format not in (None, *FILE_FORMATS):
             raise ValueError(f"format {self.format} is read by the spark engine only")
         return self
@@ -199,6 +205,11 @@ class ManifestSpec(_Strict):
             raise ValueError(
                 "give either model.path, model.uri or data.prediction (a predictions column)"
             )
+        if self.model is not None and self.data.engine is None and self.data.where is not None:
+            raise ValueError(
+                "data.where is applied by the duckdb and spark engines, not arrow (the engine "
+                "of a manifest whose model runs on each row)"
+            )
         return self
 
 
@@ -222,10 +233,32 @@ class Manifest:
         return self.spec.metadata.version
 
     @property
-    def data_path(self) -> Path:
-        """The evaluation data file (or glob); the manifest itself when the data is a table."""
+    def engine(self) -> str:
+        """The engine that reads the data (docs/engines.md).
+
+        ``data.engine`` when set; otherwise ``duckdb`` for data whose predictions are a column
+        (``data.prediction``, no ``model:``), and ``arrow`` when a model runs on each row.
+        """
+        spec = self.spec
+        if spec.data.engine is not None:
+            return spec.data.engine
+        return "duckdb" if spec.model is None and spec.data.prediction is not None else "arrow"
+
+    @property
+    def data_uri(self) -> str | None:
+        """``data.path`` when it is an object-store URI (``s3://...``), else None."""
         path = self.spec.data.path
-        return self.path.resolve() if path is None else self.resolve(path)
+        if path is None or not is_uri(path) or scheme_of(path) == "file":
+            return None
+        return path
+
+    @property
+    def data_path(self) -> Path:
+        """The evaluation data file (or glob); the manifest itself for a table or a URI."""
+        path = self.spec.data.path
+        if path is None or self.data_uri is not None:
+            return self.path.resolve()
+        return self.resolve(local_path(path))
 
     @property
     def model_path(self) -> Path | None:
@@ -303,11 +336,33 @@ def load_manifest(path: str | Path) -> Manifest:
     return manifest
 
 
+def local_path(path: str) -> str:
+    """A ``file://`` URI's local path; any other path as it is."""
+    if is_uri(path) and scheme_of(path) == "file":
+        return unquote(urlsplit(path).path) or "/"
+    return path
+
+
+def _check_uri(manifest: Manifest, path: str) -> None:
+    """An object-store ``data.path``: a scheme pyarrow reads, no credentials, the duckdb engine."""
+    problem = uri_problem(path)
+    if problem is not None:
+        raise manifest.error(problem, "data", "path")
+    if manifest.engine != "duckdb" and scheme_of(path) != "file":  # file://: a local path
+        raise manifest.error(URI_ENGINE.format(engine=manifest.engine), "data", "path")
+
+
 def _check_confined(manifest: Manifest) -> None:
     """The data and model paths must stay inside the folders a manifest may name."""
     named: dict[str, str] = {}
     if manifest.spec.data.path is not None:
         named["data"] = manifest.spec.data.path
+        if is_uri(named["data"]):
+            _check_uri(manifest, named["data"])
+            if manifest.data_uri is not None:  # not a local path: nothing to confine
+                del named["data"]
+            else:
+                named["data"] = local_path(named["data"])
     if manifest.spec.model is not None and manifest.spec.model.path is not None:
         named["model"] = manifest.spec.model.path
     for section, value in named.items():

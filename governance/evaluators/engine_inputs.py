@@ -26,7 +26,7 @@ from governance.data import (
     suffix_format,
     to_pandas,
 )
-from governance.data.engines import EngineInfo, is_numeric, open_engine
+from governance.data.engines import EngineInfo, engine_name, is_numeric, open_engine
 from governance.data.engines.query import (
     counts_query,
     empty_query,
@@ -34,7 +34,8 @@ from governance.data.engines.query import (
     sample_query,
 )
 from governance.data.engines.result import QueryResult, read_regression, read_result
-from governance.errors import EngineError
+from governance.data.evaluation import check_manifest_columns
+from governance.errors import DataError, EngineError
 from governance.evaluators.context import EvaluationContext
 from governance.evaluators.counts import FINE_BINS, GroupCounts, count_groups
 from governance.evaluators.stream import Requirements, StreamLimits
@@ -42,7 +43,7 @@ from governance.manifest import Manifest
 from governance.model_artifact import Predictions
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
     from governance.config import Settings
 
@@ -52,11 +53,13 @@ NEEDS_PREDICTIONS = (
 )
 NOT_A_COLUMN = "{engine}: {data} has no column {column!r}"
 NOT_NUMERIC = "{engine}: {data}: score column {column!r} is {kind}, not a number"
+NOT_TEXT = "{engine}: {data}: group column {column!r} holds bytes, not text"
 NO_ROWS = "{engine}: {data}: no rows to evaluate{filtered}"
 NOT_NUMBERS = (
-    "{engine}: {data}: regression {role} column {column!r} is {kind}, not numbers "
-    "(data.task regression)"
+    "target column {column!r} is {kind}, not numbers: a regression target holds numbers",
+    "{column} is {kind}, not numbers: a regression model predicts numbers",
 )
+"""The arrow path's messages for a target and a prediction column that are not numbers."""
 
 
 def load_engine_inputs(
@@ -86,7 +89,7 @@ def load_engine_inputs(
     """
     limits = limits or StreamLimits()
     spec = manifest.spec.data
-    name = spec.engine or "duckdb"
+    name = engine_name(manifest)
     if spec.prediction is None:
         raise manifest.error(NEEDS_PREDICTIONS.format(engine=name), "data", "prediction")
     engine = open_engine(manifest, settings)
@@ -97,6 +100,7 @@ def load_engine_inputs(
             check_columns(set(columns))
         _check_columns(manifest, columns, needs, name, shown)
         if spec.task == "regression":
+            _check_numbers(manifest, engine, columns)
             query = regression_query(
                 needs.groupings,
                 target=spec.target,
@@ -124,6 +128,7 @@ def load_engine_inputs(
         if result.rows == 0:
             filtered = " (data.where selects none)" if spec.where else ""
             raise EngineError(NO_ROWS.format(engine=name, data=shown, filtered=filtered))
+        _check_labels(manifest, result, manifest.data_path, None if spec.where else engine)
         read = _read_columns(manifest, needs, columns)
         sampled: str | None = sample_query(
             read, rows=limits.sample_rows, seed=limits.seed, dialect=engine.dialect
@@ -144,7 +149,6 @@ def load_engine_inputs(
     finally:
         engine.close()
     path = manifest.data_path
-    _check_labels(manifest, result, path)
     fmt = spec.format or (suffix_format(Path(spec.path)) if spec.path else None) or "table"
     context = _context(manifest, result, sample, list(columns), path, fmt)
     _check_groups(context, result, needs, path)
@@ -159,10 +163,15 @@ def engine_source_name(manifest: Manifest) -> str:
 
 
 def _source_name(manifest: Manifest) -> str:
-    """The record's name of the data: the portable path (or glob), or ``table:<name>``."""
+    """The record's name of the data: the portable path (or glob), the URI, or ``table:<name>``.
+
+    A URI is named without its query (its options); it carries no credentials (refused at load).
+    """
     spec = manifest.spec.data
     if spec.table is not None:
         return f"table:{spec.table}"
+    if manifest.data_uri is not None:
+        return manifest.data_uri.partition("?")[0]
     return manifest.name_of(manifest.data_path)
 
 
@@ -179,28 +188,32 @@ def _check_columns(
     manifest: Manifest, columns: dict[str, str], needs: Requirements, engine: str, shown: str
 ) -> None:
     spec = manifest.spec.data
-    named = {"target": spec.target, "prediction": spec.prediction, "score": spec.score}
-    for field, column in named.items():
-        if column is not None and column not in columns:
-            raise manifest.error(
-                NOT_A_COLUMN.format(engine=engine, data=shown, column=column), "data", field
-            )
+    check_manifest_columns(manifest, list(columns))  # the arrow path's messages, at the field
     for column in needs.columns:
         if column not in columns:
             raise EngineError(NOT_A_COLUMN.format(engine=engine, data=shown, column=column))
-    if spec.task == "regression":
-        for role, column in (("target", spec.target), ("prediction", spec.prediction)):
-            if column is not None and not is_numeric(columns[column]):
-                raise EngineError(
-                    NOT_NUMBERS.format(
-                        engine=engine, data=shown, role=role, column=column, kind=columns[column]
-                    )
-                )
+    for column in {*spec.sensitive_features, *needs.columns}:
+        if columns[column].upper().startswith(("BLOB", "BINARY", "BYTEA")):
+            raise EngineError(NOT_TEXT.format(engine=engine, data=shown, column=column))
     if spec.score is not None and not is_numeric(columns[spec.score]):
         raise EngineError(
             NOT_NUMERIC.format(
                 engine=engine, data=shown, column=spec.score, kind=columns[spec.score]
             )
+        )
+
+
+def _check_numbers(manifest: Manifest, engine: Any, columns: dict[str, str]) -> None:
+    """A regression's target and prediction are numbers; named by their Arrow types, as arrow."""
+    spec = manifest.spec.data
+    for message, column in zip(NOT_NUMBERS, (spec.target, spec.prediction), strict=True):
+        if column is None or is_numeric(columns[column]):
+            continue
+        empty = engine.run(empty_query([column], dialect=engine.dialect))
+        raise DataError(
+            message.format(column=column, kind=empty.schema.field(0).type),
+            path=manifest.data_path,
+            field=column if column == spec.target else None,
         )
 
 
@@ -211,8 +224,12 @@ def _read_columns(manifest: Manifest, needs: Requirements, columns: dict[str, st
     return [name for name in columns if name in set(wanted)]
 
 
-def _check_labels(manifest: Manifest, result: QueryResult, path: Path) -> None:
-    """The arrow path's checks of the target, the predictions and the scores, on the counts."""
+def _check_labels(manifest: Manifest, result: QueryResult, path: Path, engine: Any) -> None:
+    """The arrow path's checks of the target, the predictions and the scores, on the counts.
+
+    ``engine``, when it can read a column in the data's order (DuckDB, no filter), names the
+    first data row of a predicted class the target lacks, as the arrow path does.
+    """
     import pyarrow as pa
 
     spec = manifest.spec.data
@@ -244,10 +261,39 @@ def _check_labels(manifest: Manifest, result: QueryResult, path: Path) -> None:
             field=spec.score,
         )
     if spec.task == "multiclass":
-        target.classes.encode(pa.array(list(result.prediction.values)))
+        known = len(target.classes.values)
+        predicted = pa.array(list(result.prediction.values))
+        target.classes.encode(predicted)
+        if len(target.classes.values) > known and hasattr(engine, "in_order"):
+            _first_rows(target.classes, known, engine.in_order(spec.prediction or ""))
         target.check_predicted_classes(spec.prediction or "", path, show=False)
     elif spec.task == "binary":
         target.check_predicted(set(result.prediction.values), spec.prediction or "", path)
+
+
+def _first_rows(classes: ClassEncoder, known: int, chunks: Iterator[Any]) -> None:
+    """Set the first data row of each class from ``known`` on, scanning chunks in data order."""
+    import pyarrow.compute as pc
+
+    wanted = dict(enumerate(classes.values))
+    missing = {code for code in wanted if code >= known}
+    offset = 0
+    for chunk in chunks:
+        for code in sorted(missing):
+            found = pc.index(chunk, _scalar(wanted[code], chunk.type)).as_py()
+            if found >= 0:
+                classes.first_row[code] = offset + found + 1
+                missing.discard(code)
+        offset += len(chunk)
+        if not missing:
+            return
+
+
+def _scalar(value: Any, kind: Any) -> Any:
+    """``value`` as a pyarrow scalar of the column's type."""
+    import pyarrow as pa
+
+    return pa.scalar(value).cast(kind)
 
 
 def _context(

@@ -7,10 +7,12 @@ at the rule, before anything is counted further.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from glob import has_magic
 from typing import TYPE_CHECKING, Any
 
 from governance.data import open_table
-from governance.errors import PolicyError
+from governance.data.engines import engine_name
+from governance.errors import GovernanceError, PolicyError
 from governance.evaluators.context import EvaluationContext
 from governance.manifest import Manifest
 from governance.policy.model import Policy
@@ -41,6 +43,14 @@ def check_rule_columns(policies: Sequence[Policy], columns: set[str]) -> set[str
     return needed
 
 
+def _default_for_one_file(manifest: Manifest) -> bool:
+    """Whether duckdb was chosen by default for one local file (which arrow can read too)."""
+    spec = manifest.spec.data
+    if spec.engine is not None or spec.where is not None or manifest.data_uri is not None:
+        return False
+    return spec.path is not None and not has_magic(spec.path) and manifest.data_path.is_file()
+
+
 def load_context(
     manifest: Manifest,
     policies: Sequence[Policy],
@@ -57,17 +67,28 @@ def load_context(
     rules = [rule for policy in policies for rule in policy.rules]
     check_rule_tasks(manifest.spec.data.task, rules)
     needs = requirements(manifest, [rule.params for rule in rules])
-    if manifest.spec.data.engine in ("duckdb", "spark"):  # counted by a SQL engine
+    context = None
+    if engine_name(manifest) in ("duckdb", "spark"):  # counted by a SQL engine
         from governance.evaluators.engine_inputs import load_engine_inputs
 
-        context = load_engine_inputs(
-            manifest,
-            needs,
-            settings=settings,
-            needs_rows=any(rule.spec.check.startswith(ROW_CHECKS) for rule in rules),
-            check_columns=lambda columns: check_rule_columns(policies, columns),
-        )[0]
-    else:
+        one_file = _default_for_one_file(manifest)
+        if one_file:  # the arrow reader's checks of the file's format and header first
+            check_rule_columns(policies, set(open_table(manifest).columns))
+        try:
+            context = load_engine_inputs(
+                manifest,
+                needs,
+                settings=settings,
+                needs_rows=any(rule.spec.check.startswith(ROW_CHECKS) for rule in rules),
+                check_columns=lambda columns: check_rule_columns(policies, columns),
+            )[0]
+        except GovernanceError:
+            if not one_file:
+                raise
+            # DuckDB refused a file it was chosen for by default: the arrow path decides, so
+            # a bad file gets arrow's message (naming the column and row) and a file DuckDB
+            # reads differently (a binary column of text) is still evaluated, by arrow.
+    if context is None:
         source = open_table(manifest)
         check_rule_columns(policies, set(source.columns))
         context = load_inputs(manifest, source, needs, trust_model=trust_model, model=model)

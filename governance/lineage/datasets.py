@@ -94,8 +94,13 @@ def evaluation_data(data: Mapping[str, Any], producer: str) -> Dataset:
     if engine is not None:
         input_facets[naming.ENGINE_FACET] = engine_facet(engine, producer)
     path = _path(data, "artifacts.data.path")
+    namespace = naming.FILE_NAMESPACE if engine is None else _engine_namespace(engine, path)
+    if engine is not None and "://" in path:  # an object store: s3://bucket, then the key
+        scheme, _, rest = path.partition("://")
+        authority, _, path = rest.partition("/")
+        namespace = f"{scheme}://{authority}"
     return {
-        "namespace": naming.FILE_NAMESPACE if engine is None else _engine_namespace(engine, path),
+        "namespace": namespace,
         "name": path.removeprefix("table:"),
         "facets": facets,
         "inputFacets": input_facets,

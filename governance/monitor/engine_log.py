@@ -300,17 +300,18 @@ def open_log_reader(
 def baseline_data(manifest: Any) -> tuple[str, Any]:
     """The baseline's data digest (as the gate records it) and its rows as a pyarrow table.
 
-    A manifest with ``data.engine duckdb`` is read through DuckDB (files, globs and
-    ``data.where`` as the gate read them); otherwise the data file is read whole. Sensitive
-    features are text, as the file path reads them.
+    Data the duckdb engine reads (``data.engine duckdb``, or by default) is read through DuckDB
+    (files, globs and ``data.where`` as the gate read them); otherwise the file is read whole.
+    Sensitive features are text, as the file path reads them.
     """
     import pyarrow as pa
 
     from governance.data import open_data_file
+    from governance.data.engines import engine_name
     from governance.gate import file_digest
 
     data = manifest.spec.data
-    if data.engine == "duckdb":
+    if engine_name(manifest) == "duckdb":
         from governance.data.engines import open_engine
         from governance.data.engines.query import VIEW as DATA_VIEW
         from governance.evaluators.engine_inputs import data_digest

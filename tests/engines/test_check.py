@@ -251,3 +251,34 @@ def test_duckdb_reads_a_csv_with_the_arrow_paths_types(run_cli: CliRun, tmp_path
     code_d, duck, err = check(run_cli, tmp_path, manifest("duckdb", "data.csv"))
     assert code_d == code_a, err
     assert findings(duck) == findings(arrow)
+
+
+@pytest.mark.parametrize("suffix", ["csv", "parquet"])
+def test_without_an_engine_a_file_of_predictions_is_counted_by_duckdb_as_arrow_would(
+    run_cli: CliRun, tmp_path: Path, suffix: str
+) -> None:
+    frame = synthetic_frame(2500, seed=23)
+    path = tmp_path / f"data.{suffix}"
+    frame.to_csv(path, index=False) if suffix == "csv" else frame.to_parquet(path)
+    code, arrow, _ = check(run_cli, tmp_path, manifest("arrow", path.name))
+    default = MANIFEST.replace("path: data.csv", f"path: {path.name}")
+    code_d, duck, err = check(run_cli, tmp_path, default)
+    assert (code_d, err) == (code, "")
+    assert findings(duck) == findings(arrow)
+    assert duck["artifacts"]["data"]["engine"]["name"] == "duckdb"
+    assert "engine" not in arrow["artifacts"]["data"]
+    # one file: the same data digest whichever engine read it
+    assert duck["artifacts"]["data"]["digest"] == arrow["artifacts"]["data"]["digest"]
+
+
+@pytest.mark.parametrize("compression", ["gz", "bz2"])
+def test_a_compressed_csv_is_counted_by_the_default_engine_as_arrow_reads_it(
+    run_cli: CliRun, tmp_path: Path, compression: str
+) -> None:
+    path = tmp_path / f"data.csv.{compression}"
+    synthetic_frame(2000, seed=29).to_csv(path, index=False)
+    code, arrow, _ = check(run_cli, tmp_path, manifest("arrow", path.name))
+    code_d, duck, err = check(run_cli, tmp_path, MANIFEST.replace("data.csv", path.name))
+    assert (code_d, err) == (code, "")
+    assert findings(duck) == findings(arrow) and duck["artifacts"]["data"]["engine"]
+    assert duck["artifacts"]["data"]["digest"] == arrow["artifacts"]["data"]["digest"]

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from governance.config import load_settings
+from governance.data.engines import engine_name
 from governance.errors import ConfigError, ManifestError
 from governance.manifest import load_manifest
 from tests.conftest import MANIFEST
@@ -17,7 +18,10 @@ from tests.conftest import MANIFEST
     [
         ("  engine: duckdb\n  table: decisions\n", "table is read by the spark engine"),
         ("  engine: spark\n  table: decisions\n", "give either path (data files) or table"),
-        ("  where: month = 1\n", "where is applied by the duckdb and spark engines, not arrow"),
+        (
+            "  engine: arrow\n  where: month = 1\n",
+            "where is applied by the duckdb and spark engines, not arrow",
+        ),
         ("  engine: spark\n  table: x; DROP TABLE y\n", "data.table"),
         ("  engine: duckdb\n  format: delta\n", "format delta is read by the spark engine only"),
         ("  engine: sqlite\n", "data.engine"),
@@ -29,6 +33,26 @@ def test_engine_fields_are_checked_at_load(tmp_path: Path, change: str, expected
     with pytest.raises(ManifestError) as caught:
         load_manifest(tmp_path / "manifest.yaml")
     assert expected in str(caught.value)
+
+
+def test_without_an_engine_prediction_columns_go_to_duckdb_and_a_model_to_arrow(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "manifest.yaml").write_text(
+        MANIFEST.replace("\ndata:\n", "\ndata:\n  where: month = 1\n", 1), encoding="utf-8"
+    )
+    filtered = load_manifest(tmp_path / "manifest.yaml")
+    assert engine_name(filtered) == "duckdb" and filtered.spec.data.where == "month = 1"
+    with_model = MANIFEST.replace("\ndata:\n", "\nmodel:\n  path: model.skops\ndata:\n", 1)
+    for text in (with_model, with_model.replace("  prediction: prediction\n", "")):
+        (tmp_path / "manifest.yaml").write_text(text, encoding="utf-8")
+        assert engine_name(load_manifest(tmp_path / "manifest.yaml")) == "arrow"
+        (tmp_path / "manifest.yaml").write_text(
+            text.replace("\ndata:\n", "\ndata:\n  where: month = 1\n", 1), encoding="utf-8"
+        )
+        with pytest.raises(ManifestError, match="where is applied by the duckdb and spark") as e:
+            load_manifest(tmp_path / "manifest.yaml")
+        assert "model" in str(e.value) and "arrow" in str(e.value)
 
 
 def test_a_spark_table_needs_no_path(tmp_path: Path) -> None:

@@ -157,18 +157,24 @@ def test_a_check_on_duckdb_finds_what_arrow_finds(
     frame_of(task, 7).to_parquet(tmp_path / "data.parquet")
     policy = Path(__file__).parents[1] / "fixtures" / "tasks" / f"{task}-policy.yaml"
     found = {}
-    for engine in ("arrow", "duckdb"):
+    for engine in ("arrow", "duckdb", "default"):  # default: no data.engine, so duckdb
         manifest = tmp_path / f"{engine}.yaml"
-        manifest.write_text(MANIFEST.format(engine=engine, task=task), encoding="utf-8")
+        text = MANIFEST.format(engine=engine, task=task)
+        if engine == "default":
+            text = text.replace("  engine: default\n", "")
+        manifest.write_text(text, encoding="utf-8")
         store = f"sqlite:///{tmp_path / 'audit.db'}"
         result = run_cli("check", manifest, "-p", policy, "--store", store, "--format", "json")
         assert result.exit_code in (0, 1), result.stderr
         record = json.loads(result.stdout)
+        used = record["artifacts"]["data"].get("engine", {"name": "arrow"})["name"]
+        assert used == ("duckdb" if engine == "default" else engine)
         found[engine] = [
             (f["rule_id"], f["outcome"], f["measured"], f["evidence"].get("interval"))
             for f in record["findings"]
         ]
     # the same outcomes; values equal up to the order the engines add floats in (1e-9)
+    assert found["default"] == found["duckdb"]
     for ours, theirs in zip(found["arrow"], found["duckdb"], strict=True):
         assert ours[:2] == theirs[:2]
         assert ours[2] == pytest.approx(theirs[2], rel=1e-9)

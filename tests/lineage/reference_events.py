@@ -16,6 +16,7 @@ import attr
 from openlineage.client.constants import __version__ as openlineage_version
 from openlineage.client.event_v2 import InputDataset, Job, OutputDataset, Run, RunEvent, RunState
 from openlineage.client.facet_v2 import (
+    InputDatasetFacet,
     RunFacet,
     dataset_type_dataset,
     dataset_version_dataset,
@@ -55,6 +56,22 @@ class GovernanceVerdictRunFacet(RunFacet):
     @staticmethod
     def _get_schema() -> str:
         return naming.VERDICT_SCHEMA_URL
+
+
+@attr.define
+class GovernanceEngineInputDatasetFacet(InputDatasetFacet):
+    name: str
+    version: str
+    query: str
+    sampleQuery: str | None
+    where: str | None
+    sampleRows: int | None
+    sampleSeed: int | None
+    snapshot: dict[str, Any]
+
+    @staticmethod
+    def _get_schema() -> str:
+        return naming.ENGINE_SCHEMA_URL
 
 
 def start(record: Mapping[str, Any]) -> dict[str, Any]:
@@ -176,10 +193,31 @@ def _inputs(record: Mapping[str, Any]) -> list[InputDataset]:
                 rowCount=int(data["rows"]), producer=producer
             )
         )
+    engine = data.get("engine")
+    namespace, name = naming.FILE_NAMESPACE, str(data["path"])
+    if engine is not None:  # counted by a SQL engine: its facet; an object store's naming
+        sample = engine.get("sample") or {}
+        input_facets[naming.ENGINE_FACET] = GovernanceEngineInputDatasetFacet(
+            name=engine["name"],
+            version=engine["version"],
+            query=engine["query"],
+            sampleQuery=engine.get("sample_query"),
+            where=engine.get("where"),
+            sampleRows=sample.get("rows"),
+            sampleSeed=sample.get("seed"),
+            snapshot=engine.get("snapshot") or {},
+            producer=producer,
+        )
+        if name.startswith("table:"):
+            namespace, name = str(engine["name"]), name.removeprefix("table:")
+        elif "://" in name:
+            scheme, _, rest = name.partition("://")
+            authority, _, name = rest.partition("/")
+            namespace = f"{scheme}://{authority}"
     found = [
         InputDataset(
-            namespace=naming.FILE_NAMESPACE,
-            name=str(data["path"]),
+            namespace=namespace,
+            name=name,
             facets=facets,
             inputFacets=input_facets,
         )

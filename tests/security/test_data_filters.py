@@ -92,3 +92,28 @@ def test_duckdb_reads_only_the_data_files_even_past_the_filter_check(
             engine.run("SET enable_external_access = true")
     finally:
         engine.close()
+
+
+def test_duckdb_over_an_arrow_dataset_reads_no_file_at_all(tmp_path: Path, secret: Path) -> None:
+    from governance.data.engines import Source
+    from governance.data.engines.duckdb import DuckDBEngine
+    from governance.data.engines.object_store import list_folder
+
+    folder = tmp_path / "decisions" / "month=1"
+    folder.mkdir(parents=True)
+    synthetic_frame(100, seed=1).to_parquet(folder / "part-0.parquet")
+    listing = list_folder(tmp_path / "decisions")
+    source = Source(engine="duckdb", format="parquet", shown="decisions", listing=listing)
+    engine = DuckDBEngine(SimpleNamespace(), source)  # type: ignore[arg-type]
+    try:
+        counted = engine.run("SELECT count(*) AS n, max(month) AS m FROM governance_data")
+        assert counted.to_pylist() == [{"n": 100, "m": 1}]  # the hive partition is a column
+        for attack in (
+            f"SELECT * FROM read_text('{secret}')",
+            f"SELECT * FROM read_parquet('{folder / 'part-0.parquet'}')",  # not even the data's
+        ):
+            with pytest.raises(EngineError) as refused:
+                engine.run(attack)
+            assert SECRET not in str(refused.value)
+    finally:
+        engine.close()

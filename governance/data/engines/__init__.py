@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from governance.data.engines.object_store import Listing, list_files, list_folder, list_uri
 from governance.errors import EngineError
 from governance.manifest import Manifest
 
@@ -27,18 +28,30 @@ if TYPE_CHECKING:
     from governance.config import Settings
 
 ENGINES = ("arrow", "duckdb", "spark")
-DEFAULT_ENGINE = "arrow"
+DEFAULT_ENGINE = "duckdb"
+"""The engine of data files whose predictions are columns, when ``data.engine`` is not set."""
+MODEL_ENGINE = "arrow"
+"""The engine of a manifest whose model runs on each row."""
 NUMERIC_TYPES: tuple[str, ...] = (
     *("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "FLOAT", "DOUBLE", "DECIMAL"),
     *("UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "BOOLEAN"),
     *("INT", "LONG", "SHORT", "BYTE", "REAL"),  # Spark's names
 )
 DIGEST_CHUNK = 1 << 20
+NO_FILE = "evaluation data not found: {engine}: no data file matches {path!r}"
+PYARROW_ONLY = (".bz2",)
+"""Compressions of CSV that pyarrow reads and DuckDB does not."""
+UNKNOWN_FORMAT = "cannot tell the format of {path!r}: set data.format to csv or parquet"
 
 
 def engine_name(manifest: Manifest) -> str:
-    """The manifest's engine: ``data.engine``, else ``arrow`` (docs/engines.md)."""
-    return manifest.spec.data.engine or DEFAULT_ENGINE
+    """The engine that reads the manifest's data (docs/engines.md).
+
+    ``data.engine`` when set; otherwise :data:`DEFAULT_ENGINE` (``duckdb``) for data whose
+    predictions are a column (``data.prediction``, no ``model:``), and ``arrow`` when a model
+    runs on each row.
+    """
+    return manifest.engine
 
 
 @dataclass(frozen=True)
@@ -52,6 +65,8 @@ class Source:
     where: str | None = None
     shown: str = ""
     """How errors and the record name the data: the manifest's path or the table's name."""
+    listing: Listing | None = None
+    """Files read as one pyarrow dataset: an object-store URI's objects, or a local folder's."""
 
 
 @dataclass(frozen=True)
@@ -112,23 +127,32 @@ def source_of(manifest: Manifest) -> Source:
     if spec.table is not None:
         return Source(name, table=spec.table, where=spec.where, shown=f"table {spec.table}")
     assert spec.path is not None  # the manifest has a path or a table
-    pattern = manifest.resolve(spec.path)
+    listing = None
+    if manifest.data_uri is not None:  # an object store, listed with its filesystem
+        listing = list_uri(manifest.data_uri, engine=name, shown=spec.path)
+        fmt = spec.format or suffix_format(Path(listing.paths[0]))
+        if fmt is None:
+            raise manifest.error(UNKNOWN_FORMAT.format(path=spec.path), "data", "path")
+        return Source(name, format=fmt, where=spec.where, shown=spec.path, listing=listing)
+    pattern = manifest.data_path
     if glob.has_magic(spec.path):
         files = tuple(sorted(Path(p) for p in glob.glob(str(pattern)) if Path(p).is_file()))
     elif name == "spark" and pattern.is_dir():  # a table folder: Parquet, Delta, Iceberg
         files = (pattern,)
+    elif name == "duckdb" and pattern.is_dir():  # an Arrow dataset: hive-partitioned files
+        listing = list_folder(pattern)
+        files = (pattern,) if listing.infos else ()
     else:
         files = (pattern,) if pattern.is_file() else ()
     if not files:
-        raise manifest.error(f"{name}: no data file matches {spec.path!r}", "data", "path")
-    fmt = spec.format or suffix_format(files[0])
+        raise manifest.error(NO_FILE.format(engine=name, path=spec.path), "data", "path")
+    first = Path(listing.paths[0]) if listing is not None else files[0]
+    fmt = spec.format or suffix_format(first)
     if fmt is None:
-        raise manifest.error(
-            f"cannot tell the format of {spec.path!r}: set data.format to csv or parquet",
-            "data",
-            "path",
-        )
-    return Source(name, files=files, format=fmt, where=spec.where, shown=spec.path)
+        raise manifest.error(UNKNOWN_FORMAT.format(path=spec.path), "data", "path")
+    if name == "duckdb" and fmt == "csv" and any(f.name.endswith(PYARROW_ONLY) for f in files):
+        listing = list_files(files)  # DuckDB cannot decompress it: pyarrow reads, DuckDB scans
+    return Source(name, files=files, format=fmt, where=spec.where, shown=spec.path, listing=listing)
 
 
 def folder_snapshot(manifest: Manifest, folder: Path) -> dict[str, Any]:
@@ -166,7 +190,7 @@ def folder_snapshot(manifest: Manifest, folder: Path) -> dict[str, Any]:
 
 
 def file_snapshot(manifest: Manifest, files: tuple[Path, ...]) -> dict[str, Any]:
-    """Each file's portable name, size and sha256, and one digest over them all."""
+    """Each file's portable name, size and sha256, and one digest (one file: its own)."""
     if len(files) == 1 and files[0].is_dir():
         return folder_snapshot(manifest, files[0])
     listed = []
@@ -183,6 +207,8 @@ def file_snapshot(manifest: Manifest, files: tuple[Path, ...]) -> dict[str, Any]
         }
         overall.update(f"{entry['path']}\0{entry['digest']}\n".encode())
         listed.append(entry)
+    if len(listed) == 1:  # one file: its own digest, as the arrow path records it
+        return {"files": listed, "digest": listed[0]["digest"]}
     return {"files": listed, "digest": "sha256:" + overall.hexdigest()}
 
 

@@ -1,22 +1,27 @@
-"""The ``duckdb`` engine: CSV or Parquet files (a path or a glob) counted by embedded DuckDB.
+"""The ``duckdb`` engine: CSV or Parquet files (a path, a glob, a folder or an object-store URI).
 
-The files are read with ``read_parquet`` / ``read_csv`` through DuckDB's relation API (the
-paths are never part of a query text), ``data.where`` is applied with the relation's ``filter``,
-which parses it as one expression, and the result is registered as the view
-:data:`~governance.data.engines.query.VIEW` that the counting and sample queries read.
+Files are read with ``read_parquet`` / ``read_csv`` through DuckDB's relation API (the paths
+are never part of a query text); a URI's objects or a local folder are a pyarrow dataset that
+DuckDB scans (:mod:`~governance.data.engines.object_store`). ``data.where`` is applied with
+the relation's ``filter``, which parses it as one expression, and the result is registered as
+the view :data:`~governance.data.engines.query.VIEW` that the counting and sample queries read.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from governance.data.engines import Source, file_snapshot
 from governance.data.engines.csv_types import csv_types
-from governance.data.engines.query import VIEW
+from governance.data.engines.object_store import listing_snapshot, open_dataset
+from governance.data.engines.query import VIEW, quote
 from governance.data.engines.where import check_where
 from governance.errors import EngineError
 from governance.manifest import Manifest
 from governance.redact import without_quoted
+
+CHUNK_ROWS = 1 << 16
 
 
 def failure(source: Source, exc: BaseException) -> EngineError:
@@ -42,10 +47,14 @@ class DuckDBEngine:
         self.source = source
         self.module = duckdb
         self.connection = duckdb.connect(":memory:")
-        files = [str(path) for path in source.files]
-        self._confine(files)
+        files = [] if source.listing is not None else [str(path) for path in source.files]
+        self._confine(files)  # a dataset is read by pyarrow: DuckDB may open no file at all
         try:
-            if source.format == "parquet":
+            if source.listing is not None:
+                relation = self.connection.from_arrow(
+                    open_dataset(source.listing, source.format or "parquet")
+                )
+            elif source.format == "parquet":
                 relation = self.connection.read_parquet(files)
             else:
                 # typed as the arrow path reads the file: DuckDB's own guess differs
@@ -58,7 +67,7 @@ class DuckDBEngine:
             self._columns = {
                 name: str(kind) for name, kind in zip(relation.columns, relation.types, strict=True)
             }
-        except duckdb.Error as exc:
+        except (duckdb.Error, OSError, ValueError) as exc:  # pyarrow's errors are both
             self.close()
             raise failure(source, exc) from None
 
@@ -90,8 +99,20 @@ class DuckDBEngine:
         except self.module.Error as exc:
             raise failure(self.source, exc) from None
 
+    def in_order(self, column: str) -> Iterator[Any]:
+        """One column's values in the data's order, in chunks (DuckDB keeps insertion order)."""
+        query = f"SELECT {quote(column, self.dialect)} FROM {VIEW}"  # noqa: S608 - quoted name
+        try:
+            reader = self.connection.sql(query).fetch_record_batch(CHUNK_ROWS)
+            for batch in reader:
+                yield batch.column(0)
+        except self.module.Error as exc:
+            raise failure(self.source, exc) from None
+
     def snapshot(self) -> dict[str, Any]:
-        """The files read: portable names, sizes, sha256 digests."""
+        """The files read: portable names, sizes, sha256 digests (objects: modification times)."""
+        if self.manifest.data_uri is not None and self.source.listing is not None:
+            return listing_snapshot(self.source.listing)
         return file_snapshot(self.manifest, self.source.files)
 
     def close(self) -> None:

@@ -107,6 +107,13 @@ def _waivers_text(row: InventoryRow) -> str:
     return ", ".join(parts) or "none"
 
 
+def _minute(stamp: str | None) -> str:
+    """A record time to the minute for the text table (JSON and CSV keep it whole)."""
+    if not stamp or len(stamp) < 16 or stamp[10] != "T":
+        return stamp or "-"
+    return f"{stamp[:10]} {stamp[11:16]}Z"
+
+
 def _text(rows: Sequence[InventoryRow], today: dt.date) -> str:
     if not rows:
         return "No model is evaluated in this store yet.\n"
@@ -124,7 +131,7 @@ def _text(rows: Sequence[InventoryRow], today: dt.date) -> str:
                 row.version,
                 row.risk_tier or "-",
                 verdict,
-                row.evaluated_at or "-",
+                _minute(row.evaluated_at),
                 _waivers_text(row),
                 monitoring,
             )
@@ -138,7 +145,10 @@ def _text(rows: Sequence[InventoryRow], today: dt.date) -> str:
     lines.append("")
     for row in rows:
         extra = [f"approvals {row.approvals}"]
-        if row.registry_uri or row.registry_name:
+        if row.registry_name and row.registry_version:
+            # the version the evaluation read, not the alias that named it then
+            extra.append(f"registry models:/{row.registry_name}/{row.registry_version}")
+        elif row.registry_uri or row.registry_name:
             extra.append(f"registry {row.registry_uri or row.registry_name}")
         lines.append(
             f"{visible(row.model)} {visible(row.version)}: evaluation "

@@ -115,6 +115,7 @@ import duckdb
 root = Path(sys.argv[1])
 query = (root / "query.sql").read_text()
 con = duckdb.connect()
+con.execute("SET enable_progress_bar = false")  # as the engine sets it: no terminal drawing
 con.register("governance_data", con.read_parquet(str(root / "log.parquet")))
 started = time.perf_counter()
 rows = con.sql(query).to_arrow_table().num_rows

@@ -64,7 +64,7 @@ def champion_from_model(
     from governance.evaluators.inputs import load_context
     from governance.evaluators.paired import Champion
 
-    theirs = load_context(manifest, [], trust_model=False, model=model)
+    theirs = load_context(manifest, [], trust_model=False, model=model, whole=True)
     if theirs.data.rows != context.data.rows:
         raise InputError(
             DIFFERENT_ROWS.format(
@@ -210,7 +210,8 @@ def with_baseline(
     def prepared_with_champion(options: CheckOptions) -> PreparedCheck:
         from governance.gate import prepare_check
 
-        prepared = (prepare or prepare_check)(options)
+        # both models predict every row: the data is read whole unless data.engine says otherwise
+        prepared = (prepare or prepare_check)(replace(options, whole_data=True))
         if is_registry_uri(baseline):
             champion, block = champion_from_registry(str(baseline), prepared)
         else:

@@ -104,6 +104,8 @@ class CheckOptions:
     strict: bool = False
     settings: Settings | None = None
     """Resolved settings (flags, environment, governance.yml) for evaluators that read them."""
+    whole_data: bool = False
+    """Read the rows whole (arrow) unless ``data.engine`` names an engine: ``--baseline``."""
 
     def __post_init__(self) -> None:
         set_field = object.__setattr__  # frozen: normalise once, here
@@ -188,7 +190,12 @@ def prepare_inputs(
     waivers = load_waiver_files(waiver_files)
     check_unique([w for policy in policies for w in policy.waivers] + list(waivers))
     context = load_context(
-        manifest, policies, trust_model=options.trust_model, model=model, settings=settings
+        manifest,
+        policies,
+        trust_model=options.trust_model,
+        model=model,
+        settings=settings,
+        whole=options.whole_data,
     )
     context.settings = settings
     if digests is None and context.engine is not None:

@@ -58,8 +58,13 @@ def load_context(
     trust_model: bool,
     model: Any = None,
     settings: Settings | None = None,
+    whole: bool = False,
 ) -> EvaluationContext:
-    """Read the data once (in chunks), predict, and count every grouping the rules use."""
+    """Read the data once (in chunks), predict, and count every grouping the rules use.
+
+    ``whole``: the rows themselves are needed (a champion predicts each one), so a manifest
+    whose engine is not set is read by arrow rather than counted by its default SQL engine.
+    """
     from governance.evaluators.fairness import check_reference_groups
     from governance.evaluators.stream import load_inputs, requirements
     from governance.evaluators.tasks import check_rule_classes, check_rule_tasks
@@ -68,7 +73,9 @@ def load_context(
     check_rule_tasks(manifest.spec.data.task, rules)
     needs = requirements(manifest, [rule.params for rule in rules])
     context = None
-    if engine_name(manifest) in ("duckdb", "spark"):  # counted by a SQL engine
+    defaulted = manifest.spec.data.engine is None
+    counted = engine_name(manifest) in ("duckdb", "spark") and not (whole and defaulted)
+    if counted:  # counted by a SQL engine
         from governance.evaluators.engine_inputs import load_engine_inputs
 
         one_file = _default_for_one_file(manifest)

@@ -119,3 +119,21 @@ def test_champion_on_other_rows_stops_the_check(
     assert "challenger and champion were evaluated on different rows" in lines[0]
     assert "other.csv" in lines[0] and str(tmp_path) not in lines[0]
     assert not db.exists()
+
+
+def test_data_counted_by_an_engine_it_names_is_refused_and_the_default_reads_rows(
+    run: Run, models: tuple[Path, Path, Path], tmp_path: Path, write: Write
+) -> None:
+    """Prediction columns default to duckdb, which counts without rows: with --baseline the
+    rows are read whole instead; a manifest that names an engine is refused, saying why."""
+    challenger, champion, policy = models
+    db = tmp_path / "audit.db"
+    text = challenger.read_text(encoding="utf-8")
+    text = text.replace("\ndata:\n", "\ndata:\n  engine: duckdb\n")
+    assert "engine: duckdb" in text
+    named = write("named.yaml", text)
+    result = run("check", named, "-p", policy, "--baseline", champion, "--store", f"sqlite:///{db}")
+    assert result.exit_code == 2
+    assert "--baseline needs the evaluation data read whole" in result.stderr
+    assert "counted by a SQL engine" in result.stderr
+    assert not db.exists()

@@ -17,8 +17,15 @@ def _client():
     return MlflowClient()
 
 
-def _file_digest(run_dir) -> str:
-    [path] = list(run_dir.rglob("model.skops"))[:1]
+def _file_digest(version: str = "1") -> str:
+    """sha256 of the model file of ``credit`` ``version`` (other tests' versions share the
+    template's artifact root, so the file is found through the registry, not by a search)."""
+    from urllib.parse import urlparse
+
+    client = _client()
+    model_id = client.get_model_version("credit", version).source.removeprefix("models:/")
+    folder = Path(urlparse(client.get_logged_model(model_id).artifact_location).path)
+    path = folder / "model.skops"
     return "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
 
 
@@ -50,7 +57,7 @@ def test_gate_by_alias_records_facts_tags_the_version_and_promotes(registry, run
     assert str(registry.folder) not in result.stdout
     artifact = record["artifacts"]["model"]
     assert artifact["path"] == "models:/credit/1" and artifact["format"] == "skops"
-    assert artifact["digest"] == _file_digest(registry.folder / "mlflow" / "artifacts")
+    assert artifact["digest"] == _file_digest()
     assert record["lineage"]["training_run"].replace("-", "") == registry.run_id
     version = _client().get_model_version("credit", "1")
     assert version.tags["governance.verdict"] == "passed"
@@ -356,7 +363,7 @@ def test_a_vsa_of_a_registered_model_binds_the_file_loaded_from_the_registry(reg
     envelope = json.loads(vsa.read_text())
     statement = json.loads(base64.b64decode(envelope["payload"]))
     [subject] = statement["subject"]
-    digest = _file_digest(registry.folder / "mlflow" / "artifacts")
+    digest = _file_digest()
     assert subject["digest"]["sha256"] == digest.removeprefix("sha256:")
 
 

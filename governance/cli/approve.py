@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from governance.cli.options import config_option, settings, store_option
 from governance.errors import EXIT_INVALID, EXIT_OK
+
+if TYPE_CHECKING:
+    from governance.approvals import ApprovalStatus
 
 
 @click.command()
@@ -91,8 +95,15 @@ def verify(evaluation_id: str, store_url: str | None, config_file: Path | None) 
         click.echo(f"APPROVED: evaluation {evaluation_id}")
         return EXIT_OK
     click.echo(f"NOT APPROVED: evaluation {evaluation_id}")
+    echo_problems(status)
+    return EXIT_INVALID
+
+
+def echo_problems(status: ApprovalStatus) -> None:
+    """The roles without a valid approval and the approvals that fail, one line each."""
+    from governance.cli import one_line
+
     for role in status.missing:
         click.echo(f"  - missing: no valid approval in role {role}")
     for item in status.invalid:
         click.echo(f"  - invalid: {one_line(item.problem or '')}")
-    return EXIT_INVALID

@@ -57,6 +57,56 @@ def signing_options(pkcs12_holds: str) -> Callable[[F], F]:
     return decorate
 
 
+def signed_pdf_options(what: str) -> Callable[[F], F]:
+    """The options of a command writing a signed PDF (``what``: the PDF, as the help names it).
+
+    ``--output``, ``--sign/--no-sign``, ``--templates``, ``--attestation``, the signing key
+    options, ``--signing-chain`` and ``--tsa-url``.
+    """
+    options = [
+        click.option(
+            "--output",
+            "-o",
+            required=True,
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="The PDF to write (PDF/A-3b).",
+        ),
+        click.option(
+            "--sign/--no-sign",
+            default=True,
+            show_default=True,
+            help=f"Sign the {what} (PAdES) and write its attestation (DSSE, in-toto).",
+        ),
+        click.option(
+            "--templates",
+            type=click.Path(file_okay=False, path_type=Path),
+            help="A template folder overriding the default theme (report_templates/).",
+        ),
+        click.option(
+            "--attestation",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="Where to write the attestation [default: beside the PDF, NAME.intoto.json].",
+        ),
+        signing_options("key, certificate and chain"),
+        click.option(
+            "--signing-chain",
+            multiple=True,
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="Intermediate certificate to embed in the signature; repeatable.",
+        ),
+        click.option(
+            "--tsa-url", help="RFC 3161 timestamp authority: timestamp the signature (B-T)."
+        ),
+    ]
+
+    def decorate(function: F) -> F:
+        for option in reversed(options):
+            function = option(function)
+        return function
+
+    return decorate
+
+
 def signing_flags(
     key: Path | None,
     cert: Path | None,

@@ -9,8 +9,8 @@ import click
 from governance.cli.options import (
     config_option,
     settings,
+    signed_pdf_options,
     signing_flags,
-    signing_options,
     store_option,
 )
 
@@ -26,37 +26,7 @@ from governance.cli.options import (
 )
 @click.option("--since", help="With --monitoring: windows starting at or after this date/time.")
 @click.option("--until", help="With --monitoring: windows ending at or before this date/time.")
-@click.option(
-    "--output",
-    "-o",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="The PDF to write (PDF/A-3b).",
-)
-@click.option(
-    "--sign/--no-sign",
-    default=True,
-    show_default=True,
-    help="Sign the report (PAdES) and write its attestation (DSSE, in-toto).",
-)
-@click.option(
-    "--templates",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="A template folder overriding the default theme (report_templates/).",
-)
-@click.option(
-    "--attestation",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Where to write the attestation [default: beside the PDF, NAME.intoto.json].",
-)
-@signing_options("key, certificate and chain")
-@click.option(
-    "--signing-chain",
-    multiple=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Intermediate certificate to embed in the signature; repeatable.",
-)
-@click.option("--tsa-url", help="RFC 3161 timestamp authority: timestamp the signature (B-T).")
+@signed_pdf_options("report")
 @store_option
 @config_option
 def report(

@@ -103,6 +103,7 @@ def _approvals(evaluation_id: str, store_url: str | None, config_file: Path | No
     """The approvals of the report's evaluation: one line if complete, else each problem."""
     from governance.api import approval_status
     from governance.cli import one_line
+    from governance.cli.approve import echo_problems
     from governance.cli.options import settings
 
     status = approval_status(evaluation_id, settings=settings(config_file, store_url=store_url))
@@ -113,8 +114,5 @@ def _approvals(evaluation_id: str, store_url: str | None, config_file: Path | No
         click.echo(f"  - approvals: {names}; every role the {tier} risk tier requires")
         return EXIT_OK
     click.echo(f"NOT APPROVED: evaluation {evaluation_id} (approvals: {names})")
-    for role in status.missing:
-        click.echo(f"  - missing: no valid approval in role {role}")
-    for item in status.invalid:
-        click.echo(f"  - invalid: {one_line(item.problem or '')}")
+    echo_problems(status)
     return EXIT_INVALID
